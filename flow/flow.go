@@ -1,0 +1,198 @@
+// Package flow holds the types every source of traffic (the proxy, packet captures, stored flows)
+// builds, and every consumer (inspection, enforcement, storage, logs, metrics) reads. It imports
+// nothing from the project so that any package may depend on it.
+package flow
+
+import (
+	"crypto/rand"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+)
+
+// Source says where a flow was observed.
+type Source string
+
+const (
+	SourceProxy   Source = "proxy"
+	SourceCapture Source = "capture"
+	SourceReplay  Source = "replay"
+)
+
+// Mode says how much of a flow customs could see.
+type Mode string
+
+const (
+	// Intercepted flows were opened (TLS terminated) and their bodies inspected.
+	Intercepted Mode = "intercepted"
+	// Tunnelled flows were passed through untouched; only metadata is known.
+	Tunnelled Mode = "tunnelled"
+	// Plain flows were plain-HTTP proxy requests, inspected like intercepted ones.
+	Plain Mode = "plain"
+)
+
+// Action is what a verdict does to a flow.
+type Action string
+
+const (
+	Allow  Action = "allow"
+	Alert  Action = "alert"
+	Redact Action = "redact"
+	Block  Action = "block"
+)
+
+// Mark is a fact about a flow worth filtering on that is not a finding, such as a body too large to
+// inspect whole.
+type Mark string
+
+const (
+	// MarkOversize: the request body exceeded the inspection cap; only the first cap bytes were
+	// inspected and the rest was streamed upstream unseen.
+	MarkOversize Mark = "oversize"
+	// MarkDecodeTruncated: the decoded body exceeded the decode cap (a possible compression bomb);
+	// inspection saw only the first cap bytes of it.
+	MarkDecodeTruncated Mark = "decode-truncated"
+	// MarkDecodeError: the Content-Encoding could not be decoded (unknown or corrupt); the raw bytes
+	// were inspected instead.
+	MarkDecodeError Mark = "decode-error"
+	// MarkClientAbort: the client went away before the exchange completed.
+	MarkClientAbort Mark = "client-abort"
+	// MarkWebSocket: the request upgraded to a WebSocket; bytes count the whole session.
+	MarkWebSocket Mark = "websocket"
+)
+
+// Client identifies who sent a flow.
+type Client struct {
+	Addr string // ip:port as seen by the proxy
+	User string // proxy user name when proxy authentication is on
+}
+
+// Vendor is the catalog's answer for a flow's host, copied onto the flow so that consumers need not
+// consult the catalog again.
+type Vendor struct {
+	ID       string
+	Name     string
+	Category string
+	Country  string
+}
+
+// Segment is one piece of text pulled out of a body, with the path it came from.
+type Segment struct {
+	Path string // e.g. messages[2].content, data.properties.prompt, form:data
+	Text string
+}
+
+// Finding is one piece of sensitive data a detector found. It never holds the value itself.
+type Finding struct {
+	Detector string // namespaced ID, e.g. secret.aws-access-key-id
+	Class    string // secret, pii, code, document, marker
+	Severity string
+	Path     string // segment path
+	Start    int    // byte span within the segment text
+	End      int
+	Preview  string // masked, e.g. AKIA************MPLE
+	Hash     string // keyed hash of the value, for correlation across flows
+}
+
+// Verdict is the decision the pipeline reached for a flow.
+type Verdict struct {
+	Action  Action
+	Policy  string // ID of the policy that decided; empty for the default
+	Message string // why, in words fit for the client that is refused
+}
+
+// Flow is one request/response exchange (or, for tunnelled traffic, one connection).
+type Flow struct {
+	ID     string
+	Start  time.Time
+	End    time.Time
+	Source Source
+	Mode   Mode
+	Client Client
+
+	Host   string // lower-case, without port
+	Method string
+	URL    string
+	API    string // which vendor API shape was recognised, e.g. openai.chat; empty if none
+
+	RequestHeader   http.Header
+	RequestBody     []byte // the inspected window of the raw body, at most the inspection cap
+	RequestBytes    int64  // bytes of request body sent upstream (for tunnels: client to server)
+	ContentEncoding string
+	DecodedBytes    int64 // size of the body after Content-Encoding decoding, as inspected
+
+	Status         int
+	ResponseHeader http.Header
+	ResponseBytes  int64 // bytes of response body sent to the client (for tunnels: server to client)
+
+	Vendor   Vendor
+	Marks    []Mark
+	Findings []Finding
+	Verdict  Verdict
+	Error    string // why the exchange failed, if it did (upstream unreachable, untrusted, reset)
+	// ErrorKind classifies Error for metrics and filters: client, dial, tls, timeout, upstream.
+	ErrorKind string
+}
+
+// Duration is how long the exchange took, from the first byte seen to the last.
+func (f *Flow) Duration() time.Duration {
+	if f.End.IsZero() {
+		return 0
+	}
+	return f.End.Sub(f.Start)
+}
+
+// Mark records a mark once.
+func (f *Flow) Mark(m Mark) {
+	for _, have := range f.Marks {
+		if have == m {
+			return
+		}
+	}
+	f.Marks = append(f.Marks, m)
+}
+
+// HasMark reports whether the flow carries m.
+func (f *Flow) HasMark(m Mark) bool {
+	for _, have := range f.Marks {
+		if have == m {
+			return true
+		}
+	}
+	return false
+}
+
+// Recorder receives every finished flow. Implementations must be safe for concurrent use and must
+// not block the caller for long: the proxy calls Record on its request path.
+type Recorder interface {
+	Record(*Flow)
+}
+
+// Recorders fans a flow out to several recorders in order.
+type Recorders []Recorder
+
+func (rs Recorders) Record(f *Flow) {
+	for _, r := range rs {
+		r.Record(f)
+	}
+}
+
+var (
+	idMu      sync.Mutex
+	idEntropy = ulid.Monotonic(rand.Reader, 0)
+)
+
+// NewID returns a time-sortable, unique flow ID (a ULID) for t.
+func NewID(t time.Time) string {
+	idMu.Lock()
+	defer idMu.Unlock()
+	id, err := ulid.New(ulid.Timestamp(t), idEntropy)
+	if err != nil {
+		// The monotonic source overflowed within one millisecond; a fresh random ID is still
+		// unique and sorts by time, only not within that millisecond.
+		id = ulid.Make()
+	}
+	return id.String()
+}
