@@ -1,0 +1,175 @@
+// Package config loads the configuration of `customs serve`.
+//
+// Loading runs in stages, once, at start-up: decode the YAML into a Config,
+// prepare what requests will need (password files are read here, so no file
+// I/O happens per request), then validate. Every problem found is reported,
+// all at once, as "file:line:col: message", so an operator fixes a broken file
+// in one round trip instead of one error per restart.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the configuration of `customs serve`. Values the file does not
+// set (or sets to null) keep the values of Default.
+type Config struct {
+	Listen         string            `yaml:"listen"`          // host:port of the proxy
+	Admin          string            `yaml:"admin"`           // host:port of the admin server; "" or "off" disables it
+	Data           string            `yaml:"data"`            // data directory: CA, store
+	Intercept      string            `yaml:"intercept"`       // catalog, all or none
+	InterceptHosts []string          `yaml:"intercept_hosts"` // hosts opened beyond the catalog; "*.example.com" allowed
+	NeverIntercept []string          `yaml:"never_intercept"` // hosts always tunnelled (pinned apps); wildcards allowed
+	UpstreamCA     []string          `yaml:"upstream_ca"`     // PEM files trusted in addition to the system roots
+	Resolve        map[string]string `yaml:"resolve"`         // HOST -> host:port or IP; HOST may be "*" or "*.suffix"
+	AllowClients   []string          `yaml:"allow_clients"`   // CIDRs or single IPs allowed to use the proxy
+	ProxyAuth      ProxyAuth         `yaml:"proxy_auth"`
+	Body           Body              `yaml:"body"`
+	Timeouts       Timeouts          `yaml:"timeouts"`
+	Log            Log               `yaml:"log"`
+	LeafCacheSize  int               `yaml:"leaf_cache_size"` // leaf certificates kept in memory
+}
+
+// ProxyAuth is Basic proxy authentication; it is off when Users is empty.
+type ProxyAuth struct {
+	Realm string `yaml:"realm"`
+	Users []User `yaml:"users"`
+}
+
+// Body bounds how much of a request body is read and decoded for inspection.
+type Body struct {
+	InspectLimit Size   `yaml:"inspect_limit"` // request bytes read for inspection
+	DecodeLimit  Size   `yaml:"decode_limit"`  // cap on the decoded (gunzipped, ...) size
+	Oversize     string `yaml:"oversize"`      // forward or block a body over the limits
+}
+
+// Timeouts bound the proxy's upstream connections and its shutdown.
+type Timeouts struct {
+	Dial           Duration `yaml:"dial"`
+	TLSHandshake   Duration `yaml:"tls_handshake"`
+	ResponseHeader Duration `yaml:"response_header"` // long: LLM APIs can think for minutes before sending headers
+	Idle           Duration `yaml:"idle"`            // upstream idle connections
+	Drain          Duration `yaml:"drain"`           // graceful shutdown bound
+}
+
+// Log sets the level and destination of the JSON log.
+type Log struct {
+	Level string `yaml:"level"` // debug, info, warn or error
+	File  string `yaml:"file"`  // "" means stderr
+}
+
+// Default returns the configuration used when no file is given: a proxy
+// reachable from this machine only, intercepting the hosts in the catalog.
+func Default() Config {
+	return Config{
+		Listen:        "127.0.0.1:8080",
+		Admin:         "127.0.0.1:8081",
+		Data:          "./customs-data",
+		Intercept:     "catalog",
+		AllowClients:  []string{"127.0.0.0/8", "::1/128"},
+		ProxyAuth:     ProxyAuth{Realm: "customs"},
+		Body:          Body{InspectLimit: 8 << 20, DecodeLimit: 32 << 20, Oversize: "forward"},
+		LeafCacheSize: 1024,
+		Timeouts: Timeouts{
+			Dial:           Duration(10 * time.Second),
+			TLSHandshake:   Duration(10 * time.Second),
+			ResponseHeader: Duration(5 * time.Minute),
+			Idle:           Duration(90 * time.Second),
+			Drain:          Duration(30 * time.Second),
+		},
+		Log: Log{Level: "info"},
+	}
+}
+
+// Load reads the configuration file at path. Problems in the file are
+// returned as Errors, one per line, in file order.
+func Load(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse is Load on data already read; name appears in error messages, and
+// relative password_file paths are resolved against its directory.
+func Parse(name string, data []byte) (Config, error) {
+	root, err := parseYAML(name, data)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg := Default()
+	d := &decoder{file: name, pos: map[string]position{}, failed: map[string]bool{}}
+	if root != nil {
+		if root.Kind != yaml.MappingNode {
+			d.errorf(root, "expected a mapping of settings, got %s", describe(root))
+		} else {
+			d.decode(root, reflect.ValueOf(&cfg).Elem(), "")
+		}
+	}
+	v := &validator{file: name, pos: d.pos, failed: d.failed, errs: d.errs}
+	cfg.validate(v)
+	cfg.loadSecrets(v, filepath.Dir(name))
+	if err := v.err(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// Validate checks a Config assembled in code, for example after command-line
+// flags have overridden values from the file. Problems are prefixed by the
+// key path ("listen: ..."), as there is no file position to give.
+func (c Config) Validate() error {
+	v := &validator{}
+	c.validate(v)
+	return v.err()
+}
+
+var yamlLine = regexp.MustCompile(`(?s)^yaml: (?:line (\d+): )?(.*)$`)
+
+// parseYAML returns the content of the single document in data, or nil when
+// the file holds nothing (an empty file means all defaults).
+func parseYAML(name string, data []byte) (root *yaml.Node, err error) {
+	syntaxError := func(err error) error {
+		e := &Error{File: name, Msg: err.Error()}
+		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+			e.Line, _ = strconv.Atoi(m[1])
+			e.Msg = m[2]
+		}
+		return Errors{e}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+		return nil, nil
+	} else if err != nil {
+		return nil, syntaxError(err)
+	}
+	// A second document would otherwise be ignored silently, along with
+	// whatever the operator meant to set in it.
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, Errors{{File: name, Line: extra.Line, Column: extra.Column, Msg: "only one YAML document is allowed"}}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, syntaxError(err)
+	}
+	if len(doc.Content) == 0 {
+		return nil, nil
+	}
+	root = resolve(doc.Content[0])
+	if isNull(root) {
+		return nil, nil
+	}
+	return root, nil
+}

@@ -1,0 +1,281 @@
+package config
+
+import (
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// validator collects semantic problems. With pos from a decoder it places
+// each at the value at fault; without (Validate) it names the key path only.
+type validator struct {
+	file   string
+	pos    map[string]position
+	failed map[string]bool
+	errs   Errors
+}
+
+func (v *validator) errorf(path, format string, args ...any) {
+	v.errorAt(path, path, format, args...)
+}
+
+// errorAt reports under label at the position recorded for at, or for its
+// nearest ancestor: a missing required key has no position of its own.
+func (v *validator) errorAt(at, label, format string, args ...any) {
+	for p := range v.failed {
+		if p == at || strings.HasPrefix(p, at+".") || strings.HasPrefix(p, at+"[") {
+			return // already reported as undecodable
+		}
+	}
+	e := &Error{File: v.file, Msg: label + ": " + fmt.Sprintf(format, args...)}
+	if v.pos != nil {
+		for p := at; ; p = parent(p) {
+			if pos, ok := v.pos[p]; ok {
+				e.Line, e.Column = pos.line, pos.col
+				break
+			}
+			if p == "" {
+				break
+			}
+		}
+	}
+	v.errs = append(v.errs, e)
+}
+
+func parent(path string) string {
+	path = strings.TrimSuffix(path, "#key")
+	if i := strings.LastIndexAny(path, ".["); i >= 0 {
+		return path[:i]
+	}
+	return ""
+}
+
+func (v *validator) err() error {
+	if len(v.errs) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(v.errs, func(a, b *Error) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Column - b.Column
+	})
+	return v.errs
+}
+
+func (v *validator) oneOf(path, value string, allowed ...string) {
+	if slices.Contains(allowed, value) {
+		return
+	}
+	msg := fmt.Sprintf("must be one of %s; got %q", strings.Join(allowed, ", "), value)
+	if s := suggest(value, allowed); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	v.errorf(path, "%s", msg)
+}
+
+func (c *Config) validate(v *validator) {
+	if err := checkListen(c.Listen); err != nil {
+		v.errorf("listen", "%v", err)
+	}
+	if c.Admin != "" && c.Admin != "off" {
+		if err := checkListen(c.Admin); err != nil {
+			v.errorf("admin", "%v (or \"off\" to disable)", err)
+		}
+	}
+	if c.Data == "" {
+		v.errorf("data", "must not be empty")
+	}
+	v.oneOf("intercept", c.Intercept, "catalog", "all", "none")
+	for _, l := range []struct {
+		key   string
+		hosts []string
+	}{{"intercept_hosts", c.InterceptHosts}, {"never_intercept", c.NeverIntercept}} {
+		for i, h := range l.hosts {
+			if h == "*" && l.key == "intercept_hosts" {
+				v.errorf(fmt.Sprintf("%s[%d]", l.key, i), `"*" is not a host; to intercept every host, set intercept: all`)
+			} else if err := checkHost(h, false); err != nil {
+				v.errorf(fmt.Sprintf("%s[%d]", l.key, i), "%v", err)
+			}
+		}
+	}
+	for i, f := range c.UpstreamCA {
+		if f == "" {
+			v.errorf(fmt.Sprintf("upstream_ca[%d]", i), "must name a PEM file")
+		}
+	}
+	for _, host := range slices.Sorted(maps.Keys(c.Resolve)) {
+		addr := c.Resolve[host]
+		p := fmt.Sprintf("resolve[%s]", host)
+		if err := checkHost(host, true); err != nil {
+			v.errorAt(p+"#key", "resolve", "%v", err)
+		}
+		if err := checkAddr(addr); err != nil {
+			v.errorf(p, "%v", err)
+		}
+	}
+	for i, s := range c.AllowClients {
+		if err := checkClient(s); err != nil {
+			v.errorf(fmt.Sprintf("allow_clients[%d]", i), "%v", err)
+		}
+	}
+	c.ProxyAuth.validate(v)
+
+	for _, l := range []struct {
+		key  string
+		size Size
+	}{{"inspect_limit", c.Body.InspectLimit}, {"decode_limit", c.Body.DecodeLimit}} {
+		if l.size <= 0 {
+			v.errorf("body."+l.key, "must be greater than zero; got %d", l.size)
+		}
+	}
+	v.oneOf("body.oversize", c.Body.Oversize, "forward", "block")
+
+	// Zero is rejected rather than read as "no limit": a timeout lost to a
+	// typo would let one stuck upstream hold connections forever.
+	for _, t := range []struct {
+		key string
+		d   Duration
+	}{
+		{"dial", c.Timeouts.Dial}, {"tls_handshake", c.Timeouts.TLSHandshake},
+		{"response_header", c.Timeouts.ResponseHeader}, {"idle", c.Timeouts.Idle}, {"drain", c.Timeouts.Drain},
+	} {
+		if t.d <= 0 {
+			v.errorf("timeouts."+t.key, "must be greater than zero; got %s", time.Duration(t.d))
+		}
+	}
+	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
+	if c.LeafCacheSize <= 0 {
+		v.errorf("leaf_cache_size", "must be greater than zero; got %d", c.LeafCacheSize)
+	}
+}
+
+func (a *ProxyAuth) validate(v *validator) {
+	if a.Realm == "" || strings.ContainsFunc(a.Realm, func(r rune) bool { return r == '"' || r == '\\' || r < ' ' || r == 0x7f }) {
+		// The realm is sent inside a quoted Proxy-Authenticate parameter.
+		v.errorf("proxy_auth.realm", "must be non-empty, without quotes, backslashes or control characters")
+	}
+	first := map[string]int{}
+	for i, u := range a.Users {
+		p := fmt.Sprintf("proxy_auth.users[%d]", i)
+		switch j, dup := first[u.Name]; {
+		case u.Name == "":
+			v.errorf(p+".name", "is required")
+		case strings.Contains(u.Name, ":"):
+			v.errorf(p+".name", "must not contain ':' (Basic credentials are split at the first colon)")
+		case dup:
+			v.errorf(p+".name", "duplicate user %q (first defined in proxy_auth.users[%d])", u.Name, j)
+		default:
+			first[u.Name] = i
+		}
+		var set []string
+		for _, f := range []struct{ key, val string }{
+			{"password", u.Password}, {"password_sha256", u.PasswordSHA256}, {"password_file", u.PasswordFile},
+		} {
+			if f.val != "" {
+				set = append(set, f.key)
+			}
+		}
+		switch len(set) {
+		case 0:
+			v.errorf(p, "set one of password, password_sha256 or password_file")
+		case 1:
+		default:
+			v.errorf(p, "set only one of password, password_sha256 and password_file; got %s", strings.Join(set, " and "))
+		}
+		if u.PasswordSHA256 != "" {
+			if b, err := hex.DecodeString(u.PasswordSHA256); err != nil || len(b) != 32 {
+				v.errorf(p+".password_sha256", "must be a SHA-256 digest in hex (64 characters)")
+			}
+		}
+	}
+}
+
+// checkListen accepts what net.Listen("tcp", addr) accepts, minus service
+// names: an optional host and a numeric port (0 picks a free one).
+func checkListen(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("invalid address %q: want host:port", addr)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("invalid address %q: port must be a number from 0 to 65535", addr)
+	}
+	if host != "" {
+		if err := checkHost(host, false); err != nil {
+			return fmt.Errorf("invalid address %q: %v", addr, err)
+		}
+	}
+	return nil
+}
+
+// checkAddr accepts a resolve target: host:port or a bare IP (which keeps the
+// port the client asked for).
+func checkAddr(addr string) error {
+	if _, err := netip.ParseAddr(addr); err == nil {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("invalid address %q: want host:port or an IP address", addr)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		return fmt.Errorf("invalid address %q: port must be a number from 1 to 65535", addr)
+	}
+	if err := checkHost(host, false); err != nil {
+		return fmt.Errorf("invalid address %q: %v", addr, err)
+	}
+	return nil
+}
+
+func checkClient(s string) error {
+	if strings.Contains(s, "/") {
+		if _, err := netip.ParsePrefix(s); err != nil {
+			return fmt.Errorf("invalid CIDR %q", s)
+		}
+		return nil
+	}
+	if _, err := netip.ParseAddr(s); err != nil {
+		return fmt.Errorf("invalid IP address %q: want an IP address or a CIDR such as \"10.0.0.0/8\"", s)
+	}
+	return nil
+}
+
+// checkHost accepts a hostname, an IP address or a "*.suffix" wildcard, and
+// "*" alone when allowStar is set.
+func checkHost(h string, allowStar bool) error {
+	if h == "*" {
+		if allowStar {
+			return nil
+		}
+		return fmt.Errorf(`invalid host "*": a wildcard needs a suffix, as in "*.example.com"`)
+	}
+	if _, err := netip.ParseAddr(h); err == nil {
+		return nil
+	}
+	name := strings.TrimPrefix(h, "*.")
+	switch {
+	case strings.Contains(name, "*"):
+		return fmt.Errorf("invalid host %q: a wildcard is only allowed as a whole first label, as in \"*.example.com\"", h)
+	case strings.ContainsAny(name, ":/"):
+		return fmt.Errorf("invalid host %q: want a host name without scheme, port or path", h)
+	case name == "" || len(name) > 253:
+		return fmt.Errorf("invalid host %q", h)
+	}
+	for label := range strings.SplitSeq(name, ".") {
+		ok := len(label) > 0 && len(label) <= 63 && label[0] != '-' && label[len(label)-1] != '-'
+		for _, r := range label {
+			ok = ok && (r == '-' || r == '_' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z')
+		}
+		if !ok {
+			return fmt.Errorf("invalid host %q", h)
+		}
+	}
+	return nil
+}
