@@ -1,0 +1,463 @@
+package catalog_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/customs-dev/customs/catalog"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/lookup.golden from the current catalog")
+
+// lookupHosts are the hosts of testdata/lookup.golden, in its order.
+var lookupHosts = []string{
+	// exact
+	"api.openai.com",
+	"chatgpt.com",
+	"api.anthropic.com",
+	"statsig.anthropic.com",
+	"generativelanguage.googleapis.com",
+	"api.mistral.ai",
+	"open.bigmodel.cn",
+	"router.huggingface.co",
+	"openrouter.ai",
+	"dashscope-intl.aliyuncs.com",
+	"api.github.com",
+	"api.mixpanel.com",
+	"us.i.posthog.com",
+	"sentry.io",
+	"www.datadoghq-browser-agent.com",
+	"app.launchdarkly.com",
+	"in.hotjar.com",
+	// wildcard
+	"myres.openai.azure.com",
+	"my-proj.services.ai.azure.com",
+	"model.westus.inference.ai.azure.com",
+	"my-endpoint.us-east-1.aws.endpoints.huggingface.cloud",
+	"api.individual.githubcopilot.com",
+	"api2.cursor.sh",
+	"cursor.sh",
+	"app.posthog.com",
+	"nexus-websocket-a.intercom.io",
+	"widget.intercom-messenger.com",
+	"script.hotjar.com",
+	// template
+	"bedrock-runtime.us-east-1.amazonaws.com",
+	"bedrock-runtime-fips.us-gov-west-1.amazonaws.com",
+	"bedrock-agent-runtime.eu-central-1.amazonaws.com",
+	"aws-external-anthropic.us-west-2.api.aws",
+	"eu-west-1.api.x.ai",
+	"us-central1-aiplatform.googleapis.com",
+	"aiplatform.googleapis.com",
+	"ws-123.cn-beijing.maas.aliyuncs.com",
+	"copilot-api.octo.ghe.com",
+	"o4507.ingest.sentry.io",
+	"o4507.ingest.us.sentry.io",
+	"o4507.de.ingest.sentry.io",
+	"js-de.sentry-cdn.com",
+	"browser-intake-us5-datadoghq.com",
+	"rum.browser-intake-datadoghq.eu",
+	"http-intake.logs.us3.datadoghq.com",
+	"http-intake.logs.ddog-gov.com",
+	"uploads.au.intercomcdn.com",
+	// spellings a Host header or SNI may carry
+	"API.OpenAI.com",
+	"api.openai.com:443",
+	"api.openai.com.",
+	"api.anthropic.com.:8443",
+	"MyRes.OpenAI.Azure.COM:443",
+	"Bedrock-Runtime.US-EAST-1.amazonaws.com.",
+	// near misses
+	"api.openai.com.evil.com",
+	"evilopenai.com",
+	"openai.com",
+	"api.openai.com..",
+	"api.firewor\u212As.ai", // Kelvin sign, which Unicode lower-cases to k
+	"s3.amazonaws.com",
+	"bedrock.us-east-1.amazonaws.com",
+	"bedrock-runtime.amazonaws.com",
+	"openai.azure.com",
+	"a.b.openai.azure.com",
+	"myres.openai.azure.com.evil.com",
+	"notposthog.com",
+	"posthog.com.evil.com",
+	"o45x7.ingest.sentry.io",
+	"ingest.sentry.io",
+	"uploads.intercomcdn.org",
+	"datadoghq.com",
+	"http-intake.logs.us9.datadoghq.com",
+	"www.google.com",
+	"localhost",
+	"10.0.0.1:8080",
+	"[2001:db8::1]:443",
+	"2001:db8::1",
+}
+
+func TestLookupGolden(t *testing.T) {
+	c, err := catalog.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	width := 0
+	for _, h := range lookupHosts {
+		width = max(width, len(fmt.Sprintf("%+q", h)))
+	}
+	for _, h := range lookupHosts {
+		id := "-"
+		if v, ok := c.Lookup(h); ok {
+			id = v.ID
+		}
+		// Quoted so that the odd spellings (a trailing dot, a Kelvin sign) stay visible.
+		fmt.Fprintf(&b, "%-*s -> %s\n", width, fmt.Sprintf("%+q", h), id)
+	}
+	got := b.String()
+
+	path := filepath.Join("testdata", "lookup.golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./catalog -run TestLookupGolden -update to create it)", err)
+	}
+	if got != string(want) {
+		gotLines, wantLines := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+		for i := range max(len(gotLines), len(wantLines)) {
+			var g, w string
+			if i < len(gotLines) {
+				g = gotLines[i]
+			}
+			if i < len(wantLines) {
+				w = wantLines[i]
+			}
+			if g != w {
+				t.Errorf("line %d:\n got  %s\n want %s", i+1, g, w)
+			}
+		}
+		t.Fatal("lookup results differ from testdata/lookup.golden (rerun with -update if intended)")
+	}
+}
+
+// TestBuiltinHasEveryVendor pins the vendor list against the reference: the 34 vendors of
+// vendors.yaml, schema version 1.
+func TestBuiltinHasEveryVendor(t *testing.T) {
+	want := []string{
+		"alibaba-dashscope", "amplitude", "anthropic", "aws-bedrock", "azure-openai", "cohere",
+		"cursor", "datadog", "deepseek", "fireworks-ai", "fullstory", "github-copilot",
+		"google-gemini", "google-vertex-ai", "groq", "heap", "hotjar", "huggingface", "intercom",
+		"launchdarkly", "logrocket", "mistral", "mixpanel", "moonshot-ai", "openai", "openrouter",
+		"perplexity", "posthog", "segment", "sentry", "statsig", "together-ai", "xai", "zhipu-ai",
+	}
+	c, err := catalog.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range c.Vendors() {
+		got = append(got, v.ID)
+		if len(v.Hosts) == 0 {
+			t.Errorf("vendor %q has no hosts", v.ID)
+		}
+		// Every host of a vendor must lead back to it, or the vendor is unreachable in part.
+		for _, h := range v.Hosts {
+			if h.Match != catalog.MatchExact {
+				continue
+			}
+			if got, ok := c.Lookup(h.Pattern); !ok || got.ID != v.ID {
+				t.Errorf("Lookup(%q) = %v, want vendor %q", h.Pattern, got, v.ID)
+			}
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("vendors:\n got  %q\n want %q", got, want)
+	}
+}
+
+func TestBuiltinIsShared(t *testing.T) {
+	a, errA := catalog.Builtin()
+	b, errB := catalog.Builtin()
+	if errA != nil || errB != nil || a != b {
+		t.Fatalf("Builtin returned %p, %v and %p, %v; want one catalog", a, errA, b, errB)
+	}
+}
+
+func TestVendorsIsACopy(t *testing.T) {
+	c, err := catalog.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := c.Vendors()
+	vs[0] = nil
+	if c.Vendors()[0] == nil {
+		t.Fatal("Vendors exposes the catalog's own slice")
+	}
+}
+
+func TestIsAI(t *testing.T) {
+	for category, want := range map[string]bool{
+		"ai-provider": true, "ai-platform": true, "ai-tool": true,
+		"analytics": false, "session-replay": false, "": false, "AI-PROVIDER": false,
+	} {
+		if got := catalog.IsAI(category); got != want {
+			t.Errorf("IsAI(%q) = %v, want %v", category, got, want)
+		}
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	for in, want := range map[string]string{
+		"api.openai.com":         "api.openai.com",
+		"API.OpenAI.com:443":     "api.openai.com",
+		"api.openai.com.":        "api.openai.com",
+		"api.openai.com.:443":    "api.openai.com",
+		"[2001:DB8::1]:443":      "2001:db8::1",
+		"2001:db8::1":            "2001:db8::1",
+		"":                       "",
+		"\u212Aelvin.example":    "\u212Aelvin.example",
+		"caf\u00c9.example:8080": "caf\u00c9.example",
+	} {
+		if got := catalog.Normalize(in); got != want {
+			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestNewCopiesItsInput(t *testing.T) {
+	vendors := []catalog.Vendor{{
+		ID: "acme", Name: "Acme", Category: "ai-provider", Country: "US",
+		Hosts: []catalog.Host{{Pattern: "api.acme.test", Match: "exact"}},
+	}}
+	c, err := catalog.New(vendors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vendors[0].ID = "changed"
+	vendors[0].Hosts[0].Pattern = "changed.test"
+	if v, ok := c.Lookup("api.acme.test"); !ok || v.ID != "acme" || v.Hosts[0].Pattern != "api.acme.test" {
+		t.Fatalf("Lookup after the caller changed its slice = %+v, %v", v, ok)
+	}
+}
+
+func TestNewValidation(t *testing.T) {
+	acme := func(hosts ...catalog.Host) catalog.Vendor {
+		return catalog.Vendor{ID: "acme", Name: "Acme", Category: "ai-provider", Country: "US", Hosts: hosts}
+	}
+	exact := func(h string) catalog.Host { return catalog.Host{Pattern: h, Match: "exact"} }
+	wildcard := func(p, re string) catalog.Host { return catalog.Host{Pattern: p, Match: "wildcard", Regex: re} }
+	with := func(v catalog.Vendor, edit func(*catalog.Vendor)) catalog.Vendor { edit(&v); return v }
+
+	tests := []struct {
+		name    string
+		vendors []catalog.Vendor
+		want    []string // substrings of the error; none for a valid catalog
+	}{
+		{name: "valid", vendors: []catalog.Vendor{acme(exact("api.acme.test"), wildcard("*.acme.test", `^[a-z]+\.acme\.test$`))}},
+		{name: "empty catalog", vendors: nil},
+		{name: "empty id", vendors: []catalog.Vendor{with(acme(), func(v *catalog.Vendor) { v.ID = "" })}, want: []string{`vendor "": empty id`}},
+		{name: "upper-case id", vendors: []catalog.Vendor{with(acme(), func(v *catalog.Vendor) { v.ID = "Acme" })}, want: []string{`vendor "Acme": id must be lower-case`}},
+		{name: "duplicate id", vendors: []catalog.Vendor{acme(exact("a.acme.test")), acme(exact("b.acme.test"))}, want: []string{`vendor "acme": duplicate id`}},
+		{name: "empty name", vendors: []catalog.Vendor{with(acme(), func(v *catalog.Vendor) { v.Name = "" })}, want: []string{"empty name"}},
+		{name: "unknown category", vendors: []catalog.Vendor{with(acme(), func(v *catalog.Vendor) { v.Category = "ai" })}, want: []string{`vendor "acme": unknown category "ai"`}},
+		{name: "lower-case country", vendors: []catalog.Vendor{with(acme(), func(v *catalog.Vendor) { v.Country = "us" })}, want: []string{`headquarters "us"`}},
+		{name: "three-letter country", vendors: []catalog.Vendor{with(acme(), func(v *catalog.Vendor) { v.Country = "USA" })}, want: []string{`headquarters "USA"`}},
+		{name: "exact host with upper case", vendors: []catalog.Vendor{acme(exact("API.acme.test"))}, want: []string{`vendor "acme": host "API.acme.test": exact host must be`}},
+		{name: "exact host with port", vendors: []catalog.Vendor{acme(exact("api.acme.test:443"))}, want: []string{`host "api.acme.test:443"`}},
+		{name: "exact host with wildcard", vendors: []catalog.Vendor{acme(exact("*.acme.test"))}, want: []string{`host "*.acme.test"`}},
+		{name: "exact host with regex", vendors: []catalog.Vendor{acme(catalog.Host{Pattern: "api.acme.test", Match: "exact", Regex: "^x$"})}, want: []string{"exact host has a regex"}},
+		{name: "unknown match", vendors: []catalog.Vendor{acme(catalog.Host{Pattern: "api.acme.test", Match: "prefix"})}, want: []string{`match "prefix"`}},
+		{name: "missing regex", vendors: []catalog.Vendor{acme(wildcard("*.acme.test", ""))}, want: []string{`host "*.acme.test": missing regex`}},
+		{name: "regex does not compile", vendors: []catalog.Vendor{acme(wildcard("*.acme.test", `^([a-z]+\.acme\.test$`))}, want: []string{`host "*.acme.test": compile regex`}},
+		{name: "regex not anchored at start", vendors: []catalog.Vendor{acme(wildcard("*.acme.test", `[a-z]+\.acme\.test$`))}, want: []string{"not anchored"}},
+		{name: "regex not anchored at end", vendors: []catalog.Vendor{acme(wildcard("*.acme.test", `^[a-z]+\.acme\.test`))}, want: []string{"not anchored"}},
+		{
+			name:    "exact host claimed twice",
+			vendors: []catalog.Vendor{acme(exact("api.shared.test")), with(acme(exact("api.shared.test")), func(v *catalog.Vendor) { v.ID = "bolt" })},
+			want:    []string{`vendor "bolt": host "api.shared.test": also claimed by vendor "acme"`},
+		},
+		{
+			name: "regex claims another vendor's exact host",
+			vendors: []catalog.Vendor{
+				acme(exact("api.bolt.test")),
+				with(acme(wildcard("*.bolt.test", `^[a-z]+\.bolt\.test$`)), func(v *catalog.Vendor) { v.ID = "bolt" }),
+			},
+			want: []string{`vendor "bolt": regex`, `also matches host "api.bolt.test" of vendor "acme"`},
+		},
+		{
+			name: "same regex for two vendors",
+			vendors: []catalog.Vendor{
+				acme(wildcard("*.x.test", `^[a-z]+\.x\.test$`)),
+				with(acme(wildcard("*.x.test", `^[a-z]+\.x\.test$`)), func(v *catalog.Vendor) { v.ID = "bolt" }),
+			},
+			want: []string{`vendor "bolt": regex`, `also claimed by vendor "acme"`},
+		},
+		{
+			name: "every problem reported at once",
+			vendors: []catalog.Vendor{with(acme(exact("BAD"), wildcard("*.x", "x")), func(v *catalog.Vendor) {
+				v.Category = "nope"
+				v.Country = "x"
+			})},
+			want: []string{"unknown category", "headquarters", `host "BAD"`, `host "*.x"`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := catalog.New(tt.vendors)
+			if len(tt.want) == 0 {
+				if err != nil || c == nil {
+					t.Fatalf("New = %v, %v; want a catalog", c, err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("New accepted an invalid catalog")
+			}
+			if c != nil {
+				t.Error("New returned a catalog with its error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestUngatedPattern checks that the suffix index does not hide hosts: a regex whose suffix pins
+// no label pair (here, any label ending in "acme") must still be tried.
+func TestUngatedPattern(t *testing.T) {
+	c, err := catalog.New([]catalog.Vendor{{
+		ID: "acme", Name: "Acme", Category: "analytics", Country: "DE",
+		Hosts: []catalog.Host{
+			{Pattern: "*acme.test", Match: "wildcard", Regex: `^[a-z]*acme\.test$`},
+			{Pattern: "*.ACME.example", Match: "wildcard", Regex: `^(?i)[a-z]+\.acme\.example$`},
+			{Pattern: "{x}.acme.dev", Match: "template", Regex: `^.+\.acme\.dev$`},
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for host, want := range map[string]bool{
+		"acme.test": true, "superacme.test": true, "super.acme.test": false,
+		"x.acme.example": true, "a.b.acme.dev": true, "acme.dev": false,
+	} {
+		if _, ok := c.Lookup(host); ok != want {
+			t.Errorf("Lookup(%q) found = %v, want %v", host, ok, want)
+		}
+	}
+}
+
+func BenchmarkLookup(b *testing.B) {
+	c, err := catalog.Builtin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sets := []struct {
+		name  string
+		hosts []string
+	}{
+		{"mixed", []string{
+			"api.openai.com", "www.google.com", "myres.openai.azure.com",
+			"s3.amazonaws.com", "bedrock-runtime.us-east-1.amazonaws.com", "github.com",
+			"fonts.gstatic.com", "o4507.ingest.sentry.io", "api.anthropic.com:443",
+			"login.microsoftonline.com", "cdn.jsdelivr.net", "us.i.posthog.com",
+			"registry.npmjs.org", "update.googleapis.com", "browser-intake-datadoghq.com",
+			"example.internal.corp",
+		}},
+		{"miss", []string{"www.google.com", "fonts.gstatic.com", "cdn.jsdelivr.net", "registry.npmjs.org", "example.internal.corp"}},
+		{"exact", []string{"api.openai.com", "api.anthropic.com", "github.com", "us.i.posthog.com"}},
+		{"pattern", []string{"myres.openai.azure.com", "bedrock-runtime.us-east-1.amazonaws.com", "o4507.ingest.sentry.io", "app.posthog.com"}},
+	}
+	for _, set := range sets {
+		b.Run(set.name, func(b *testing.B) {
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				c.Lookup(set.hosts[n%len(set.hosts)])
+				n++
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "lookups/s")
+		})
+	}
+}
+
+// naive is the catalog without its index: every exact host compared and every regex run.
+// Lookup must agree with it on every input.
+type naive struct {
+	vendors []*catalog.Vendor
+	res     map[*catalog.Vendor][]*regexp.Regexp
+}
+
+func newNaive(t testing.TB, c *catalog.Catalog) *naive {
+	n := &naive{vendors: c.Vendors(), res: make(map[*catalog.Vendor][]*regexp.Regexp)}
+	for _, v := range n.vendors {
+		for _, h := range v.Hosts {
+			if h.Regex != "" {
+				n.res[v] = append(n.res[v], regexp.MustCompile(`^(?:`+h.Regex+`)$`))
+			}
+		}
+	}
+	return n
+}
+
+func (n *naive) lookup(host string) *catalog.Vendor {
+	host = catalog.Normalize(host)
+	for _, v := range n.vendors {
+		for _, h := range v.Hosts {
+			if h.Match == catalog.MatchExact && h.Pattern == host {
+				return v
+			}
+		}
+	}
+	for _, v := range n.vendors {
+		for _, re := range n.res[v] {
+			if re.MatchString(host) {
+				return v
+			}
+		}
+	}
+	return nil
+}
+
+func TestLookupAgreesWithNaive(t *testing.T) {
+	c, err := catalog.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := newNaive(t, c)
+	for _, h := range lookupHosts {
+		got, _ := c.Lookup(h)
+		if want := n.lookup(h); got != want {
+			t.Errorf("Lookup(%q) = %v, naive lookup = %v", h, got, want)
+		}
+	}
+}
+
+func FuzzLookup(f *testing.F) {
+	for _, h := range lookupHosts {
+		f.Add(h)
+	}
+	c, err := catalog.Builtin()
+	if err != nil {
+		f.Fatal(err)
+	}
+	n := newNaive(f, c)
+	f.Fuzz(func(t *testing.T, host string) {
+		v, ok := c.Lookup(host)
+		if ok != (v != nil) {
+			t.Fatalf("Lookup(%q) = %v, %v", host, v, ok)
+		}
+		if want := n.lookup(host); v != want {
+			t.Fatalf("Lookup(%q) = %v, naive lookup = %v", host, v, want)
+		}
+	})
+}
