@@ -1,0 +1,100 @@
+// Package flowlog writes one structured log line per finished flow: the line a SIEM ingests. It
+// never writes bodies, headers, query strings or detected values: a finding appears only as its
+// masked preview and keyed hash.
+package flowlog
+
+import (
+	"net/url"
+
+	"github.com/rs/zerolog"
+
+	"github.com/customs-dev/customs/flow"
+)
+
+// Logger is a flow.Recorder that logs each flow.
+type Logger struct {
+	log zerolog.Logger
+}
+
+var _ flow.Recorder = (*Logger)(nil)
+
+// New returns a flow logger writing to l.
+func New(l zerolog.Logger) *Logger { return &Logger{log: l} }
+
+// Record logs f at info level, or warn when it failed, was blocked or raised an alert.
+func (l *Logger) Record(f *flow.Flow) {
+	ev := l.log.Info()
+	if f.Error != "" || f.Verdict.Action == flow.Block || f.Verdict.Action == flow.Alert {
+		ev = l.log.Warn()
+	}
+	if !ev.Enabled() {
+		return
+	}
+	ev.Str("flow_id", f.ID).
+		Str("source", string(f.Source)).
+		Str("mode", string(f.Mode)).
+		Str("client", f.Client.Addr)
+	if f.Client.User != "" {
+		ev.Str("user", f.Client.User)
+	}
+	ev.Str("host", f.Host).Str("method", f.Method)
+	if p := Path(f.URL); p != "" {
+		ev.Str("path", p)
+	}
+	ev.Int("status", f.Status).
+		Int64("bytes_out", f.RequestBytes).
+		Int64("bytes_in", f.ResponseBytes).
+		Float64("duration_ms", float64(f.Duration().Microseconds())/1000)
+	if f.Vendor.ID != "" {
+		ev.Str("vendor", f.Vendor.ID).Str("category", f.Vendor.Category)
+	}
+	if f.API != "" {
+		ev.Str("api", f.API)
+	}
+	ev.Str("action", string(f.Verdict.Action))
+	if f.Verdict.Policy != "" {
+		ev.Str("policy", f.Verdict.Policy)
+	}
+	ev.Array("findings", findings(f.Findings))
+	if len(f.Marks) > 0 {
+		marks := zerolog.Arr()
+		for _, m := range f.Marks {
+			marks.Str(string(m))
+		}
+		ev.Array("marks", marks)
+	}
+	if f.Error != "" {
+		ev.Str("error", f.Error).Str("error_kind", f.ErrorKind)
+	}
+	ev.Msg("flow")
+}
+
+func findings(fs []flow.Finding) *zerolog.Array {
+	arr := zerolog.Arr()
+	for _, x := range fs {
+		arr.Dict(zerolog.Dict().
+			Str("detector", x.Detector).
+			Str("class", x.Class).
+			Str("severity", x.Severity).
+			Str("path", x.Path).
+			Str("preview", x.Preview).
+			Str("hash", x.Hash))
+	}
+	return arr
+}
+
+// Path returns the path of a request URL without its query string, which can carry API keys
+// (Gemini's ?key=) or whole analytics events (Mixpanel's ?data=).
+func Path(rawURL string) string {
+	if rawURL == "" {
+		return ""
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "(unparseable)"
+	}
+	if u.Path == "" {
+		return "/"
+	}
+	return u.EscapedPath()
+}

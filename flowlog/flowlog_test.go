@@ -1,0 +1,107 @@
+package flowlog_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/customs-dev/customs/flow"
+	"github.com/customs-dev/customs/flowlog"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestRecordGolden(t *testing.T) {
+	start := time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)
+	base := func() *flow.Flow {
+		return &flow.Flow{
+			ID: "01JDQ5Z6B8W3Y2V1T0S9R8Q7P6", Start: start, End: start.Add(1500 * time.Microsecond),
+			Source: flow.SourceProxy, Mode: flow.Intercepted,
+			Client: flow.Client{Addr: "127.0.0.1:50123"},
+			Host:   "generativelanguage.googleapis.com", Method: "POST",
+			URL:          "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:generateContent?key=AIzaSyD-not-a-real-key",
+			RequestBody:  []byte(`{"contents":[{"parts":[{"text":"AKIAIOSFODNN7EXAMPLE"}]}]}`),
+			RequestBytes: 58, ResponseBytes: 512, Status: 200,
+			Vendor:  flow.Vendor{ID: "google-gemini", Name: "Google Gemini API", Category: "ai-provider", Country: "US"},
+			Verdict: flow.Verdict{Action: flow.Allow},
+		}
+	}
+	tests := []struct {
+		name string
+		flow func() *flow.Flow
+	}{
+		{"intercepted", base},
+		{"finding-alert", func() *flow.Flow {
+			f := base()
+			f.Client.User = "alice"
+			f.API = "gemini.generateContent"
+			f.Findings = []flow.Finding{{Detector: "secret.aws-access-key-id", Class: "secret", Severity: "high",
+				Path: "contents[0].parts[0].text", Start: 0, End: 20, Preview: "AKIA************MPLE", Hash: "hmac-sha256:3f9a"}}
+			f.Verdict = flow.Verdict{Action: flow.Alert, Policy: "alert-secrets"}
+			return f
+		}},
+		{"tunnelled", func() *flow.Flow {
+			f := base()
+			f.Mode, f.Method, f.URL, f.Host, f.RequestBody = flow.Tunnelled, "CONNECT", "", "example.org", nil
+			f.Vendor = flow.Vendor{}
+			return f
+		}},
+		{"upstream-error", func() *flow.Flow {
+			f := base()
+			f.Status, f.ResponseBytes = 502, 0
+			f.Error, f.ErrorKind = "customs: upstream generativelanguage.googleapis.com presented a certificate customs does not trust: x509: certificate signed by unknown authority", "tls"
+			f.Marks = []flow.Mark{flow.MarkOversize}
+			return f
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			zerolog.TimeFieldFormat = time.RFC3339
+			l := zerolog.New(&buf)
+			flowlog.New(l).Record(tt.flow())
+			got := buf.Bytes()
+			for _, secret := range []string{"AIzaSyD", "AKIAIOSFODNN7EXAMPLE", "key="} {
+				if bytes.Contains(got, []byte(secret)) {
+					t.Errorf("log line leaks %q: %s", secret, got)
+				}
+			}
+			golden := filepath.Join("testdata", tt.name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./flowlog -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("log line differs from %s:\ngot  %s\nwant %s", golden, got, want)
+			}
+		})
+	}
+}
+
+func TestPathDropsQuery(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://api.openai.com/v1/chat/completions":       "/v1/chat/completions",
+		"https://api.mixpanel.com/track?data=eyJldmVudCI6": "/track",
+		"https://example.org":                              "/",
+		"":                                                 "",
+		"https://x/%zz":                                    "(unparseable)",
+	} {
+		if got := flowlog.Path(in); got != want {
+			t.Errorf("Path(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if strings.Contains(flowlog.Path("https://a/b?key=1"), "key") {
+		t.Error("query kept")
+	}
+}

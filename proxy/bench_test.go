@@ -1,0 +1,290 @@
+package proxy_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/elazarl/goproxy"
+	"github.com/rs/zerolog"
+
+	"github.com/customs-dev/customs/admin"
+	"github.com/customs-dev/customs/catalog"
+	"github.com/customs-dev/customs/flow"
+	"github.com/customs-dev/customs/flowlog"
+	"github.com/customs-dev/customs/inspect"
+	"github.com/customs-dev/customs/proxy"
+	"github.com/customs-dev/customs/proxy/ca"
+)
+
+// BenchmarkProxyCompare sends 4 KiB chat-completion POSTs (keep-alive, 16 concurrent clients)
+// direct to an in-process vendor, through a bare goproxy MITM (no pipeline), and through customs
+// (full pipeline, flow log and metrics), interleaved in rounds so that the noise of this 2-core
+// machine falls on all three alike. It reports throughput and p50/p99 latency per setup, and the
+// ratios the issue sets targets for. Run it with -benchtime=1x: b.N does not apply.
+func BenchmarkProxyCompare(b *testing.B) {
+	const (
+		concurrency = 16
+		rounds      = 3
+	)
+	window := 2 * time.Second
+	if s := os.Getenv("CUSTOMS_BENCH_WINDOW"); s != "" {
+		window, _ = time.ParseDuration(s)
+	}
+	env := newBenchEnv(b)
+	setups := []struct {
+		name   string
+		client *http.Client
+	}{
+		{"direct", env.direct},
+		{"goproxy", env.viaProxy(env.bareGoproxy(b))},
+		{"customs", env.viaProxy(env.customs(b))},
+	}
+	results := map[string]*benchResult{}
+	for _, s := range setups {
+		results[s.name] = &benchResult{}
+		loadFor(b, s.client, 300*time.Millisecond, concurrency, env.body) // warm pools and leaf caches
+	}
+	b.ResetTimer()
+	for r := 0; r < rounds; r++ {
+		for _, s := range setups {
+			res := loadFor(b, s.client, window, concurrency, env.body)
+			results[s.name].add(res)
+		}
+	}
+	b.StopTimer()
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "\n%-8s %10s %10s %10s\n", "setup", "req/s", "p50", "p99")
+	for _, s := range setups {
+		res := results[s.name]
+		fmt.Fprintf(&sb, "%-8s %10.0f %10v %10v\n", s.name, res.rate(), res.pct(50), res.pct(99))
+		b.ReportMetric(res.rate(), s.name+"_req/s")
+		b.ReportMetric(float64(res.pct(50).Microseconds()), s.name+"_p50_µs")
+	}
+	ratio := results["customs"].rate() / results["goproxy"].rate()
+	added := results["customs"].pct(50) - results["direct"].pct(50)
+	fmt.Fprintf(&sb, "customs/goproxy throughput %.2fx (target >= 0.9x); customs/direct %.2fx\n",
+		ratio, results["customs"].rate()/results["direct"].rate())
+	fmt.Fprintf(&sb, "customs p50 added over direct %v (target < 1ms); goproxy p50 added %v\n",
+		added, results["goproxy"].pct(50)-results["direct"].pct(50))
+	b.ReportMetric(ratio, "customs/goproxy")
+	b.ReportMetric(float64(added.Microseconds()), "customs_p50_added_µs")
+	b.Log(sb.String())
+}
+
+type benchResult struct {
+	n         int
+	elapsed   time.Duration
+	latencies []time.Duration
+}
+
+func (r *benchResult) add(o *benchResult) {
+	r.n += o.n
+	r.elapsed += o.elapsed
+	r.latencies = append(r.latencies, o.latencies...)
+}
+
+func (r *benchResult) rate() float64 { return float64(r.n) / r.elapsed.Seconds() }
+
+func (r *benchResult) pct(p int) time.Duration {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	slices.Sort(r.latencies)
+	return r.latencies[(len(r.latencies)-1)*p/100]
+}
+
+// loadFor runs concurrency clients in a closed loop for d; the loop is bounded by time.
+func loadFor(b *testing.B, c *http.Client, d time.Duration, concurrency int, body []byte) *benchResult {
+	var mu sync.Mutex
+	res := &benchResult{}
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := 0; i < concurrency; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lat []time.Duration
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				resp, err := c.Post("https://api.openai.com/v1/chat/completions", "application/json", bytes.NewReader(body))
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					b.Errorf("status %d", resp.StatusCode)
+					return
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			mu.Lock()
+			res.latencies = append(res.latencies, lat...)
+			res.n += len(lat)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	return res
+}
+
+type benchEnv struct {
+	customsCA *ca.CA
+	upCA      *ca.CA
+	upAddr    string
+	roots     *x509.CertPool
+	direct    *http.Client
+	body      []byte
+}
+
+func newBenchEnv(b *testing.B) *benchEnv {
+	e := &benchEnv{}
+	var err error
+	if e.customsCA, err = ca.Create(b.TempDir()); err != nil {
+		b.Fatal(err)
+	}
+	if e.upCA, err = ca.Create(b.TempDir()); err != nil {
+		b.Fatal(err)
+	}
+	upLeaves := ca.NewLeaves(e.upCA, ca.LeafOptions{})
+	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Sure: here is the summary you asked for."},"finish_reason":"stop"}]}`)
+	}))
+	up.TLS = &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) { return upLeaves.Get(h.ServerName) }}
+	up.StartTLS()
+	b.Cleanup(up.Close)
+	e.upAddr = up.Listener.Addr().String()
+	e.roots = x509.NewCertPool()
+	e.roots.AddCert(e.upCA.Cert)
+	e.direct = &http.Client{Transport: &http.Transport{
+		TLSClientConfig:     &tls.Config{RootCAs: e.roots},
+		MaxIdleConnsPerHost: 64,
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, e.upAddr)
+		},
+	}}
+	e.body = chatBody(4 << 10)
+	return e
+}
+
+// chatBody is a chat-completion request of about n bytes.
+func chatBody(n int) []byte {
+	prose := "Please review the following meeting notes and list the action items with owners and dates. "
+	var content strings.Builder
+	for content.Len() < n-200 {
+		content.WriteString(prose)
+	}
+	return []byte(fmt.Sprintf(`{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":%q}],"stream":false}`, content.String()))
+}
+
+func (e *benchEnv) viaProxy(addr string) *http.Client {
+	pool := x509.NewCertPool()
+	pool.AddCert(e.customsCA.Cert)
+	return &http.Client{Transport: &http.Transport{
+		Proxy:               http.ProxyURL(&url.URL{Scheme: "http", Host: addr}),
+		TLSClientConfig:     &tls.Config{RootCAs: pool},
+		MaxIdleConnsPerHost: 64,
+	}}
+}
+
+func (e *benchEnv) upstreamTransport() *http.Transport {
+	return &http.Transport{
+		TLSClientConfig:     &tls.Config{RootCAs: e.roots},
+		MaxIdleConnsPerHost: 256,
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, e.upAddr)
+		},
+	}
+}
+
+func serveOn(b *testing.B, h http.Handler) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: h}
+	go func() { _ = srv.Serve(ln) }()
+	b.Cleanup(func() { _ = srv.Close() })
+	return ln.Addr().String()
+}
+
+// bareGoproxy is the baseline: goproxy's own MITM with the same CA, an ECDSA leaf cache and the
+// same pooled, verifying upstream transport, but no inspection, logging or metrics.
+func (e *benchEnv) bareGoproxy(b *testing.B) string {
+	gp := goproxy.NewProxyHttpServer()
+	gp.Logger = nopLogger{}
+	gp.Tr = e.upstreamTransport()
+	gp.ConnectDial = nil
+	leaves := ca.NewLeaves(e.customsCA, ca.LeafOptions{})
+	mitm := &goproxy.ConnectAction{Action: goproxy.ConnectMitm, TLSConfig: func(host string, _ *goproxy.ProxyCtx) (*tls.Config, error) {
+		cert, err := leaves.Get(host)
+		if err != nil {
+			return nil, err
+		}
+		return &tls.Config{Certificates: []tls.Certificate{*cert}}, nil
+	}}
+	gp.OnRequest().HandleConnectFunc(func(host string, _ *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
+		return mitm, host
+	})
+	return serveOn(b, gp)
+}
+
+type nopLogger struct{}
+
+func (nopLogger) Printf(string, ...any) {}
+
+// customs is the real proxy with the full pipeline, the flow log (to io.Discard, still rendered)
+// and metrics.
+func (e *benchEnv) customs(b *testing.B) string {
+	cat, err := catalog.Builtin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	pipeline := inspect.New(inspect.Options{Catalog: cat})
+	resolver, err := proxy.ParseResolve([]string{"*=" + e.upAddr})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := proxy.New(proxy.Options{
+		Leaves:   ca.NewLeaves(e.customsCA, ca.LeafOptions{}),
+		Pipeline: pipeline,
+		Recorder: flow.Recorders{flowlog.New(zerolog.New(io.Discard)), admin.NewMetrics()},
+		Logger:   zerolog.Nop(),
+		Scope:    proxy.Scope{Mode: proxy.InterceptCatalog, InCatalog: pipeline.Known},
+		Resolve:  resolver,
+		RootCAs:  e.roots,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() { _ = p.Serve(ln) }()
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = p.Shutdown(ctx)
+	})
+	return ln.Addr().String()
+}

@@ -1,0 +1,321 @@
+package proxy
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/elazarl/goproxy"
+
+	"github.com/customs-dev/customs/flow"
+)
+
+// handleRequest serves one request, intercepted (inside a CONNECT) or plain (absolute URI): it
+// inspects, enforces the verdict, forwards, and returns the response for goproxy to write. It
+// always returns a response, so goproxy never round-trips on its own and every failure reaches
+// the client as an HTTP answer that says why.
+func (s *Server) handleRequest(in *http.Request, ctx *goproxy.ProxyCtx) (*http.Request, *http.Response) {
+	info, mode := s.requestInfo(in, ctx)
+	f := s.newFlow(in, info, mode)
+	if s.isDraining() {
+		return in, s.finishEarly(f, in, http.StatusServiceUnavailable, "customs: shutting down", "")
+	}
+	if f.Host == "" {
+		return in, s.finishEarly(f, in, http.StatusBadRequest, "customs: request has no host", "client")
+	}
+	if mode == flow.Plain && !s.opts.Scope.Opens(f.Host) {
+		// Out-of-scope plain HTTP passes through like a tunnel: metadata only, body unread.
+		s.opts.Pipeline.Classify(f)
+		return in, s.forward(f, in, in.Body, in.ContentLength)
+	}
+
+	window, rest, err := readWindow(in.Body, in.ContentLength, s.opts.InspectLimit)
+	if err != nil {
+		f.Mark(flow.MarkClientAbort)
+		return in, s.finishEarly(f, in, http.StatusBadRequest, "customs: reading request body: "+err.Error(), "client")
+	}
+	f.RequestHeader = in.Header // the inbound request is read-only from here on
+	f.RequestBody = window
+	f.ContentEncoding = in.Header.Get("Content-Encoding")
+	body, length := io.Reader(bytes.NewReader(window)), int64(len(window))
+	if rest != nil {
+		f.Mark(flow.MarkOversize)
+		if s.opts.BlockOversize {
+			s.opts.Pipeline.Classify(f)
+			msg := fmt.Sprintf("customs: request body larger than the %d-byte inspection limit is refused", s.opts.InspectLimit)
+			f.Verdict = flow.Verdict{Action: flow.Block, Policy: "oversize", Message: msg}
+			return in, s.finishEarly(f, in, http.StatusRequestEntityTooLarge, msg, "")
+		}
+		body, length = io.MultiReader(body, rest), in.ContentLength
+	}
+
+	verdict := s.opts.Pipeline.Inspect(in.Context(), f)
+	if verdict.Action == flow.Block {
+		return in, s.blockResponse(f, in, verdict)
+	}
+	return in, s.forward(f, in, body, length)
+}
+
+func (s *Server) requestInfo(in *http.Request, ctx *goproxy.ProxyCtx) (*connInfo, flow.Mode) {
+	if info, ok := ctx.UserData.(*connInfo); ok {
+		return info, flow.Intercepted
+	}
+	if info, ok := in.Context().Value(connInfoKey{}).(*connInfo); ok {
+		return info, flow.Plain
+	}
+	return &connInfo{addr: in.RemoteAddr}, flow.Plain
+}
+
+// readWindow reads up to limit bytes for inspection. If the body is longer it returns the window
+// and a reader for the rest, so the whole body still streams upstream without being held.
+func readWindow(body io.ReadCloser, length, limit int64) (window []byte, rest io.Reader, err error) {
+	if body == nil || body == http.NoBody {
+		return nil, nil, nil
+	}
+	if length >= 0 && length <= limit {
+		// The common case: a declared length within the limit is read in one allocation.
+		window = make([]byte, length)
+		if _, err := io.ReadFull(body, window); err != nil {
+			return nil, nil, err
+		}
+		return window, nil, nil
+	}
+	window, err = io.ReadAll(io.LimitReader(body, limit))
+	if err != nil {
+		return nil, nil, err
+	}
+	if int64(len(window)) < limit {
+		return window, nil, nil
+	}
+	// Probe one byte to tell "exactly limit" from "more than limit".
+	var probe [1]byte
+	n, err := io.ReadFull(body, probe[:])
+	if n == 0 {
+		if errors.Is(err, io.EOF) {
+			return window, nil, nil
+		}
+		return nil, nil, err
+	}
+	return window, io.MultiReader(bytes.NewReader(probe[:]), body), nil
+}
+
+// hopHeaders are meaningful only between one client and the proxy (RFC 9110 7.6.1).
+var hopHeaders = []string{"Proxy-Connection", "Proxy-Authorization", "Proxy-Authenticate", "Keep-Alive", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+// outbound builds the upstream request from the inbound one, which stays untouched (as
+// httputil.ProxyRequest does): the same method, URL, headers and body, minus hop-by-hop headers.
+func outbound(in *http.Request, body io.Reader, length int64) *http.Request {
+	out := in.Clone(in.Context())
+	out.RequestURI = ""
+	out.Close = false
+	upgrade := isUpgrade(in.Header)
+	if c := in.Header.Get("Connection"); c != "" {
+		for _, name := range strings.Split(c, ",") {
+			out.Header.Del(strings.TrimSpace(name))
+		}
+	}
+	for _, h := range hopHeaders {
+		out.Header.Del(h)
+	}
+	out.Header.Del("Connection")
+	if upgrade {
+		// A WebSocket upgrade needs its hop-by-hop pair to reach the vendor.
+		out.Header.Set("Connection", "Upgrade")
+		out.Header.Set("Upgrade", in.Header.Get("Upgrade"))
+	}
+	if body == nil || length == 0 {
+		out.Body, out.ContentLength = http.NoBody, 0
+		if in.Method == http.MethodGet || in.Method == http.MethodHead {
+			out.Body = nil
+		}
+	} else {
+		out.Body, out.ContentLength = io.NopCloser(body), length
+		if length >= 0 {
+			out.TransferEncoding = nil
+		}
+	}
+	return out
+}
+
+func isUpgrade(h http.Header) bool {
+	return headerHasToken(h, "Connection", "upgrade") && h.Get("Upgrade") != ""
+}
+
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// forward sends the request upstream and returns the response with its body wrapped so that the
+// flow is recorded when the client has received it all (or gone away).
+func (s *Server) forward(f *flow.Flow, in *http.Request, body io.Reader, length int64) *http.Response {
+	s.inflight.add()
+	var sent countingReader
+	if body != nil && body != http.NoBody {
+		sent.r = body
+		body = &sent
+	}
+	resp, err := s.transport.RoundTrip(outbound(in, body, length))
+	if err != nil {
+		f.RequestBytes = sent.n
+		if in.Context().Err() != nil {
+			f.Mark(flow.MarkClientAbort)
+		}
+		kind, msg := classifyUpstreamError(f.Host, err)
+		status := http.StatusBadGateway
+		if kind == "timeout" {
+			status = http.StatusGatewayTimeout
+		}
+		resp := s.finishEarly(f, in, status, msg, kind)
+		s.inflight.done()
+		return resp
+	}
+	f.Status = resp.StatusCode
+	f.ResponseHeader = resp.Header.Clone()
+	rb := &flowBody{rc: resp.Body, f: f, finish: func(f *flow.Flow, up int64) {
+		f.RequestBytes = sent.n + up
+		s.finish(f)
+		s.inflight.done()
+	}}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		f.Mark(flow.MarkWebSocket)
+		if rw, ok := resp.Body.(io.ReadWriteCloser); ok {
+			resp.Body = &flowConn{flowBody: rb, w: rw}
+			return resp
+		}
+	}
+	resp.Body = rb
+	return resp
+}
+
+// finishEarly answers the client without reaching upstream and records the flow.
+func (s *Server) finishEarly(f *flow.Flow, in *http.Request, status int, msg, kind string) *http.Response {
+	f.Status = status
+	if kind != "" {
+		f.Error, f.ErrorKind = msg, kind
+	}
+	s.finish(f)
+	return textResponse(in, status, msg)
+}
+
+// blockResponse refuses a request the policy blocked. The body is JSON in the common
+// {"error": {...}} shape that AI SDKs surface to the developer.
+func (s *Server) blockResponse(f *flow.Flow, in *http.Request, v flow.Verdict) *http.Response {
+	msg := v.Message
+	if msg == "" {
+		msg = "blocked by customs policy"
+	}
+	body, _ := json.Marshal(map[string]any{"error": map[string]any{
+		"message": msg, "type": "customs_policy_violation", "code": v.Policy, "flow_id": f.ID,
+	}})
+	f.Status = http.StatusForbidden
+	s.finish(f)
+	resp := goproxy.NewResponse(in, "application/json", http.StatusForbidden, string(body))
+	return resp
+}
+
+func (s *Server) finish(f *flow.Flow) {
+	if f.End.IsZero() {
+		f.End = time.Now()
+	}
+	if f.Verdict.Action == "" {
+		f.Verdict.Action = flow.Allow
+	}
+	s.opts.Recorder.Record(f)
+}
+
+func textResponse(in *http.Request, status int, msg string) *http.Response {
+	resp := goproxy.NewResponse(in, "text/plain; charset=utf-8", status, msg+"\n")
+	return resp
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// flowBody counts the response bytes the client reads and finishes the flow exactly once, when
+// goproxy closes the body after writing it (or after the client went away). For a WebSocket the
+// two directions run in two goroutines and Close may come from a third, hence the mutex.
+type flowBody struct {
+	rc     io.ReadCloser
+	f      *flow.Flow
+	finish func(f *flow.Flow, up int64)
+
+	mu   sync.Mutex
+	down int64 // bytes read from upstream
+	up   int64 // bytes written upstream after an upgrade
+	eof  bool
+	err  error
+	done bool
+}
+
+func (b *flowBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	b.mu.Lock()
+	b.down += int64(n)
+	if errors.Is(err, io.EOF) {
+		b.eof = true
+	} else if err != nil && b.err == nil {
+		b.err = err
+	}
+	b.mu.Unlock()
+	return n, err
+}
+
+func (b *flowBody) Close() error {
+	err := b.rc.Close()
+	b.mu.Lock()
+	if b.done {
+		b.mu.Unlock()
+		return err
+	}
+	b.done = true
+	f := b.f
+	f.ResponseBytes = b.down
+	switch {
+	case f.HasMark(flow.MarkWebSocket):
+		// A session ends when either side hangs up; neither is an error.
+	case b.err != nil:
+		f.ErrorKind, f.Error = classifyUpstreamError(f.Host, b.err)
+	case !b.eof:
+		f.Mark(flow.MarkClientAbort)
+	}
+	up := b.up
+	b.mu.Unlock()
+	b.finish(f, up)
+	return err
+}
+
+// flowConn is a WebSocket session's upstream side: goproxy writes client frames into it and reads
+// vendor frames from it; both directions are counted.
+type flowConn struct {
+	*flowBody
+	w io.Writer
+}
+
+func (c *flowConn) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.mu.Lock()
+	c.up += int64(n)
+	c.mu.Unlock()
+	return n, err
+}

@@ -1,0 +1,215 @@
+package proxy_test
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/customs-dev/customs/catalog"
+	"github.com/customs-dev/customs/flow"
+	"github.com/customs-dev/customs/inspect"
+	"github.com/customs-dev/customs/proxy"
+	"github.com/customs-dev/customs/proxy/ca"
+)
+
+// world is one end-to-end test setup on loopback: a fake vendor upstream that serves any host
+// name over TLS from a test CA, and a real customs proxy in front of it whose resolver sends every
+// host to that upstream.
+type world struct {
+	t                *testing.T
+	customsCA        *ca.CA
+	upCA             *ca.CA
+	upstream         *httptest.Server
+	plain            *httptest.Server // plain-HTTP upstream
+	proxy            *proxy.Server
+	proxyURL         *url.URL
+	leaves           *ca.Leaves
+	flows            chan *flow.Flow
+	upstreamRequests chan *http.Request // bodies already read into upstreamBodies
+	release          chan struct{}      // lets /sse send its second event
+}
+
+type worldOptions struct {
+	mutate      func(*proxy.Options)
+	stages      []inspect.Stage
+	decodeLimit int64
+}
+
+func newWorld(t *testing.T, wo worldOptions) *world {
+	t.Helper()
+	w := &world{t: t, flows: make(chan *flow.Flow, 1000), release: make(chan struct{})}
+	var err error
+	if w.customsCA, err = ca.Create(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	if w.upCA, err = ca.Create(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	upLeaves := ca.NewLeaves(w.upCA, ca.LeafOptions{})
+	w.upstream = httptest.NewUnstartedServer(w.vendorHandler())
+	w.upstream.TLS = &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		name := h.ServerName
+		if name == "" {
+			name = "127.0.0.1"
+		}
+		return upLeaves.Get(name)
+	}}
+	w.upstream.StartTLS()
+	t.Cleanup(w.upstream.Close)
+	w.plain = httptest.NewServer(w.vendorHandler())
+	t.Cleanup(w.plain.Close)
+
+	cat, err := catalog.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipeline := inspect.New(inspect.Options{Catalog: cat, Stages: wo.stages, DecodeLimit: wo.decodeLimit})
+	w.leaves = ca.NewLeaves(w.customsCA, ca.LeafOptions{})
+	roots := x509.NewCertPool()
+	roots.AddCert(w.upCA.Cert)
+	upAddr := w.upstream.Listener.Addr().String()
+	plainAddr := w.plain.Listener.Addr().String()
+	resolver, err := proxy.ParseResolve([]string{"api.mistral.ai=" + plainAddr, "example.net=" + plainAddr, "*=" + upAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := proxy.Options{
+		Leaves:   w.leaves,
+		Pipeline: pipeline,
+		Recorder: recorderFunc(func(f *flow.Flow) { w.flows <- f }),
+		Logger:   zerolog.Nop(),
+		Scope:    proxy.Scope{Mode: proxy.InterceptCatalog, InCatalog: pipeline.Known},
+		Resolve:  resolver,
+		RootCAs:  roots,
+	}
+	if wo.mutate != nil {
+		wo.mutate(&opts)
+	}
+	w.proxy, err = proxy.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = w.proxy.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = w.proxy.Shutdown(ctx)
+	})
+	w.proxyURL = &url.URL{Scheme: "http", Host: ln.Addr().String()}
+	return w
+}
+
+type recorderFunc func(*flow.Flow)
+
+func (f recorderFunc) Record(fl *flow.Flow) { f(fl) }
+
+// client returns an HTTP client that goes through the proxy and trusts the customs CA (and,
+// with trustUpstream, the upstream's own CA, for tunnelled hosts).
+func (w *world) client(trustUpstream bool) *http.Client {
+	pool := x509.NewCertPool()
+	pool.AddCert(w.customsCA.Cert)
+	if trustUpstream {
+		pool.AddCert(w.upCA.Cert)
+	}
+	return &http.Client{
+		Timeout: 60 * time.Second,
+		Transport: &http.Transport{
+			Proxy:               http.ProxyURL(w.proxyURL),
+			TLSClientConfig:     &tls.Config{RootCAs: pool},
+			DisableCompression:  true,
+			MaxIdleConnsPerHost: 16,
+		},
+	}
+}
+
+// nextFlow waits for the next recorded flow.
+func (w *world) nextFlow() *flow.Flow {
+	w.t.Helper()
+	select {
+	case f := <-w.flows:
+		return f
+	case <-time.After(10 * time.Second):
+		w.t.Fatal("no flow recorded within 10s")
+		return nil
+	}
+}
+
+// vendorHandler impersonates vendor APIs with behaviours the tests need.
+func (w *world) vendorHandler() http.Handler {
+	mux := http.NewServeMux()
+	var mu sync.Mutex
+	mux.HandleFunc("/echo", func(rw http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		rw.Header().Set("X-Upstream-Host", r.Host)
+		rw.Header().Set("X-Upstream-Content-Encoding", r.Header.Get("Content-Encoding"))
+		rw.Header().Set("X-Upstream-Proxy-Authorization", r.Header.Get("Proxy-Authorization"))
+		rw.Header().Set("Content-Type", "application/octet-stream")
+		_, _ = rw.Write(body)
+	})
+	mux.HandleFunc("/count", func(rw http.ResponseWriter, r *http.Request) {
+		n, err := io.Copy(io.Discard, r.Body)
+		if err != nil {
+			http.Error(rw, err.Error(), http.StatusBadRequest)
+			return
+		}
+		fmt.Fprint(rw, n)
+	})
+	mux.HandleFunc("/v1/chat/completions", func(rw http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		rw.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(rw, `{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"ok"}}]}`)
+	})
+	mux.HandleFunc("/sse", func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", "text/event-stream")
+		fl := rw.(http.Flusher)
+		_, _ = io.WriteString(rw, "data: {\"delta\":\"first\"}\n\n")
+		fl.Flush()
+		select {
+		case <-w.release:
+		case <-time.After(10 * time.Second):
+		case <-r.Context().Done():
+			return
+		}
+		_, _ = io.WriteString(rw, "data: [DONE]\n\n")
+	})
+	mux.HandleFunc("/status/", func(rw http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(r.URL.Path[len("/status/"):])
+		rw.WriteHeader(code)
+	})
+	mux.HandleFunc("/slow", func(rw http.ResponseWriter, r *http.Request) {
+		d, _ := time.ParseDuration(r.URL.Query().Get("d"))
+		time.Sleep(d)
+		_, _ = io.WriteString(rw, "slow done")
+	})
+	mux.HandleFunc("/reset", func(rw http.ResponseWriter, r *http.Request) {
+		conn, _, err := rw.(http.Hijacker).Hijack()
+		if err == nil {
+			if tc, ok := conn.(*tls.Conn); ok {
+				if nc, ok := tc.NetConn().(*net.TCPConn); ok {
+					_ = nc.SetLinger(0) // RST, not FIN
+				}
+			}
+			_ = conn.Close()
+		}
+	})
+	mux.HandleFunc("/ws", wsEcho)
+	return mux
+}

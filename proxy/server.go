@@ -1,0 +1,293 @@
+// Package proxy is customs' TLS-intercepting forward proxy, built on goproxy. It decides which
+// CONNECT targets to open (scope), terminates TLS for them with leaves from the customs CA, hands
+// every opened request to the inspection pipeline, enforces the verdict on the wire, forwards to
+// the real vendor with certificate verification on, streams the response back, and reports each
+// finished exchange to a flow.Recorder. Hosts outside the scope are tunnelled untouched and
+// recorded as metadata-only flows.
+//
+// goproxy's types stay inside this package.
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/elazarl/goproxy"
+	"github.com/rs/zerolog"
+
+	"github.com/customs-dev/customs/flow"
+	"github.com/customs-dev/customs/inspect"
+	"github.com/customs-dev/customs/proxy/ca"
+)
+
+// Options configure a Server. Zero values take the documented defaults.
+type Options struct {
+	Leaves   *ca.Leaves        // mints the certificates clients see for opened hosts (required)
+	Pipeline *inspect.Pipeline // inspection of opened requests (required)
+	Recorder flow.Recorder     // receives every finished flow (optional)
+	Logger   zerolog.Logger    // for events that are not flows (tunnel errors, shutdown)
+	Scope    Scope             // which hosts are opened
+	Resolve  *Resolver         // test/lab host overrides (optional)
+	RootCAs  *x509.CertPool    // upstream trust: system roots plus --upstream-ca (nil = system roots)
+
+	// AllowClients lists the client networks served; empty means loopback only.
+	AllowClients []netip.Prefix
+	// Authenticate checks proxy Basic credentials; nil turns proxy authentication off.
+	Authenticate func(user, password string) bool
+	Realm        string // Basic realm in 407 challenges; default "customs"
+
+	InspectLimit  int64 // request body bytes read for inspection; default 8 MiB
+	BlockOversize bool  // refuse (413) bodies larger than InspectLimit instead of forwarding them
+
+	DialTimeout           time.Duration // default 10s
+	TLSHandshakeTimeout   time.Duration // default 10s
+	ResponseHeaderTimeout time.Duration // default 5m: LLM APIs may think for minutes before answering
+	IdleConnTimeout       time.Duration // default 90s
+	MaxIdleConnsPerHost   int           // default 256
+}
+
+// Server is a running customs proxy.
+type Server struct {
+	opts      Options
+	gp        *goproxy.ProxyHttpServer
+	transport *http.Transport
+	dialer    *dialer
+	http      *http.Server
+	conns     *connTracker
+	inflight  *inflight
+	allow     []netip.Prefix
+
+	mu       sync.Mutex
+	draining bool
+}
+
+var defaultClients = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// New builds a Server; call Serve to run it.
+func New(opts Options) (*Server, error) {
+	if opts.Leaves == nil || opts.Pipeline == nil {
+		return nil, errors.New("proxy: Leaves and Pipeline are required")
+	}
+	setDefault(&opts.InspectLimit, 8<<20)
+	setDefault(&opts.DialTimeout, 10*time.Second)
+	setDefault(&opts.TLSHandshakeTimeout, 10*time.Second)
+	setDefault(&opts.ResponseHeaderTimeout, 5*time.Minute)
+	setDefault(&opts.IdleConnTimeout, 90*time.Second)
+	setDefault(&opts.MaxIdleConnsPerHost, 256)
+	if opts.Realm == "" {
+		opts.Realm = "customs"
+	}
+	if opts.Recorder == nil {
+		opts.Recorder = flow.Recorders(nil)
+	}
+	s := &Server{opts: opts, conns: newConnTracker(), inflight: newInflight(), allow: opts.AllowClients}
+	if len(s.allow) == 0 {
+		s.allow = defaultClients
+	}
+	s.dialer = &dialer{Dialer: net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second}, resolve: opts.Resolve}
+	s.transport = &http.Transport{
+		// Never chain through HTTPS_PROXY from customs' own environment: that often points at
+		// customs itself.
+		Proxy:                 nil,
+		DialContext:           s.dialer.DialContext,
+		TLSClientConfig:       &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:   opts.TLSHandshakeTimeout,
+		ResponseHeaderTimeout: opts.ResponseHeaderTimeout,
+		IdleConnTimeout:       opts.IdleConnTimeout,
+		ExpectContinueTimeout: time.Second,
+		MaxIdleConns:          4 * opts.MaxIdleConnsPerHost,
+		// Go keeps 2 idle connections per host by default; under load that means a new upstream
+		// TLS handshake for most requests.
+		MaxIdleConnsPerHost: opts.MaxIdleConnsPerHost,
+		// The client chose its Accept-Encoding; the response must reach it as the vendor sent it.
+		DisableCompression: true,
+	}
+
+	gp := goproxy.NewProxyHttpServer()
+	gp.Tr = s.transport
+	gp.ConnectDial = nil // goproxy would otherwise honour HTTPS_PROXY for tunnels
+	gp.KeepAcceptEncoding = true
+	gp.Logger = goproxyLogger{opts.Logger}
+	gp.NonproxyHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "customs is a forward proxy: send absolute-URI or CONNECT requests (set HTTPS_PROXY)", http.StatusBadRequest)
+	})
+	gp.OnRequest().HandleConnectFunc(s.handleConnect)
+	gp.OnRequest().DoFunc(s.handleRequest)
+	s.gp = gp
+	s.http = &http.Server{
+		Handler:           http.HandlerFunc(s.serveHTTP),
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          newStdLogger(opts.Logger),
+	}
+	return s, nil
+}
+
+func setDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
+// Serve accepts proxy clients on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	err := s.http.Serve(s.conns.listener(ln))
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting, lets requests in flight finish until ctx ends, then closes every
+// remaining connection (tunnels and idle intercepted connections included).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+	// http.Server.Shutdown does not see hijacked connections (tunnels and intercepted TLS), so
+	// their in-flight requests are counted separately.
+	errHTTP := s.http.Shutdown(ctx)
+	errWait := s.inflight.wait(ctx)
+	s.conns.closeAll()
+	s.transport.CloseIdleConnections()
+	if errHTTP != nil {
+		return errHTTP
+	}
+	return errWait
+}
+
+// ClientConns is the number of client connections open now, tunnels and intercepted sessions
+// included.
+func (s *Server) ClientConns() int { return s.conns.len() }
+
+func (s *Server) isDraining() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.draining
+}
+
+// connInfo is what customs knows about a proxy client connection; intercepted requests inherit it
+// from their CONNECT.
+type connInfo struct {
+	addr string
+	user string
+}
+
+type connInfoKey struct{}
+
+// serveHTTP admits a client (allow-list, then proxy authentication) before goproxy sees it.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	info := &connInfo{addr: r.RemoteAddr}
+	if !s.clientAllowed(r.RemoteAddr) {
+		s.refuse(w, r, info, http.StatusForbidden, "allow_clients",
+			fmt.Sprintf("customs: client %s is not allowed to use this proxy (allow_clients)", hostOnly(r.RemoteAddr)))
+		return
+	}
+	if s.opts.Authenticate != nil {
+		user, ok := s.authenticate(r)
+		if !ok {
+			w.Header().Set("Proxy-Authenticate", fmt.Sprintf("Basic realm=%q", s.opts.Realm))
+			s.refuse(w, r, info, http.StatusProxyAuthRequired, "proxy_auth",
+				"customs: proxy authentication required")
+			return
+		}
+		info.user = user
+	}
+	s.gp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), connInfoKey{}, info)))
+}
+
+func (s *Server) clientAllowed(remote string) bool {
+	ap, err := netip.ParseAddrPort(remote)
+	if err != nil {
+		return false
+	}
+	ip := ap.Addr().Unmap()
+	for _, p := range s.allow {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) authenticate(r *http.Request) (string, bool) {
+	h := r.Header.Get("Proxy-Authorization")
+	scheme, cred, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Basic") {
+		return "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
+	if err != nil {
+		return "", false
+	}
+	user, pass, ok := strings.Cut(string(raw), ":")
+	if !ok || !s.opts.Authenticate(user, pass) {
+		return "", false
+	}
+	return user, true
+}
+
+// refuse answers a client customs will not serve and records the refusal as a blocked flow, so a
+// security team sees who tried.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, info *connInfo, status int, policy, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Connection", "close")
+	w.WriteHeader(status)
+	_, _ = fmt.Fprintln(w, msg)
+	f := s.newFlow(r, info, flow.Plain)
+	if r.Method == http.MethodConnect {
+		f.Mode = flow.Tunnelled
+	}
+	f.Status = status
+	f.Verdict = flow.Verdict{Action: flow.Block, Policy: policy, Message: msg}
+	f.End = time.Now()
+	s.opts.Recorder.Record(f)
+}
+
+// newFlow starts a flow for request r from client info.
+func (s *Server) newFlow(r *http.Request, info *connInfo, mode flow.Mode) *flow.Flow {
+	now := time.Now()
+	f := &flow.Flow{
+		ID:     flow.NewID(now),
+		Start:  now,
+		Source: flow.SourceProxy,
+		Mode:   mode,
+		Client: flow.Client{Addr: info.addr, User: info.user},
+		Method: r.Method,
+	}
+	if r.URL != nil {
+		f.Host = normalizeHost(r.URL.Hostname())
+		if r.Method != http.MethodConnect {
+			f.URL = r.URL.String()
+		}
+	}
+	if f.Host == "" {
+		f.Host = normalizeHost(hostOnly(r.Host))
+	}
+	return f
+}
+
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
+}
+
+// goproxyLogger routes goproxy's own warnings (failed client handshakes, broken pipes) to debug
+// level: customs reports what matters about each exchange on its flow line.
+type goproxyLogger struct{ log zerolog.Logger }
+
+func (l goproxyLogger) Printf(format string, v ...any) {
+	l.log.Debug().Str("component", "goproxy").Msgf(strings.TrimSuffix(format, "\n"), v...)
+}
