@@ -20,7 +20,9 @@ type connTracker struct {
 
 func newConnTracker() *connTracker { return &connTracker{conns: make(map[*trackedConn]struct{})} }
 
-func (t *connTracker) listener(ln net.Listener) net.Listener { return &trackedListener{Listener: ln, t: t} }
+func (t *connTracker) listener(ln net.Listener) net.Listener {
+	return &trackedListener{Listener: ln, t: t}
+}
 
 func (t *connTracker) closeAll() {
 	t.mu.Lock()
