@@ -4,7 +4,7 @@
 package flowlog
 
 import (
-	"net/url"
+	"strings"
 
 	"github.com/rs/zerolog"
 
@@ -84,17 +84,26 @@ func findings(fs []flow.Finding) *zerolog.Array {
 }
 
 // Path returns the path of a request URL without its query string, which can carry API keys
-// (Gemini's ?key=) or whole analytics events (Mixpanel's ?data=).
+// (Gemini's ?key=) or whole analytics events (Mixpanel's ?data=). It slices rather than parses:
+// it runs for every flow.
 func Path(rawURL string) string {
 	if rawURL == "" {
 		return ""
 	}
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return "(unparseable)"
+	rest := rawURL
+	if i := strings.Index(rest, "://"); i >= 0 {
+		rest = rest[i+3:]
+		j := strings.IndexByte(rest, '/')
+		if j < 0 {
+			return "/"
+		}
+		rest = rest[j:]
 	}
-	if u.Path == "" {
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if rest == "" {
 		return "/"
 	}
-	return u.EscapedPath()
+	return rest
 }

@@ -95,7 +95,9 @@ func TestPathDropsQuery(t *testing.T) {
 		"https://api.mixpanel.com/track?data=eyJldmVudCI6": "/track",
 		"https://example.org":                              "/",
 		"":                                                 "",
-		"https://x/%zz":                                    "(unparseable)",
+		"https://x/%zz":                                    "/%zz",
+		"https://example.org?q=1":                          "/",
+		"https://a/b#frag":                                 "/b",
 	} {
 		if got := flowlog.Path(in); got != want {
 			t.Errorf("Path(%q) = %q, want %q", in, got, want)

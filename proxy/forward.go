@@ -183,7 +183,7 @@ func (s *Server) forward(f *flow.Flow, in *http.Request, body io.Reader, length 
 		return resp
 	}
 	f.Status = resp.StatusCode
-	f.ResponseHeader = resp.Header.Clone()
+	f.ResponseHeader = resp.Header
 	rb := &flowBody{rc: resp.Body, f: f, finish: func(f *flow.Flow, up int64) {
 		f.RequestBytes = sent.n + up
 		s.finish(f)

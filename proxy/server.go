@@ -19,7 +19,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/elazarl/goproxy"
@@ -67,8 +67,7 @@ type Server struct {
 	inflight  *inflight
 	allow     []netip.Prefix
 
-	mu       sync.Mutex
-	draining bool
+	draining atomic.Bool
 }
 
 var defaultClients = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
@@ -151,9 +150,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // Shutdown stops accepting, lets requests in flight finish until ctx ends, then closes every
 // remaining connection (tunnels and idle intercepted connections included).
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.draining = true
-	s.mu.Unlock()
+	s.draining.Store(true)
 	// http.Server.Shutdown does not see hijacked connections (tunnels and intercepted TLS), so
 	// their in-flight requests are counted separately.
 	errHTTP := s.http.Shutdown(ctx)
@@ -170,11 +167,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // included.
 func (s *Server) ClientConns() int { return s.conns.len() }
 
-func (s *Server) isDraining() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.draining
-}
+func (s *Server) isDraining() bool { return s.draining.Load() }
 
 // connInfo is what customs knows about a proxy client connection; intercepted requests inherit it
 // from their CONNECT.
