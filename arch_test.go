@@ -1,0 +1,83 @@
+package customs_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/customs-dev/customs"
+
+// layers is design.md's package list, top to bottom: a package may import only packages in a
+// lower layer, or its own sub-packages. Adding a package means placing it here.
+var layers = map[string]int{
+	"cmd/customs":    0,
+	"config":         1, // the serve config file; only cmd reads it
+	"proxy":          2,
+	"proxy/ca":       3,
+	"capture":        4,
+	"report":         5,
+	"store":          6,
+	"admin":          7, // metrics and health endpoints; a flow.Recorder
+	"flowlog":        7, // the per-flow log line; a flow.Recorder
+	"inspect":        8,
+	"inspect/decode": 9,
+	"catalog":        10,
+	"detectors":      11,
+	"rules":          12,
+	"flow":           13,
+}
+
+// confined third-party libraries and the one package (tree) allowed to import each: their types
+// never cross a package boundary.
+var confined = map[string][]string{
+	"github.com/elazarl/goproxy":          {"proxy"},
+	"github.com/gopacket/gopacket":        {"capture"},
+	"github.com/dgraph-io/badger/v4":      {"store"},
+	"github.com/google/cel-go":            {"rules"},
+	"gopkg.in/yaml.v3":                    {"rules", "config"},
+	"github.com/prometheus/client_golang": {"admin"},
+}
+
+func TestImportDirection(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "./...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg := strings.TrimPrefix(strings.TrimPrefix(fields[0], module), "/")
+		if pkg == "" {
+			continue // this test's own directory
+		}
+		rank, ok := layers[pkg]
+		if !ok {
+			t.Errorf("package %s is not placed in the layer list of arch_test.go", pkg)
+			continue
+		}
+		for _, imp := range fields[1:] {
+			if dep, ok := strings.CutPrefix(imp, module+"/"); ok {
+				depRank, known := layers[dep]
+				sub := strings.HasPrefix(dep, pkg+"/")
+				if !known || (!sub && depRank <= rank) {
+					t.Errorf("%s (layer %d) imports %s (layer %d): imports must point down the list", pkg, rank, dep, depRank)
+				}
+				continue
+			}
+			for lib, owners := range confined {
+				if imp != lib && !strings.HasPrefix(imp, lib+"/") {
+					continue
+				}
+				allowed := false
+				for _, o := range owners {
+					if pkg == o || strings.HasPrefix(pkg, o+"/") {
+						allowed = true
+					}
+				}
+				if !allowed {
+					t.Errorf("%s imports %s, which only %v may import", pkg, imp, owners)
+				}
+			}
+		}
+	}
+}

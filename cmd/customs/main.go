@@ -1,0 +1,98 @@
+// Command customs is the egress checkpoint for AI traffic. See README.md for the commands.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit codes (design.md): 0 ok, 1 findings a command was asked to fail on or a failure at run
+// time, 2 usage or configuration error.
+const (
+	exitOK     = 0
+	exitFail   = 1
+	exitConfig = 2
+)
+
+const usage = `customs — egress checkpoint for AI traffic
+
+Usage:
+  customs serve [--config FILE] [--listen ADDR] [--admin ADDR] [--data DIR]
+                [--intercept catalog|all|none] [--upstream-ca FILE]... [--resolve HOST=ADDR]...
+                [--log-level LEVEL] [--log-file FILE]
+  customs ca init   [--data DIR]    create the interception CA (DIR/ca.pem, DIR/ca-key.pem 0600)
+  customs ca export [--data DIR]    print the CA certificate (PEM) for clients to trust
+
+Run "customs COMMAND -h" for a command's flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// usageError marks errors that are the caller's to fix (exit 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitConfig
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = cmdServe(args[1:], stderr)
+	case "ca":
+		err = cmdCA(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "customs: unknown command %q\n\n%s", args[0], usage)
+		return exitConfig
+	}
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, new(usageError)):
+		fmt.Fprintf(stderr, "customs %s: %v\n", args[0], err)
+		return exitConfig
+	default:
+		fmt.Fprintf(stderr, "customs %s: %v\n", args[0], err)
+		return exitFail
+	}
+}
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (s *stringList) String() string     { return fmt.Sprint(*s) }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("customs "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseFlags parses args and turns a flag error into a usage error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}

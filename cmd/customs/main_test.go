@@ -1,0 +1,340 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/customs-dev/customs/config"
+	"github.com/customs-dev/customs/proxy/ca"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// binary is the real customs binary, built once for these tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "customs-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "customs")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build customs: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func runCustoms(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+func TestCAInitAndExport(t *testing.T) {
+	data := t.TempDir()
+	out, errOut, code := runCustoms(t, data, "ca", "init", "--data", data)
+	if code != 0 || !strings.Contains(out, "ca.pem") {
+		t.Fatalf("ca init: exit %d\n%s%s", code, out, errOut)
+	}
+	st, err := os.Stat(filepath.Join(data, "ca-key.pem"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v, err %v", st.Mode(), err)
+	}
+	pemOut, _, code := runCustoms(t, data, "ca", "export", "--data", data)
+	want, _ := os.ReadFile(filepath.Join(data, "ca.pem"))
+	if code != 0 || pemOut != string(want) {
+		t.Fatalf("ca export: exit %d, output differs from ca.pem", code)
+	}
+	if _, errOut, code := runCustoms(t, data, "ca", "init", "--data", data); code != 2 || !strings.Contains(errOut, "exist") {
+		t.Fatalf("second ca init: exit %d %s", code, errOut)
+	}
+	if _, _, code := runCustoms(t, data, "ca", "frobnicate"); code != 2 {
+		t.Fatalf("unknown ca subcommand: exit %d, want 2", code)
+	}
+}
+
+func TestServeRefusesReadableCAKey(t *testing.T) {
+	data := t.TempDir()
+	if _, _, code := runCustoms(t, data, "ca", "init", "--data", data); code != 0 {
+		t.Fatal("ca init failed")
+	}
+	key := filepath.Join(data, "ca-key.pem")
+	for _, mode := range []os.FileMode{0o640, 0o604, 0o644} {
+		if err := os.Chmod(key, mode); err != nil {
+			t.Fatal(err)
+		}
+		_, errOut, code := runCustoms(t, data, "serve", "--data", data, "--listen", "127.0.0.1:0", "--admin", "off")
+		if code != 2 || !strings.Contains(errOut, "chmod 600") || !strings.Contains(errOut, key) {
+			t.Errorf("mode %o: exit %d, stderr %q", mode, code, errOut)
+		}
+	}
+}
+
+// Configuration errors exit 2 with file:line:col messages; golden files hold the stderr.
+func TestServeConfigErrors(t *testing.T) {
+	files, _ := filepath.Glob("testdata/config/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no testdata/config/*.yaml")
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			_, errOut, code := runCustoms(t, "testdata/config", "serve", "--config", filepath.Base(file), "--data", t.TempDir())
+			if code != 2 {
+				t.Errorf("exit %d, want 2", code)
+			}
+			golden := strings.TrimSuffix(file, ".yaml") + ".golden"
+			if *update {
+				_ = os.WriteFile(golden, []byte(errOut), 0o644)
+			}
+			want, _ := os.ReadFile(golden)
+			if errOut != string(want) {
+				t.Errorf("stderr:\n%s\nwant:\n%s", errOut, want)
+			}
+		})
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{}, {"nope"}, {"serve", "--no-such-flag"}, {"serve", "--resolve", "no-equals"}, {"serve", "--intercept", "some"}} {
+		if _, errOut, code := runCustoms(t, t.TempDir(), args...); code != 2 || errOut == "" {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+}
+
+// servedCustoms is a running customs serve process.
+type servedCustoms struct {
+	cmd    *exec.Cmd
+	proxy  string
+	admin  string
+	mu     sync.Mutex
+	lines  []map[string]any
+	exited chan error
+}
+
+func (s *servedCustoms) logLines() []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]map[string]any(nil), s.lines...)
+}
+
+// waitLine waits for a log line whose fields include want.
+func (s *servedCustoms) waitLine(t *testing.T, want map[string]any) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, l := range s.logLines() {
+			ok := true
+			for k, v := range want {
+				if fmt.Sprint(l[k]) != fmt.Sprint(v) {
+					ok = false
+				}
+			}
+			if ok {
+				return l
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no log line with %v; have %v", want, s.logLines())
+	return nil
+}
+
+func startCustoms(t *testing.T, args ...string) *servedCustoms {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"}, args...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &servedCustoms{cmd: cmd, exited: make(chan error, 1)}
+	listening := make(chan map[string]any, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var m map[string]any
+			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+				m = map[string]any{"unparsed": sc.Text()}
+			}
+			s.mu.Lock()
+			s.lines = append(s.lines, m)
+			s.mu.Unlock()
+			if m["message"] == "customs listening" {
+				listening <- m
+			}
+		}
+		s.exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	select {
+	case m := <-listening:
+		s.proxy, s.admin = m["listen"].(string), m["admin"].(string)
+	case <-time.After(15 * time.Second):
+		t.Fatalf("customs did not start: %v", s.logLines())
+	}
+	return s
+}
+
+// fakeVendor serves any host name over TLS with certificates from its own CA, written to a file
+// for --upstream-ca.
+func fakeVendor(t *testing.T) (addr, caFile string) {
+	dir := t.TempDir()
+	upCA, err := ca.Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaves := ca.NewLeaves(upCA, ca.LeafOptions{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if d, err := time.ParseDuration(r.URL.Query().Get("sleep")); err == nil {
+			time.Sleep(d)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"object":"chat.completion","choices":[]}`)
+	}))
+	srv.TLS = &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) { return leaves.Get(h.ServerName) }}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String(), filepath.Join(dir, ca.CertFile)
+}
+
+func proxyClient(t *testing.T, proxyAddr, caFile string) *http.Client {
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	return &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
+		Proxy:           http.ProxyURL(&url.URL{Scheme: "http", Host: proxyAddr}),
+		TLSClientConfig: &tls.Config{RootCAs: pool},
+	}}
+}
+
+// The real binary: first start creates the CA, a request through it is logged with every field
+// the README documents, the admin endpoints answer, and SIGTERM drains a request in flight and
+// exits 0.
+func TestServeEndToEnd(t *testing.T) {
+	upAddr, upCA := fakeVendor(t)
+	data := t.TempDir()
+	s := startCustoms(t, "--data", data, "--resolve", "*="+upAddr, "--upstream-ca", upCA)
+	s.waitLine(t, map[string]any{"message": "created interception CA; clients must trust this file"})
+	c := proxyClient(t, s.proxy, filepath.Join(data, "ca.pem"))
+
+	resp, err := c.Post("https://api.openai.com/v1/chat/completions?key=sk-should-not-be-logged", "application/json", strings.NewReader(`{"messages":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	line := s.waitLine(t, map[string]any{"message": "flow", "host": "api.openai.com"})
+	for _, k := range []string{"time", "level", "flow_id", "client", "host", "method", "path", "status", "bytes_out", "bytes_in", "duration_ms", "vendor", "category", "mode", "action", "findings"} {
+		if _, ok := line[k]; !ok {
+			t.Errorf("flow log line lacks %q: %v", k, line)
+		}
+	}
+	if line["vendor"] != "openai" || line["mode"] != "intercepted" || line["path"] != "/v1/chat/completions" || line["bytes_out"] != float64(15) {
+		t.Errorf("flow line %v", line)
+	}
+	for _, l := range s.logLines() {
+		if b, _ := json.Marshal(l); strings.Contains(string(b), "sk-should-not-be-logged") {
+			t.Errorf("query string secret logged: %s", b)
+		}
+	}
+
+	for path, want := range map[string]string{
+		"/healthz": "ok",
+		"/readyz":  "ready",
+		"/metrics": `customs_flows_total{action="allow",category="ai-provider",mode="intercepted",vendor="openai"} 1`,
+	} {
+		r, err := http.Get("http://" + s.admin + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("%s: status %d, body lacks %q", path, r.StatusCode, want)
+		}
+	}
+
+	// SIGTERM while a slow request is in flight: it completes, then customs exits 0.
+	done := make(chan error, 1)
+	go func() {
+		r, err := c.Get("https://api.openai.com/v1/models?sleep=700ms")
+		if err == nil {
+			_, err = io.ReadAll(r.Body)
+			r.Body.Close()
+			if err == nil && r.StatusCode != 200 {
+				err = fmt.Errorf("status %d", r.StatusCode)
+			}
+		}
+		done <- err
+	}()
+	time.Sleep(250 * time.Millisecond)
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("request in flight during SIGTERM: %v", err)
+	}
+	select {
+	case err := <-s.exited:
+		if err != nil {
+			t.Errorf("customs exited with %v, want 0", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("customs did not exit after SIGTERM")
+	}
+	s.waitLine(t, map[string]any{"message": "customs stopped"})
+}
+
+// The example configuration in the repository root is valid as shipped.
+func TestExampleConfigLoads(t *testing.T) {
+	cfg, err := config.Load("../../customs.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	def := config.Default()
+	if cfg.Listen != def.Listen || cfg.Body.InspectLimit != def.Body.InspectLimit || cfg.Intercept != def.Intercept {
+		t.Errorf("example config drifted from the defaults it documents: %+v", cfg)
+	}
+}

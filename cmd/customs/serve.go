@@ -1,0 +1,356 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/customs-dev/customs/admin"
+	"github.com/customs-dev/customs/catalog"
+	"github.com/customs-dev/customs/config"
+	"github.com/customs-dev/customs/flow"
+	"github.com/customs-dev/customs/flowlog"
+	"github.com/customs-dev/customs/inspect"
+	"github.com/customs-dev/customs/proxy"
+	"github.com/customs-dev/customs/proxy/ca"
+)
+
+// serveFlags are the command-line settings; each overrides the config file only when given.
+type serveFlags struct {
+	configPath string
+	fs         *flag.FlagSet
+	listen     string
+	admin      string
+	data       string
+	intercept  string
+	upstreamCA stringList
+	resolve    stringList
+	logLevel   string
+	logFile    string
+}
+
+func cmdServe(args []string, stderr io.Writer) error {
+	sf := &serveFlags{fs: newFlagSet("serve", stderr)}
+	fs := sf.fs
+	fs.StringVar(&sf.configPath, "config", "", "config file (YAML); flags override it")
+	fs.StringVar(&sf.listen, "listen", "", "proxy address (default 127.0.0.1:8080)")
+	fs.StringVar(&sf.admin, "admin", "", `admin address for /healthz, /readyz, /metrics (default 127.0.0.1:8081; "off" disables)`)
+	fs.StringVar(&sf.data, "data", "", "data directory (default ./customs-data)")
+	fs.StringVar(&sf.intercept, "intercept", "", "which hosts to open: catalog, all or none (default catalog)")
+	fs.Var(&sf.upstreamCA, "upstream-ca", "PEM file of extra CAs to trust upstream (repeatable; for tests and labs)")
+	fs.Var(&sf.resolve, "resolve", "HOST=ADDR: send HOST (or *.suffix, or *) to ADDR (repeatable; for tests and labs)")
+	fs.StringVar(&sf.logLevel, "log-level", "", "debug, info, warn or error (default info)")
+	fs.StringVar(&sf.logFile, "log-file", "", "write logs to FILE instead of stderr")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := sf.config()
+	if err != nil {
+		return usageError{err}
+	}
+
+	logger, closeLog, err := newLogger(cfg.Log, stderr)
+	if err != nil {
+		return usageError{err}
+	}
+	defer closeLog()
+
+	srv, err := build(cfg, logger)
+	if err != nil {
+		return usageError{err}
+	}
+	return srv.run(logger)
+}
+
+// config loads the file (if any), applies the flags that were given, and validates the result.
+func (sf *serveFlags) config() (config.Config, error) {
+	cfg := config.Default()
+	if sf.configPath != "" {
+		var err error
+		if cfg, err = config.Load(sf.configPath); err != nil {
+			return cfg, err
+		}
+	}
+	sf.fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "listen":
+			cfg.Listen = sf.listen
+		case "admin":
+			cfg.Admin = sf.admin
+		case "data":
+			cfg.Data = sf.data
+		case "intercept":
+			cfg.Intercept = sf.intercept
+		case "upstream-ca":
+			cfg.UpstreamCA = append(cfg.UpstreamCA, sf.upstreamCA...)
+		case "resolve":
+			if cfg.Resolve == nil {
+				cfg.Resolve = map[string]string{}
+			}
+			for _, r := range sf.resolve {
+				host, addr, _ := strings.Cut(r, "=")
+				cfg.Resolve[host] = addr
+			}
+		case "log-level":
+			cfg.Log.Level = sf.logLevel
+		case "log-file":
+			cfg.Log.File = sf.logFile
+		}
+	})
+	for _, r := range sf.resolve {
+		if !strings.Contains(r, "=") {
+			return cfg, fmt.Errorf("--resolve %q: want HOST=ADDR", r)
+		}
+	}
+	return cfg, cfg.Validate()
+}
+
+func newLogger(c config.Log, stderr io.Writer) (zerolog.Logger, func(), error) {
+	level, err := zerolog.ParseLevel(c.Level)
+	if err != nil || c.Level == "" {
+		level = zerolog.InfoLevel
+	}
+	var out io.Writer = stderr
+	closeFn := func() {}
+	if c.File != "" {
+		f, err := os.OpenFile(c.File, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return zerolog.Nop(), nil, fmt.Errorf("open log file: %w", err)
+		}
+		out, closeFn = f, func() { _ = f.Close() }
+	}
+	zerolog.TimeFieldFormat = time.RFC3339Nano
+	return zerolog.New(out).Level(level).With().Timestamp().Logger(), closeFn, nil
+}
+
+// server is a fully wired customs serve process.
+type server struct {
+	cfg     config.Config
+	proxy   *proxy.Server
+	metrics *admin.Metrics
+	leaves  *ca.Leaves
+	caPath  string
+}
+
+// build turns a validated configuration into a ready proxy: CA, catalog, pipeline, scope, trust
+// and recorders. Every error here is the operator's to fix.
+func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	authority, created, err := ca.LoadOrCreate(cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+	caPath := filepath.Join(cfg.Data, ca.CertFile)
+	if created {
+		logger.Info().Str("ca", caPath).Msg("created interception CA; clients must trust this file")
+	}
+	leaves := ca.NewLeaves(authority, ca.LeafOptions{Size: cfg.LeafCacheSize})
+
+	cat, err := catalog.Builtin()
+	if err != nil {
+		return nil, fmt.Errorf("vendor catalog: %w", err)
+	}
+	pipeline := inspect.New(inspect.Options{Catalog: cat, DecodeLimit: int64(cfg.Body.DecodeLimit)})
+
+	scope, err := buildScope(cfg, pipeline)
+	if err != nil {
+		return nil, err
+	}
+	roots, err := upstreamRoots(cfg.UpstreamCA)
+	if err != nil {
+		return nil, err
+	}
+	var rules []string
+	for host, addr := range cfg.Resolve {
+		rules = append(rules, host+"="+addr)
+	}
+	// Exact names before wildcards, so "*" does not swallow a more specific rule.
+	sortResolveRules(rules)
+	resolver, err := proxy.ParseResolve(rules)
+	if err != nil {
+		return nil, err
+	}
+	clients, err := parseClients(cfg.AllowClients)
+	if err != nil {
+		return nil, err
+	}
+
+	metrics := admin.NewMetrics()
+	metrics.GaugeFunc("customs_leaf_certificates_minted", "Leaf certificates minted since start.",
+		func() float64 { return float64(leaves.Minted()) })
+	opts := proxy.Options{
+		Leaves:                leaves,
+		Pipeline:              pipeline,
+		Recorder:              flow.Recorders{flowlog.New(logger), metrics},
+		Logger:                logger,
+		Scope:                 scope,
+		Resolve:               resolver,
+		RootCAs:               roots,
+		AllowClients:          clients,
+		Realm:                 cfg.ProxyAuth.Realm,
+		InspectLimit:          int64(cfg.Body.InspectLimit),
+		BlockOversize:         cfg.Body.Oversize == "block",
+		DialTimeout:           cfg.Timeouts.Dial.D(),
+		TLSHandshakeTimeout:   cfg.Timeouts.TLSHandshake.D(),
+		ResponseHeaderTimeout: cfg.Timeouts.ResponseHeader.D(),
+		IdleConnTimeout:       cfg.Timeouts.Idle.D(),
+	}
+	if users := cfg.ProxyAuth.Users; len(users) > 0 {
+		opts.Authenticate = func(name, password string) bool {
+			ok := false
+			for _, u := range users {
+				// Check every user so timing does not reveal which names exist.
+				if u.Name == name && u.Matches(password) {
+					ok = true
+				}
+			}
+			return ok
+		}
+	}
+	p, err := proxy.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	metrics.GaugeFunc("customs_client_connections", "Client connections open now (tunnels and intercepted sessions included).",
+		func() float64 { return float64(p.ClientConns()) })
+	return &server{cfg: cfg, proxy: p, metrics: metrics, leaves: leaves, caPath: caPath}, nil
+}
+
+func buildScope(cfg config.Config, pipeline *inspect.Pipeline) (proxy.Scope, error) {
+	intercept, err := proxy.NewHostSet(cfg.InterceptHosts)
+	if err != nil {
+		return proxy.Scope{}, fmt.Errorf("intercept_hosts: %w", err)
+	}
+	never, err := proxy.NewHostSet(cfg.NeverIntercept)
+	if err != nil {
+		return proxy.Scope{}, fmt.Errorf("never_intercept: %w", err)
+	}
+	return proxy.Scope{
+		Mode:      proxy.InterceptMode(cfg.Intercept),
+		Intercept: intercept,
+		Never:     never,
+		InCatalog: pipeline.Known,
+	}, nil
+}
+
+// upstreamRoots is the system trust store plus the operator's extra CAs. Verification is never
+// switched off; a lab that impersonates vendors adds its CA here instead.
+func upstreamRoots(files []string) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	for _, path := range files {
+		pem, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("upstream CA: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("upstream CA %s: no PEM certificates found", path)
+		}
+	}
+	return pool, nil
+}
+
+// sortResolveRules orders exact names first, then wildcards from the longest (most specific)
+// suffix, then "*", so that the first matching rule is the most specific one.
+func sortResolveRules(rules []string) {
+	rank := func(r string) int {
+		switch {
+		case strings.HasPrefix(r, "*="):
+			return 2
+		case strings.HasPrefix(r, "*."):
+			return 1
+		}
+		return 0
+	}
+	slices.SortFunc(rules, func(a, b string) int {
+		return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(len(b), len(a)), strings.Compare(a, b))
+	})
+}
+
+func parseClients(specs []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range specs {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		ip, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("allow_clients: %q is neither a CIDR nor an IP address", s)
+		}
+		out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
+	}
+	return out, nil
+}
+
+// run listens, serves until SIGTERM or SIGINT, then drains.
+func (s *server) run(logger zerolog.Logger) error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return usageError{fmt.Errorf("listen %s: %w", s.cfg.Listen, err)}
+	}
+	var ready atomic.Bool
+	var adminSrv *http.Server
+	adminAddr := ""
+	if s.cfg.Admin != "" && s.cfg.Admin != "off" {
+		aln, err := net.Listen("tcp", s.cfg.Admin)
+		if err != nil {
+			ln.Close()
+			return usageError{fmt.Errorf("admin listen %s: %w", s.cfg.Admin, err)}
+		}
+		adminAddr = aln.Addr().String()
+		adminSrv = &http.Server{Handler: admin.Handler(s.metrics, &ready), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = adminSrv.Serve(aln) }()
+	}
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sig)
+	errc := make(chan error, 1)
+	go func() { errc <- s.proxy.Serve(ln) }()
+	ready.Store(true)
+	logger.Info().Str("listen", ln.Addr().String()).Str("admin", adminAddr).Str("ca", s.caPath).
+		Str("intercept", s.cfg.Intercept).Msg("customs listening")
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("proxy stopped: %w", err)
+	case got := <-sig:
+		ready.Store(false)
+		logger.Info().Str("signal", got.String()).Dur("drain", s.cfg.Timeouts.Drain.D()).Msg("shutting down: draining requests in flight")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeouts.Drain.D())
+	defer cancel()
+	err = s.proxy.Shutdown(ctx)
+	if adminSrv != nil {
+		_ = adminSrv.Shutdown(ctx)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		logger.Warn().Msg("drain timed out; closed the remaining connections")
+	} else if err != nil {
+		logger.Warn().Err(err).Msg("shutdown")
+	}
+	logger.Info().Msg("customs stopped")
+	return nil
+}
