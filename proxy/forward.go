@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -20,9 +21,19 @@ import (
 // inspects, enforces the verdict, forwards, and returns the response for goproxy to write. It
 // always returns a response, so goproxy never round-trips on its own and every failure reaches
 // the client as an HTTP answer that says why.
-func (s *Server) handleRequest(in *http.Request, ctx *goproxy.ProxyCtx) (*http.Request, *http.Response) {
+func (s *Server) handleRequest(in *http.Request, ctx *goproxy.ProxyCtx) (_ *http.Request, resp *http.Response) {
 	info, mode := s.requestInfo(in, ctx)
 	f := s.newFlow(in, info, mode)
+	// goproxy serves intercepted connections on goroutines without a recover: a panic anywhere in
+	// inspection would take the whole proxy down. One bad request must only fail itself.
+	defer func() {
+		if p := recover(); p != nil {
+			s.opts.Logger.Error().Str("flow_id", f.ID).Str("host", f.Host).Any("panic", p).
+				Bytes("stack", debug.Stack()).Msg("recovered from a panic while handling a request")
+			f.Verdict = flow.Verdict{}
+			resp = s.finishEarly(f, in, http.StatusInternalServerError, "customs: internal error handling this request (flow "+f.ID+")", "internal")
+		}
+	}()
 	if s.isDraining() {
 		return in, s.finishEarly(f, in, http.StatusServiceUnavailable, "customs: shutting down", "")
 	}

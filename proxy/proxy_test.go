@@ -804,3 +804,62 @@ func procStatus(t *testing.T, field string) int64 {
 	t.Fatalf("%s not in /proc/self/status", field)
 	return 0
 }
+
+// A panic inside inspection fails that request with a 500 and nothing else: goproxy serves
+// intercepted connections without a recover of its own.
+func TestPanicInInspectionFailsOnlyThatRequest(t *testing.T) {
+	boom := stageFunc(func(_ context.Context, r *inspect.Request) error {
+		if bytes.Contains(r.Body, []byte("poison")) {
+			panic("detector bug")
+		}
+		return nil
+	})
+	w := newWorld(t, worldOptions{stages: []inspect.Stage{boom}})
+	resp, err := w.client(false).Post("https://api.openai.com/echo", "text/plain", strings.NewReader("poison"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(b), "internal error") {
+		t.Fatalf("status %d body %q", resp.StatusCode, b)
+	}
+	if f := w.nextFlow(); f.ErrorKind != "internal" {
+		t.Errorf("flow error kind %q", f.ErrorKind)
+	}
+	assertServes(t, w)
+}
+
+// An upstream that does not send headers within the response-header timeout gets a 504.
+func TestUpstreamResponseHeaderTimeoutIs504(t *testing.T) {
+	w := newWorld(t, worldOptions{mutate: func(o *proxy.Options) { o.ResponseHeaderTimeout = 200 * time.Millisecond }})
+	resp, err := w.client(false).Get("https://api.openai.com/slow?d=2s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(b), "timed out") {
+		t.Fatalf("status %d body %q", resp.StatusCode, b)
+	}
+	if f := w.nextFlow(); f.ErrorKind != "timeout" {
+		t.Errorf("flow error kind %q", f.ErrorKind)
+	}
+}
+
+// With intercept all, an IP-literal CONNECT target gets a leaf with an IP SAN.
+func TestIPLiteralGetsIPSAN(t *testing.T) {
+	w := newWorld(t, worldOptions{mutate: func(o *proxy.Options) { o.Scope.Mode = proxy.InterceptAll }})
+	resp, err := w.client(false).Get("https://127.0.0.1/echo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	leaf := resp.TLS.PeerCertificates[0]
+	if len(leaf.IPAddresses) != 1 || !leaf.IPAddresses[0].Equal(net.ParseIP("127.0.0.1")) || len(leaf.DNSNames) != 0 {
+		t.Errorf("leaf IPs %v DNS %v", leaf.IPAddresses, leaf.DNSNames)
+	}
+	if !issuedBy(leaf, w.customsCA.Cert) {
+		t.Error("leaf not issued by the customs CA")
+	}
+}

@@ -126,6 +126,40 @@ func TestServeConfigErrors(t *testing.T) {
 	}
 }
 
+// --log-file sends the JSON log to a file (0600) instead of stderr.
+func TestServeLogFile(t *testing.T) {
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "customs.log")
+	cmd := exec.Command(binary, "serve", "--data", dir, "--listen", "127.0.0.1:0", "--admin", "off", "--log-file", logFile, "--log-level", "debug")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill() }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := os.ReadFile(logFile)
+		if bytes.Contains(b, []byte(`"message":"customs listening"`)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no listening line in %s: %q (stderr %q)", logFile, b, stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit: %v", err)
+	}
+	if st, _ := os.Stat(logFile); st.Mode().Perm() != 0o600 {
+		t.Errorf("log file mode %v", st.Mode().Perm())
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("stderr not empty with --log-file: %q", stderr.String())
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{}, {"nope"}, {"serve", "--no-such-flag"}, {"serve", "--resolve", "no-equals"}, {"serve", "--intercept", "some"}} {
 		if _, errOut, code := runCustoms(t, t.TempDir(), args...); code != 2 || errOut == "" {
