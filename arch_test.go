@@ -11,21 +11,22 @@ const module = "github.com/customs-dev/customs"
 // layers is design.md's package list, top to bottom: a package may import only packages in a
 // lower layer, or its own sub-packages. Adding a package means placing it here.
 var layers = map[string]int{
-	"cmd/customs":    0,
-	"config":         1, // the serve config file; only cmd reads it
-	"proxy":          2,
-	"proxy/ca":       3,
-	"capture":        4,
-	"report":         5,
-	"store":          6,
-	"admin":          7, // metrics and health endpoints; a flow.Recorder
-	"flowlog":        7, // the per-flow log line; a flow.Recorder
-	"inspect":        8,
-	"inspect/decode": 9,
-	"catalog":        10,
-	"detectors":      11,
-	"rules":          12,
-	"flow":           13,
+	"cmd/customs":     0,
+	"config":          1, // the serve config file; only cmd reads it
+	"proxy":           2,
+	"proxy/ca":        3,
+	"capture":         4,
+	"report":          5,
+	"store":           6,
+	"admin":           7, // metrics and health endpoints; a flow.Recorder
+	"flowlog":         7, // the per-flow log line; a flow.Recorder
+	"inspect":         8,
+	"inspect/decode":  9,
+	"catalog":         10,
+	"detectors":       11,
+	"rules":           12,
+	"flow":            13,
+	"internal/golden": 14, // golden-file helper for tests
 }
 
 // confined third-party libraries and the one package (tree) allowed to import each: their types

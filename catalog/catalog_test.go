@@ -1,19 +1,17 @@
 package catalog_test
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/customs-dev/customs/internal/golden"
+
 	"github.com/customs-dev/customs/catalog"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/lookup.golden from the current catalog")
 
 // lookupHosts are the hosts of testdata/lookup.golden, in its order.
 var lookupHosts = []string{
@@ -119,32 +117,7 @@ func TestLookupGolden(t *testing.T) {
 	}
 	got := b.String()
 
-	path := filepath.Join("testdata", "lookup.golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./catalog -run TestLookupGolden -update to create it)", err)
-	}
-	if got != string(want) {
-		gotLines, wantLines := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-		for i := range max(len(gotLines), len(wantLines)) {
-			var g, w string
-			if i < len(gotLines) {
-				g = gotLines[i]
-			}
-			if i < len(wantLines) {
-				w = wantLines[i]
-			}
-			if g != w {
-				t.Errorf("line %d:\n got  %s\n want %s", i+1, g, w)
-			}
-		}
-		t.Fatal("lookup results differ from testdata/lookup.golden (rerun with -update if intended)")
-	}
+	golden.Check(t, filepath.Join("testdata", "lookup.golden"), []byte(got))
 }
 
 // TestBuiltinHasEveryVendor pins the vendor list against the reference: the 34 vendors of

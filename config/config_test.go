@@ -13,9 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+	"github.com/customs-dev/customs/internal/golden"
+)
 
 // TestGolden loads each testdata/NAME.yaml and compares the result with
 // testdata/NAME.golden: the Config as JSON when the file is valid, the error
@@ -28,21 +28,7 @@ func TestGolden(t *testing.T) {
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
 		t.Run(name, func(t *testing.T) {
-			got := render(Load(file))
-			golden := strings.TrimSuffix(file, ".yaml") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./config -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("Load(%s) =\n%s\nwant (%s):\n%s", file, got, golden, want)
-			}
+			golden.Check(t, strings.TrimSuffix(file, ".yaml")+".golden", render(Load(file)))
 		})
 	}
 }

@@ -2,20 +2,18 @@ package flowlog_test
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/customs-dev/customs/internal/golden"
 
 	"github.com/rs/zerolog"
 
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/flowlog"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestRecordGolden(t *testing.T) {
 	start := time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)
@@ -72,19 +70,7 @@ func TestRecordGolden(t *testing.T) {
 					t.Errorf("log line leaks %q: %s", secret, got)
 				}
 			}
-			golden := filepath.Join("testdata", tt.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./flowlog -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("log line differs from %s:\ngot  %s\nwant %s", golden, got, want)
-			}
+			golden.Check(t, filepath.Join("testdata", tt.name+".golden"), got)
 		})
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+
+	"github.com/customs-dev/customs/catalog"
 )
 
 // InterceptMode chooses which CONNECT targets are opened.
@@ -88,11 +90,11 @@ func (s Scope) Opens(host string) bool {
 	}
 }
 
-// normalizeHost lower-cases a host name and drops a trailing dot, so that "API.OpenAI.com." and
-// "api.openai.com" are one host for scope, catalog and certificate purposes.
+// normalizeHost makes "API.OpenAI.com." and "api.openai.com" one host for scope, catalog and
+// certificate purposes, exactly as the catalog sees it (ASCII-only lower-casing, so a look-alike
+// such as the Kelvin sign cannot pass for a catalogued name).
 func normalizeHost(h string) string {
-	h = strings.ToLower(strings.TrimSpace(h))
-	return strings.TrimSuffix(h, ".")
+	return catalog.Normalize(strings.TrimSpace(h))
 }
 
 // ParseConnectTarget splits the authority of a CONNECT request ("host:port", "[v6]:port") into a

@@ -21,11 +21,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/customs-dev/customs/internal/golden"
+
 	"github.com/customs-dev/customs/config"
 	"github.com/customs-dev/customs/proxy/ca"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // binary is the real customs binary, built once for these tests.
 var binary string
@@ -114,14 +114,7 @@ func TestServeConfigErrors(t *testing.T) {
 			if code != 2 {
 				t.Errorf("exit %d, want 2", code)
 			}
-			golden := strings.TrimSuffix(file, ".yaml") + ".golden"
-			if *update {
-				_ = os.WriteFile(golden, []byte(errOut), 0o644)
-			}
-			want, _ := os.ReadFile(golden)
-			if errOut != string(want) {
-				t.Errorf("stderr:\n%s\nwant:\n%s", errOut, want)
-			}
+			golden.Check(t, strings.TrimSuffix(file, ".yaml")+".golden", []byte(errOut))
 		})
 	}
 }
