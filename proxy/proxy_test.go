@@ -714,6 +714,13 @@ func TestConcurrentFirstRequestsMintOnce(t *testing.T) {
 // Shutdown lets a request in flight finish, refuses new connections, and returns.
 func TestShutdownDrainsInFlight(t *testing.T) {
 	w := newWorld(t, worldOptions{})
+	// An idle pooled tunnel must not hold the drain: customs cannot see requests inside it.
+	idle := w.client(true)
+	if resp, err := idle.Get("https://example.org/echo"); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
 	done := make(chan string, 1)
 	go func() {
 		resp, err := w.client(false).Get("https://api.openai.com/slow?d=500ms")

@@ -65,9 +65,10 @@ func (s *Server) leafConfig(host string) func(string, *goproxy.ProxyCtx) (*tls.C
 
 // tunnel relays a CONNECT it does not open, counting bytes for the metadata-only flow.
 func (s *Server) tunnel(r *http.Request, client net.Conn, info *connInfo, host, target string) {
+	// A tunnel is not counted as in flight: customs cannot see whether a request is under way
+	// inside it, and idle pooled tunnels would otherwise hold every shutdown for the whole drain.
+	// Shutdown closes tunnels after the requests it can see have finished.
 	defer client.Close()
-	s.inflight.add()
-	defer s.inflight.done()
 	f := s.newFlow(r, info, flow.Tunnelled)
 	f.Host = host
 	s.opts.Pipeline.Classify(f)

@@ -153,6 +153,35 @@ func TestServeLogFile(t *testing.T) {
 	}
 }
 
+// A second SIGTERM stops waiting for a drain that would otherwise run its full course.
+func TestSecondSignalSkipsDrain(t *testing.T) {
+	upAddr, upCA := fakeVendor(t)
+	data := t.TempDir()
+	s := startCustoms(t, "--data", data, "--resolve", "*="+upAddr, "--upstream-ca", upCA)
+	c := proxyClient(t, s.proxy, filepath.Join(data, "ca.pem"))
+	go func() {
+		if r, err := c.Get("https://api.openai.com/v1/models?sleep=20s"); err == nil {
+			r.Body.Close()
+		}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	s.waitLine(t, map[string]any{"message": "shutting down: draining requests in flight"})
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-s.exited:
+		if err != nil {
+			t.Errorf("exit: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("customs still draining after a second SIGTERM")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v to stop after the second signal", d)
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{}, {"nope"}, {"serve", "--no-such-flag"}, {"serve", "--resolve", "no-equals"}, {"serve", "--intercept", "some"}} {
 		if _, errOut, code := runCustoms(t, t.TempDir(), args...); code != 2 || errOut == "" {
@@ -249,7 +278,11 @@ func fakeVendor(t *testing.T) (addr, caFile string) {
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		if d, err := time.ParseDuration(r.URL.Query().Get("sleep")); err == nil {
-			time.Sleep(d)
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"object":"chat.completion","choices":[]}`)

@@ -342,6 +342,15 @@ func (s *server) run(logger zerolog.Logger) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeouts.Drain.D())
 	defer cancel()
+	go func() {
+		// A second signal means "now": stop waiting for the drain.
+		select {
+		case <-sig:
+			logger.Warn().Msg("second signal: closing connections without waiting")
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	err = s.proxy.Shutdown(ctx)
 	if adminSrv != nil {
 		_ = adminSrv.Shutdown(ctx)
