@@ -40,6 +40,13 @@ func (s *Server) handleRequest(in *http.Request, ctx *goproxy.ProxyCtx) (_ *http
 	if f.Host == "" {
 		return in, s.finishEarly(f, in, http.StatusBadRequest, "customs: request has no host", "client")
 	}
+	if mode == flow.Intercepted && f.Host != info.connectHost {
+		// The scope decision, the certificate and the record were all for the CONNECT host; a
+		// request for another host inside that session would be forwarded to a host customs
+		// never chose to open.
+		return in, s.finishEarly(f, in, http.StatusMisdirectedRequest,
+			fmt.Sprintf("customs: request for host %q inside a CONNECT to %q", f.Host, info.connectHost), "client")
+	}
 	if mode == flow.Plain && !s.opts.Scope.Opens(f.Host) {
 		// Out-of-scope plain HTTP passes through like a tunnel: metadata only, body unread.
 		s.opts.Pipeline.Classify(f)

@@ -644,6 +644,27 @@ func dialThroughProxy(t *testing.T, w *world, host string) *tls.Conn {
 	return conn
 }
 
+// Inside an intercepted session, a request for another host than the CONNECT target is refused:
+// customs opened, certified and recorded the session for that host only.
+func TestHostMismatchInsideConnectIs421(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	conn := dialThroughProxy(t, w, "api.openai.com")
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	_, _ = io.WriteString(conn, "GET /echo HTTP/1.1\r\nHost: example.org\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusMisdirectedRequest || !strings.Contains(string(b), "example.org") {
+		t.Fatalf("status %d body %q", resp.StatusCode, b)
+	}
+	if f := w.nextFlow(); f.ErrorKind != "client" || f.Host != "example.org" {
+		t.Errorf("flow host %q error kind %q", f.Host, f.ErrorKind)
+	}
+}
+
 // An upstream that resets before answering gets the client a 502, and only that client.
 func TestUpstreamResetIs502(t *testing.T) {
 	w := newWorld(t, worldOptions{})

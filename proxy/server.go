@@ -172,8 +172,9 @@ func (s *Server) isDraining() bool { return s.draining.Load() }
 // connInfo is what customs knows about a proxy client connection; intercepted requests inherit it
 // from their CONNECT.
 type connInfo struct {
-	addr string
-	user string
+	addr        string
+	user        string
+	connectHost string // the CONNECT target customs decided to open, for intercepted requests
 }
 
 type connInfoKey struct{}

@@ -42,6 +42,7 @@ func (s *Server) handleConnect(authority string, ctx *goproxy.ProxyCtx) (*goprox
 		return goproxy.RejectConnect, target
 	}
 	if s.opts.Scope.Opens(host) {
+		info.connectHost = host
 		return &goproxy.ConnectAction{Action: goproxy.ConnectMitm, TLSConfig: s.leafConfig(host)}, target
 	}
 	return &goproxy.ConnectAction{Action: goproxy.ConnectHijack, Hijack: func(r *http.Request, client net.Conn, _ *goproxy.ProxyCtx) {
