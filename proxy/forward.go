@@ -65,7 +65,6 @@ func (s *Server) handleRequest(in *http.Request, ctx *goproxy.ProxyCtx) (_ *http
 	if rest != nil {
 		f.Mark(flow.MarkOversize)
 		if s.opts.BlockOversize {
-			s.opts.Pipeline.Classify(f)
 			msg := fmt.Sprintf("customs: request body larger than the %d-byte inspection limit is refused", s.opts.InspectLimit)
 			f.Verdict = flow.Verdict{Action: flow.Block, Policy: "oversize", Message: msg}
 			return in, s.finishEarly(f, in, http.StatusRequestEntityTooLarge, msg, "")
@@ -220,6 +219,9 @@ func (s *Server) forward(f *flow.Flow, in *http.Request, body io.Reader, length 
 
 // finishEarly answers the client without reaching upstream and records the flow.
 func (s *Server) finishEarly(f *flow.Flow, in *http.Request, status int, msg, kind string) *http.Response {
+	if f.Vendor.ID == "" {
+		s.opts.Pipeline.Classify(f) // refused or failed flows still say which vendor they were for
+	}
 	f.Status = status
 	if kind != "" {
 		f.Error, f.ErrorKind = msg, kind

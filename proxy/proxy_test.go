@@ -405,7 +405,7 @@ func TestOversizeBody(t *testing.T) {
 		if resp.StatusCode != http.StatusRequestEntityTooLarge {
 			t.Fatalf("status %d, want 413", resp.StatusCode)
 		}
-		if f := w.nextFlow(); f.Verdict.Action != flow.Block || f.Verdict.Policy != "oversize" {
+		if f := w.nextFlow(); f.Verdict.Action != flow.Block || f.Verdict.Policy != "oversize" || f.Vendor.ID != "openai" {
 			t.Errorf("verdict %+v", f.Verdict)
 		}
 	})
