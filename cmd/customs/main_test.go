@@ -398,3 +398,39 @@ func TestExampleConfigLoads(t *testing.T) {
 		t.Errorf("example config drifted from the defaults it documents: %+v", cfg)
 	}
 }
+
+// proxy_auth users from the config file are enforced by the real binary and named on flow lines.
+func TestServeProxyAuthFromConfig(t *testing.T) {
+	upAddr, upCA := fakeVendor(t)
+	data := t.TempDir()
+	cfgFile := filepath.Join(data, "customs.yaml")
+	// sha256("s3cret")
+	cfg := "proxy_auth:\n  users:\n    - name: alice\n      password_sha256: 1ec1c26b50d5d3c58d9583181af8076655fe00756bf7285940ba3670f99fcba0\n"
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startCustoms(t, "--config", cfgFile, "--data", data, "--resolve", "*="+upAddr, "--upstream-ca", upCA)
+	for _, tt := range []struct {
+		user *url.Userinfo
+		want int
+	}{{nil, 407}, {url.UserPassword("alice", "wrong"), 407}, {url.UserPassword("alice", "s3cret"), 200}} {
+		c := proxyClient(t, s.proxy, filepath.Join(data, "ca.pem"))
+		c.Transport.(*http.Transport).Proxy = http.ProxyURL(&url.URL{Scheme: "http", Host: s.proxy, User: tt.user})
+		status := 0
+		resp, err := c.Get("https://api.openai.com/v1/models")
+		switch {
+		case err == nil:
+			status = resp.StatusCode
+			resp.Body.Close()
+		case strings.Contains(err.Error(), "Proxy Authentication Required"):
+			status = 407
+		default:
+			t.Fatal(err)
+		}
+		if status != tt.want {
+			t.Errorf("user %v: status %d, want %d", tt.user, status, tt.want)
+		}
+	}
+	s.waitLine(t, map[string]any{"message": "flow", "user": "alice", "status": 200})
+	s.waitLine(t, map[string]any{"message": "flow", "policy": "proxy_auth", "status": 407})
+}
