@@ -39,6 +39,7 @@ type Config struct {
 	Timeouts       Timeouts          `yaml:"timeouts"`
 	Log            Log               `yaml:"log"`
 	LeafCacheSize  int               `yaml:"leaf_cache_size"` // leaf certificates kept in memory
+	HTTP2          bool              `yaml:"http2"`           // offer HTTP/2 to clients inside intercepted TLS
 }
 
 // ProxyAuth is Basic proxy authentication; it is off when Users is empty.
@@ -81,6 +82,7 @@ func Default() Config {
 		ProxyAuth:     ProxyAuth{Realm: "customs"},
 		Body:          Body{InspectLimit: 8 << 20, DecodeLimit: 32 << 20, Oversize: "forward"},
 		LeafCacheSize: 1024,
+		HTTP2:         true,
 		Timeouts: Timeouts{
 			Dial:           Duration(10 * time.Second),
 			TLSHandshake:   Duration(10 * time.Second),

@@ -132,15 +132,7 @@ func outbound(in *http.Request, body io.Reader, length int64) *http.Request {
 	out.RequestURI = ""
 	out.Close = false
 	upgrade := isUpgrade(in.Header)
-	if c := in.Header.Get("Connection"); c != "" {
-		for _, name := range strings.Split(c, ",") {
-			out.Header.Del(strings.TrimSpace(name))
-		}
-	}
-	for _, h := range hopHeaders {
-		out.Header.Del(h)
-	}
-	out.Header.Del("Connection")
+	removeHopHeaders(out.Header)
 	if upgrade {
 		// A WebSocket upgrade needs its hop-by-hop pair to reach the vendor.
 		out.Header.Set("Connection", "Upgrade")
@@ -158,6 +150,21 @@ func outbound(in *http.Request, body io.Reader, length int64) *http.Request {
 		}
 	}
 	return out
+}
+
+// removeHopHeaders deletes the hop-by-hop headers and those the Connection header names.
+func removeHopHeaders(h http.Header) {
+	for _, v := range h.Values("Connection") {
+		for _, name := range strings.Split(v, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				h.Del(name)
+			}
+		}
+	}
+	h.Del("Connection")
+	for _, name := range hopHeaders {
+		h.Del(name)
+	}
 }
 
 func isUpgrade(h http.Header) bool {
@@ -201,6 +208,11 @@ func (s *Server) forward(f *flow.Flow, in *http.Request, body io.Reader, length 
 	}
 	f.Status = resp.StatusCode
 	f.ResponseHeader = resp.Header
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		// Hop-by-hop headers describe the vendor's connection to customs, not customs' to the
+		// client; an HTTP/2 client rejects a response that carries them.
+		removeHopHeaders(resp.Header)
+	}
 	rb := &flowBody{rc: resp.Body, f: f, finish: func(f *flow.Flow, up int64) {
 		f.RequestBytes = sent.n + up
 		s.finish(f)

@@ -138,6 +138,13 @@ func (w *world) client(trustUpstream bool) *http.Client {
 	}
 }
 
+// h2client is like client, but negotiates HTTP/2 with the proxy inside intercepted TLS.
+func (w *world) h2client() *http.Client {
+	c := w.client(false)
+	c.Transport.(*http.Transport).ForceAttemptHTTP2 = true
+	return c
+}
+
 // nextFlow waits for the next recorded flow.
 func (w *world) nextFlow() *flow.Flow {
 	w.t.Helper()
@@ -209,6 +216,14 @@ func (w *world) vendorHandler() http.Handler {
 			}
 			_ = conn.Close()
 		}
+	})
+	mux.HandleFunc("/hop", func(rw http.ResponseWriter, r *http.Request) {
+		// What many vendors' HTTP/1.1 front ends send; illegal to relay to an HTTP/2 client.
+		rw.Header().Set("Connection", "keep-alive, X-Hop")
+		rw.Header().Set("Keep-Alive", "timeout=5")
+		rw.Header().Set("X-Hop", "private to this hop")
+		rw.Header().Set("X-End-To-End", "kept")
+		_, _ = io.WriteString(rw, "hop ok")
 	})
 	mux.HandleFunc("/ws", wsEcho)
 	return mux

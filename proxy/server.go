@@ -46,6 +46,10 @@ type Options struct {
 	Authenticate func(user, password string) bool
 	Realm        string // Basic realm in 407 challenges; default "customs"
 
+	// HTTP2 offers HTTP/2 to clients inside intercepted TLS (ALPN h2, then http/1.1). Upstream
+	// connections stay HTTP/1.1 either way.
+	HTTP2 bool
+
 	InspectLimit  int64 // request body bytes read for inspection; default 8 MiB
 	BlockOversize bool  // refuse (413) bodies larger than InspectLimit instead of forwarding them
 
@@ -116,6 +120,7 @@ func New(opts Options) (*Server, error) {
 	gp.Tr = s.transport
 	gp.ConnectDial = nil // goproxy would otherwise honour HTTPS_PROXY for tunnels
 	gp.KeepAcceptEncoding = true
+	gp.AllowHTTP2 = opts.HTTP2
 	gp.Logger = goproxyLogger{opts.Logger}
 	gp.NonproxyHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "customs is a forward proxy: send absolute-URI or CONNECT requests (set HTTPS_PROXY)", http.StatusBadRequest)

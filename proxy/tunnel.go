@@ -53,10 +53,16 @@ func (s *Server) handleConnect(authority string, ctx *goproxy.ProxyCtx) (*goprox
 // leafConfig serves the client a leaf for exactly the CONNECT host. The host name, not the SNI, is
 // what customs checked against its scope, so it is also what the certificate names.
 func (s *Server) leafConfig(host string) func(string, *goproxy.ProxyCtx) (*tls.Config, error) {
+	// The server's ALPN order decides (crypto/tls picks the first of its own protocols the client
+	// offers), so h2 goes first when it is on.
+	protos := []string{"http/1.1"}
+	if s.opts.HTTP2 {
+		protos = []string{"h2", "http/1.1"}
+	}
 	return func(string, *goproxy.ProxyCtx) (*tls.Config, error) {
 		return &tls.Config{
 			MinVersion: tls.VersionTLS12,
-			NextProtos: []string{"http/1.1"},
+			NextProtos: protos,
 			GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 				return s.opts.Leaves.Get(host)
 			},

@@ -207,6 +207,7 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 		RootCAs:               roots,
 		AllowClients:          clients,
 		Realm:                 cfg.ProxyAuth.Realm,
+		HTTP2:                 cfg.HTTP2,
 		InspectLimit:          int64(cfg.Body.InspectLimit),
 		BlockOversize:         cfg.Body.Oversize == "block",
 		DialTimeout:           cfg.Timeouts.Dial.D(),
