@@ -213,6 +213,12 @@ func (s *Server) forward(f *flow.Flow, in *http.Request, body io.Reader, length 
 		// client; an HTTP/2 client rejects a response that carries them.
 		removeHopHeaders(resp.Header)
 	}
+	if f.Mode == flow.Plain && resp.ContentLength < 0 && in.Method != http.MethodHead {
+		// goproxy's plain-HTTP path flushes each write only for SSE or a chunked response
+		// header; without this, a streamed NDJSON or JSON-array answer (Gemini's
+		// streamGenerateContent) would sit in the server's buffer until it ends.
+		resp.Header.Set("Transfer-Encoding", "chunked")
+	}
 	rb := &flowBody{rc: resp.Body, f: f, finish: func(f *flow.Flow, up int64) {
 		f.RequestBytes = sent.n + up
 		s.finish(f)

@@ -197,6 +197,20 @@ func (w *world) vendorHandler() http.Handler {
 		}
 		_, _ = io.WriteString(rw, "data: [DONE]\n\n")
 	})
+	mux.HandleFunc("/ndjson", func(rw http.ResponseWriter, r *http.Request) {
+		// A chunked stream that is not SSE, as Gemini's streamGenerateContent (JSON array) or
+		// NDJSON APIs send.
+		rw.Header().Set("Content-Type", "application/x-ndjson")
+		_, _ = io.WriteString(rw, "{\"delta\":\"first\"}\n")
+		rw.(http.Flusher).Flush()
+		select {
+		case <-w.release:
+		case <-time.After(10 * time.Second):
+		case <-r.Context().Done():
+			return
+		}
+		_, _ = io.WriteString(rw, "{\"done\":true}\n")
+	})
 	mux.HandleFunc("/status/", func(rw http.ResponseWriter, r *http.Request) {
 		code, _ := strconv.Atoi(r.URL.Path[len("/status/"):])
 		rw.WriteHeader(code)

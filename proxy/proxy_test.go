@@ -198,33 +198,45 @@ func hostSet(t *testing.T, patterns ...string) proxy.HostSet {
 	return hs
 }
 
-// An SSE stream reaches the client event by event: the first event arrives while the upstream is
-// still holding back the last one.
-func TestSSEStreamsEventByEvent(t *testing.T) {
-	w := newWorld(t, worldOptions{})
-	resp, err := w.client(false).Get("https://api.openai.com/sse")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	br := bufio.NewReader(resp.Body)
-	got := make(chan string, 1)
-	go func() {
-		line, _ := br.ReadString('\n')
-		got <- line
-	}()
-	select {
-	case line := <-got:
-		if !strings.Contains(line, "first") {
-			t.Fatalf("first line %q", line)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("first SSE event not delivered while the stream was open: the proxy buffers")
-	}
-	close(w.release)
-	rest, _ := io.ReadAll(br)
-	if !strings.Contains(string(rest), "[DONE]") {
-		t.Fatalf("rest of stream %q", rest)
+// A streamed response reaches the client piece by piece: the first event arrives while the
+// upstream is still holding back the last one (goproxy #794, #475: SSE stuck in a buffer).
+func TestStreamingResponsesArriveAsSent(t *testing.T) {
+	for _, tt := range []struct{ name, url, last string }{
+		{"sse intercepted", "https://api.openai.com/sse", "[DONE]"},
+		{"ndjson intercepted", "https://api.openai.com/ndjson", "done"},
+		{"sse plain http", "http://api.mistral.ai/sse", "[DONE]"},
+		{"ndjson plain http", "http://api.mistral.ai/ndjson", "done"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, worldOptions{})
+			// Headers and the first line must both arrive while the upstream holds the rest back.
+			var br *bufio.Reader
+			got := make(chan string, 1)
+			go func() {
+				resp, err := w.client(false).Get(tt.url)
+				if err != nil {
+					got <- "error: " + err.Error()
+					return
+				}
+				t.Cleanup(func() { resp.Body.Close() })
+				br = bufio.NewReader(resp.Body)
+				line, _ := br.ReadString('\n')
+				got <- line
+			}()
+			select {
+			case line := <-got:
+				if !strings.Contains(line, "first") {
+					t.Fatalf("first line %q", line)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("first event not delivered while the stream was open: the proxy buffers")
+			}
+			close(w.release)
+			rest, _ := io.ReadAll(br)
+			if !strings.Contains(string(rest), tt.last) {
+				t.Fatalf("rest of stream %q", rest)
+			}
+		})
 	}
 }
 
