@@ -1,6 +1,6 @@
 module github.com/customs-dev/customs
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/andybalholm/brotli v1.2.8
