@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -238,6 +239,22 @@ func (w *world) vendorHandler() http.Handler {
 		rw.Header().Set("X-Hop", "private to this hop")
 		rw.Header().Set("X-End-To-End", "kept")
 		_, _ = io.WriteString(rw, "hop ok")
+	})
+	mux.HandleFunc("/reset-mid", func(rw http.ResponseWriter, r *http.Request) {
+		// Headers and half a body, then a reset: what a crashing vendor node looks like.
+		rw.Header().Set("Content-Length", "1000")
+		rw.WriteHeader(200)
+		_, _ = io.WriteString(rw, strings.Repeat("x", 500))
+		rw.(http.Flusher).Flush()
+		conn, _, err := http.NewResponseController(rw).Hijack()
+		if err == nil {
+			if tc, ok := conn.(*tls.Conn); ok {
+				if nc, ok := tc.NetConn().(*net.TCPConn); ok {
+					_ = nc.SetLinger(0)
+				}
+			}
+			_ = conn.Close()
+		}
 	})
 	mux.HandleFunc("/ws", wsEcho)
 	return mux

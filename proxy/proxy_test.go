@@ -717,6 +717,26 @@ func TestClosedConnectionsAreForgotten(t *testing.T) {
 	}
 }
 
+// An upstream that resets after sending headers: the client sees a truncated body (nothing else
+// is honest once the status line is out), the flow records the failure, and others are served.
+func TestUpstreamResetMidResponse(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	resp, err := w.client(false).Get("https://api.openai.com/reset-mid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err == nil || len(b) >= 1000 {
+		t.Fatalf("client read %d bytes, err %v: a truncated body must not look complete", len(b), err)
+	}
+	f := w.nextFlow()
+	if f.ErrorKind == "" || f.Status != 200 || f.ResponseBytes != 500 {
+		t.Errorf("flow error kind %q (%s) status %d in %d", f.ErrorKind, f.Error, f.Status, f.ResponseBytes)
+	}
+	assertServes(t, w)
+}
+
 // Concurrent first requests for one new host mint its leaf once.
 func TestConcurrentFirstRequestsMintOnce(t *testing.T) {
 	w := newWorld(t, worldOptions{})
