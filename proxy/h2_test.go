@@ -1,7 +1,6 @@
 package proxy_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/inspect"
@@ -59,27 +57,7 @@ func TestHTTP2Clients(t *testing.T) {
 		w.nextFlow()
 	})
 	t.Run("sse streams", func(t *testing.T) {
-		resp, err := c.Get("https://api.openai.com/sse")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		got := make(chan string, 1)
-		br := bufio.NewReader(resp.Body)
-		go func() { line, _ := br.ReadString('\n'); got <- line }()
-		select {
-		case line := <-got:
-			if !strings.Contains(line, "first") {
-				t.Fatalf("first line %q", line)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("first SSE event not delivered over h2 while the stream was open")
-		}
-		close(w.release)
-		rest, _ := io.ReadAll(br)
-		if !strings.Contains(string(rest), "[DONE]") {
-			t.Fatalf("rest %q", rest)
-		}
+		assertStreams(t, w, c, "https://api.openai.com/sse", "[DONE]")
 		w.nextFlow()
 	})
 	t.Run("oversize streams whole", func(t *testing.T) {

@@ -1,6 +1,7 @@
 package proxy_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -222,15 +223,7 @@ func (w *world) vendorHandler() http.Handler {
 		_, _ = io.WriteString(rw, "slow done")
 	})
 	mux.HandleFunc("/reset", func(rw http.ResponseWriter, r *http.Request) {
-		conn, _, err := rw.(http.Hijacker).Hijack()
-		if err == nil {
-			if tc, ok := conn.(*tls.Conn); ok {
-				if nc, ok := tc.NetConn().(*net.TCPConn); ok {
-					_ = nc.SetLinger(0) // RST, not FIN
-				}
-			}
-			_ = conn.Close()
-		}
+		resetConnection(rw)
 	})
 	mux.HandleFunc("/hop", func(rw http.ResponseWriter, r *http.Request) {
 		// What many vendors' HTTP/1.1 front ends send; illegal to relay to an HTTP/2 client.
@@ -246,16 +239,54 @@ func (w *world) vendorHandler() http.Handler {
 		rw.WriteHeader(200)
 		_, _ = io.WriteString(rw, strings.Repeat("x", 500))
 		rw.(http.Flusher).Flush()
-		conn, _, err := http.NewResponseController(rw).Hijack()
-		if err == nil {
-			if tc, ok := conn.(*tls.Conn); ok {
-				if nc, ok := tc.NetConn().(*net.TCPConn); ok {
-					_ = nc.SetLinger(0)
-				}
-			}
-			_ = conn.Close()
-		}
+		resetConnection(rw)
 	})
 	mux.HandleFunc("/ws", wsEcho)
 	return mux
+}
+
+// resetConnection ends the exchange with a TCP RST, not a FIN, as a crashed server would.
+func resetConnection(rw http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(rw).Hijack()
+	if err != nil {
+		return
+	}
+	if tc, ok := conn.(*tls.Conn); ok {
+		if nc, ok := tc.NetConn().(*net.TCPConn); ok {
+			_ = nc.SetLinger(0)
+		}
+	}
+	_ = conn.Close()
+}
+
+// assertStreams checks that the first line of a streamed response (headers included) arrives
+// while the upstream still holds the rest back, then releases the upstream and reads the end.
+func assertStreams(t *testing.T, w *world, c *http.Client, url, last string) {
+	t.Helper()
+	var br *bufio.Reader
+	got := make(chan string, 1)
+	go func() {
+		resp, err := c.Get(url)
+		if err != nil {
+			got <- "error: " + err.Error()
+			return
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		br = bufio.NewReader(resp.Body)
+		line, _ := br.ReadString('\n')
+		got <- line
+	}()
+	select {
+	case line := <-got:
+		if !strings.Contains(line, "first") {
+			t.Fatalf("first line %q", line)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("first event not delivered while the stream was open: the proxy buffers")
+	}
+	close(w.release)
+	rest, _ := io.ReadAll(br)
+	if !strings.Contains(string(rest), last) {
+		t.Fatalf("rest of stream %q", rest)
+	}
 }

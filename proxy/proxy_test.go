@@ -209,33 +209,7 @@ func TestStreamingResponsesArriveAsSent(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t, worldOptions{})
-			// Headers and the first line must both arrive while the upstream holds the rest back.
-			var br *bufio.Reader
-			got := make(chan string, 1)
-			go func() {
-				resp, err := w.client(false).Get(tt.url)
-				if err != nil {
-					got <- "error: " + err.Error()
-					return
-				}
-				t.Cleanup(func() { resp.Body.Close() })
-				br = bufio.NewReader(resp.Body)
-				line, _ := br.ReadString('\n')
-				got <- line
-			}()
-			select {
-			case line := <-got:
-				if !strings.Contains(line, "first") {
-					t.Fatalf("first line %q", line)
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("first event not delivered while the stream was open: the proxy buffers")
-			}
-			close(w.release)
-			rest, _ := io.ReadAll(br)
-			if !strings.Contains(string(rest), tt.last) {
-				t.Fatalf("rest of stream %q", rest)
-			}
+			assertStreams(t, w, w.client(false), tt.url, tt.last)
 		})
 	}
 }
