@@ -30,17 +30,16 @@ import (
 // name over TLS from a test CA, and a real customs proxy in front of it whose resolver sends every
 // host to that upstream.
 type world struct {
-	t                *testing.T
-	customsCA        *ca.CA
-	upCA             *ca.CA
-	upstream         *httptest.Server
-	plain            *httptest.Server // plain-HTTP upstream
-	proxy            *proxy.Server
-	proxyURL         *url.URL
-	leaves           *ca.Leaves
-	flows            chan *flow.Flow
-	upstreamRequests chan *http.Request // bodies already read into upstreamBodies
-	release          chan struct{}      // lets /sse send its second event
+	t         *testing.T
+	customsCA *ca.CA
+	upCA      *ca.CA
+	upstream  *httptest.Server
+	plain     *httptest.Server // plain-HTTP upstream
+	proxy     *proxy.Server
+	proxyURL  *url.URL
+	leaves    *ca.Leaves
+	flows     chan *flow.Flow
+	release   chan struct{} // lets /sse send its second event
 }
 
 type worldOptions struct {
