@@ -3,6 +3,7 @@ GO      ?= go
 BIN     := bin/customs
 PKGS    := ./...
 FUZZTIME ?= 15s
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
 
@@ -27,8 +28,9 @@ test: lint ## Vet, gofmt, and every test: the suite under -race, then the 1 GiB 
 check: test ## Alias kept for habit: vet + tests with -race.
 
 .PHONY: lint
-lint: ## go vet and gofmt.
+lint: ## go vet, gofmt and staticcheck.
 	$(GO) vet $(PKGS)
+	$(GO) run $(STATICCHECK) $(PKGS)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
