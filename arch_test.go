@@ -23,6 +23,7 @@ var layers = map[string]int{
 	"inspect":         8,
 	"inspect/decode":  9,
 	"catalog":         10,
+	"catalog/extract": 10, // where the text lives in each vendor's requests
 	"detectors":       11,
 	"rules":           12,
 	"flow":            13,

@@ -78,10 +78,14 @@ type Vendor struct {
 	Country  string
 }
 
-// Segment is one piece of text pulled out of a body, with the path it came from.
+// Segment is one piece of text pulled out of a body, with the path it came from. Media (images,
+// audio, binary files) are segments without text: their type and size are recorded, their
+// content is not scanned.
 type Segment struct {
-	Path string // e.g. messages[2].content, data.properties.prompt, form:data
-	Text string
+	Path  string // e.g. messages[2].content, query:data/base64/[0].properties.prompt, multipart:file
+	Text  string
+	Media string // MIME type of a non-text part (image/png, audio/wav); empty for text
+	Size  int    // bytes of the decoded media; 0 for text
 }
 
 // Finding is one piece of sensitive data a detector found. It never holds the value itself.
@@ -127,7 +131,13 @@ type Flow struct {
 	ResponseHeader http.Header
 	ResponseBytes  int64 // bytes of response body sent to the client (for tunnels: server to client)
 
-	Vendor   Vendor
+	Vendor Vendor
+	// Segments are the texts inspection pulled out of the request (and response) bodies. They
+	// hold body content: never log them.
+	Segments []Segment
+	// Notes say what inspection could not read (malformed JSON, bad base64, limits reached), so
+	// a responder knows where coverage stopped.
+	Notes    []string
 	Marks    []Mark
 	Findings []Finding
 	Verdict  Verdict

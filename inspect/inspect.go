@@ -2,17 +2,19 @@
 // captures and replays build a flow.Flow and call Inspect. The stages run in order:
 //
 //	classify (catalog: host -> vendor) -> decode (Content-Encoding) -> extract (segments)
-//	-> detect (findings) -> decide (policies -> Verdict)
+//	-> stages: detect (findings) -> decide (policies -> Verdict)
 //
-// Extractors, detectors and policies plug in through the Stage interface; with none configured
-// the verdict is allow. Nothing here knows about sockets or storage.
+// Detectors and policies plug in through the Stage interface; with none configured the verdict
+// is allow. Nothing here knows about sockets or storage.
 package inspect
 
 import (
 	"context"
 	"errors"
+	"net/url"
 
 	"github.com/customs-dev/customs/catalog"
+	"github.com/customs-dev/customs/catalog/extract"
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/inspect/decode"
 )
@@ -37,6 +39,7 @@ type Options struct {
 	Catalog     *catalog.Catalog
 	DecodeLimit int64 // cap on the decoded body size; 0 means 32 MiB
 	Stages      []Stage
+	Limits      extract.Limits // bounds on extraction; zero values take extract's defaults
 }
 
 // Pipeline runs the inspection stages over flows.
@@ -44,11 +47,12 @@ type Pipeline struct {
 	catalog     *catalog.Catalog
 	decodeLimit int64
 	stages      []Stage
+	limits      extract.Limits
 }
 
 // New builds a pipeline.
 func New(opts Options) *Pipeline {
-	p := &Pipeline{catalog: opts.Catalog, decodeLimit: opts.DecodeLimit, stages: opts.Stages}
+	p := &Pipeline{catalog: opts.Catalog, decodeLimit: opts.DecodeLimit, stages: opts.Stages, limits: opts.Limits}
 	if p.decodeLimit <= 0 {
 		p.decodeLimit = 32 << 20
 	}
@@ -83,6 +87,7 @@ func (p *Pipeline) Inspect(ctx context.Context, f *flow.Flow) flow.Verdict {
 	p.Classify(f)
 	req := &Request{Flow: f, Body: p.decode(f), Verdict: flow.Verdict{Action: flow.Allow}}
 	f.DecodedBytes = int64(len(req.Body))
+	p.extract(f, req)
 	for _, s := range p.stages {
 		if err := s.Run(ctx, req); err != nil && f.Error == "" {
 			f.Error = "inspect: " + err.Error()
@@ -90,6 +95,36 @@ func (p *Pipeline) Inspect(ctx context.Context, f *flow.Flow) flow.Verdict {
 	}
 	f.Verdict = req.Verdict
 	return req.Verdict
+}
+
+// extract pulls the texts out of the decoded body (and the query string) with their paths, and
+// names the vendor API the request matches.
+func (p *Pipeline) extract(f *flow.Flow, req *Request) {
+	er := &extract.Request{Vendor: f.Vendor.ID, Method: f.Method, Body: req.Body}
+	if u, err := url.Parse(f.URL); err == nil {
+		er.Path, er.RawQuery = u.Path, u.RawQuery
+	}
+	if f.RequestHeader != nil {
+		er.Header = f.RequestHeader
+		er.ContentType = f.RequestHeader.Get("Content-Type")
+	}
+	res := extract.Extract(er, p.limits)
+	f.API = res.API
+	req.Segments = res.Segments
+	f.Segments = res.Segments
+	f.Notes = append(f.Notes, res.Notes...)
+}
+
+// InspectResponse extracts the texts of a response body (the vendor's answer, assembled from its
+// stream) onto the flow, under response: paths. It runs after the response has reached the
+// client, so it can only inform the record, never hold the answer back.
+func (p *Pipeline) InspectResponse(f *flow.Flow, contentType string, body []byte) {
+	if len(body) == 0 {
+		return
+	}
+	res := extract.ExtractResponse(f.API, contentType, body, p.limits)
+	f.Segments = append(f.Segments, res.Segments...)
+	f.Notes = append(f.Notes, res.Notes...)
 }
 
 func (p *Pipeline) decode(f *flow.Flow) []byte {

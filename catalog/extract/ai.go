@@ -1,0 +1,4 @@
+package extract
+
+// aiAPIs are the AI vendors' request shapes.
+var aiAPIs = []API{}

@@ -1,0 +1,4 @@
+package extract
+
+// analyticsAPIs are the analytics and telemetry vendors' request shapes.
+var analyticsAPIs = []API{}

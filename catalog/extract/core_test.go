@@ -1,0 +1,164 @@
+package extract_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/customs-dev/customs/catalog/extract"
+	"github.com/customs-dev/customs/flow"
+)
+
+func seg(path, text string) string            { return fmt.Sprintf("text %s=%q", path, text) }
+func media(path, typ string, size int) string { return fmt.Sprintf("media %s=%s/%d", path, typ, size) }
+
+func flatten(segs []flow.Segment) []string {
+	var out []string
+	for _, s := range segs {
+		if s.Media != "" {
+			out = append(out, media(s.Path, s.Media, s.Size))
+		} else {
+			out = append(out, seg(s.Path, s.Text))
+		}
+	}
+	return out
+}
+
+var b64 = base64.StdEncoding.EncodeToString
+
+const png1x1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+// The generic extraction every body gets, whatever its vendor: paths, unescaping, nested
+// encodings, framings.
+func TestGenericExtraction(t *testing.T) {
+	longBinary := b64(bytes.Repeat([]byte{0, 1, 2, 250, 251, 252}, 100))
+	multipartBody := "--XyZ\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n" +
+		"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"batch.jsonl\"\r\nContent-Type: application/octet-stream\r\n\r\n" +
+		"{\"custom_id\":\"a\",\"body\":{\"messages\":[{\"content\":\"first prompt\"}]}}\n{\"custom_id\":\"b\",\"body\":{\"messages\":[{\"content\":\"second\"}]}}\r\n" +
+		"--XyZ\r\nContent-Disposition: form-data; name=\"image\"; filename=\"x.png\"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n\x00\x00\r\n--XyZ--\r\n"
+	tests := []struct {
+		name, ctype, query, body string
+		want                     []string
+		notes                    int
+	}{
+		{"paths and bracketed keys", "application/json", "",
+			`{"messages":[{"content":"hi"},{"content":["a",{"text":"b"}]}],"odd.key":{"x y":"z"}}`,
+			[]string{seg("messages[0].content", "hi"), seg("messages[1].content[0]", "a"), seg("messages[1].content[1].text", "b"), seg(`["odd.key"]["x y"]`, "z")}, 0},
+		{"escapes and surrogate pairs", "application/json", "",
+			`{"a":"line\nbreak \u00e9 \ud83d\ude00","k":"AKIA\u0049OSFODNN7EXAMPLE"}`,
+			[]string{seg("a", "line\nbreak é 😀"), seg("k", "AKIAIOSFODNN7EXAMPLE")}, 0},
+		{"root scalar and long numbers", "application/json", "", `{"card":4111111111111111,"n":42,"f":1.5}`,
+			[]string{seg("card", "4111111111111111")}, 0},
+		{"json in a string (tool arguments)", "application/json", "",
+			`{"arguments":"{\"query\":\"salary of bob\",\"limit\":5}"}`,
+			[]string{seg("arguments/json/query", "salary of bob")}, 0},
+		{"base64 json in a query parameter", "", "data=" + b64([]byte(`[{"event":"e","properties":{"prompt":"AKIAIOSFODNN7EXAMPLE"}}]`)) + "&ip=1",
+			"",
+			[]string{seg("query:data", b64([]byte(`[{"event":"e","properties":{"prompt":"AKIAIOSFODNN7EXAMPLE"}}]`))),
+				seg("query:data/base64/[0].event", "e"), seg("query:data/base64/[0].properties.prompt", "AKIAIOSFODNN7EXAMPLE"), seg("query:ip", "1")}, 0},
+		{"base64 run inside prose", "text/plain", "",
+			"the token is " + b64([]byte("password=hunter2-and-more-text")) + " ok",
+			[]string{seg("body", "the token is "+b64([]byte("password=hunter2-and-more-text"))+" ok"), seg("body/base64@13", "password=hunter2-and-more-text")}, 0},
+		{"long binary base64 is media, short stays text", "application/json", "",
+			`{"img":"` + longBinary + `","key":"` + b64([]byte{1, 2, 3, 200, 201, 202, 203, 204, 205, 206, 207, 208, 209, 210, 211, 212, 213, 214}) + `"}`,
+			[]string{media("img", "application/octet-stream", 600), seg("key", b64([]byte{1, 2, 3, 200, 201, 202, 203, 204, 205, 206, 207, 208, 209, 210, 211, 212, 213, 214}))}, 0},
+		{"data URLs", "application/json", "",
+			`{"image":"data:image/png;base64,` + png1x1 + `","doc":"data:text/plain;base64,` + b64([]byte("confidential memo")) + `"}`,
+			[]string{media("image", "image/png", 70), seg("doc/dataurl", "confidential memo")}, 0},
+		{"url-encoded text", "application/json", "", `{"q":"user%40example.com%20wrote%3A%20hi"}`,
+			[]string{seg("q", "user%40example.com%20wrote%3A%20hi"), seg("q/urlenc", "user@example.com wrote: hi")}, 0},
+		{"form body keeps order", "application/x-www-form-urlencoded", "", "b=2&a=hello+world&b=3",
+			[]string{seg("form:b", "2"), seg("form:a", "hello world"), seg("form:b", "3")}, 0},
+		{"ndjson", "application/x-ndjson", "", "{\"m\":\"one\"}\n\n{\"m\":\"two\"}\n",
+			[]string{seg("[0].m", "one"), seg("[1].m", "two")}, 0},
+		{"multipart fields, jsonl file, binary file", "multipart/form-data; boundary=XyZ", "", multipartBody,
+			[]string{seg("multipart:purpose", "batch"), seg("multipart:file/filename", "batch.jsonl"),
+				seg("multipart:file[0].custom_id", "a"), seg("multipart:file[0].body.messages[0].content", "first prompt"),
+				seg("multipart:file[1].custom_id", "b"), seg("multipart:file[1].body.messages[0].content", "second"),
+				seg("multipart:image/filename", "x.png"), media("multipart:image", "image/png", 10)}, 0},
+		{"sse", "text/event-stream", "", "data: {\"d\":\"a\"}\n\ndata: plain\n\ndata: [DONE]\n\n",
+			[]string{seg("body.events[0].d", "a"), seg("body.events[1]", "plain")}, 0},
+		{"binary body", "application/octet-stream", "", "\x00\x01\x02PK\x03\x04",
+			[]string{media("body", "application/octet-stream", 7)}, 0},
+		{"truncated json keeps what it read and scans the rest", "application/json", "",
+			`{"a":"fine","b":"AKIAIOSFODNN7EXAMPLE cut off`,
+			[]string{seg("a", "fine"), seg("body@16", `"AKIAIOSFODNN7EXAMPLE cut off`)}, 1},
+		{"garbage after json", "application/json", "", `{"a":"x"} trailing words`,
+			[]string{seg("a", "x"), seg("body@9", "trailing words")}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := extract.Extract(&extract.Request{Method: "POST", Path: "/x", RawQuery: tt.query, ContentType: tt.ctype, Body: []byte(tt.body)}, extract.Limits{})
+			got := flatten(res.Segments)
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("segments:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+			if len(res.Notes) != tt.notes {
+				t.Errorf("notes %q, want %d", res.Notes, tt.notes)
+			}
+			if res.API != "" {
+				t.Errorf("api %q for an unknown vendor", res.API)
+			}
+		})
+	}
+}
+
+// Hostile bodies: bounded time and output, a note, never a panic.
+func TestHostileBodies(t *testing.T) {
+	deep := strings.Repeat("[", 100000) + `"x"` + strings.Repeat("]", 100000)
+	manyStrings := "[" + strings.Repeat(`"a",`, 100000) + `"a"]`
+	nested := `"x"`
+	for i := 0; i < 10; i++ {
+		nested = fmt.Sprintf("%q", b64([]byte(nested)))
+	}
+	tests := []struct {
+		name   string
+		body   string
+		lim    extract.Limits
+		maxSeg int
+	}{
+		{"100k-deep nesting", deep, extract.Limits{}, 2},
+		{"segment limit", manyStrings, extract.Limits{MaxSegments: 1000}, 1000},
+		{"byte limit", `{"a":"` + strings.Repeat("x ", 1<<19) + `","b":"y"}`, extract.Limits{MaxBytes: 1000}, 0},
+		{"base64 nested ten deep", `{"a":` + nested + `}`, extract.Limits{}, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			res := extract.Extract(&extract.Request{Method: "POST", Path: "/", ContentType: "application/json", Body: []byte(tt.body)}, tt.lim)
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("took %v", d)
+			}
+			if len(res.Segments) > tt.maxSeg {
+				t.Errorf("%d segments, want at most %d", len(res.Segments), tt.maxSeg)
+			}
+			if tt.name != "base64 nested ten deep" && len(res.Notes) == 0 {
+				t.Error("no note says what was not read")
+			}
+		})
+	}
+}
+
+func FuzzExtract(f *testing.F) {
+	f.Add("application/json", "", []byte(`{"messages":[{"content":"hi \u00e9"}],"a":"eyJhIjoiYiJ9"}`))
+	f.Add("application/x-www-form-urlencoded", "data=eyJhIjoiYiJ9", []byte("data=eyJhIjoiYiJ9&x=%zz"))
+	f.Add("multipart/form-data; boundary=b", "", []byte("--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.jsonl\"\r\n\r\n{\"a\":1}\n\r\n--b--\r\n"))
+	f.Add("text/event-stream", "", []byte("data: {\"a\":\"b\"}\n\n"))
+	f.Add("application/x-ndjson", "", []byte("{\"a\":\"b\"}\n[1,2\n"))
+	f.Add("text/plain", "", []byte("data:text/plain;base64,aGVsbG8gd29ybGQgaGVsbG8gd29ybGQ="))
+	f.Add("application/json", "", []byte(`["\ud83d","\u12","`))
+	f.Fuzz(func(t *testing.T, ctype, query string, body []byte) {
+		lim := extract.Limits{MaxSegments: 500, MaxBytes: 1 << 20}
+		res := extract.Extract(&extract.Request{Method: "POST", Path: "/", RawQuery: query, ContentType: ctype, Body: body}, lim)
+		total := 0
+		for _, s := range res.Segments {
+			total += len(s.Text)
+		}
+		if len(res.Segments) > lim.MaxSegments || total > lim.MaxBytes {
+			t.Fatalf("%d segments, %d bytes: over the limits", len(res.Segments), total)
+		}
+	})
+}

@@ -1,0 +1,309 @@
+package extract
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/customs-dev/customs/flow"
+)
+
+// Limits bound what one extraction may produce, so that a hostile body costs bounded memory and
+// time whatever it nests.
+type Limits struct {
+	MaxSegments  int // default 20000
+	MaxBytes     int // total text bytes across segments; default 64 MiB
+	MaxNested    int // decode steps inside text (base64 in JSON in base64 ...); default 3
+	MaxJSONDepth int // default 256
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxSegments <= 0 {
+		l.MaxSegments = 20000
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = 64 << 20
+	}
+	if l.MaxNested <= 0 {
+		l.MaxNested = 3
+	}
+	if l.MaxJSONDepth <= 0 {
+		l.MaxJSONDepth = 256
+	}
+	return l
+}
+
+// emitter collects segments and notes under the limits, and looks inside each text for encodings
+// that hide more text.
+type emitter struct {
+	lim      Limits
+	segs     []flow.Segment
+	notes    []string
+	bytes    int
+	full     bool
+	skipKeys map[string]bool // structural member names whose values are not content
+}
+
+func (e *emitter) note(format string, args ...any) {
+	if len(e.notes) < 50 {
+		e.notes = append(e.notes, fmt.Sprintf(format, args...))
+	}
+}
+
+func (e *emitter) room(n int) bool {
+	if e.full {
+		return false
+	}
+	if len(e.segs) >= e.lim.MaxSegments || e.bytes+n > e.lim.MaxBytes {
+		e.full = true
+		e.note("extraction limit reached (%d segments, %d bytes); the rest was not extracted", len(e.segs), e.bytes)
+		return false
+	}
+	return true
+}
+
+func (e *emitter) media(path, mediaType string, size int) {
+	if e.room(0) {
+		e.segs = append(e.segs, flow.Segment{Path: path, Media: mediaType, Size: size})
+	}
+}
+
+// text emits s as a segment at path, then the texts encoded inside it: a JSON document in a
+// string (tool-call arguments), a data: URL, base64 or URL-encoded runs that decode to text.
+// depth counts the decode steps already taken.
+func (e *emitter) text(path, s string, depth int) {
+	if s == "" {
+		return
+	}
+	if depth < e.lim.MaxNested {
+		if e.nestedJSON(path, s, depth) || e.dataURL(path, s, depth) || e.wholeBinary(path, s) {
+			return
+		}
+	}
+	if !e.room(len(s)) {
+		return
+	}
+	e.segs = append(e.segs, flow.Segment{Path: path, Text: s})
+	e.bytes += len(s)
+	if depth < e.lim.MaxNested && len(s) >= minBase64Run {
+		e.base64Runs(path, s, depth)
+		e.urlEncoded(path, s, depth)
+	}
+}
+
+// nestedJSON walks a string that is itself a JSON object or array; its leaves stand for it.
+func (e *emitter) nestedJSON(path, s string, depth int) bool {
+	t := strings.TrimSpace(s)
+	if len(t) < 2 || !(t[0] == '{' && t[len(t)-1] == '}' || t[0] == '[' && t[len(t)-1] == ']') {
+		return false
+	}
+	var leaves []flow.Segment
+	_, err := walkJSON([]byte(t), e.lim.MaxJSONDepth, func(p []byte, _ string, v string) {
+		leaves = append(leaves, flow.Segment{Path: joinPath(path+"/json", string(p)), Text: v})
+	})
+	if err != nil {
+		return false // not JSON after all: scan it as text
+	}
+	for _, l := range leaves {
+		e.text(l.Path, l.Text, depth+1)
+	}
+	return true
+}
+
+// dataURL records a data: URL's media type and size; a textual one is decoded and scanned.
+func (e *emitter) dataURL(path, s string, depth int) bool {
+	if !strings.HasPrefix(s, "data:") {
+		return false
+	}
+	meta, payload, ok := strings.Cut(s[5:], ",")
+	if !ok {
+		return false
+	}
+	mediaType, isBase64 := strings.CutSuffix(meta, ";base64")
+	if i := strings.IndexByte(mediaType, ';'); i >= 0 {
+		mediaType = mediaType[:i]
+	}
+	var data []byte
+	if isBase64 {
+		var err error
+		if data, err = decodeBase64(payload); err != nil {
+			e.note("%s: data URL with invalid base64", path)
+			return false
+		}
+	} else if u, err := url.PathUnescape(payload); err == nil {
+		data = []byte(u)
+	}
+	if mediaType == "" {
+		mediaType = "text/plain"
+	}
+	if isTextual(mediaType) && looksLikeText(data) {
+		e.text(path+"/dataurl", string(data), depth+1)
+		return true
+	}
+	e.media(path, mediaType, len(data))
+	return true
+}
+
+// wholeBinary turns a long base64 string that decodes to binary (an inline image or PDF) into a
+// media record instead of megabytes of text for the detectors. Short ones stay text: a
+// base64-encoded key is exactly what a detector must see.
+func (e *emitter) wholeBinary(path, s string) bool {
+	if len(s) < 256 || !isBase64Run(s) {
+		return false
+	}
+	data, err := decodeBase64(s)
+	if err != nil || looksLikeText(data) {
+		return false
+	}
+	e.media(path, http.DetectContentType(data), len(data))
+	return true
+}
+
+const minBase64Run = 24
+
+// base64Runs scans s for runs of base64 that decode to text and scans those too. Any run of at
+// least minBase64Run bytes covers a position that is a multiple of minBase64Run, so only those
+// positions are probed and widened: prose, whose words are short, costs a fraction of its length.
+func (e *emitter) base64Runs(path, s string, depth int) {
+	for k := minBase64Run - 1; k < len(s); k += minBase64Run {
+		if !b64Table[s[k]] {
+			continue
+		}
+		i, j := k, k+1
+		for i > 0 && b64Table[s[i-1]] {
+			i--
+		}
+		for j < len(s) && b64Table[s[j]] {
+			j++
+		}
+		end := j
+		for end < len(s) && end-j < 2 && s[end] == '=' {
+			end++
+		}
+		if j-i >= minBase64Run {
+			if data, err := decodeBase64(s[i:end]); err == nil && looksLikeText(data) {
+				p := path + "/base64"
+				if i > 0 || end < len(s) {
+					p = fmt.Sprintf("%s/base64@%d", path, i)
+				}
+				e.textOrJSON(p, string(data), depth+1)
+			}
+		}
+		// Continue past this run: the next probe that can start a new run is beyond it.
+		if next := end + minBase64Run - 1; next > k {
+			k = next - minBase64Run
+		}
+	}
+}
+
+var b64Table = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = isB64Byte(byte(c))
+	}
+	return t
+}()
+
+// textOrJSON scans decoded text, walking it as JSON (without a further /json step) when it is.
+func (e *emitter) textOrJSON(path, s string, depth int) {
+	t := strings.TrimSpace(s)
+	if len(t) >= 2 && (t[0] == '{' || t[0] == '[') {
+		var leaves []flow.Segment
+		if _, err := walkJSON([]byte(t), e.lim.MaxJSONDepth, func(p []byte, key string, v string) {
+			leaves = append(leaves, flow.Segment{Path: joinPath(path, string(p)), Text: v})
+		}); err == nil {
+			for _, l := range leaves {
+				e.text(l.Path, l.Text, depth)
+			}
+			return
+		}
+	}
+	e.text(path, s, depth)
+}
+
+// urlEncoded scans the decoded form of a string with %XX escapes.
+func (e *emitter) urlEncoded(path, s string, depth int) {
+	if strings.Count(s, "%") < 2 {
+		return
+	}
+	u, err := url.QueryUnescape(s)
+	if err != nil || u == s {
+		return
+	}
+	e.textOrJSON(path+"/urlenc", u, depth+1)
+}
+
+// joinPath appends a JSON path to a location. After a decode step the inner path follows a '/'
+// (query:data/base64/[0].properties.prompt); inside one document it continues the dotted path
+// (messages[0] + content, messages + [0]).
+func joinPath(prefix, p string) string {
+	switch {
+	case p == "":
+		return prefix
+	case prefix == "":
+		return p
+	case endsInDecodeStep(prefix):
+		return prefix + "/" + p
+	case p[0] == '[':
+		return prefix + p
+	default:
+		return prefix + "." + p
+	}
+}
+
+func endsInDecodeStep(prefix string) bool {
+	step := prefix[strings.LastIndexByte(prefix, '/')+1:]
+	if i := strings.IndexByte(step, '@'); i >= 0 {
+		step = step[:i]
+	}
+	switch step {
+	case "json", "base64", "urlenc", "dataurl", "gunzip", "lz64":
+		return true
+	}
+	return false
+}
+
+func isB64Byte(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '-' || c == '_'
+}
+
+func isBase64Run(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isB64Byte(s[i]) && !(s[i] == '=' && i >= len(s)-2) {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeBase64 accepts standard and URL alphabets, with or without padding, as clients send both.
+func decodeBase64(s string) ([]byte, error) {
+	s = strings.TrimRight(s, "=")
+	if strings.ContainsAny(s, "-_") {
+		return base64.RawURLEncoding.DecodeString(s)
+	}
+	return base64.RawStdEncoding.DecodeString(s)
+}
+
+// looksLikeText: valid UTF-8, no NUL, and mostly printable, so that random bytes that happen to be
+// valid base64 are not scanned as text.
+func looksLikeText(b []byte) bool {
+	if len(b) == 0 || !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
+		return false
+	}
+	printable := 0
+	for _, r := range string(b) {
+		if r >= 0x20 && r != 0x7f || r == '\n' || r == '\r' || r == '\t' {
+			printable++
+		}
+	}
+	return printable*10 >= utf8.RuneCount(b)*9
+}
+
+func isTextual(mediaType string) bool {
+	return strings.HasPrefix(mediaType, "text/") || mediaType == "application/json" || strings.HasSuffix(mediaType, "+json") ||
+		mediaType == "application/xml" || mediaType == "application/x-ndjson" || mediaType == "application/jsonl"
+}

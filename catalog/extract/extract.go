@@ -1,0 +1,327 @@
+// Package extract pulls the text out of request bodies, each piece with the path it came from, so
+// detectors scan what a vendor actually receives (a prompt, a base64 analytics event, a file in a
+// multipart upload) and a finding can say where it was (messages[3].content[0].text).
+//
+// Known vendor APIs are recognised by vendor, method and path (the tables in ai.go and
+// analytics.go) and name the flow's API (openai.chat, mixpanel.track); their bodies are read by a
+// shape-specific function, or by content type. Every other body is walked generically: JSON,
+// NDJSON, form, multipart, query string and plain text. Inside any text, JSON documents, data:
+// URLs, base64 and URL-encoded runs are decoded and scanned too, to a bounded depth.
+//
+// Nothing here panics or gives up on bad input: a malformed body yields what could be read plus a
+// note.
+package extract
+
+import (
+	"bytes"
+	"fmt"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/customs-dev/customs/flow"
+)
+
+// Request is what extraction sees of an HTTP request.
+type Request struct {
+	Vendor      string // catalog vendor ID; "" when the host is not in the catalog
+	Method      string
+	Path        string // URL path, without the query
+	RawQuery    string
+	Header      http.Header
+	ContentType string
+	Body        []byte // after Content-Encoding decoding
+}
+
+// Result is what extraction found.
+type Result struct {
+	API      string // recognised API shape (openai.chat, mixpanel.track); "" if none
+	Segments []flow.Segment
+	Notes    []string // what could not be read, and why
+}
+
+// API is one request shape customs recognises.
+type API struct {
+	Name    string   // namespaced shape name: openai.chat, anthropic.messages, mixpanel.track
+	Vendors []string // catalog vendor IDs this shape is served by
+	Method  string   // "" for any method
+	Paths   []string // path.Match patterns ("*" stays within one path segment)
+	// Body reads the body; nil means by content type (JSON, NDJSON, form, multipart, text).
+	Body func(r *Request, e *emitter)
+	// Skip lists member names whose values are structure, not content (model, role, type), so
+	// detectors do not wade through them. Skipped values are never secrets by construction of
+	// the API; anything not listed is scanned.
+	Skip []string
+	// Response reads a response body (a JSON answer or an SSE stream) of this API; nil means
+	// generic JSON/text extraction.
+	Response func(contentType string, body []byte, e *emitter)
+
+	skip map[string]bool
+}
+
+func (a *API) matches(r *Request) bool {
+	if a.Method != "" && a.Method != r.Method {
+		return false
+	}
+	vendorOK := false
+	for _, v := range a.Vendors {
+		if v == r.Vendor {
+			vendorOK = true
+			break
+		}
+	}
+	if !vendorOK {
+		return false
+	}
+	for _, p := range a.Paths {
+		if ok, _ := path.Match(p, r.Path); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// registry holds every API shape, most specific first within a vendor.
+var registry = buildRegistry()
+
+func buildRegistry() []*API {
+	var all []*API
+	for _, table := range [][]API{aiAPIs, analyticsAPIs} {
+		for i := range table {
+			a := &table[i]
+			a.skip = make(map[string]bool, len(a.Skip))
+			for _, k := range a.Skip {
+				a.skip[k] = true
+			}
+			all = append(all, a)
+		}
+	}
+	return all
+}
+
+// Lookup returns the API shape a request matches, or nil.
+func Lookup(r *Request) *API {
+	for _, a := range registry {
+		if a.matches(r) {
+			return a
+		}
+	}
+	return nil
+}
+
+// APIs lists the names of every recognised API shape, for documentation and tests.
+func APIs() []string {
+	names := make([]string, 0, len(registry))
+	seen := map[string]bool{}
+	for _, a := range registry {
+		if !seen[a.Name] {
+			seen[a.Name] = true
+			names = append(names, a.Name)
+		}
+	}
+	return names
+}
+
+// Extract pulls every text out of r.
+func Extract(r *Request, lim Limits) Result {
+	e := &emitter{lim: lim.withDefaults()}
+	api := Lookup(r)
+	if r.RawQuery != "" {
+		// Query strings carry API keys (Gemini's ?key=) and whole events (Mixpanel's ?data=).
+		e.form("query:", r.RawQuery)
+	}
+	res := Result{}
+	if api != nil {
+		res.API = api.Name
+		e.skipKeys = api.skip
+	}
+	if len(r.Body) > 0 {
+		if api != nil && api.Body != nil {
+			api.Body(r, e)
+		} else {
+			e.byContentType("", r.ContentType, r.Body, 0)
+		}
+	}
+	res.Segments, res.Notes = e.segs, e.notes
+	return res
+}
+
+// ExtractResponse pulls the text out of a response body of the given API (the vendor's answer,
+// assembled from its stream where it streams).
+func ExtractResponse(apiName, contentType string, body []byte, lim Limits) Result {
+	e := &emitter{lim: lim.withDefaults()}
+	var api *API
+	for _, a := range registry {
+		if a.Name == apiName {
+			api = a
+			break
+		}
+	}
+	if api != nil {
+		e.skipKeys = api.skip
+	}
+	if len(body) > 0 {
+		if api != nil && api.Response != nil {
+			api.Response(contentType, body, e)
+		} else {
+			e.byContentType("response", contentType, body, 0)
+		}
+	}
+	return Result{API: apiName, Segments: e.segs, Notes: e.notes}
+}
+
+// byContentType reads a body (or a part of one) by its declared type, sniffing when the type is
+// missing or generic.
+func (e *emitter) byContentType(prefix, contentType string, body []byte, depth int) {
+	mediaType, params, _ := mime.ParseMediaType(contentType)
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	switch {
+	case mediaType == "application/x-ndjson" || mediaType == "application/jsonl" || mediaType == "application/x-jsonlines":
+		e.ndjson(prefix, body, depth)
+	case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json") ||
+		len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') && (mediaType == "" || mediaType == "text/plain" || mediaType == "application/octet-stream"):
+		e.json(prefix, body, depth)
+	case mediaType == "application/x-www-form-urlencoded":
+		e.form(joinPrefix(prefix, "form:"), string(body))
+	case strings.HasPrefix(mediaType, "multipart/"):
+		e.multipart(prefix, body, params["boundary"], depth)
+	case mediaType == "text/event-stream":
+		e.sse(prefix, body, depth)
+	case strings.HasPrefix(mediaType, "image/") || strings.HasPrefix(mediaType, "audio/") || strings.HasPrefix(mediaType, "video/"):
+		e.media(orBody(prefix), mediaType, len(body))
+	case looksLikeText(body):
+		e.text(orBody(prefix), string(body), depth)
+	default:
+		e.media(orBody(prefix), http.DetectContentType(body), len(body))
+	}
+}
+
+func orBody(prefix string) string {
+	if prefix == "" {
+		return "body"
+	}
+	return prefix
+}
+
+// joinPrefix puts a sub-location ("form:") under a prefix ("multipart:file" -> "multipart:file/form:").
+func joinPrefix(prefix, sub string) string {
+	if prefix == "" {
+		return sub
+	}
+	return prefix + "/" + sub
+}
+
+// json walks a JSON document at prefix. On malformed input it keeps the leaves read so far and
+// scans the unread rest as plain text, so a truncated body still reaches the detectors.
+func (e *emitter) json(prefix string, data []byte, depth int) {
+	end, err := walkJSON(data, e.lim.MaxJSONDepth, func(p []byte, key string, v string) {
+		if e.skipKeys[key] {
+			return
+		}
+		e.text(orBody(joinPath(prefix, string(p))), v, depth)
+	})
+	if err != nil {
+		e.note("%s: %v", orBody(prefix), err)
+		if rest := data[min(end, len(data)):]; looksLikeText(rest) {
+			e.text(fmt.Sprintf("%s@%d", orBody(prefix), end), string(rest), depth)
+		}
+		return
+	}
+	if tail := bytes.TrimSpace(data[end:]); len(tail) > 0 {
+		// Several JSON values in a row: read as NDJSON-ish; anything unparseable is text.
+		e.note("%s: data after the JSON value at offset %d", orBody(prefix), end)
+		e.text(fmt.Sprintf("%s@%d", orBody(prefix), end), string(tail), depth)
+	}
+}
+
+// ndjson walks one JSON document per line; line n's leaves are under [n].
+func (e *emitter) ndjson(prefix string, data []byte, depth int) {
+	n := 0
+	for len(data) > 0 && !e.full {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		e.json(joinPath(prefix, fmt.Sprintf("[%d]", n)), line, depth)
+		n++
+	}
+}
+
+// form reads key=value&... pairs in order (url.ParseQuery would lose the order, and with it the
+// stability of paths in records and golden files).
+func (e *emitter) form(prefix, raw string) {
+	for raw != "" && !e.full {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, err1 := queryUnescape(k)
+		val, err2 := queryUnescape(v)
+		if err1 != nil || err2 != nil {
+			e.note("%s%s: invalid percent-encoding", prefix, k)
+			key, val = k, v
+		}
+		e.text(prefix+key, val, 0)
+	}
+}
+
+// sse reads a Server-Sent Events stream: each event's data is JSON (walked under events[n]) or
+// text.
+func (e *emitter) sse(prefix string, body []byte, depth int) {
+	n := 0
+	for _, ev := range splitSSE(body) {
+		p := joinPath(orBody(prefix), fmt.Sprintf("events[%d]", n))
+		n++
+		switch t := bytes.TrimSpace(ev); {
+		case string(t) == "[DONE]": // OpenAI's end-of-stream marker
+		case len(t) > 0 && (t[0] == '{' || t[0] == '['):
+			e.json(p, ev, depth)
+		default:
+			e.text(p, string(ev), depth)
+		}
+	}
+}
+
+// splitSSE returns the data of each event in an SSE stream (multi-line data joined by \n).
+func splitSSE(body []byte) [][]byte {
+	var events [][]byte
+	var cur []byte
+	has := false
+	for len(body) > 0 {
+		line := body
+		if i := bytes.IndexByte(body, '\n'); i >= 0 {
+			line, body = body[:i], body[i+1:]
+		} else {
+			body = nil
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			if has {
+				events = append(events, cur)
+			}
+			cur, has = nil, false
+			continue
+		}
+		if data, ok := bytes.CutPrefix(line, []byte("data:")); ok {
+			data = bytes.TrimPrefix(data, []byte(" "))
+			if has {
+				cur = append(cur, '\n')
+			}
+			cur = append(cur, data...)
+			has = true
+		}
+	}
+	if has {
+		events = append(events, cur)
+	}
+	return events
+}

@@ -1,0 +1,320 @@
+package extract
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// jsonLeaf is called for every string leaf (unescaped) and every long number leaf of a JSON
+// document, with the leaf's path (messages[2].content). key is the leaf's own member name ("" for
+// array elements), so callers can skip structural fields without parsing the path.
+type jsonLeaf func(path []byte, key string, value string)
+
+// errJSONDepth stops a walk at the nesting limit: a 100k-deep document must cost neither stack nor
+// time.
+var errJSONDepth = errors.New("nesting deeper than the limit")
+
+// walkJSON visits the leaves of one JSON value in data. It is a hand-written scanner rather than
+// encoding/json because it runs over every intercepted body: it allocates only for strings that
+// carry escapes and for the paths it hands out, and it never recurses. On malformed input it
+// returns an error that says where, after having visited every leaf before that point, so a
+// truncated body still yields what it holds. It returns the offset just past the value.
+func walkJSON(data []byte, maxDepth int, visit jsonLeaf) (int, error) {
+	w := jsonWalker{data: data, visit: visit, maxDepth: maxDepth}
+	if err := w.run(); err != nil {
+		// Point at the token that failed, so the caller can still scan it (a truncated string
+		// may hold half a secret).
+		return w.tokStart, err
+	}
+	return w.pos, nil
+}
+
+type frame struct {
+	array   bool
+	index   int
+	pathLen int // length of path before this container's element was appended
+}
+
+type jsonWalker struct {
+	data     []byte
+	pos      int
+	path     []byte
+	stack    []frame
+	maxDepth int
+	visit    jsonLeaf
+	scratch  []byte
+	tokStart int // where the value or member name being read began
+}
+
+func (w *jsonWalker) errorf(format string, args ...any) error {
+	return fmt.Errorf("json: %s at offset %d", fmt.Sprintf(format, args...), w.pos)
+}
+
+func (w *jsonWalker) skipSpace() {
+	for w.pos < len(w.data) {
+		switch w.data[w.pos] {
+		case ' ', '\t', '\n', '\r':
+			w.pos++
+		default:
+			return
+		}
+	}
+}
+
+// run walks iteratively: the stack holds open containers, path holds the current path.
+func (w *jsonWalker) run() error {
+	key := ""
+	for {
+		w.skipSpace()
+		if w.pos >= len(w.data) {
+			return w.errorf("unexpected end")
+		}
+		// A value.
+		w.tokStart = w.pos
+		switch c := w.data[w.pos]; {
+		case c == '{' || c == '[':
+			if len(w.stack) >= w.maxDepth {
+				return fmt.Errorf("json: %w (%d) at offset %d", errJSONDepth, w.maxDepth, w.pos)
+			}
+			w.pos++
+			w.stack = append(w.stack, frame{array: c == '[', pathLen: len(w.path)})
+			w.skipSpace()
+			closer := byte('}')
+			if c == '[' {
+				closer = ']'
+			}
+			if w.pos < len(w.data) && w.data[w.pos] == closer {
+				w.pos++
+				w.stack = w.stack[:len(w.stack)-1]
+				break
+			}
+			var err error
+			if key, err = w.enterElement(); err != nil {
+				return err
+			}
+			continue
+		case c == '"':
+			s, err := w.readString()
+			if err != nil {
+				return err
+			}
+			w.visit(w.path, key, s)
+		case c == '-' || c >= '0' && c <= '9':
+			start := w.pos
+			for w.pos < len(w.data) && isNumberByte(w.data[w.pos]) {
+				w.pos++
+			}
+			// Long integers can be card, phone or account numbers written as JSON numbers.
+			if w.pos-start >= 8 {
+				w.visit(w.path, key, string(w.data[start:w.pos]))
+			}
+		case c == 't':
+			if err := w.literal("true"); err != nil {
+				return err
+			}
+		case c == 'f':
+			if err := w.literal("false"); err != nil {
+				return err
+			}
+		case c == 'n':
+			if err := w.literal("null"); err != nil {
+				return err
+			}
+		default:
+			return w.errorf("unexpected %q", c)
+		}
+		// After a value: close containers or move to the next element.
+		for {
+			if len(w.stack) == 0 {
+				return nil
+			}
+			w.skipSpace()
+			if w.pos >= len(w.data) {
+				return w.errorf("unexpected end")
+			}
+			top := &w.stack[len(w.stack)-1]
+			c := w.data[w.pos]
+			if c == ',' {
+				w.pos++
+				top.index++
+				var err error
+				if key, err = w.enterElement(); err != nil {
+					return err
+				}
+				break
+			}
+			if (top.array && c == ']') || (!top.array && c == '}') {
+				w.pos++
+				w.path = w.path[:top.pathLen]
+				w.stack = w.stack[:len(w.stack)-1]
+				continue
+			}
+			return w.errorf("unexpected %q after a value", c)
+		}
+	}
+}
+
+// enterElement sets the path for the next element of the innermost container, reading the member
+// name of an object, and returns that name.
+func (w *jsonWalker) enterElement() (string, error) {
+	top := &w.stack[len(w.stack)-1]
+	w.path = w.path[:top.pathLen]
+	if top.array {
+		w.path = append(w.path, '[')
+		w.path = strconv.AppendInt(w.path, int64(top.index), 10)
+		w.path = append(w.path, ']')
+		return "", nil
+	}
+	w.skipSpace()
+	w.tokStart = w.pos
+	if w.pos >= len(w.data) || w.data[w.pos] != '"' {
+		return "", w.errorf("expected a member name")
+	}
+	name, err := w.readString()
+	if err != nil {
+		return "", err
+	}
+	w.skipSpace()
+	if w.pos >= len(w.data) || w.data[w.pos] != ':' {
+		return "", w.errorf("expected ':' after member name")
+	}
+	w.pos++
+	w.path = appendKey(w.path, name)
+	return name, nil
+}
+
+// appendKey adds .name, or ["name"] when the name would be ambiguous in a dotted path.
+func appendKey(path []byte, name string) []byte {
+	plain := name != ""
+	for i := 0; i < len(name) && plain; i++ {
+		c := name[i]
+		plain = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '$' || c == '@'
+	}
+	if plain {
+		if len(path) > 0 {
+			path = append(path, '.')
+		}
+		return append(path, name...)
+	}
+	path = append(path, '[')
+	path = strconv.AppendQuote(path, name)
+	return append(path, ']')
+}
+
+func isNumberByte(c byte) bool {
+	return c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
+}
+
+func (w *jsonWalker) literal(lit string) error {
+	if len(w.data)-w.pos < len(lit) || string(w.data[w.pos:w.pos+len(lit)]) != lit {
+		return w.errorf("invalid literal")
+	}
+	w.pos += len(lit)
+	return nil
+}
+
+// readString reads a JSON string at w.pos (which holds the opening quote) and returns it
+// unescaped. Strings without escapes, the common case, cost one copy.
+func (w *jsonWalker) readString() (string, error) {
+	w.pos++
+	start := w.pos
+	// The closing quote by a vectorised search; a backslash before it sends the string to the
+	// escape-aware path.
+	q := bytes.IndexByte(w.data[start:], '"')
+	if q < 0 {
+		w.pos = len(w.data)
+		return "", w.errorf("unterminated string")
+	}
+	if bytes.IndexByte(w.data[start:start+q], '\\') >= 0 {
+		return w.readEscaped(start)
+	}
+	w.pos = start + q + 1
+	return string(w.data[start : start+q]), nil
+}
+
+func (w *jsonWalker) readEscaped(start int) (string, error) {
+	buf := append(w.scratch[:0], w.data[start:w.pos]...)
+	for w.pos < len(w.data) {
+		c := w.data[w.pos]
+		switch {
+		case c == '"':
+			w.pos++
+			w.scratch = buf
+			return string(buf), nil
+		case c != '\\':
+			buf = append(buf, c)
+			w.pos++
+			continue
+		}
+		if w.pos+1 >= len(w.data) {
+			break
+		}
+		e := w.data[w.pos+1]
+		w.pos += 2
+		switch e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r, ok := w.hex4()
+			if !ok {
+				return "", w.errorf("invalid \\u escape")
+			}
+			if utf16.IsSurrogate(r) {
+				// A surrogate pair spells one character across two escapes (an emoji, or a
+				// secret someone escaped to hide it). A lone half is U+FFFD, and the escape
+				// after it, if not its other half, is read on its own.
+				pair := utf8.RuneError
+				if r < 0xdc00 && w.pos+1 < len(w.data) && w.data[w.pos] == '\\' && w.data[w.pos+1] == 'u' {
+					save := w.pos
+					w.pos += 2
+					if r2, ok := w.hex4(); ok && r2 >= 0xdc00 && r2 <= 0xdfff {
+						pair = utf16.DecodeRune(r, r2)
+					} else {
+						w.pos = save
+					}
+				}
+				r = pair
+			}
+			buf = utf8.AppendRune(buf, r)
+		default:
+			return "", w.errorf("invalid escape \\%c", e)
+		}
+	}
+	return "", w.errorf("unterminated string")
+}
+
+func (w *jsonWalker) hex4() (rune, bool) {
+	if len(w.data)-w.pos < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range w.data[w.pos : w.pos+4] {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	w.pos += 4
+	return r, true
+}
