@@ -228,9 +228,21 @@ func TestNewValidation(t *testing.T) {
 	wildcard := func(p, re string) catalog.Host { return catalog.Host{Pattern: p, Match: "wildcard", Regex: re} }
 	with := func(v catalog.Vendor, edit func(*catalog.Vendor)) catalog.Vendor { edit(&v); return v }
 
+	bolt := func(hosts ...catalog.Host) catalog.Vendor {
+		return catalog.Vendor{ID: "bolt", Name: "Bolt", Category: "analytics", Country: "DE", Hosts: hosts}
+	}
+	rel := func(from, to []string, kind string, external ...string) catalog.Relationship {
+		return catalog.Relationship{From: from, To: to, Kind: kind, External: external}
+	}
+	endpoint := func(method, path string) func(*catalog.Vendor) {
+		return func(v *catalog.Vendor) {
+			v.Endpoints = append(v.Endpoints, catalog.Endpoint{Method: method, Path: path})
+		}
+	}
 	tests := []struct {
 		name    string
 		vendors []catalog.Vendor
+		rels    []catalog.Relationship
 		want    []string // substrings of the error; none for a valid catalog
 	}{
 		{name: "valid", vendors: []catalog.Vendor{acme(exact("api.acme.test"), wildcard("*.acme.test", `^[a-z]+\.acme\.test$`))}},
@@ -240,8 +252,11 @@ func TestNewValidation(t *testing.T) {
 		{name: "duplicate id", vendors: []catalog.Vendor{acme(exact("a.acme.test")), acme(exact("b.acme.test"))}, want: []string{`vendor "acme": duplicate id`}},
 		{name: "empty name", vendors: []catalog.Vendor{with(acme(), func(v *catalog.Vendor) { v.Name = "" })}, want: []string{"empty name"}},
 		{name: "unknown category", vendors: []catalog.Vendor{with(acme(), func(v *catalog.Vendor) { v.Category = "ai" })}, want: []string{`vendor "acme": unknown category "ai"`}},
-		{name: "lower-case country", vendors: []catalog.Vendor{with(acme(), func(v *catalog.Vendor) { v.Country = "us" })}, want: []string{`headquarters "us"`}},
-		{name: "three-letter country", vendors: []catalog.Vendor{with(acme(), func(v *catalog.Vendor) { v.Country = "USA" })}, want: []string{`headquarters "USA"`}},
+		{name: "lower-case country", vendors: []catalog.Vendor{with(acme(), func(v *catalog.Vendor) { v.Country = "us" })}, want: []string{`headquarters: country code "us" must be upper case ("US")`}},
+		{name: "three-letter country", vendors: []catalog.Vendor{with(acme(), func(v *catalog.Vendor) { v.Country = "USA" })}, want: []string{`headquarters: "USA" is not an ISO 3166-1 alpha-2 country code`}},
+		{name: "unassigned country", vendors: []catalog.Vendor{with(acme(), func(v *catalog.Vendor) { v.Country = "XX" })}, want: []string{`headquarters: "XX" is not an ISO 3166-1`}},
+		{name: "UK for GB", vendors: []catalog.Vendor{with(acme(), func(v *catalog.Vendor) { v.Country = "UK" })}, want: []string{`the United Kingdom is "GB"`}},
+		{name: "missing country", vendors: []catalog.Vendor{with(acme(), func(v *catalog.Vendor) { v.Country = "" })}, want: []string{`headquarters: missing country code`}},
 		{name: "exact host with upper case", vendors: []catalog.Vendor{acme(exact("API.acme.test"))}, want: []string{`vendor "acme": host "API.acme.test": exact host must be`}},
 		{name: "exact host with port", vendors: []catalog.Vendor{acme(exact("api.acme.test:443"))}, want: []string{`host "api.acme.test:443"`}},
 		{name: "exact host with wildcard", vendors: []catalog.Vendor{acme(exact("*.acme.test"))}, want: []string{`host "*.acme.test"`}},
@@ -273,6 +288,68 @@ func TestNewValidation(t *testing.T) {
 			want: []string{`vendor "bolt": regex`, `also claimed by vendor "acme"`},
 		},
 		{
+			name: "wildcard overlaps another vendor's wildcard",
+			vendors: []catalog.Vendor{
+				acme(wildcard("*.x.test", `^([a-z0-9-]+\.)*x\.test$`)),
+				bolt(wildcard("*.api.x.test", `^[a-z]+\.api\.x\.test$`)),
+			},
+			want: []string{`overlaps regex`, `(both match "a.api.x.test")`},
+		},
+		{
+			name: "template overlaps a wildcard through an optional part",
+			vendors: []catalog.Vendor{
+				acme(wildcard("*.amazonaws.test", `^([a-z0-9-]+\.)+amazonaws\.test$`)),
+				bolt(catalog.Host{Pattern: "rt.{region}.amazonaws.test", Match: "template", Regex: `^rt(-fips)?\.[a-z0-9-]+\.amazonaws\.test$`}),
+			},
+			want: []string{`both match "rt.a.amazonaws.test"`},
+		},
+		{
+			name: "disjoint patterns under one domain",
+			vendors: []catalog.Vendor{
+				acme(wildcard("a-*.x.test", `^a-[a-z]+\.x\.test$`)),
+				bolt(wildcard("b-*.x.test", `^b-[a-z]+\.x\.test$`)),
+			},
+		},
+		{name: "endpoint method", vendors: []catalog.Vendor{with(acme(), endpoint("FETCH", "/v1/x"))}, want: []string{`endpoint FETCH /v1/x: method "FETCH" is not an HTTP method`}},
+		{name: "endpoint method as the reference spells a pair", vendors: []catalog.Vendor{with(acme(), endpoint("GET/POST", "/x"))}, want: []string{`method "GET/POST" is not`}},
+		{name: "endpoint method in lower case", vendors: []catalog.Vendor{with(acme(), endpoint("post", "/x"))}, want: []string{`method "post" is not`}},
+		{name: "endpoint without path", vendors: []catalog.Vendor{with(acme(), endpoint("POST", ""))}, want: []string{`endpoint POST: empty path`}},
+		{name: "every HTTP method", vendors: []catalog.Vendor{with(acme(), func(v *catalog.Vendor) {
+			for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"} {
+				endpoint(m, "/x")(v)
+			}
+		})}},
+		{
+			name: "endpoint on another vendor's host",
+			vendors: []catalog.Vendor{
+				with(acme(exact("api.acme.test")), func(v *catalog.Vendor) {
+					v.Endpoints = []catalog.Endpoint{{Method: "POST", Path: "/x", Host: "api.bolt.test"}, {Method: "POST", Path: "/y", Host: "api.acme.test"}}
+				}),
+				bolt(exact("api.bolt.test")),
+			},
+			want: []string{`endpoint POST /x: host "api.bolt.test" is not one of the vendor's hosts`},
+		},
+		{name: "unknown evidence", vendors: []catalog.Vendor{acme(catalog.Host{Pattern: "a.acme.test", Match: "exact", Evidence: "hearsay"})}, want: []string{`unknown evidence "hearsay"`}},
+		{name: "subcategory", vendors: []catalog.Vendor{with(acme(), func(v *catalog.Vendor) { v.Subcategory = "Model Developer" })}, want: []string{`subcategory "Model Developer"`}},
+		{name: "ip range", vendors: []catalog.Vendor{with(acme(), func(v *catalog.Vendor) { v.IPRanges = &catalog.IPRanges{Inbound: []string{"10.0.0.0/33"}} })}, want: []string{"ip_ranges"}},
+		{name: "source not a URL", vendors: []catalog.Vendor{with(acme(), func(v *catalog.Vendor) { v.Sources = []catalog.Source{{URL: "vendor docs"}} })}, want: []string{`source: "vendor docs" is not an http(s) URL`}},
+		{name: "subprocessors without entries or status", vendors: []catalog.Vendor{with(acme(), func(v *catalog.Vendor) { v.Subprocessors = &catalog.Subprocessors{} })}, want: []string{"no entries and no status"}},
+		{
+			name: "subprocessor country",
+			vendors: []catalog.Vendor{with(acme(), func(v *catalog.Vendor) {
+				v.Subprocessors = &catalog.Subprocessors{Entries: []catalog.Subprocessor{{Name: "Cloud", Countries: []string{"US", "EU"}}}}
+			})},
+			want: []string{`subprocessor "Cloud": "EU" is not an ISO 3166-1`},
+		},
+		{name: "relationship", vendors: []catalog.Vendor{acme(), bolt()}, rels: []catalog.Relationship{rel([]string{"acme"}, []string{"bolt"}, "subprocessor")}},
+		{name: "relationship to an external company", vendors: []catalog.Vendor{acme()}, rels: []catalog.Relationship{rel([]string{"acme"}, []string{"parentco"}, "parent-company", "parentco")}},
+		{name: "relationship to an unknown id", vendors: []catalog.Vendor{acme()}, rels: []catalog.Relationship{rel([]string{"acme"}, []string{"blot"}, "subprocessor")}, want: []string{`unknown vendor "blot" (list it under external`}},
+		{name: "relationship from an unknown id", vendors: []catalog.Vendor{acme()}, rels: []catalog.Relationship{rel([]string{"nope", "acme"}, []string{"acme"}, "subprocessor")}, want: []string{`unknown vendor "nope"`, `"acme" relates to itself`}},
+		{name: "vendor listed as external", vendors: []catalog.Vendor{acme(), bolt()}, rels: []catalog.Relationship{rel([]string{"acme"}, []string{"bolt"}, "subprocessor", "bolt")}, want: []string{`"bolt" is listed as external but is a catalog vendor`}},
+		{name: "external not used", vendors: []catalog.Vendor{acme(), bolt()}, rels: []catalog.Relationship{rel([]string{"acme"}, []string{"bolt"}, "subprocessor", "other")}, want: []string{`"other" is listed as external but is neither a from nor a to`}},
+		{name: "relationship kind", vendors: []catalog.Vendor{acme(), bolt()}, rels: []catalog.Relationship{rel([]string{"acme"}, []string{"bolt"}, "subprocesor")}, want: []string{`unknown kind "subprocesor"`}},
+		{name: "relationship without to", vendors: []catalog.Vendor{acme()}, rels: []catalog.Relationship{rel([]string{"acme"}, nil, "subprocessor")}, want: []string{"needs at least one from and one to"}},
+		{
 			name: "every problem reported at once",
 			vendors: []catalog.Vendor{with(acme(exact("BAD"), wildcard("*.x", "x")), func(v *catalog.Vendor) {
 				v.Category = "nope"
@@ -283,7 +360,7 @@ func TestNewValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := catalog.New(tt.vendors)
+			c, err := catalog.New(tt.vendors, tt.rels...)
 			if len(tt.want) == 0 {
 				if err != nil || c == nil {
 					t.Fatalf("New = %v, %v; want a catalog", c, err)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -117,6 +118,28 @@ func TestValidate(t *testing.T) {
 	err := cfg.Validate()
 	if err == nil || err.Error() != want {
 		t.Errorf("Validate() =\n%v\nwant:\n%s", err, want)
+	}
+}
+
+// Vendors are checked against the built-in catalog by Validate too, so that flags applied after
+// Load cannot skip the check; without a file, errors name the key path.
+func TestValidateVendors(t *testing.T) {
+	tests := []struct {
+		vendors []Vendor
+		want    string
+	}{
+		{[]Vendor{{ID: "corp", Name: "Corp", Category: "ai-platform", Country: "US", Hosts: []string{"llm.corp.example"}}}, ""},
+		{[]Vendor{{ID: "openai", Hosts: []string{"api.anthropic.com"}}}, `vendors[0].hosts[0]: host "api.anthropic.com" already belongs to vendor "anthropic"`},
+		{[]Vendor{{ID: "openai"}, {ID: "openai"}}, `vendors[1].id: duplicate vendor "openai" (first defined in vendors[0])`},
+		{[]Vendor{{ID: "corp", Name: "Corp", Category: "ai-platform", Country: "US"}}, `vendors[0].hosts: a new vendor needs at least one host`},
+	}
+	for _, tt := range tests {
+		cfg := Default()
+		cfg.Vendors = tt.vendors
+		err := cfg.Validate()
+		if got := fmt.Sprint(err); (tt.want == "" && err != nil) || (tt.want != "" && got != tt.want) {
+			t.Errorf("Validate(%+v) = %v, want %q", tt.vendors, err, tt.want)
+		}
 	}
 }
 

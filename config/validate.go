@@ -32,6 +32,9 @@ func (v *validator) errorAt(at, label, format string, args ...any) {
 		if p == at || strings.HasPrefix(p, at+".") || strings.HasPrefix(p, at+"[") {
 			return // already reported as undecodable
 		}
+		if strings.HasPrefix(at, p+".") || strings.HasPrefix(at, p+"[") {
+			return // inside a value that did not decode: whatever is missing there follows from it
+		}
 	}
 	e := &Error{File: v.file, Msg: label + ": " + fmt.Sprintf(format, args...)}
 	if v.pos != nil {
@@ -154,6 +157,7 @@ func (c *Config) validate(v *validator) {
 	if c.LeafCacheSize <= 0 {
 		v.errorf("leaf_cache_size", "must be greater than zero; got %d", c.LeafCacheSize)
 	}
+	c.validateVendors(v)
 }
 
 func (a *ProxyAuth) validate(v *validator) {

@@ -25,6 +25,10 @@ Usage:
                 [--log-level LEVEL] [--log-file FILE]
   customs ca init   [--data DIR]    create the interception CA (DIR/ca.pem, DIR/ca-key.pem 0600)
   customs ca export [--data DIR]    print the CA certificate (PEM) for clients to trust
+  customs catalog list [--category C] [--json] [--config FILE]
+                                    the vendors customs knows (with the config's vendors: merged in)
+  customs catalog show ID [--json] [--config FILE]
+                                    one vendor: hosts, endpoints, subprocessors, supply chain
 
 Run "customs COMMAND -h" for a command's flags.
 `
@@ -50,6 +54,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdServe(args[1:], stderr)
 	case "ca":
 		err = cmdCA(args[1:], stdout, stderr)
+	case "catalog":
+		err = cmdCatalog(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -23,7 +23,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/customs-dev/customs/admin"
-	"github.com/customs-dev/customs/catalog"
 	"github.com/customs-dev/customs/config"
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/flowlog"
@@ -165,7 +164,7 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 	}
 	leaves := ca.NewLeaves(authority, ca.LeafOptions{Size: cfg.LeafCacheSize})
 
-	cat, err := catalog.Builtin()
+	cat, err := loadCatalog(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("vendor catalog: %w", err)
 	}
