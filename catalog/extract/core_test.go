@@ -88,6 +88,10 @@ func TestGenericExtraction(t *testing.T) {
 			[]string{seg("a", "fine"), seg("body@16", `"AKIAIOSFODNN7EXAMPLE cut off`)}, 1},
 		{"garbage after json", "application/json", "", `{"a":"x"} trailing words`,
 			[]string{seg("a", "x"), seg("body@9", "trailing words")}, 1},
+		{"json lines sent as application/json", "application/json", "", "{\"a\":\"x\"}\n{\"a\":\"y\"}",
+			[]string{seg("[0].a", "x"), seg("[1].a", "y")}, 0},
+		{"two values on one line", "application/json", "", `{"a":"x"} {"a":"y"}`,
+			[]string{seg("a", "x"), seg("body@9/json/a", "y")}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

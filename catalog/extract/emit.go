@@ -102,8 +102,9 @@ func (e *emitter) nestedJSON(path, s string, depth int) bool {
 		return false
 	}
 	var leaves []flow.Segment
+	pj := newPathJoiner(path + "/json")
 	_, err := walkJSON([]byte(t), e.lim.MaxJSONDepth, func(p []byte, _ string, v string) {
-		leaves = append(leaves, flow.Segment{Path: joinPath(path+"/json", string(p)), Text: v})
+		leaves = append(leaves, flow.Segment{Path: pj.join(p), Text: v})
 	})
 	if err != nil {
 		return false // not JSON after all: scan it as text
@@ -141,7 +142,7 @@ func (e *emitter) dataURL(path, s string, depth int) bool {
 		mediaType = "text/plain"
 	}
 	if isTextual(mediaType) && looksLikeText(data) {
-		e.text(path+"/dataurl", string(data), depth+1)
+		e.text(path+"/dataurl", view(data), depth+1)
 		return true
 	}
 	e.media(path, mediaType, len(data))
@@ -184,13 +185,13 @@ func (e *emitter) base64Runs(path, s string, depth int) {
 		for end < len(s) && end-j < 2 && s[end] == '=' {
 			end++
 		}
-		if j-i >= minBase64Run {
+		if j-i >= minBase64Run && textPrefix(s[i:j]) {
 			if data, err := decodeBase64(s[i:end]); err == nil && looksLikeText(data) {
 				p := path + "/base64"
 				if i > 0 || end < len(s) {
 					p = fmt.Sprintf("%s/base64@%d", path, i)
 				}
-				e.textOrJSON(p, string(data), depth+1)
+				e.textOrJSON(p, view(data), depth+1)
 			}
 		}
 		// Continue past this run: the next probe that can start a new run is beyond it.
@@ -198,6 +199,37 @@ func (e *emitter) base64Runs(path, s string, depth int) {
 			k = next - minBase64Run
 		}
 	}
+}
+
+// textPrefix decodes the first eight characters of a base64 run and checks that they are text
+// (printable ASCII or well-formed UTF-8), so that the many IDs and hashes that are valid base64
+// (device IDs, digests) are turned away before a full decode.
+func textPrefix(run string) bool {
+	var out [6]byte
+	enc := base64.StdEncoding
+	if strings.ContainsAny(run[:8], "-_") {
+		enc = base64.URLEncoding
+	}
+	if _, err := enc.Decode(out[:], []byte(run[:8])); err != nil {
+		return false
+	}
+	for i := 0; i < len(out); {
+		c := out[i]
+		if c < 0x80 {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		// Non-ASCII must be well-formed UTF-8; a sequence cut by the end of the probe is fine.
+		r, size := utf8.DecodeRune(out[i:])
+		if r == utf8.RuneError && size <= 1 && utf8.FullRune(out[i:]) {
+			return false
+		}
+		i += max(size, 1)
+	}
+	return true
 }
 
 var b64Table = func() (t [256]bool) {
@@ -212,8 +244,9 @@ func (e *emitter) textOrJSON(path, s string, depth int) {
 	t := strings.TrimSpace(s)
 	if len(t) >= 2 && (t[0] == '{' || t[0] == '[') {
 		var leaves []flow.Segment
+		pj := newPathJoiner(path)
 		if _, err := walkJSON([]byte(t), e.lim.MaxJSONDepth, func(p []byte, key string, v string) {
-			leaves = append(leaves, flow.Segment{Path: joinPath(path, string(p)), Text: v})
+			leaves = append(leaves, flow.Segment{Path: pj.join(p), Text: v})
 		}); err == nil {
 			for _, l := range leaves {
 				e.text(l.Path, l.Text, depth)
@@ -245,6 +278,8 @@ func joinPath(prefix, p string) string {
 		return prefix
 	case prefix == "":
 		return p
+	case strings.HasSuffix(prefix, ":"): // a location kind: response:, query:
+		return prefix + p
 	case endsInDecodeStep(prefix):
 		return prefix + "/" + p
 	case p[0] == '[':
@@ -254,13 +289,50 @@ func joinPath(prefix, p string) string {
 	}
 }
 
+// pathJoiner joins one prefix to the many leaf paths of a document into a reused buffer: one
+// allocation per leaf instead of two, on the hottest line of extraction.
+type pathJoiner struct {
+	prefix string
+	sep    string // between prefix and a path that starts with a member name
+	brack  string // between prefix and a path that starts with [
+	buf    []byte
+}
+
+func newPathJoiner(prefix string) *pathJoiner {
+	j := &pathJoiner{prefix: prefix}
+	switch {
+	case prefix == "" || strings.HasSuffix(prefix, ":"):
+	case endsInDecodeStep(prefix):
+		j.sep, j.brack = "/", "/"
+	default:
+		j.sep = "."
+	}
+	return j
+}
+
+func (j *pathJoiner) join(p []byte) string {
+	if len(p) == 0 {
+		return j.prefix
+	}
+	j.buf = append(j.buf[:0], j.prefix...)
+	if j.prefix != "" {
+		if p[0] == '[' {
+			j.buf = append(j.buf, j.brack...)
+		} else {
+			j.buf = append(j.buf, j.sep...)
+		}
+	}
+	j.buf = append(j.buf, p...)
+	return string(j.buf)
+}
+
 func endsInDecodeStep(prefix string) bool {
 	step := prefix[strings.LastIndexByte(prefix, '/')+1:]
 	if i := strings.IndexByte(step, '@'); i >= 0 {
 		step = step[:i]
 	}
 	switch step {
-	case "json", "base64", "urlenc", "dataurl", "gunzip", "lz64":
+	case "json", "base64", "urlenc", "dataurl", "gunzip", "inflate", "lz64":
 		return true
 	}
 	return false

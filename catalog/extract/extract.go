@@ -14,6 +14,7 @@ package extract
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -31,7 +32,9 @@ type Request struct {
 	RawQuery    string
 	Header      http.Header
 	ContentType string
-	Body        []byte // after Content-Encoding decoding
+	// Body is the request body after Content-Encoding decoding. Segments may share its memory:
+	// it must not be modified while the Result is in use.
+	Body []byte
 }
 
 // Result is what extraction found.
@@ -127,6 +130,16 @@ func APIs() []string {
 func Extract(r *Request, lim Limits) Result {
 	e := &emitter{lim: lim.withDefaults()}
 	api := Lookup(r)
+	if tokenInPath(r.Path) {
+		// Some clients put keys or encoded user contexts in the path itself (Datadog's legacy
+		// /v1/input/{api_key}, LaunchDarkly's /sdk/evalx/{env}/contexts/{base64 context}).
+		e.text("url:path", r.Path, e.lim.MaxNested) // as is: slashes would fuse segments into one "base64" run
+		for i, seg := range strings.Split(r.Path, "/") {
+			if len(seg) >= minBase64Run {
+				e.base64Runs(fmt.Sprintf("url:path[%d]", i), seg, 0)
+			}
+		}
+	}
 	if r.RawQuery != "" {
 		// Query strings carry API keys (Gemini's ?key=) and whole events (Mixpanel's ?data=).
 		e.form("query:", r.RawQuery)
@@ -147,6 +160,36 @@ func Extract(r *Request, lim Limits) Result {
 	return res
 }
 
+// tokenInPath reports whether a path segment looks like a token: 24 or more characters, all from
+// the alphabets keys and encoded blobs use. Model names and resource paths (with dots and
+// colons) do not qualify, so ordinary API paths add no segment.
+func tokenInPath(p string) bool {
+	run := 0
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c != '/' && (b64Table[c] || c == '=') {
+			run++
+			if run >= 24 {
+				// The whole segment must qualify, not only its first 24 bytes.
+				j := i + 1
+				for j < len(p) && p[j] != '/' && (b64Table[p[j]] || p[j] == '=') {
+					j++
+				}
+				if j == len(p) || p[j] == '/' {
+					if start := i + 1 - run; start == 0 || p[start-1] == '/' {
+						return true
+					}
+				}
+				run = 0
+				i = j
+			}
+			continue
+		}
+		run = 0
+	}
+	return false
+}
+
 // ExtractResponse pulls the text out of a response body of the given API (the vendor's answer,
 // assembled from its stream where it streams).
 func ExtractResponse(apiName, contentType string, body []byte, lim Limits) Result {
@@ -165,7 +208,7 @@ func ExtractResponse(apiName, contentType string, body []byte, lim Limits) Resul
 		if api != nil && api.Response != nil {
 			api.Response(contentType, body, e)
 		} else {
-			e.byContentType("response", contentType, body, 0)
+			e.byContentType("response:", contentType, body, 0)
 		}
 	}
 	return Result{API: apiName, Segments: e.segs, Notes: e.notes}
@@ -183,7 +226,7 @@ func (e *emitter) byContentType(prefix, contentType string, body []byte, depth i
 		len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') && (mediaType == "" || mediaType == "text/plain" || mediaType == "application/octet-stream"):
 		e.json(prefix, body, depth)
 	case mediaType == "application/x-www-form-urlencoded":
-		e.form(joinPrefix(prefix, "form:"), string(body))
+		e.form(joinPrefix(prefix, "form:"), view(body))
 	case strings.HasPrefix(mediaType, "multipart/"):
 		e.multipart(prefix, body, params["boundary"], depth)
 	case mediaType == "text/event-stream":
@@ -191,15 +234,18 @@ func (e *emitter) byContentType(prefix, contentType string, body []byte, depth i
 	case strings.HasPrefix(mediaType, "image/") || strings.HasPrefix(mediaType, "audio/") || strings.HasPrefix(mediaType, "video/"):
 		e.media(orBody(prefix), mediaType, len(body))
 	case looksLikeText(body):
-		e.text(orBody(prefix), string(body), depth)
+		e.text(orBody(prefix), view(body), depth)
 	default:
 		e.media(orBody(prefix), http.DetectContentType(body), len(body))
 	}
 }
 
 func orBody(prefix string) string {
-	if prefix == "" {
+	switch {
+	case prefix == "":
 		return "body"
+	case strings.HasSuffix(prefix, ":"):
+		return prefix + "body"
 	}
 	return prefix
 }
@@ -215,21 +261,35 @@ func joinPrefix(prefix, sub string) string {
 // json walks a JSON document at prefix. On malformed input it keeps the leaves read so far and
 // scans the unread rest as plain text, so a truncated body still reaches the detectors.
 func (e *emitter) json(prefix string, data []byte, depth int) {
+	before, bytesBefore := len(e.segs), e.bytes
+	pj := newPathJoiner(prefix)
 	end, err := walkJSON(data, e.lim.MaxJSONDepth, func(p []byte, key string, v string) {
 		if e.skipKeys[key] {
 			return
 		}
-		e.text(orBody(joinPath(prefix, string(p))), v, depth)
+		e.text(orBody(pj.join(p)), v, depth)
 	})
 	if err != nil {
 		e.note("%s: %v", orBody(prefix), err)
-		if rest := data[min(end, len(data)):]; looksLikeText(rest) {
+		rest := data[min(end, len(data)):]
+		if errors.Is(err, errJSONDepth) {
+			// Whatever sits at the bottom of a nesting bomb is scanned; its brackets are not.
+			rest = bytes.Trim(rest, "[]{}, \t\r\n")
+		}
+		if looksLikeText(rest) {
 			e.text(fmt.Sprintf("%s@%d", orBody(prefix), end), string(rest), depth)
 		}
 		return
 	}
 	if tail := bytes.TrimSpace(data[end:]); len(tail) > 0 {
-		// Several JSON values in a row: read as NDJSON-ish; anything unparseable is text.
+		if (tail[0] == '{' || tail[0] == '[') && bytes.IndexByte(data[end:], '\n') >= 0 {
+			// One JSON value per line sent as application/json (JSONL chunks, some SDKs'
+			// batches): undo the leaves of the first line and read the body as NDJSON.
+			e.segs = e.segs[:before]
+			e.bytes = bytesBefore
+			e.ndjson(prefix, data, depth)
+			return
+		}
 		e.note("%s: data after the JSON value at offset %d", orBody(prefix), end)
 		e.text(fmt.Sprintf("%s@%d", orBody(prefix), end), string(tail), depth)
 	}
@@ -256,23 +316,7 @@ func (e *emitter) ndjson(prefix string, data []byte, depth int) {
 
 // form reads key=value&... pairs in order (url.ParseQuery would lose the order, and with it the
 // stability of paths in records and golden files).
-func (e *emitter) form(prefix, raw string) {
-	for raw != "" && !e.full {
-		var pair string
-		pair, raw, _ = strings.Cut(raw, "&")
-		if pair == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(pair, "=")
-		key, err1 := queryUnescape(k)
-		val, err2 := queryUnescape(v)
-		if err1 != nil || err2 != nil {
-			e.note("%s%s: invalid percent-encoding", prefix, k)
-			key, val = k, v
-		}
-		e.text(prefix+key, val, 0)
-	}
-}
+func (e *emitter) form(prefix, raw string) { e.formFields(prefix, raw, nil) }
 
 // sse reads a Server-Sent Events stream: each event's data is JSON (walked under events[n]) or
 // text.

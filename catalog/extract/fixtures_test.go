@@ -37,7 +37,8 @@ func loadFixture(t testing.TB, file string) (*extract.Request, *catalog.Vendor) 
 		t.Fatalf("%s: no blank line after the headers", file)
 	}
 	body = bytes.TrimSuffix(body, []byte("\n"))
-	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(append(head, "\r\n\r\n"...))))
+	// A full slice expression: appending to head must not write over the body that follows it.
+	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(append(head[:len(head):len(head)], "\r\n\r\n"...))))
 	if err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}

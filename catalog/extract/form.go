@@ -24,7 +24,7 @@ func queryUnescape(s string) (string, error) {
 func (e *emitter) multipart(prefix string, body []byte, boundary string, depth int) {
 	if boundary == "" {
 		e.note("%s: multipart body without a boundary", orBody(prefix))
-		e.text(orBody(prefix), string(body), depth)
+		e.text(orBody(prefix), view(body), depth)
 		return
 	}
 	mr := multipart.NewReader(bytes.NewReader(body), boundary)
@@ -51,7 +51,7 @@ func (e *emitter) multipart(prefix string, body []byte, boundary string, depth i
 		filename := part.FileName()
 		if filename == "" {
 			if ctype == "" || strings.HasPrefix(ctype, "text/plain") {
-				e.text(p, string(data), depth)
+				e.text(p, view(data), depth)
 			} else {
 				e.byContentType(p, ctype, data, depth)
 			}

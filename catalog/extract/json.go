@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // jsonLeaf is called for every string leaf (unescaped) and every long number leaf of a JSON
@@ -233,68 +234,88 @@ func (w *jsonWalker) readString() (string, error) {
 		return w.readEscaped(start)
 	}
 	w.pos = start + q + 1
-	return string(w.data[start : start+q]), nil
+	return view(w.data[start : start+q]), nil
 }
 
+// readEscaped reads a string with escapes from start. Stretches between escapes are copied
+// whole; the closing quote is searched again only when an escape swallowed the one found, which
+// keeps the work linear however many escapes a prompt has (prompts are full of \n and \").
 func (w *jsonWalker) readEscaped(start int) (string, error) {
-	buf := append(w.scratch[:0], w.data[start:w.pos]...)
-	for w.pos < len(w.data) {
-		c := w.data[w.pos]
-		switch {
-		case c == '"':
-			w.pos++
+	buf := w.scratch[:0]
+	w.pos = start
+	quote := -1
+	for {
+		if quote < w.pos {
+			q := bytes.IndexByte(w.data[w.pos:], '"')
+			if q < 0 {
+				w.pos = len(w.data)
+				return "", w.errorf("unterminated string")
+			}
+			quote = w.pos + q
+		}
+		b := bytes.IndexByte(w.data[w.pos:quote], '\\')
+		if b < 0 {
+			buf = append(buf, w.data[w.pos:quote]...)
+			w.pos = quote + 1
 			w.scratch = buf
 			return string(buf), nil
-		case c != '\\':
-			buf = append(buf, c)
-			w.pos++
-			continue
 		}
-		if w.pos+1 >= len(w.data) {
-			break
-		}
-		e := w.data[w.pos+1]
-		w.pos += 2
-		switch e {
-		case '"', '\\', '/':
-			buf = append(buf, e)
-		case 'b':
-			buf = append(buf, '\b')
-		case 'f':
-			buf = append(buf, '\f')
-		case 'n':
-			buf = append(buf, '\n')
-		case 'r':
-			buf = append(buf, '\r')
-		case 't':
-			buf = append(buf, '\t')
-		case 'u':
-			r, ok := w.hex4()
-			if !ok {
-				return "", w.errorf("invalid \\u escape")
-			}
-			if utf16.IsSurrogate(r) {
-				// A surrogate pair spells one character across two escapes (an emoji, or a
-				// secret someone escaped to hide it). A lone half is U+FFFD, and the escape
-				// after it, if not its other half, is read on its own.
-				pair := utf8.RuneError
-				if r < 0xdc00 && w.pos+1 < len(w.data) && w.data[w.pos] == '\\' && w.data[w.pos+1] == 'u' {
-					save := w.pos
-					w.pos += 2
-					if r2, ok := w.hex4(); ok && r2 >= 0xdc00 && r2 <= 0xdfff {
-						pair = utf16.DecodeRune(r, r2)
-					} else {
-						w.pos = save
-					}
-				}
-				r = pair
-			}
-			buf = utf8.AppendRune(buf, r)
-		default:
-			return "", w.errorf("invalid escape \\%c", e)
+		buf = append(buf, w.data[w.pos:w.pos+b]...)
+		w.pos += b
+		var err error
+		if buf, err = w.escape(buf); err != nil {
+			return "", err
 		}
 	}
-	return "", w.errorf("unterminated string")
+}
+
+// escape decodes the escape sequence at w.pos (a backslash) onto buf.
+func (w *jsonWalker) escape(buf []byte) ([]byte, error) {
+	if w.pos+1 >= len(w.data) {
+		w.pos = len(w.data)
+		return nil, w.errorf("unterminated string")
+	}
+	e := w.data[w.pos+1]
+	w.pos += 2
+	switch e {
+	case '"', '\\', '/':
+		buf = append(buf, e)
+	case 'b':
+		buf = append(buf, '\b')
+	case 'f':
+		buf = append(buf, '\f')
+	case 'n':
+		buf = append(buf, '\n')
+	case 'r':
+		buf = append(buf, '\r')
+	case 't':
+		buf = append(buf, '\t')
+	case 'u':
+		r, ok := w.hex4()
+		if !ok {
+			return nil, w.errorf("invalid \\u escape")
+		}
+		if utf16.IsSurrogate(r) {
+			// A surrogate pair spells one character across two escapes (an emoji, or a secret
+			// someone escaped to hide it). A lone half is U+FFFD, and the escape after it, if
+			// not its other half, is read on its own.
+			pair := utf8.RuneError
+			if r < 0xdc00 && w.pos+1 < len(w.data) && w.data[w.pos] == '\\' && w.data[w.pos+1] == 'u' {
+				save := w.pos
+				w.pos += 2
+				if r2, ok := w.hex4(); ok && r2 >= 0xdc00 && r2 <= 0xdfff {
+					pair = utf16.DecodeRune(r, r2)
+				} else {
+					w.pos = save
+				}
+			}
+			r = pair
+		}
+		buf = utf8.AppendRune(buf, r)
+	default:
+		return nil, w.errorf("invalid escape \\%c", e)
+	}
+	return buf, nil
 }
 
 func (w *jsonWalker) hex4() (rune, bool) {
@@ -317,4 +338,14 @@ func (w *jsonWalker) hex4() (rune, bool) {
 	}
 	w.pos += 4
 	return r, true
+}
+
+// view returns b as a string without copying it. Extraction never writes to the bodies it reads,
+// and Extract's contract forbids the caller to while the result is in use, so segments may share
+// the body's memory: on a 16 KiB prompt this saves a copy of most of its bytes.
+func view(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
