@@ -56,6 +56,16 @@ func (l *Logger) Record(f *flow.Flow) {
 		ev.Str("policy", f.Verdict.Policy)
 	}
 	ev.Array("findings", findings(f.Findings))
+	if len(f.Segments) > 0 {
+		ev.Int("segments", len(f.Segments))
+	}
+	if len(f.Notes) > 0 {
+		notes := zerolog.Arr()
+		for _, n := range f.Notes {
+			notes.Str(n)
+		}
+		ev.Array("notes", notes)
+	}
 	if len(f.Marks) > 0 {
 		marks := zerolog.Arr()
 		for _, m := range f.Marks {

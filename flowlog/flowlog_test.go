@@ -44,6 +44,13 @@ func TestRecordGolden(t *testing.T) {
 			f.Verdict = flow.Verdict{Action: flow.Alert, Policy: "alert-secrets"}
 			return f
 		}},
+		{"extracted", func() *flow.Flow {
+			f := base()
+			f.API = "gemini.generateContent"
+			f.Segments = []flow.Segment{{Path: "contents[0].parts[0].text", Text: "AKIAIOSFODNN7EXAMPLE"}, {Path: "contents[0].parts[1].inline_data.data", Media: "image/png", Size: 70}}
+			f.Notes = []string{"body: json: unexpected end at offset 58"}
+			return f
+		}},
 		{"tunnelled", func() *flow.Flow {
 			f := base()
 			f.Mode, f.Method, f.URL, f.Host, f.RequestBody = flow.Tunnelled, "CONNECT", "", "example.org", nil

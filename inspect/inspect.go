@@ -11,6 +11,7 @@ package inspect
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
 
 	"github.com/customs-dev/customs/catalog"
@@ -118,11 +119,19 @@ func (p *Pipeline) extract(f *flow.Flow, req *Request) {
 // InspectResponse extracts the texts of a response body (the vendor's answer, assembled from its
 // stream) onto the flow, under response: paths. It runs after the response has reached the
 // client, so it can only inform the record, never hold the answer back.
-func (p *Pipeline) InspectResponse(f *flow.Flow, contentType string, body []byte) {
+func (p *Pipeline) InspectResponse(f *flow.Flow, header http.Header, body []byte) {
 	if len(body) == 0 {
 		return
 	}
-	res := extract.ExtractResponse(f.API, contentType, body, p.limits)
+	if ce := header.Get("Content-Encoding"); ce != "" {
+		decoded, err := decode.Body(ce, body, p.decodeLimit)
+		if err != nil && !errors.Is(err, decode.ErrTooLarge) {
+			// A response cut at the capture limit is a truncated stream: use what decoded.
+			f.Notes = append(f.Notes, "response: "+err.Error())
+		}
+		body = decoded
+	}
+	res := extract.ExtractResponse(f.API, header.Get("Content-Type"), body, p.limits)
 	f.Segments = append(f.Segments, res.Segments...)
 	f.Notes = append(f.Notes, res.Notes...)
 }

@@ -219,11 +219,21 @@ func (s *Server) forward(f *flow.Flow, in *http.Request, body io.Reader, length 
 		// streamGenerateContent) would sit in the server's buffer until it ends.
 		resp.Header.Set("Transfer-Encoding", "chunked")
 	}
-	rb := &flowBody{rc: resp.Body, f: f, finish: func(f *flow.Flow, up int64) {
+	rb := &flowBody{rc: resp.Body, f: f, finish: func(f *flow.Flow, up int64, answer []byte) {
 		f.RequestBytes = sent.n + up
+		if len(answer) > 0 {
+			s.opts.Pipeline.InspectResponse(f, resp.Header, answer)
+		}
 		s.finish(f)
 		s.inflight.done()
 	}}
+	if f.API != "" && s.opts.ResponseLimit > 0 && resp.StatusCode != http.StatusSwitchingProtocols {
+		// Keep the vendor's answer (bounded) for extraction once the client has it.
+		rb.keep = int(s.opts.ResponseLimit)
+		if resp.ContentLength > 0 {
+			rb.answer = make([]byte, 0, min(resp.ContentLength, s.opts.ResponseLimit))
+		}
+	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		f.Mark(flow.MarkWebSocket)
 		if rw, ok := resp.Body.(io.ReadWriteCloser); ok {
@@ -296,7 +306,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 type flowBody struct {
 	rc     io.ReadCloser
 	f      *flow.Flow
-	finish func(f *flow.Flow, up int64)
+	finish func(f *flow.Flow, up int64, answer []byte)
+	keep   int    // response bytes to keep for extraction
+	answer []byte // the first keep bytes of the response
 
 	mu   sync.Mutex
 	down int64 // bytes read from upstream
@@ -310,6 +322,9 @@ func (b *flowBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	b.mu.Lock()
 	b.down += int64(n)
+	if room := b.keep - len(b.answer); room > 0 && n > 0 {
+		b.answer = append(b.answer, p[:min(n, room)]...)
+	}
 	if errors.Is(err, io.EOF) {
 		b.eof = true
 	} else if err != nil && b.err == nil {
@@ -337,9 +352,9 @@ func (b *flowBody) Close() error {
 	case !b.eof:
 		f.Mark(flow.MarkClientAbort)
 	}
-	up := b.up
+	up, answer := b.up, b.answer
 	b.mu.Unlock()
-	b.finish(f, up)
+	b.finish(f, up, answer)
 	return err
 }
 

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -895,5 +896,68 @@ func TestIPLiteralGetsIPSAN(t *testing.T) {
 	}
 	if !issuedBy(leaf, w.customsCA.Cert) {
 		t.Error("leaf not issued by the customs CA")
+	}
+}
+
+// A Mixpanel event whose base64 data hides an AWS key: the flow carries the decoded property as a
+// segment with its path, which is what the detectors will scan and a finding will name.
+func TestAnalyticsEventSegmentsThroughProxy(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	event := `{"event":"prompt_submitted","properties":{"token":"proj-token","prompt":"deploy with AKIAIOSFODNN7EXAMPLE please"}}`
+	data := base64.StdEncoding.EncodeToString([]byte(event))
+	batch := base64.StdEncoding.EncodeToString([]byte("[" + event + "]"))
+	tests := []struct {
+		name, method, url, ctype, body, path string
+	}{
+		{"query", "GET", "https://api.mixpanel.com/track?ip=1&data=" + url.QueryEscape(data), "", "", "query:data/base64/properties.prompt"},
+		{"form", "POST", "https://api.mixpanel.com/track", "application/x-www-form-urlencoded", "data=" + url.QueryEscape(batch) + "&verbose=1", "form:data/base64/[0].properties.prompt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, tt.url, strings.NewReader(tt.body))
+			if tt.ctype != "" {
+				req.Header.Set("Content-Type", tt.ctype)
+			}
+			resp, err := w.client(false).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			f := w.nextFlow()
+			if f.Vendor.ID != "mixpanel" {
+				t.Fatalf("vendor %q", f.Vendor.ID)
+			}
+			var found bool
+			for _, s := range f.Segments {
+				if s.Path == tt.path && strings.Contains(s.Text, "AKIAIOSFODNN7EXAMPLE") {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no segment %s holding the key; segments: %+v", tt.path, f.Segments)
+			}
+		})
+	}
+}
+
+// The vendor's answer to a recognised API call is extracted after it reached the client, under
+// response: paths.
+func TestResponseTextExtracted(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	resp, err := w.client(false).Post("https://api.openai.com/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"gpt-4o","messages":[{"role":"user","content":"say ok"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	f := w.nextFlow()
+	var req, answer bool
+	for _, s := range f.Segments {
+		req = req || s.Path == "messages[0].content" && s.Text == "say ok"
+		answer = answer || s.Path == "response:choices[0].message.content" && s.Text == "ok"
+	}
+	if f.API != "openai.chat" || !req || !answer {
+		t.Errorf("api %q, request segment %v, answer segment %v: %+v", f.API, req, answer, f.Segments)
 	}
 }

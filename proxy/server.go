@@ -50,8 +50,11 @@ type Options struct {
 	// connections stay HTTP/1.1 either way.
 	HTTP2 bool
 
-	InspectLimit  int64 // request body bytes read for inspection; default 8 MiB
-	BlockOversize bool  // refuse (413) bodies larger than InspectLimit instead of forwarding them
+	InspectLimit int64 // request body bytes read for inspection; default 8 MiB
+	// ResponseLimit caps the response bytes kept, for flows of a recognised API, to extract the
+	// vendor's answer after it has reached the client; default 1 MiB, negative turns it off.
+	ResponseLimit int64
+	BlockOversize bool // refuse (413) bodies larger than InspectLimit instead of forwarding them
 
 	DialTimeout           time.Duration // default 10s
 	TLSHandshakeTimeout   time.Duration // default 10s
@@ -82,6 +85,9 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("proxy: Leaves and Pipeline are required")
 	}
 	setDefault(&opts.InspectLimit, 8<<20)
+	if opts.ResponseLimit == 0 {
+		opts.ResponseLimit = 1 << 20
+	}
 	setDefault(&opts.DialTimeout, 10*time.Second)
 	setDefault(&opts.TLSHandshakeTimeout, 10*time.Second)
 	setDefault(&opts.ResponseHeaderTimeout, 5*time.Minute)
