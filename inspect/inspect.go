@@ -11,6 +11,7 @@ package inspect
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -148,15 +149,18 @@ func (p *Pipeline) decode(f *flow.Flow) []byte {
 		return out
 	case errors.Is(err, decode.ErrTooLarge):
 		f.Mark(flow.MarkDecodeTruncated)
+		f.Notes = append(f.Notes, fmt.Sprintf("content-encoding: decoded body over %d bytes; only that much was inspected", p.decodeLimit))
 		return out
 	case errors.Is(err, decode.ErrUnsupported):
 		f.Mark(flow.MarkDecodeError)
+		f.Notes = append(f.Notes, "content-encoding: "+err.Error()+"; the raw body was inspected")
 		return f.RequestBody
 	default:
 		if f.HasMark(flow.MarkOversize) && len(out) > 0 {
 			return out
 		}
 		f.Mark(flow.MarkDecodeError)
+		f.Notes = append(f.Notes, "content-encoding: "+err.Error())
 		if len(out) > 0 {
 			return out
 		}

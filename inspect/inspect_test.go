@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/customs-dev/customs/catalog"
@@ -74,6 +75,10 @@ func TestInspect(t *testing.T) {
 			}
 			if !slices.Equal(f.Marks, tt.marks) {
 				t.Errorf("marks %v, want %v", f.Marks, tt.marks)
+			}
+			decodeNote := slices.ContainsFunc(f.Notes, func(n string) bool { return strings.HasPrefix(n, "content-encoding: ") })
+			if wantNote := slices.Contains(tt.marks, flow.MarkDecodeError) || slices.Contains(tt.marks, flow.MarkDecodeTruncated); decodeNote != wantNote {
+				t.Errorf("notes %q: content-encoding note %v, want %v", f.Notes, decodeNote, wantNote)
 			}
 			if tt.wantDecoded >= 0 && (int(f.DecodedBytes) != tt.wantDecoded || len(seen) != tt.wantDecoded) {
 				t.Errorf("decoded %d (stage saw %d), want %d", f.DecodedBytes, len(seen), tt.wantDecoded)
