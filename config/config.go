@@ -40,6 +40,7 @@ type Config struct {
 	Log            Log               `yaml:"log"`
 	LeafCacheSize  int               `yaml:"leaf_cache_size"` // leaf certificates kept in memory
 	HTTP2          bool              `yaml:"http2"`           // offer HTTP/2 to clients inside intercepted TLS
+	Codenames      []string          `yaml:"codenames"`       // confidential project names for the codename marker detector
 	Vendors        []Vendor          `yaml:"vendors"`         // additions to the built-in vendor catalog
 }
 

@@ -108,6 +108,11 @@ func (c *Config) validate(v *validator) {
 			}
 		}
 	}
+	for i, name := range c.Codenames {
+		if strings.TrimSpace(name) == "" || strings.ContainsAny(name, "\n\r") {
+			v.errorf(fmt.Sprintf("codenames[%d]", i), "must be a non-empty word or phrase on one line")
+		}
+	}
 	for i, f := range c.UpstreamCA {
 		if f == "" {
 			v.errorf(fmt.Sprintf("upstream_ca[%d]", i), "must name a PEM file")

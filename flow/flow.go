@@ -98,6 +98,9 @@ type Finding struct {
 	End      int
 	Preview  string // masked, e.g. AKIA************MPLE
 	Hash     string // keyed hash of the value, for correlation across flows
+	// Confidence in 0..1: 1 for validated formats (checksums, Luhn); lower where a shape needed
+	// context words to count.
+	Confidence float64
 }
 
 // Verdict is the decision the pipeline reached for a flow.

@@ -2,10 +2,9 @@
 // captures and replays build a flow.Flow and call Inspect. The stages run in order:
 //
 //	classify (catalog: host -> vendor) -> decode (Content-Encoding) -> extract (segments)
-//	-> stages: detect (findings) -> decide (policies -> Verdict)
+//	-> detect (findings) -> stages: decide (policies -> Verdict)
 //
-// Detectors and policies plug in through the Stage interface; with none configured the verdict
-// is allow. Nothing here knows about sockets or storage.
+// Policies plug in through the Stage interface; with none configured the verdict is allow. Nothing here knows about sockets or storage.
 package inspect
 
 import (
@@ -17,6 +16,7 @@ import (
 
 	"github.com/customs-dev/customs/catalog"
 	"github.com/customs-dev/customs/catalog/extract"
+	"github.com/customs-dev/customs/detectors"
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/inspect/decode"
 )
@@ -42,6 +42,10 @@ type Options struct {
 	DecodeLimit int64 // cap on the decoded body size; 0 means 32 MiB
 	Stages      []Stage
 	Limits      extract.Limits // bounds on extraction; zero values take extract's defaults
+	// Detectors scan the segments; nil runs none. Hasher keys the findings' hashes and is
+	// required with Detectors.
+	Detectors *detectors.Engine
+	Hasher    *detectors.Hasher
 }
 
 // Pipeline runs the inspection stages over flows.
@@ -50,11 +54,17 @@ type Pipeline struct {
 	decodeLimit int64
 	stages      []Stage
 	limits      extract.Limits
+	detectors   *detectors.Engine
+	hasher      *detectors.Hasher
 }
 
 // New builds a pipeline.
 func New(opts Options) *Pipeline {
-	p := &Pipeline{catalog: opts.Catalog, decodeLimit: opts.DecodeLimit, stages: opts.Stages, limits: opts.Limits}
+	p := &Pipeline{catalog: opts.Catalog, decodeLimit: opts.DecodeLimit, stages: opts.Stages, limits: opts.Limits,
+		detectors: opts.Detectors, hasher: opts.Hasher}
+	if p.detectors != nil && p.hasher == nil {
+		p.detectors = nil // no key, no findings: hashes must never be unkeyed
+	}
 	if p.decodeLimit <= 0 {
 		p.decodeLimit = 32 << 20
 	}
@@ -90,6 +100,9 @@ func (p *Pipeline) Inspect(ctx context.Context, f *flow.Flow) flow.Verdict {
 	req := &Request{Flow: f, Body: p.decode(f), Verdict: flow.Verdict{Action: flow.Allow}}
 	f.DecodedBytes = int64(len(req.Body))
 	p.extract(f, req)
+	if p.detectors != nil {
+		f.Findings = p.detectors.Find(req.Segments, p.hasher)
+	}
 	for _, s := range p.stages {
 		if err := s.Run(ctx, req); err != nil && f.Error == "" {
 			f.Error = "inspect: " + err.Error()
@@ -134,6 +147,9 @@ func (p *Pipeline) InspectResponse(f *flow.Flow, header http.Header, body []byte
 	}
 	res := extract.ExtractResponse(f.API, header.Get("Content-Type"), body, p.limits)
 	f.Segments = append(f.Segments, res.Segments...)
+	if p.detectors != nil {
+		f.Findings = append(f.Findings, p.detectors.Find(res.Segments, p.hasher)...)
+	}
 	f.Notes = append(f.Notes, res.Notes...)
 }
 

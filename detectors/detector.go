@@ -1,0 +1,80 @@
+// Package detectors finds crown-jewel data (secrets, personal data, confidential markers, source
+// code) in the text segments extraction pulled out of a flow.
+//
+// Speed comes from doing as little as possible per byte: one case-insensitive keyword automaton
+// pass finds candidates for every keyword-anchored detector at once, and each detector then runs
+// only in a small window at each hit of its own keywords. Detectors without a literal prefix
+// (cards, phone numbers, IBANs, e-mail) are hand-written single-pass scanners. Validators
+// (checksums, Luhn, mod-97, structure) and placeholder lists cut false alarms offline.
+package detectors
+
+// Class groups detectors by what they find.
+type Class string
+
+const (
+	Secret Class = "secret"
+	PII    Class = "pii"
+	Marker Class = "marker"
+	Code   Class = "code"
+)
+
+// Severity ranks how bad a finding is.
+type Severity string
+
+const (
+	Low      Severity = "low"
+	Medium   Severity = "medium"
+	High     Severity = "high"
+	Critical Severity = "critical"
+)
+
+// Meta describes a detector.
+type Meta struct {
+	ID          string   // namespaced, lower-case: secret.aws-access-key-id
+	Class       Class    // secret, pii, marker, code
+	Severity    Severity // low, medium, high, critical
+	Description string
+	// Keywords are literal, case-insensitive strings whose presence is necessary for a match
+	// (usually the token's own prefix, such as "akia" or "ghp_"). The engine calls Find only
+	// at their hits. A detector with no keywords is called once per text: it must then be a
+	// fast single-pass scanner.
+	Keywords []string
+	// Examples are checked by go test: every Match must be found (whole, as one finding) and no
+	// NoMatch may produce a finding of this detector.
+	Examples Examples
+}
+
+// Examples are strings a detector must and must not match.
+type Examples struct {
+	Match   []string
+	NoMatch []string
+}
+
+// Match is one value a detector found in a text.
+type Match struct {
+	Start, End int // byte span of the sensitive value in the text
+	// Confidence in 0..1: 1 for checksummed or validated formats; lower for shapes that need
+	// context (a passport number near the word "passport" scores higher than without it).
+	Confidence float64
+}
+
+// Detector finds one kind of sensitive data. Implementations are built at load time, hold no
+// per-call state, and must be safe for concurrent use. Find must run in time linear in the text
+// it examines and never panic.
+type Detector interface {
+	Meta() Meta
+	// Find reports matches in text. hits are the start offsets in text of this detector's
+	// keywords, in increasing order (nil for a detector without keywords). emit may be called
+	// in any order; overlapping reports of one value are merged by the engine.
+	Find(text string, hits []int, emit func(Match))
+}
+
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,114 @@
+package detectors
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/customs-dev/customs/flow"
+)
+
+// KeyFile is the per-installation key for finding hashes, in the data directory.
+const KeyFile = "finding.key"
+
+// Hasher turns a detected value into a keyed hash, so responders can see that two flows carried
+// the same secret without the secret being stored anywhere.
+type Hasher struct{ key []byte }
+
+// NewHasher returns a hasher keyed with key.
+func NewHasher(key []byte) *Hasher { return &Hasher{key: append([]byte(nil), key...)} }
+
+// Hash is HMAC-SHA256(key, value), hex, prefixed with its algorithm.
+func (h *Hasher) Hash(value string) string {
+	m := hmac.New(sha256.New, h.key)
+	m.Write([]byte(value))
+	return "hmac-sha256:" + hex.EncodeToString(m.Sum(nil))
+}
+
+// LoadOrCreateKey reads the finding key at path, creating a random one (mode 0600) when the file
+// does not exist. A key readable by others is refused: with it, anyone could test guesses
+// against the stored hashes.
+func LoadOrCreateKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("finding key: %w", err)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("create finding key %s: %w", path, err)
+		}
+		defer f.Close()
+		if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
+			return nil, fmt.Errorf("write finding key %s: %w", path, err)
+		}
+		return key, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read finding key %s: %w", path, err)
+	}
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("finding key %s has mode %04o: it must be readable by its owner only (chmod 600 %s)", path, st.Mode().Perm(), path)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) < 16 {
+		return nil, fmt.Errorf("finding key %s: want at least 16 bytes of hex", path)
+	}
+	return key, nil
+}
+
+// Mask shows just enough of a value to recognise it (AKIA************MPLE): the first and last
+// four characters of values of 16 or more, the first two of shorter ones, never more than a
+// quarter of the value each side.
+func Mask(v string) string {
+	n := utf8.RuneCountInString(v)
+	keep := 4
+	switch {
+	case n < 8:
+		keep = 0
+	case n < 16:
+		keep = 2
+	}
+	keep = min(keep, n/4)
+	var b strings.Builder
+	i := 0
+	for _, r := range v {
+		switch {
+		case i < keep || (keep == 4 && i >= n-keep):
+			b.WriteRune(r)
+		default:
+			b.WriteByte('*')
+		}
+		i++
+	}
+	return b.String()
+}
+
+// Find runs the engine over segments and returns findings: detector, class, severity, where
+// (segment path and byte span), a masked preview and a keyed hash. The value itself is not kept.
+func (e *Engine) Find(segs []flow.Segment, h *Hasher) []flow.Finding {
+	var out []flow.Finding
+	for _, s := range segs {
+		if s.Text == "" {
+			continue
+		}
+		e.Scan(s.Text, func(d Detector, m Match) {
+			meta := d.Meta()
+			v := s.Text[m.Start:m.End]
+			out = append(out, flow.Finding{
+				Detector: meta.ID, Class: string(meta.Class), Severity: string(meta.Severity),
+				Path: s.Path, Start: m.Start, End: m.End,
+				Preview: Mask(v), Hash: h.Hash(v), Confidence: m.Confidence,
+			})
+		})
+	}
+	return out
+}
