@@ -118,14 +118,15 @@ func TestPatternWindowsBoundariesAndGates(t *testing.T) {
 	}{
 		{"key tok_Q2w8Zr5Lm1Xc, then", []string{"tok_Q2w8Zr5Lm1Xc"}},
 		{"(tok_Q2w8Zr5Lm1Xc)? and TOK_Q2w8Zr5Lm1Xc.", []string{"tok_Q2w8Zr5Lm1Xc"}}, // the regexp is case-sensitive; the keyword is not
-		{"xtok_Q2w8Zr5Lm1Xc", nil},           // glued to a token before
-		{"tok_Q2w8Zr5Lm1XcMORE", nil},        // glued to a token after
-		{"tok_abcdefghijkl", nil},            // placeholder
-		{"tok_aaaaaaaaaaab", nil},            // low entropy
-		{"tok_Q2w8Zr5Lm1X0", nil},            // validator refuses
-		{"tok_Q2w8", nil},                    // too short
-		{"tok_your-key-here!!", nil},         // template
-		{strings.Repeat("tok_", 10000), nil}, // many hits, no match: still linear
+		{"xtok_Q2w8Zr5Lm1Xc", nil},                              // glued to a token before
+		{"KEY=tok_Q2w8Zr5Lm1Xc/", []string{"tok_Q2w8Zr5Lm1Xc"}}, // punctuation ends a token
+		{"tok_Q2w8Zr5Lm1XcMORE", nil},                           // glued to a token after
+		{"tok_abcdefghijkl", nil},                               // placeholder
+		{"tok_aaaaaaaaaaab", nil},                               // low entropy
+		{"tok_Q2w8Zr5Lm1X0", nil},                               // validator refuses
+		{"tok_Q2w8", nil},                                       // too short
+		{"tok_your-key-here!!", nil},                            // template
+		{strings.Repeat("tok_", 10000), nil},                    // many hits, no match: still linear
 	}
 	for _, tt := range tests {
 		var got []string

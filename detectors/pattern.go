@@ -20,7 +20,7 @@ type Pattern struct {
 	// tried from each of those starts, so keep Back small.
 	Back int
 	// Boundary requires that the character before the match and the one after it cannot be part
-	// of a token ([0-9A-Za-z_+/=-]), so that "xghp_…" or a key glued to more base62 is not taken.
+	// of a token ([0-9A-Za-z_]), so that "xghp_…" or a key glued to more base62 is not taken.
 	Boundary bool
 	// Validate checks the value offline (checksum, structure); nil accepts every match.
 	Validate func(value string) bool
@@ -118,7 +118,8 @@ func (p *Pattern) accept(v string) bool {
 }
 
 // isTokenByte: characters that continue a key or token, so a match glued to them is a fragment
-// of something longer, not the secret itself.
+// of something longer, not the secret itself. Punctuation ('=', '/', '-', quotes) ends a token:
+// TOKEN=ghp_… and https://…/ghp_… must still be found.
 func isTokenByte(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '-' || c == '+' || c == '/' || c == '='
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
 }

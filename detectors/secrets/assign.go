@@ -1,0 +1,726 @@
+package secrets
+
+import (
+	"math"
+	"strings"
+
+	"github.com/customs-dev/customs/detectors"
+)
+
+// Generic credentials assigned in code and configuration: password = "…", "secret": "…",
+// TOKEN=…, api_key: …, <password>…</password>, WITH PASSWORD '…'. A small hand-written parser
+// runs at each keyword hit: it takes the identifier around the hit, decides whether the name
+// is a credential's, skips the operator, reads one quoted or bare value and gates it — length,
+// entropy, placeholders, variable references, common words, and values that another detector
+// owns by prefix.
+
+// ownedPrefixes are value prefixes (lower case) that a specific detector recognises; the
+// generic detectors leave such values to it, even when it rejects them (a GitHub token with
+// a bad checksum is a decoy, not a generic secret). TestOwnedPrefixes keeps this list in step
+// with the token detectors.
+var ownedPrefixes = []string{
+	"akia", "asia", "abia", "acca", "aiza", "gocspx-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
+	"glpat-", "gldt-", "glrt-", "glptt-", "gr1348941", "atbb", "atctt3", "atatt3", "sk-", "hf_", "api_org_",
+	"gsk_", "xai-", "r8_", "sk_live_", "rk_live_", "sk_test_", "rk_test_", "pk_live_", "pk_test_", "xox",
+	"xapp-", "sg.", "key-", "npm_", "pypi-", "dckr_pat_", "dckr_oat_", "shpat_", "shpca_", "shppa_", "shpss_",
+	"sq0atp-", "sq0csp-", "eaaa", "access_token$", "hrku-", "dop_v1_", "doo_v1_", "dor_v1_", "v1.0-",
+	"lin_api_", "lin_oauth_", "secret_", "ntn_", "sntrys_", "sntryu_", "eyj", "-----begin", "fwogzxivyxdz",
+	"iqojb3jpz2lu", "aqodyxdz", "glcbt-", "accountkey=", "sharedaccesskey=", "defaultendpointsprotocol=",
+}
+
+// ownedShape: values another detector recognises by shape rather than prefix — Twilio SIDs
+// (SK/AC + 32 hex) and Azure AD client secrets.
+func ownedShape(v string) bool {
+	if len(v) == 34 && (v[:2] == "SK" || v[:2] == "AC") && allIn(v[2:], hexAny) {
+		return true
+	}
+	return azureADShape(v)
+}
+
+func hasOwnedPrefix(v string) bool {
+	for _, p := range ownedPrefixes {
+		if hasFoldPrefix(v, p) {
+			return true
+		}
+	}
+	return strings.Contains(v, "://")
+}
+
+// ownedNames: identifiers a specific context detector handles (AWS, Mistral, Datadog, …).
+var ownedNames = []string{
+	"aws", "mistral", "cohere", "co_api_key", "datadog", "dd_api", "dd_app", "dd-api", "dd-app", "twilio",
+	"heroku", "cloudflare", "cf_api", "mailgun", "jira", "confluence", "atlassian", "secretaccesskey",
+	"secret_access_key", "secret-access-key", "sharedaccesskey", "accountkey", "x-auth-key",
+}
+
+// credential words: the name must contain one, ending there or at a sub-word boundary.
+var credWords = []struct {
+	word     string
+	password bool // a password (lower entropy accepted) rather than a key or token
+	whole    bool // must be a whole sub-word (short, ambiguous words)
+}{
+	{"password", true, false}, {"passwd", true, false}, {"passphrase", true, false}, {"pwd", true, true},
+	{"secret", false, false}, {"token", false, false}, {"apikey", false, false}, {"api_key", false, false},
+	{"api-key", false, false}, {"auth", false, true}, {"credential", false, false}, {"accesskey", false, false},
+	{"access_key", false, false}, {"privatekey", false, false}, {"private_key", false, false},
+}
+
+// nameTail: words that may directly follow a credential word inside a name (SECRETKEY,
+// tokenValue) without a separator.
+var nameTail = []string{"key", "keys", "token", "value", "val", "str", "string", "text", "b64", "base64", "enc", "plain", "raw", "secret", "pass", "s"}
+
+// nonSecretSuffix: the last sub-word of names that hold something about a credential, not the
+// credential (token_url, password_file, secret_name, max_tokens, api_key_id).
+var nonSecretSuffix = map[string]bool{
+	"id": true, "ids": true, "url": true, "uri": true, "urls": true, "endpoint": true, "file": true, "path": true,
+	"dir": true, "name": true, "names": true, "type": true, "types": true, "length": true, "len": true, "count": true,
+	"header": true, "field": true, "env": true, "var": true, "prompt": true, "label": true, "policy": true,
+	"expiry": true, "expires": true, "expiration": true, "expiresat": true, "ttl": true, "limit": true, "timeout": true, "size": true,
+	"min": true, "max": true, "format": true, "regex": true, "pattern": true, "hint": true, "help": true,
+	"description": true, "desc": true, "enabled": true, "required": true, "provider": true, "manager": true,
+	"service": true, "location": true, "ref": true, "arn": true, "version": true, "tokens": true, "mode": true,
+	"method": true, "scope": true, "scopes": true, "usage": true, "algorithm": true, "alg": true, "kind": true,
+	"encoding": true, "hash": true, "hashed": true, "digest": true, "salt": true, "rotation": true,
+	"strength": true, "validator": true, "placeholder": true, "input": true, "form": true, "reset": true,
+	"changed": true, "updated": true, "created": true, "at": true, "policy_id": true, "store": true,
+	"storage": true, "error": true, "errors": true, "message": true, "msg": true, "type_id": true,
+	"class": true, "index": true, "key_id": true, "keyid": true, "source": true, "mount": true,
+	"sha1": true, "sha256": true, "sha512": true, "md5": true, "bcrypt": true, "argon2": true, "scrypt": true,
+	"pbkdf2": true, "crypt": true, "checksum": true, "fingerprint": true,
+}
+
+// commonValues are values of credential fields that are not secrets.
+var commonValues = map[string]bool{
+	"true": true, "false": true, "null": true, "none": true, "nil": true, "undefined": true, "required": true,
+	"optional": true, "string": true, "boolean": true, "integer": true, "hidden": true, "masked": true,
+	"redacted": true, "secret": true, "password": true, "token": true, "changeme": true, "default": true,
+	"example": true, "testing": true, "administrator": true, "username": true, "letmein": true,
+	"welcome": true, "qwerty": true, "12345678": true, "123456789": true, "1234567890": true,
+	"localhost": true, "environment": true, "notasecret": true, "not-a-secret": true, "password1": true,
+	"secretkey": true, "sensitive": true, "str | none": true, "optional[str]": true,
+}
+
+// varMarkers: a value containing one is a reference, a template or code, not a literal.
+var varMarkers = []string{
+	"${", "{{", "}}", "%(", "$(", "os.environ", "os.getenv", "getenv", "process.env", "env(", "env[",
+	"environ[", "system.getenv", "secrets.", "vars.", "config.", "settings.", "context.", "request.",
+	"args.", "params.", "self.", "this.", "props.", "input(", "()", "lookup(", "vault:", "!vault",
+	"keyring", "placeholder",
+}
+
+// assignment is the generic detector; passwords == true takes the password words, false the
+// key/token/secret words.
+type assignment struct {
+	m         detectors.Meta
+	passwords bool
+	defers    []deferral
+}
+
+// deferral: a context detector and the vendor words it is anchored on.
+type deferral struct {
+	c        *ctxTok
+	keywords []string
+}
+
+// deferred reports whether the value at text[vs:ve] has the shape of a context detector whose
+// vendor word appears shortly before it (Mistral(api_key="…"), X-Auth-Key: …).
+func (a *assignment) deferred(text string, vs, ve int) bool {
+	v := text[vs:ve]
+	for _, d := range a.defers {
+		c := d.c
+		if !containsInt(c.lengths, len(v)) || !allIn(v, c.body) || c.need != nil && !c.need(v) {
+			continue
+		}
+		before := strings.ToLower(text[max(0, vs-c.maxDist-maxIdent):vs])
+		for _, k := range d.keywords {
+			if strings.Contains(before, k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// azureADShape: an Azure AD client secret (xxx8Q~…), which its own detector reports.
+func azureADShape(v string) bool {
+	return len(v) >= 37 && len(v) <= 41 && v[3] >= '0' && v[3] <= '9' && v[4] == 'Q' && v[5] == '~'
+}
+
+var _ detectors.Detector = (*assignment)(nil)
+
+func (a *assignment) Meta() detectors.Meta { return a.m }
+
+func isIdentByte(c byte) bool { return isWord(c) || c == '-' || c == '.' }
+
+const (
+	maxIdent = 64
+	maxValue = 256
+)
+
+func (a *assignment) Find(text string, hits []int, emit func(detectors.Match)) {
+	last := 0
+	for _, h := range hits {
+		if h < last || h >= len(text) {
+			continue
+		}
+		s := h
+		for s > 0 && h-s < maxIdent && isIdentByte(text[s-1]) {
+			s--
+		}
+		e := h
+		for e < len(text) && e-h < maxIdent && isIdentByte(text[e]) {
+			e++
+		}
+		last = e // one decision per identifier
+		flag := s < e && text[s] == '-'
+		for s < e && (text[s] == '-' || text[s] == '.') {
+			s++
+		}
+		for e > s && text[e-1] == '.' {
+			e--
+		}
+		if e-s < 3 {
+			continue
+		}
+		// The value first: most keyword hits (prose, code that reads a token) assign nothing.
+		vs, ve, ok := assignedValue(text, s, e, a.passwords, flag)
+		if !ok || ve-vs < 8 {
+			continue
+		}
+		v := text[vs:ve]
+		if vs > 0 && !isQuote(text[vs-1]) && bareCode(text, vs, ve) {
+			continue
+		}
+		// The value's own gates, then the name's (cheaper first for the common non-secret case).
+		if !genericValueOK(v, a.passwords) || ownedShape(v) {
+			continue
+		}
+		pw, lname, ok := credName(text[s:e])
+		if !ok || pw != a.passwords || ownedName(lname) || a.deferred(text, vs, ve) {
+			continue
+		}
+		conf := 0.6
+		if pw {
+			conf = 0.7
+		}
+		emit(detectors.Match{Start: vs, End: ve, Confidence: conf})
+		last = ve
+	}
+}
+
+// bareCode: an unquoted value that is code, not a literal: a call or index (f(x), m[k]), a
+// value ending a statement or an argument list (token = tok2;), a camelCase identifier
+// (ClientAuth = VerifyClientCertIfGiven) or a qualified name. Configuration files write
+// literals bare; code quotes them. (A trailing ',' proves nothing: prose has them too.)
+func bareCode(text string, vs, ve int) bool {
+	v := text[vs:ve]
+	if strings.ContainsAny(v, "([") {
+		return true
+	}
+	if ve < len(text) && strings.IndexByte(";)}", text[ve]) >= 0 {
+		return true
+	}
+	return camelIdent(v) || qualifiedIdent(v)
+}
+
+var identLetters = cs("A-Za-z_")
+
+// qualifiedIdent: a dotted path of identifiers (asn1.ObjectIdentifier, cfg.Auth.Key).
+func qualifiedIdent(v string) bool {
+	segs := strings.Split(v, ".")
+	if len(segs) < 2 {
+		return false
+	}
+	for _, sg := range segs {
+		if sg == "" || !(isLetterByte(sg[0]) || sg[0] == '_') || !allIn(sg, alnumU) {
+			return false
+		}
+		// Each segment a name: a camelCase identifier, or letters with at most trailing digits
+		// (asn1, v2, Auth) — not a random run like tN2zbMy5.
+		t := strings.TrimRight(sg, "0123456789")
+		if !camelIdent(sg) && !allIn(t, identLetters) {
+			return false
+		}
+	}
+	return true
+}
+
+// camelIdent: v is an identifier made of words (testRSAPrivateKey, allNumericOrString,
+// DEFAULT_TIMEOUT): at least two word-like runs of three or more letters, each with a vowel,
+// covering most of its letters, and at most one one- or two-letter fragment. Random keys
+// split into many short fragments (LVxVly7NEx → L, Vx, Vly, N, Ex).
+func camelIdent(v string) bool {
+	if v == "" || !(isLetterByte(v[0]) || v[0] == '_') {
+		return false
+	}
+	words, covered, letters, short := 0, 0, 0, 0
+	for i := 0; i < len(v); {
+		c := v[i]
+		if !isLetterByte(c) {
+			if !(c >= '0' && c <= '9' || c == '_') {
+				return false
+			}
+			i++
+			continue
+		}
+		// One word: an optional capital, then lower case; or a run of capitals (an acronym or
+		// an ALL_CAPS word) that stops before a capital that starts a lower-case word.
+		j := i + 1
+		if c >= 'A' && c <= 'Z' && j < len(v) && v[j] >= 'A' && v[j] <= 'Z' {
+			for j < len(v) && v[j] >= 'A' && v[j] <= 'Z' && !(j+1 < len(v) && v[j+1] >= 'a' && v[j+1] <= 'z') {
+				j++
+			}
+		} else {
+			for j < len(v) && v[j] >= 'a' && v[j] <= 'z' {
+				j++
+			}
+		}
+		w := v[i:j]
+		letters += len(w)
+		if len(w) >= 3 && strings.ContainsAny(strings.ToLower(w), "aeiouy") {
+			words++
+			covered += len(w)
+		} else if len(w) <= 2 {
+			short++ // "If", "Or" happen in names; random strings have many such fragments
+		}
+		i = j
+	}
+	return words >= 2 && short <= 1 && covered*10 >= letters*7
+}
+
+// ownedName reports whether a lower-cased identifier belongs to a specific detector.
+func ownedName(lname string) bool {
+	for _, w := range ownedNames {
+		if strings.Contains(lname, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// credName decides whether an identifier names a credential, and whether a password; it also
+// returns the name in lower case.
+func credName(name string) (password bool, lname string, ok bool) {
+	if len(name) < 3 || len(name) > maxIdent {
+		return false, "", false
+	}
+	// config.password names a password; token.ADD or tokenizer.vocab do not: the credential
+	// word must be in the last dotted segment.
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		pw, _, ok := credName(name[i+1:])
+		return pw, strings.ToLower(name), ok
+	}
+	var buf [maxIdent]byte
+	lower := buf[:len(name)]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	ls := string(lower) // one small allocation per identifier around a keyword
+	allCaps := true
+	for i := 0; i < len(name); i++ {
+		if name[i] >= 'a' && name[i] <= 'z' {
+			allCaps = false
+			break
+		}
+	}
+	found := false
+	for _, w := range credWords {
+		for off := 0; ; {
+			i := strings.Index(ls[off:], w.word)
+			if i < 0 {
+				break
+			}
+			i += off
+			off = i + 1
+			end := i + len(w.word)
+			// Boundary before (whole-word credential words only).
+			if w.whole && i > 0 && !subwordBoundary(name, i) {
+				continue
+			}
+			// Boundary after: the end, a separator, a camel-case hump, or a known tail word.
+			if end < len(ls) && !subwordBoundary(name, end) || end < len(ls) && allCaps && isLetterByte(name[end]) {
+				if !hasTailWord(ls[end:]) {
+					continue
+				}
+			}
+			found = true
+			password = password || w.password
+			break
+		}
+	}
+	if !found {
+		return false, ls, false
+	}
+	return password, ls, !nonSecretSuffix[lastSubword(name)]
+}
+
+func isLetterByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// subwordBoundary: a new sub-word starts at i in name (after a separator or digit run, or at
+// a lower→upper camel-case hump).
+func subwordBoundary(name string, i int) bool {
+	if i <= 0 || i >= len(name) {
+		return true
+	}
+	p, c := name[i-1], name[i]
+	if p == '_' || p == '-' || p == '.' || c == '_' || c == '-' || c == '.' {
+		return true
+	}
+	if c >= '0' && c <= '9' {
+		return true
+	}
+	return p >= 'a' && p <= 'z' && c >= 'A' && c <= 'Z'
+}
+
+func hasTailWord(rest string) bool {
+	for _, t := range nameTail {
+		if strings.HasPrefix(rest, t) && (len(rest) == len(t) || rest[len(t)] == '_' || rest[len(t)] == '-' || rest[len(t)] == '.') {
+			return true
+		}
+	}
+	return false
+}
+
+// lastSubword returns the final sub-word of an identifier, lower-cased. Digits stay with the
+// word before them (password_sha256 ends in "sha256").
+func lastSubword(name string) string {
+	i := len(name)
+	for i > 0 {
+		c := name[i-1]
+		if c == '_' || c == '-' || c == '.' {
+			break
+		}
+		if i < len(name) && c >= 'a' && c <= 'z' && name[i] >= 'A' && name[i] <= 'Z' {
+			break
+		}
+		i--
+	}
+	return strings.ToLower(name[i:])
+}
+
+// assignedValue skips from the end of a name over an operator to the value and returns its
+// span. Understood: = : := => == ?= += (quoted or bare values), <name>value</name>, a call
+// with a string literal (setPassword("…")), "--password value" and SQL's PASSWORD '…'.
+func assignedValue(text string, s, e int, password, flag bool) (int, int, bool) {
+	i := e
+	// The closing quote of a quoted key ("password": …, 'token' => …, \"secret\": …).
+	for k := 0; k < 2 && i < len(text) && (text[i] == '"' || text[i] == '\'' || text[i] == '`' || text[i] == '\\'); k++ {
+		i++
+	}
+	// XML element.
+	if s > 0 && text[s-1] == '<' && i < len(text) && text[i] == '>' {
+		j := i + 1
+		for j < len(text) && j-i <= maxValue && text[j] != '<' && text[j] != '\n' {
+			j++
+		}
+		if j < len(text) && text[j] == '<' {
+			return trimSpace(text, i+1, j)
+		}
+		return 0, 0, false
+	}
+	sp := skipBlank(text, i)
+	// A quoted name followed by its value as the next argument or column:
+	// os.Setenv("DB_PASSWORD", "…"), ('alice', 'password', '…').
+	if i > e && s > 0 && isQuote(text[s-1]) && sp < len(text) && text[sp] == ',' && inCallOrTuple(text, s-1) {
+		if j := skipBlank(text, sp+1); j < len(text) && isQuote(text[j]) {
+			return quoted(text, j)
+		}
+		return 0, 0, false
+	}
+	// A Kubernetes env entry: "- name: DB_PASSWORD" and on the next line "value: …".
+	if (sp >= len(text) || text[sp] == '\n' || text[sp] == '\r') && yamlNameBefore(text, s) {
+		j := sp
+		for j < len(text) && j-sp < 48 && (text[j] == '\n' || text[j] == '\r' || text[j] == ' ' || text[j] == '\t') {
+			j++
+		}
+		if !strings.HasPrefix(text[j:], "value:") {
+			return 0, 0, false
+		}
+		sp, i = j+len("value"), j+len("value")
+	}
+	op := operator(text, sp)
+	switch {
+	case op == "(":
+		// A setter called with a string literal: setPassword("…"), withToken('…').
+		if !hasCallVerb(text[s:e]) {
+			return 0, 0, false
+		}
+		i = sp + 1
+		if i >= len(text) || !isQuote(text[i]) {
+			return 0, 0, false
+		}
+		return quoted(text, i)
+	case op != "":
+		i = skipBlank(text, sp+len(op))
+	case flag && sp > i:
+		i = sp // --password value
+	case password && sp > i && sp < len(text) && (text[sp] == '\'' || text[sp] == '"'):
+		i = sp // PASSWORD 'value' (SQL)
+	default:
+		return 0, 0, false
+	}
+	if i >= len(text) {
+		return 0, 0, false
+	}
+	// String-literal prefixes (Python r"…", b'…').
+	if i+1 < len(text) && strings.IndexByte("rbuRBU", text[i]) >= 0 && isQuote(text[i+1]) {
+		i++
+	}
+	if isQuote(text[i]) {
+		return quoted(text, i)
+	}
+	if text[i] == '\\' && i+1 < len(text) && text[i+1] == '"' { // an escaped quote inside JSON text
+		vs, ve, ok := quoted(text, i+1)
+		if ok && ve > vs && text[ve-1] == '\\' {
+			ve--
+		}
+		return vs, ve, ok
+	}
+	j := i
+	for j < len(text) && j-i <= maxValue {
+		c := text[j]
+		if c <= ' ' || c == ',' || c == ';' || c == ')' || c == '{' || c == '}' || c == ']' || c == '"' || c == '\'' || c == '`' || c == '<' || c == '>' || c == '&' || c == '\\' {
+			break
+		}
+		j++
+	}
+	if j-i > maxValue {
+		return 0, 0, false
+	}
+	for j > i && text[j-1] == '.' { // a sentence's full stop
+		j--
+	}
+	return i, j, j > i
+}
+
+// hasCallVerb: a setter's name (setPassword, with_token, useApiKey, …).
+func hasCallVerb(name string) bool {
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:]
+	}
+	for _, v := range []string{"set", "with", "use", "put", "add"} {
+		if hasFoldPrefix(name, v) && len(name) > len(v) && (name[len(v)] == '_' || name[len(v)] >= 'A' && name[len(v)] <= 'Z') {
+			return true
+		}
+	}
+	return false
+}
+
+// operator returns the assignment operator at i, if any: := => == ??= ?= += ||= = : or the
+// '(' of a call.
+func operator(text string, i int) string {
+	if i >= len(text) {
+		return ""
+	}
+	next := byte(0)
+	if i+1 < len(text) {
+		next = text[i+1]
+	}
+	switch text[i] {
+	case ':':
+		if next == '=' {
+			return ":="
+		}
+		return ":"
+	case '=':
+		if next == '>' || next == '=' {
+			return text[i : i+2]
+		}
+		return "="
+	case '?':
+		if strings.HasPrefix(text[i:], "??=") {
+			return "??="
+		}
+		if next == '=' {
+			return "?="
+		}
+	case '+':
+		if next == '=' {
+			return "+="
+		}
+	case '|':
+		if strings.HasPrefix(text[i:], "||=") {
+			return "||="
+		}
+	case '(':
+		return "("
+	}
+	return ""
+}
+
+func isQuote(c byte) bool { return c == '"' || c == '\'' || c == '`' }
+
+// inCallOrTuple: the nearest bracket opened before i on its line is '(' (a call or an SQL row),
+// not '[' or '{' (a list of names).
+func inCallOrTuple(text string, i int) bool {
+	for j := i - 1; j >= 0 && i-j < 160; j-- {
+		switch text[j] {
+		case '(':
+			return true
+		case '[', '{', '\n', ')', ']', '}':
+			return false
+		}
+	}
+	return false
+}
+
+// yamlNameBefore: the identifier at s is the value of a YAML "name:" key on its line.
+func yamlNameBefore(text string, s int) bool {
+	b := strings.TrimRight(text[max(0, s-16):s], " \t\"'")
+	return strings.HasSuffix(b, "name:")
+}
+
+func skipBlank(text string, i int) int {
+	for i < len(text) && (text[i] == ' ' || text[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+func trimSpace(text string, i, j int) (int, int, bool) {
+	for i < j && (text[i] == ' ' || text[i] == '\t') {
+		i++
+	}
+	for j > i && (text[j-1] == ' ' || text[j-1] == '\t') {
+		j--
+	}
+	return i, j, j > i
+}
+
+// quoted reads the string literal that opens at i.
+func quoted(text string, i int) (int, int, bool) {
+	q := text[i]
+	j := i + 1
+	for j < len(text) && j-i <= maxValue+1 && text[j] != q && text[j] != '\n' {
+		j++
+	}
+	if j >= len(text) || text[j] != q {
+		return 0, 0, false
+	}
+	return i + 1, j, j > i+1
+}
+
+// genericValueOK is the gate a generic value must pass to be reported. Cheap structural
+// checks come first: most values that reach it are code (os.environ["X"], r.Header.Get(…)).
+func genericValueOK(v string, password bool) bool {
+	n := len(v)
+	if n < 8 || n > maxValue {
+		return false
+	}
+	switch v[0] {
+	case '$', '%', '@', '{', '[', '(', '<', '#', '!', '&', '*', '/', '.', '~':
+		return false // variables, objects, paths, comments, YAML tags and anchors, masks
+	}
+	if strings.ContainsAny(v, " \t") || strings.Contains(v, "\\u") || strings.Contains(v, "\\x") {
+		return false // prose; escape sequences (emoji, bytes) in source code
+	}
+	lower, upper, digit, other := classes(v)
+	if !lower && !upper { // numbers, dates, phone numbers
+		return false
+	}
+	if hasFoldPrefix(v, "0x") || hasFoldPrefix(v, "-0x") || hasFoldPrefix(v, "urn:") || isSlug(v) {
+		return false // a numeric literal; words-with-dashes (foo-bar-main, my_app_name)
+	}
+	if isIdentPath(v) { // a variable, attribute or constant: DB_PASSWORD, settings.secret_key
+		return false
+	}
+	if !digit && !other && !(n >= 12 && lower && upper) { // letters only: a word unless long and mixed-case
+		return false
+	}
+	kinds := 0
+	for _, b := range []bool{lower, upper, digit, other} {
+		if b {
+			kinds++
+		}
+	}
+	// Entropy thresholds scale down for short values: n random characters cannot have more than
+	// log2(n) bits each.
+	e, ln := detectors.Entropy(v), math.Log2(float64(n))
+	switch {
+	case kinds < 2:
+		return false
+	case !digit && !other && e < min(3.5, ln-0.6):
+		return false
+	case password && e < min(2.5, ln-0.8):
+		return false
+	case !password && (n < 10 || e < min(3.0, ln-0.7)):
+		return false
+	}
+	lv := strings.ToLower(v)
+	if commonValues[lv] || strings.Contains(lv, "password") || strings.Contains(lv, "passwd") || strings.Contains(lv, "token") ||
+		strings.Contains(lv, "api_key") || strings.Contains(lv, "apikey") || !password && strings.Contains(lv, "secret") {
+		return false // a label that names the thing instead of being it
+	}
+	for _, m := range varMarkers {
+		if strings.Contains(lv, m) {
+			return false
+		}
+	}
+	return !placeholder(v) && !hasOwnedPrefix(v) && !encodesOwned(v)
+}
+
+// encodesOwned: v is base64 of a value another detector owns (a Kubernetes Secret's data of a
+// GitHub token): the engine decodes it and that detector reports it.
+func encodesOwned(v string) bool {
+	if len(v) < 16 || !allIn(strings.TrimRight(v, "="), b64url) && !allIn(strings.TrimRight(v, "="), b64std) {
+		return false
+	}
+	b, ok := decodeB64(v)
+	if !ok {
+		return false
+	}
+	s := strings.TrimSpace(string(b))
+	return s != "" && (hasOwnedPrefix(s) || ownedShape(s))
+}
+
+// isSlug: lower-case words joined by '-' or '_' (foo-bar-main, my_app_name).
+func isSlug(v string) bool {
+	seps := 0
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= 'a' && c <= 'z':
+		case (c == '-' || c == '_') && i > 0 && i < len(v)-1 && v[i-1] != '-' && v[i-1] != '_':
+			seps++
+		default:
+			return false
+		}
+	}
+	return seps > 0
+}
+
+// isIdentPath: an identifier or dotted path with no digits (a variable, not a value), or an
+// ALL_CAPS constant name.
+func isIdentPath(v string) bool {
+	digits, lowers := false, false
+	start := true
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '.':
+			if start {
+				return false
+			}
+			start = true
+			continue
+		case c >= '0' && c <= '9':
+			if start {
+				return false
+			}
+			digits = true
+		case c >= 'a' && c <= 'z':
+			lowers = true
+		case c >= 'A' && c <= 'Z', c == '_':
+		default:
+			return false
+		}
+		start = false
+	}
+	if !lowers && strings.Contains(v, "_") { // ENV_VAR_NAME
+		return true
+	}
+	return !digits && (strings.Contains(v, ".") || strings.Contains(v, "_"))
+}

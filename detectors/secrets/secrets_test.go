@@ -1,0 +1,285 @@
+package secrets
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/customs-dev/customs/detectors"
+)
+
+// hitsFor returns every case-insensitive occurrence of each keyword in text, in order — what
+// the engine's keyword automaton hands to Find.
+func hitsFor(text string, keywords []string) []int {
+	b := []byte(text) // ASCII lower-casing keeps offsets (strings.ToLower would not on invalid UTF-8)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	lt := string(b)
+	var hits []int
+	for _, k := range keywords {
+		for off := 0; ; {
+			i := strings.Index(lt[off:], k)
+			if i < 0 {
+				break
+			}
+			hits = append(hits, off+i)
+			off += i + 1
+		}
+	}
+	sort.Ints(hits)
+	out := hits[:0]
+	for i, h := range hits {
+		if i == 0 || h != hits[i-1] {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// find runs d over text as the engine would and merges overlapping reports.
+func find(d detectors.Detector, text string) []detectors.Match {
+	var ms []detectors.Match
+	d.Find(text, hitsFor(text, d.Meta().Keywords), func(m detectors.Match) {
+		if m.Start < 0 || m.End > len(text) || m.Start >= m.End {
+			panic("bad span")
+		}
+		ms = append(ms, m)
+	})
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Start < ms[j].Start })
+	var out []detectors.Match
+	for _, m := range ms {
+		if n := len(out); n > 0 && m.Start < out[n-1].End {
+			out[n-1].End = max(out[n-1].End, m.End)
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+var (
+	allOnce sync.Once
+	allDs   []detectors.Detector
+	allErr  error
+)
+
+// all returns the detectors, built once for the test binary (they are immutable).
+func all(t testing.TB) []detectors.Detector {
+	t.Helper()
+	allOnce.Do(func() { allDs, allErr = Detectors() })
+	if allErr != nil {
+		t.Fatal(allErr)
+	}
+	return allDs
+}
+
+func byID(t testing.TB, id string) detectors.Detector {
+	t.Helper()
+	for _, d := range all(t) {
+		if d.Meta().ID == id {
+			return d
+		}
+	}
+	t.Fatalf("no detector %s", id)
+	return nil
+}
+
+var idRE = regexp.MustCompile(`^secret\.[a-z0-9]+(-[a-z0-9]+)*$`)
+
+func TestDetectorMeta(t *testing.T) {
+	ds := all(t)
+	if len(ds) < 45 {
+		t.Errorf("%d detectors, want at least 45", len(ds))
+	}
+	seen := map[string]bool{}
+	for _, d := range ds {
+		m := d.Meta()
+		if !idRE.MatchString(m.ID) {
+			t.Errorf("ID %q is not secret.<lower-case-hyphenated>", m.ID)
+		}
+		if seen[m.ID] {
+			t.Errorf("duplicate ID %s", m.ID)
+		}
+		seen[m.ID] = true
+		if m.Class != detectors.Secret {
+			t.Errorf("%s: class %q", m.ID, m.Class)
+		}
+		switch m.Severity {
+		case detectors.Low, detectors.Medium, detectors.High, detectors.Critical:
+		default:
+			t.Errorf("%s: severity %q", m.ID, m.Severity)
+		}
+		if m.Description == "" {
+			t.Errorf("%s: no description", m.ID)
+		}
+		if len(m.Examples.Match) == 0 || len(m.Examples.NoMatch) == 0 {
+			t.Errorf("%s: needs match and no-match examples", m.ID)
+		}
+		if len(m.Keywords) == 0 {
+			t.Errorf("%s: no keywords", m.ID)
+		}
+		for _, k := range m.Keywords {
+			if len(k) < 3 || strings.ToLower(k) != k {
+				t.Errorf("%s: keyword %q must be lower case and at least 3 bytes", m.ID, k)
+			}
+		}
+	}
+}
+
+func TestExamples(t *testing.T) {
+	for _, d := range all(t) {
+		m := d.Meta()
+		t.Run(m.ID, func(t *testing.T) {
+			for _, ex := range m.Examples.Match {
+				if got := find(d, ex); len(got) != 1 {
+					t.Errorf("match example: %d findings, want 1\n%s", len(got), ex)
+				}
+			}
+			for _, ex := range m.Examples.NoMatch {
+				if got := find(d, ex); len(got) != 0 {
+					t.Errorf("no-match example found %q\n%s", ex[got[0].Start:got[0].End], ex)
+				}
+			}
+		})
+	}
+}
+
+// Other detectors must stay quiet on a detector's examples where the value is its, not
+// theirs: one finding per secret keeps per-detector precision honest.
+func TestNoCrossTalk(t *testing.T) {
+	ds := all(t)
+	// Pairs where a second report is intended: the same value seen two ways.
+	allowed := map[[2]string]bool{
+		{"secret.jwt", "secret.authorization-header"}:                false,
+		{"secret.aws-access-key-id", "secret.aws-secret-access-key"}: true, // the pair example holds both
+		{"secret.aws-secret-access-key", "secret.aws-access-key-id"}: true,
+	}
+	for _, d := range ds {
+		for _, ex := range d.Meta().Examples.Match {
+			own := find(d, ex)
+			for _, o := range ds {
+				if o == d || allowed[[2]string{d.Meta().ID, o.Meta().ID}] {
+					continue
+				}
+				for _, f := range find(o, ex) {
+					for _, g := range own {
+						if f.Start < g.End && g.Start < f.End {
+							t.Errorf("%s also reports %s's value %q", o.Meta().ID, d.Meta().ID, ex[f.Start:f.End])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// Exact spans, and tokens ended by the punctuation of prose.
+func TestSpans(t *testing.T) {
+	ghp := ghTok("ghp_", "span", 30)
+	npm := ghTok("npm_", "span", 30)
+	aws := "AKIA" + rnd("span-aws", aB32, 16)
+	sk := "sk_live_" + rnd("span-sk", a62, 30)
+	jwtV := jwtTok(`{"sub":"1"}`, "span")
+	pw := "Zq8!" + rnd("span-pw", a62, 10)
+	tests := []struct{ id, text, want string }{
+		{"secret.github-pat", "token " + ghp + ", thanks", ghp},
+		{"secret.github-pat", "token " + ghp + ".", ghp},
+		{"secret.github-pat", "(" + ghp + ")", ghp},
+		{"secret.github-pat", "is it " + ghp + "?", ghp},
+		{"secret.github-pat", `"` + ghp + `"`, ghp},
+		{"secret.github-pat", "GITHUB_TOKEN=" + ghp, ghp},
+		{"secret.github-pat", "https://github.com/x/" + ghp, ghp},
+		{"secret.github-pat", "`" + ghp + "`", ghp},
+		{"secret.github-pat", "<td>" + ghp + "</td>", ghp},
+		{"secret.github-pat", `{\"token\":\"` + ghp + `\"}`, ghp},
+		{"secret.github-pat", `{"content": "my token:\n` + ghp + `\nthanks"}`, ghp},
+		{"secret.github-pat", `{"content": "my token:\\n` + ghp + `\\n"}`, ghp},
+		{"secret.aws-access-key-id", `"id:\t` + aws + `"`, aws},
+		{"secret.mistral-api-key", `MISTRAL_API_KEY:\n` + "Zq8" + rnd("span-mistral", a62, 29), "Zq8" + rnd("span-mistral", a62, 29)},
+		{"secret.npm-token", "//registry.npmjs.org/:_authToken=" + npm + "\n", npm},
+		{"secret.aws-access-key-id", "id: " + aws + ";", aws},
+		{"secret.stripe-secret-key", "key=" + sk + "&x=1", sk},
+		{"secret.jwt", "Bearer " + jwtV + ".", jwtV},
+		{"secret.password-assignment", `password = "` + pw + `"`, pw},
+		{"secret.password-assignment", "PASSWORD=" + pw + " # prod", pw},
+		{"secret.password-assignment", `\"password\": \"` + pw + `\"`, pw},
+		{"secret.password-assignment", `setPassword("` + pw + `")`, pw},
+		{"secret.postgres-uri", "postgres://app:" + pw + "@db:5432/x", pw},
+		{"secret.url-basic-auth", "https://bot:" + pw + "@git.internal/x.git", pw},
+	}
+	for _, tc := range tests {
+		got := find(byID(t, tc.id), tc.text)
+		if len(got) != 1 || tc.text[got[0].Start:got[0].End] != tc.want {
+			var vals []string
+			for _, g := range got {
+				vals = append(vals, tc.text[g.Start:g.End])
+			}
+			t.Errorf("%s in %q: got %q, want %q", tc.id, tc.text, vals, tc.want)
+		}
+	}
+}
+
+// A glued prefix or suffix means a longer token, not this one.
+func TestGluedTokens(t *testing.T) {
+	ghp := ghTok("ghp_", "glued", 30)
+	for _, text := range []string{"x" + ghp, ghp + "x", ghp + "_", "_" + ghp, "key-" + ghp, ghp + "0"} {
+		if got := find(byID(t, "secret.github-pat"), text); len(got) != 0 {
+			t.Errorf("found a token in %q", text)
+		}
+	}
+}
+
+func TestOwnedPrefixes(t *testing.T) {
+	check := func(id string, p string) {
+		if !hasOwnedPrefix(p + "x") {
+			t.Errorf("%s: prefix %q is not in ownedPrefixes", id, p)
+		}
+	}
+	for _, d := range all(t) {
+		id := d.Meta().ID
+		switch d := d.(type) {
+		case *token:
+			for _, p := range d.prefixes {
+				if p != "SK" {
+					check(id, p)
+				}
+			}
+		case *anyOf:
+			for _, f := range d.parts {
+				if tk, ok := f.(*token); ok {
+					for _, p := range tk.prefixes {
+						check(id, p)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestCredName(t *testing.T) {
+	tests := []struct {
+		name   string
+		pw, ok bool
+	}{
+		{"password", true, true}, {"DB_PASSWORD", true, true}, {"PGPASSWORD", true, true}, {"dbPassword", true, true},
+		{"passwd", true, true}, {"pwd", true, true}, {"api_key", false, true}, {"apiKey", false, true}, {"x-api-key", false, true},
+		{"SECRET_KEY", false, true}, {"SECRETKEY", false, true}, {"client_secret", false, true}, {"clientSecret", false, true},
+		{"AUTH_TOKEN", false, true}, {"authToken", false, true}, {"oauth_token", false, true}, {"token", false, true},
+		{"credentials", false, true}, {"auth", false, true},
+		{"tokenizer", false, false}, {"max_tokens", false, false}, {"author", false, false}, {"SECRETARY", false, false},
+		{"passwordless", false, false}, {"token_url", false, false}, {"password_file", false, false}, {"api_key_id", false, false},
+		{"apiKeyId", false, false}, {"secret_name", false, false}, {"password_hash", false, false}, {"cwd", false, false},
+		{"authorization", false, false}, {"tokens", false, false},
+	}
+	for _, tc := range tests {
+		pw, _, ok := credName(tc.name)
+		if ok != tc.ok || ok && pw != tc.pw {
+			t.Errorf("credName(%q) = %v, %v; want %v, %v", tc.name, pw, ok, tc.pw, tc.ok)
+		}
+	}
+}
