@@ -58,10 +58,15 @@ func TestGenericExtraction(t *testing.T) {
 		{"base64 json in a query parameter", "", "data=" + b64([]byte(`[{"event":"e","properties":{"prompt":"AKIAIOSFODNN7EXAMPLE"}}]`)) + "&ip=1",
 			"",
 			[]string{seg("query:data", b64([]byte(`[{"event":"e","properties":{"prompt":"AKIAIOSFODNN7EXAMPLE"}}]`))),
+				seg("query:data/base64", `[{"event":"e","properties":{"prompt":"AKIAIOSFODNN7EXAMPLE"}}]`),
 				seg("query:data/base64/[0].event", "e"), seg("query:data/base64/[0].properties.prompt", "AKIAIOSFODNN7EXAMPLE"), seg("query:ip", "1")}, 0},
 		{"base64 run inside prose", "text/plain", "",
 			"the token is " + b64([]byte("password=hunter2-and-more-text")) + " ok",
 			[]string{seg("body", "the token is "+b64([]byte("password=hunter2-and-more-text"))+" ok"), seg("body/base64@13", "password=hunter2-and-more-text")}, 0},
+		{"base64 wrapped at 76 columns", "text/plain", "",
+			"attachment:\n" + wrap76(b64([]byte(strings.Repeat("the deploy key is in the vault; ", 3)+"AKIAZ7VQ3KXJ5N2WPLMR end"))),
+			[]string{seg("body", "attachment:\n"+wrap76(b64([]byte(strings.Repeat("the deploy key is in the vault; ", 3)+"AKIAZ7VQ3KXJ5N2WPLMR end")))),
+				seg("body/base64@12", strings.Repeat("the deploy key is in the vault; ", 3)+"AKIAZ7VQ3KXJ5N2WPLMR end")}, 0},
 		{"long binary base64 is media, short stays text", "application/json", "",
 			`{"img":"` + longBinary + `","key":"` + b64([]byte{1, 2, 3, 200, 201, 202, 203, 204, 205, 206, 207, 208, 209, 210, 211, 212, 213, 214}) + `"}`,
 			[]string{media("img", "application/octet-stream", 600), seg("key", b64([]byte{1, 2, 3, 200, 201, 202, 203, 204, 205, 206, 207, 208, 209, 210, 211, 212, 213, 214}))}, 0},
@@ -165,4 +170,15 @@ func FuzzExtract(f *testing.F) {
 			t.Fatalf("%d segments, %d bytes: over the limits", len(res.Segments), total)
 		}
 	})
+}
+
+// wrap76 breaks base64 into MIME lines of 76 characters.
+func wrap76(s string) string {
+	var b strings.Builder
+	for len(s) > 76 {
+		b.WriteString(s[:76] + "\n")
+		s = s[76:]
+	}
+	b.WriteString(s)
+	return b.String()
 }

@@ -181,12 +181,30 @@ func (e *emitter) base64Runs(path, s string, depth int) {
 		for j < len(s) && b64Table[s[j]] {
 			j++
 		}
+		// MIME and PEM wrap base64 at a fixed width (76, 64): a line whose length is a multiple
+		// of four continues on the next, so a secret is not cut at the wrap.
+		wrapped := false
+		for lineLen := j - max(i, lineStart(s, j)); lineLen >= 60 && lineLen%4 == 0; lineLen = j - lineStart(s, j) {
+			n := newlineAt(s, j)
+			if n == 0 || !wholeBase64Line(s[j+n:]) {
+				break
+			}
+			j += n
+			for j < len(s) && b64Table[s[j]] {
+				j++
+			}
+			wrapped = true
+		}
 		end := j
 		for end < len(s) && end-j < 2 && s[end] == '=' {
 			end++
 		}
 		if j-i >= minBase64Run && textPrefix(s[i:j]) {
-			if data, err := decodeBase64(s[i:end]); err == nil && looksLikeText(data) {
+			run := s[i:end]
+			if wrapped {
+				run = strings.NewReplacer("\r", "", "\n", "").Replace(run)
+			}
+			if data, err := decodeBase64(run); err == nil && looksLikeText(data) {
 				p := path + "/base64"
 				if i > 0 || end < len(s) {
 					p = fmt.Sprintf("%s/base64@%d", path, i)
@@ -232,6 +250,35 @@ func textPrefix(run string) bool {
 	return true
 }
 
+// wholeBase64Line reports whether s begins with a line of nothing but base64 (and padding), the
+// continuation of a wrapped block rather than the next line of a document ("stringData:").
+func wholeBase64Line(s string) bool {
+	n := 0
+	for n < len(s) && s[n] != '\n' && s[n] != '\r' {
+		if !b64Table[s[n]] && s[n] != '=' {
+			return false
+		}
+		n++
+	}
+	return n > 0
+}
+
+// lineStart returns the offset where the line holding position j begins.
+func lineStart(s string, j int) int {
+	return strings.LastIndexByte(s[:j], '\n') + 1
+}
+
+// newlineAt returns the length of a line break at s[j] ("\n" or "\r\n"), or 0.
+func newlineAt(s string, j int) int {
+	switch {
+	case j < len(s) && s[j] == '\n':
+		return 1
+	case j+1 < len(s) && s[j] == '\r' && s[j+1] == '\n':
+		return 2
+	}
+	return 0
+}
+
 var b64Table = func() (t [256]bool) {
 	for c := 0; c < 256; c++ {
 		t[c] = isB64Byte(byte(c))
@@ -248,6 +295,13 @@ func (e *emitter) textOrJSON(path, s string, depth int) {
 		if _, err := walkJSON([]byte(t), e.lim.MaxJSONDepth, func(p []byte, key string, v string) {
 			leaves = append(leaves, flow.Segment{Path: pj.join(p), Text: v})
 		}); err == nil {
+			// The decoded document itself is scanned too, as one text: some secrets are only
+			// recognisable whole (a service-account file: its type and its private key are
+			// different leaves). Engine.Find counts a value found again in a leaf once.
+			if e.room(len(s)) {
+				e.segs = append(e.segs, flow.Segment{Path: path, Text: s})
+				e.bytes += len(s)
+			}
 			for _, l := range leaves {
 				e.text(l.Path, l.Text, depth)
 			}
