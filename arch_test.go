@@ -11,27 +11,29 @@ const module = "github.com/customs-dev/customs"
 // layers is design.md's package list, top to bottom: a package may import only packages in a
 // lower layer, or its own sub-packages. Adding a package means placing it here.
 var layers = map[string]int{
-	"cmd/customs":       0,
-	"config":            1, // the serve config file; only cmd reads it
-	"proxy":             2,
-	"proxy/ca":          3,
-	"capture":           4,
-	"report":            5,
-	"store":             6,
-	"admin":             7, // metrics and health endpoints; a flow.Recorder
-	"flowlog":           7, // the per-flow log line; a flow.Recorder
-	"inspect":           8,
-	"inspect/decode":    9,
-	"catalog":           10,
-	"catalog/extract":   10, // where the text lives in each vendor's requests
-	"detectors/builtin": 11, // the ordered list of built-in detectors
-	"detectors/secrets": 12,
-	"detectors/pii":     12,
-	"detectors/content": 12, // markers and source code
-	"detectors":         13, // the engine and the Detector interface
-	"rules":             14,
-	"flow":              15,
-	"internal/golden":   16, // golden-file helper for tests
+	"cmd/customs":                      0,
+	"config":                           1, // the serve config file; only cmd reads it
+	"proxy":                            2,
+	"proxy/ca":                         3,
+	"capture":                          4,
+	"report":                           5,
+	"store":                            6,
+	"admin":                            7, // metrics and health endpoints; a flow.Recorder
+	"flowlog":                          7, // the per-flow log line; a flow.Recorder
+	"inspect":                          8,
+	"inspect/decode":                   9,
+	"catalog":                          10,
+	"catalog/extract":                  10, // where the text lives in each vendor's requests
+	"detectors/builtin":                11, // the ordered list of built-in detectors
+	"detectors/secrets":                12,
+	"detectors/pii":                    12,
+	"detectors/content":                12, // markers and source code
+	"detectors":                        13, // the engine and the Detector interface
+	"detectors/internal/corpusgen":     14, // the labelled test corpus generator (stdlib only)
+	"detectors/internal/corpusgen/cmd": 12,
+	"rules":                            14,
+	"flow":                             15,
+	"internal/golden":                  16, // golden-file helper for tests
 }
 
 // confined third-party libraries and the one package (tree) allowed to import each: their types

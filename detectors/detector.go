@@ -69,6 +69,17 @@ type Detector interface {
 	Find(text string, hits []int, emit func(Match))
 }
 
+// RunScanner is implemented by keyword-less detectors that examine maximal runs of ASCII digits
+// (cards, IBANs, national IDs, phone numbers). The engine then walks the digit runs of a text
+// once for all of them instead of each detector passing over the whole text on its own.
+//
+// FindRun examines the run text[start:end] and returns where the detector wants its next run to
+// start (at least end); Find(text, nil, emit) must equal calling FindRun on each digit run in
+// order, skipping runs that start before the position the previous call returned.
+type RunScanner interface {
+	FindRun(text string, start, end int, emit func(Match)) int
+}
+
 func lowerASCII(s string) string {
 	b := []byte(s)
 	for i, c := range b {

@@ -15,6 +15,7 @@ type Engine struct {
 	auto      *automaton
 	owners    [][]int // keyword index -> detectors that declared it
 	always    []int   // detectors without keywords, called once per text
+	runners   []int   // keyword-less RunScanners, fed the digit runs of one shared pass
 	scratch   sync.Pool
 }
 
@@ -53,7 +54,11 @@ func New(ds []Detector) (*Engine, error) {
 			errs = append(errs, fmt.Errorf("detector %s: unknown class %q", m.ID, m.Class))
 		}
 		if len(m.Keywords) == 0 {
-			e.always = append(e.always, i)
+			if _, ok := d.(RunScanner); ok {
+				e.runners = append(e.runners, i)
+			} else {
+				e.always = append(e.always, i)
+			}
 			continue
 		}
 		for _, kw := range m.Keywords {
@@ -78,7 +83,7 @@ func New(ds []Detector) (*Engine, error) {
 		return nil, joinErrors(errs)
 	}
 	e.auto = buildAutomaton(keywords)
-	e.scratch.New = func() any { return &scanState{hits: make([][]int, len(ds))} }
+	e.scratch.New = func() any { return &scanState{hits: make([][]int, len(ds)), next: make([]int, len(e.runners))} }
 	return e, nil
 }
 
@@ -88,6 +93,7 @@ func (e *Engine) Detectors() []Detector { return e.detectors }
 type scanState struct {
 	hits    [][]int // per detector: keyword hit offsets
 	touched []int   // detectors with hits in this text
+	next    []int   // per runner: where it wants its next digit run to start
 }
 
 // Scan reports every match in text, detector by detector in the engine's order. A detector
@@ -124,6 +130,40 @@ func (e *Engine) Scan(text string, emit func(d Detector, m Match)) {
 	}
 	for ; ai < len(e.always); ai++ {
 		e.runDetector(e.always[ai], text, nil, emit)
+	}
+	if len(e.runners) > 0 {
+		e.scanRuns(text, st.next, emit)
+	}
+}
+
+// scanRuns walks the digit runs of text once and offers each to every RunScanner that is ready
+// for it.
+func (e *Engine) scanRuns(text string, next []int, emit func(Detector, Match)) {
+	clear(next)
+	emits := make([]func(Match), len(e.runners))
+	for k, i := range e.runners {
+		d := e.detectors[i]
+		emits[k] = func(m Match) {
+			if m.Start >= 0 && m.End <= len(text) && m.Start < m.End {
+				emit(d, m)
+			}
+		}
+	}
+	for i := 0; i < len(text); {
+		if c := text[i]; c < '0' || c > '9' {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(text) && text[j] >= '0' && text[j] <= '9' {
+			j++
+		}
+		for k, di := range e.runners {
+			if next[k] <= i {
+				next[k] = e.detectors[di].(RunScanner).FindRun(text, i, j, emits[k])
+			}
+		}
+		i = j
 	}
 }
 

@@ -94,8 +94,14 @@ func Mask(v string) string {
 
 // Find runs the engine over segments and returns findings: detector, class, severity, where
 // (segment path and byte span), a masked preview and a keyed hash. The value itself is not kept.
+//
+// A decoded document and its own leaves are both segments (query:data/base64 and
+// query:data/base64/properties.prompt); a value found in the document is not reported again
+// from a leaf below it.
 func (e *Engine) Find(segs []flow.Segment, h *Hasher) []flow.Finding {
 	var out []flow.Finding
+	type seenKey struct{ detector, hash string }
+	var seen map[seenKey][]int // value -> indexes in out of its findings
 	for _, s := range segs {
 		if s.Text == "" {
 			continue
@@ -103,11 +109,23 @@ func (e *Engine) Find(segs []flow.Segment, h *Hasher) []flow.Finding {
 		e.Scan(s.Text, func(d Detector, m Match) {
 			meta := d.Meta()
 			v := s.Text[m.Start:m.End]
-			out = append(out, flow.Finding{
+			k := seenKey{meta.ID, h.Hash(v)}
+			f := flow.Finding{
 				Detector: meta.ID, Class: string(meta.Class), Severity: string(meta.Severity),
 				Path: s.Path, Start: m.Start, End: m.End,
-				Preview: Mask(v), Hash: h.Hash(v), Confidence: m.Confidence,
-			})
+				Preview: Mask(v), Hash: k.hash, Confidence: m.Confidence,
+			}
+			for _, i := range seen[k] {
+				if strings.HasPrefix(s.Path, out[i].Path+"/") {
+					out[i] = f // the leaf names the value more precisely than its document
+					return
+				}
+			}
+			if seen == nil {
+				seen = map[seenKey][]int{}
+			}
+			seen[k] = append(seen[k], len(out))
+			out = append(out, f)
 		})
 	}
 	return out

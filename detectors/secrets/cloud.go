@@ -100,8 +100,6 @@ func (a *awsSession) Meta() detectors.Meta { return a.m }
 
 var awsSessionPrefixes = []string{"FwoGZXIvYXdz", "IQoJb3JpZ2lu", "AQoDYXdz"}
 
-var awsSessionNames = []string{"aws_session_token", "aws_security_token", "x-amz-security-token", "sessiontoken"}
-
 func (a *awsSession) Find(text string, hits []int, emit func(detectors.Match)) {
 	last := 0
 	for _, h := range hits {

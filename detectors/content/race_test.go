@@ -1,0 +1,5 @@
+//go:build race
+
+package content
+
+func init() { raceFactor = 10 }

@@ -1,0 +1,452 @@
+package pii
+
+import (
+	"strings"
+
+	"github.com/customs-dev/customs/detectors"
+)
+
+var phoneContext = newContext("phone", "telephone", "téléphone", "telefon", "tel", "mobile", "mobil", "cell",
+	"call", "fax", "whatsapp", "sms", "text me", "contact", "handy", "móvil", "movil", "portable", "ph", "mob",
+	"dial", "rufnummer", "numéro de", "numero de", "reach me", "ring")
+
+func phoneDetector() detectors.Detector {
+	return &runScanner{
+		meta: detectors.Meta{
+			ID:       "pii.phone",
+			Class:    detectors.PII,
+			Severity: detectors.Low,
+			Description: "Telephone number. International: + (or 00) and an assigned ITU country code, " +
+				"8–15 digits in all, national significant number of the country's length (NANP rules for " +
+				"+1), spaces, dashes, dots, slashes, (0) and parentheses as printed; confidence 0.9. " +
+				"National: US (555) 123-4567 / 555-123-4567 / 1-555-123-4567 with valid area and exchange " +
+				"codes (0.7–0.85), French 01 23 45 67 89 pairs (0.8), UK 020 7946 0958 / 07700 900123 " +
+				"groupings (0.6); German 030 12345678 forms and bare 10–11 digit runs only next to a word " +
+				"such as phone/tel/mobile/call (0.8). A context word raises confidence by 0.2. Dates, " +
+				"versions, IP addresses and numbers glued to other numbers are not phones; neither are " +
+				"fictional ranges (US 555, Ofcom drama numbers such as 020 7946 0xxx and 07700 900xxx) " +
+				"nor runs such as 12345678.",
+			Examples: detectors.Examples{
+				Match: []string{
+					"call me at +1 (415) 867-2309 tomorrow",
+					"WhatsApp +44 7911 123456",
+					"Tel.: +49 30 2759 4812",
+					"Mobil: +33 6 12 48 93 07",
+					"reach me on 415-867-2309",
+					"fixe : 01 42 68 53 09",
+					"phone 07911 123456",
+					"Telefon 030 27594812",
+					"+4915112839476",
+				},
+				NoMatch: []string{
+					"released 2024-01-15 10:30",
+					"version 10.4.2.1873",
+					"host 192.168.100.200",
+					"order 4158672309 shipped",
+					"call (555) 123-4567", // fictional 555
+					"phone 020 7946 0958", // Ofcom drama range
+					"+1 123 456 7890",     // invalid area code
+					"ISBN 978-3-16-148410-0",
+					"card 4539 1488 0343 6467",
+					"tz +05:30",
+					"+49 30 12345678", // placeholder run
+					"id 12-34-56-78-90",
+					"request 550e8400-e29b-41d4-a716-446655440000",
+					"commit 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b",
+					"IBAN GB43 LOYD 0029 7750 8528 16",
+				},
+			},
+		},
+		at: phoneAt,
+	}
+}
+
+// phoneTok: digit groups of a phone-like token and the gaps between them.
+type phoneTok struct {
+	s, e   [8]int
+	paren  [8]bool // group k was written in parentheses
+	n      int
+	digits int
+	plus   bool // starts with '+'
+	more   bool // continued beyond what was read
+}
+
+func (t *phoneTok) glen(k int) int { return t.e[k] - t.s[k] }
+
+// gap returns the text between group k and k+1.
+func (t *phoneTok) gap(text string, k int) string { return text[t.e[k]:t.s[k+1]] }
+
+// end of the first k groups, after a closing parenthesis of the last.
+func (t *phoneTok) end(k int) int {
+	e := t.e[k-1]
+	if t.paren[k-1] {
+		e++
+	}
+	return e
+}
+
+func readPhone(t *phoneTok, text string, s int) {
+	n := len(text)
+	p := s
+	if text[p] == '+' {
+		t.plus = true
+		p++
+	}
+	for {
+		open := false
+		if p < n && text[p] == '(' {
+			open = true
+			p++
+		}
+		gs := p
+		for p < n && isDigit(text[p]) && p-gs <= 15 {
+			p++
+		}
+		if p == gs || p-gs > 15 || open && (p >= n || text[p] != ')') {
+			t.more = p-gs > 15
+			return
+		}
+		t.s[t.n], t.e[t.n], t.paren[t.n] = gs, p, open
+		t.n++
+		t.digits += p - gs
+		if t.digits > 17 || t.n == len(t.s) {
+			t.more = true
+			return
+		}
+		q := p
+		if open {
+			q++
+		}
+		if q < n && (text[q] == ' ' || text[q] == '-' || text[q] == '.' || text[q] == '/') {
+			q++
+		}
+		if q < n && isDigit(text[q]) || q+1 < n && text[q] == '(' && isDigit(text[q+1]) {
+			if q == p { // "(0)20": the next group opens right away
+				if text[q] != '(' {
+					return
+				}
+			}
+			p = q
+			continue
+		}
+		return
+	}
+}
+
+func phoneAt(text string, i, j int, emit func(detectors.Match)) int {
+	l := j - i
+	if l > 15 {
+		return j
+	}
+	// Fast reject: a short run that is not prefixed (+44, (415)) must be the first group of a
+	// grouped number, followed by a separator and a digit.
+	if l < 7 && !(i > 0 && (text[i-1] == '+' || text[i-1] == '(')) &&
+		(j+1 >= len(text) || !containsByte(" -./", text[j]) || !isDigit(text[j+1]) && text[j+1] != '(') {
+		return j
+	}
+	s := i
+	if i > 0 && (text[i-1] == '+' || text[i-1] == '(') {
+		s = i - 1
+	}
+	if s > 0 {
+		c := text[s-1]
+		if !startOK(text, s) || c == '+' || c == '$' || c == '#' || c == '@' {
+			return j
+		}
+	}
+	if s == i && afterGroup(text, i) {
+		return j
+	}
+	var t phoneTok
+	readPhone(&t, text, s)
+	if t.n == 0 || t.digits < 7 {
+		return j
+	}
+	for k := t.n; k >= 1; k-- {
+		end := t.end(k)
+		if k == t.n && t.more || !endOK(text, end) {
+			continue
+		}
+		if k < t.n && !strings.HasPrefix(t.gap(text, k-1), " ") && !(t.paren[k-1] && strings.HasPrefix(t.gap(text, k-1), ") ")) {
+			continue // a prefix may only end at a space
+		}
+		conf, needCtx := classifyPhone(text, &t, k)
+		if conf == 0 {
+			continue
+		}
+		if phoneContext.around(text, s, end, 40, 12) {
+			conf = min(1, conf+0.2)
+		} else if needCtx {
+			continue
+		}
+		emit(detectors.Match{Start: s, End: end, Confidence: conf})
+		return end
+	}
+	return j
+}
+
+// classifyPhone returns the confidence that the first k groups are a phone number (0: not one)
+// and whether that needs a context word.
+func classifyPhone(text string, t *phoneTok, k int) (float64, bool) {
+	// Cheap structural rejects first: a national number has at most five groups, a first group
+	// of one to five digits (or is one run of 10-11), and a one-digit first group only in
+	// 1-800-867-2309; an international one has at most seven groups.
+	l0 := t.glen(0)
+	intl := t.plus || l0 >= 2 && text[t.s[0]] == '0' && text[t.s[0]+1] == '0' && !t.paren[0]
+	switch {
+	case intl:
+		if k > 7 {
+			return 0, false
+		}
+	case k > 5, k == 1 && (l0 < 10 || l0 > 11), k > 1 && l0 > 5,
+		l0 == 1 && (k != 4 || text[t.s[0]] != '1'), l0 == 2 && k != 5:
+		return 0, false
+	}
+	var buf [24]byte
+	d := buf[:0]
+	trunk := -1
+	for x := 0; x < k; x++ {
+		g := text[t.s[x]:t.e[x]]
+		if x == 1 && t.paren[x] && g == "0" && (t.plus || text[t.s[0]] == '0') {
+			trunk = x // +44 (0)20 …: the national trunk prefix is not dialled
+			continue
+		}
+		d = append(d, g...)
+	}
+	if len(d) < 7 || mostlyOneDigit(d, 2) || sequential(d, 7) {
+		return 0, false
+	}
+	// Separators must be phone-like: no gap may mix kinds beyond "x) (y" shapes.
+	for x := 0; x < k-1; x++ {
+		if g := t.gap(text, x); len(g) > 2 || g == "//" {
+			return 0, false
+		}
+	}
+	switch {
+	case t.plus:
+		if t.paren[0] {
+			return 0, false
+		}
+		return intlPhone(d, t, k, 0.9)
+	case l0 >= 2 && text[t.s[0]] == '0' && text[t.s[0]+1] == '0' && !t.paren[0]:
+		// 00 international prefix: 0044 20 …, 0049 30 …; as one bare run (00211933733) only
+		// next to a context word.
+		conf, _ := intlPhone(d[2:], t, k, 0.6)
+		return conf, k == 1
+	}
+	if trunk >= 0 {
+		return 0, false
+	}
+	// National formats.
+	lens := func(ls ...int) bool {
+		if len(ls) != k {
+			return false
+		}
+		for x, l := range ls {
+			if t.glen(x) != l {
+				return false
+			}
+		}
+		return true
+	}
+	sameGaps := func(from int) (string, bool) {
+		if k-1 <= from {
+			return "", true
+		}
+		g := t.gap(text, from)
+		for x := from + 1; x < k-1; x++ {
+			if t.gap(text, x) != g {
+				return "", false
+			}
+		}
+		return g, true
+	}
+	switch {
+	case t.paren[0] && lens(3, 3, 4):
+		// (415) 867-2309
+		if g := t.gap(text, 1); g != "-" && g != " " && g != "." || !nanpValid(d) {
+			return 0, false
+		}
+		return 0.85, false
+	case t.paren[0] && d[0] == '0' && l0 >= 3 && l0 <= 5 && k >= 2 && k <= 3 && len(d) >= 9 && len(d) <= 12:
+		// (030) 2759 4812
+		return 0.8, true
+	case t.paren[0]:
+		return 0, false
+	case lens(3, 3, 4):
+		g, same := sameGaps(0)
+		if !same || !nanpValid(d) || g != "-" && g != "." && g != " " {
+			return 0, false
+		}
+		switch g {
+		case "-":
+			return 0.7, false
+		case ".":
+			return 0.6, false
+		}
+		return 0.7, true
+	case lens(1, 3, 3, 4) && d[0] == '1':
+		g, same := sameGaps(0)
+		if !same || !nanpValid(d[1:]) || g != "-" && g != "." && g != " " {
+			return 0, false
+		}
+		return 0.7, g == " "
+	case lens(2, 2, 2, 2, 2) && d[0] == '0' && d[1] != '0':
+		// 01 42 68 53 09
+		if g, same := sameGaps(0); !same || g != " " && g != "." && g != "-" {
+			return 0, false
+		}
+		return 0.8, false
+	case d[0] == '0' && d[1] != '0' && (len(d) == 10 || len(d) == 11) && k >= 2 &&
+		(lens(5, 6) || lens(3, 4, 4) || lens(4, 3, 4) || lens(5, 3, 3) || lens(4, 6)) &&
+		containsByte("12378", d[1]):
+		// UK: 020 7946 0958, 07911 123456, 0161 496 0000
+		g, same := sameGaps(0)
+		if !same || ukDrama(d[1:]) {
+			return 0, false
+		}
+		return 0.6, g != " "
+	case d[0] == '0' && d[1] != '0' && len(d) >= 9 && len(d) <= 12 && k >= 2 && k <= 4 && l0 >= 3 && l0 <= 5:
+		// German 030 27594812, 0151/2345678, 089-1234567
+		if g, same := sameGaps(0); !same || g != " " && g != "/" && g != "-" {
+			return 0, false
+		}
+		return 0.8, true
+	case k == 1 && len(d) == 10 && d[0] >= '2' && nanpValid(d):
+		return 0.8, true
+	case k == 1 && len(d) == 11 && d[0] == '1' && nanpValid(d[1:]):
+		return 0.8, true
+	case k == 1 && (len(d) == 10 || len(d) == 11) && d[0] == '0' && d[1] != '0':
+		if len(d) == 11 && ukDrama(d[1:]) {
+			return 0, false
+		}
+		return 0.8, true
+	}
+	return 0, false
+}
+
+// intlPhone checks an international number: d holds the country code and national number.
+func intlPhone(d []byte, t *phoneTok, k int, conf float64) (float64, bool) {
+	if len(d) < 8 || len(d) > 15 {
+		return 0, false
+	}
+	cc := countryCode(d)
+	if cc == 0 {
+		return 0, false
+	}
+	nsn := d[cc:]
+	// A date is not a phone: +2024-01-15 reads as groups 4-2-2.
+	if k == 3 && t.glen(0) == 4 && t.glen(1) == 2 && t.glen(2) == 2 {
+		return 0, false
+	}
+	code := string(d[:cc])
+	min, max := 6, 13
+	switch code {
+	case "1":
+		if len(nsn) != 10 || !nanpValid(nsn) {
+			return 0, false
+		}
+		return conf, false
+	case "44":
+		min, max = 9, 10
+		if ukDrama(nsn) {
+			return 0, false
+		}
+	case "33", "34", "31", "48", "41", "351", "61":
+		min, max = 9, 9
+	case "32":
+		min, max = 8, 9
+	case "39":
+		min, max = 6, 11
+	case "45", "47":
+		min, max = 8, 8
+	case "7", "91", "52":
+		min, max = 10, 10
+	case "86":
+		min, max = 10, 11
+	case "81":
+		min, max = 9, 10
+	case "55":
+		min, max = 10, 11
+	case "49", "43":
+		min, max = 6, 13
+	}
+	if len(nsn) < min || len(nsn) > max {
+		return 0, false
+	}
+	if nsn[0] == '0' && code != "39" {
+		return 0, false
+	}
+	return conf, false
+}
+
+// nanpValid checks ten NANP digits: area code and exchange start 2–9 and are not N11; 555 (the
+// fictional exchange, and an unassigned area code) is not a real number either.
+func nanpValid(d []byte) bool {
+	if len(d) != 10 || d[0] < '2' || d[3] < '2' {
+		return false
+	}
+	if d[1] == '1' && d[2] == '1' || d[4] == '1' && d[5] == '1' {
+		return false
+	}
+	if d[0] == '5' && d[1] == '5' && d[2] == '5' || d[3] == '5' && d[4] == '5' && d[5] == '5' {
+		return false
+	}
+	return true
+}
+
+// ukDrama: Ofcom's numbers reserved for TV and radio drama (national significant number, the
+// leading 0 dropped).
+func ukDrama(nsn []byte) bool {
+	s := string(nsn)
+	for _, p := range []string{"1134960", "1144960", "1154960", "1164960", "1174960", "1184960", "1214960",
+		"1314960", "1414960", "1514960", "1614960", "2079460", "2890180", "2920180", "1632960", "7700900",
+		"8081570", "9098790", "3069990"} {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// countryCodes are the assigned ITU-T E.164 country codes.
+var countryCodes [1000]bool
+
+func init() {
+	for _, c := range []int{1, 7, 20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49,
+		51, 52, 53, 54, 55, 56, 57, 58, 60, 61, 62, 63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98,
+		211, 212, 213, 216, 218, 290, 291, 297, 298, 299, 420, 421, 423, 670, 800, 808, 850, 852, 853, 855,
+		856, 870, 878, 880, 881, 882, 883, 886, 888, 992, 993, 994, 995, 996, 998} {
+		countryCodes[c] = true
+	}
+	for c := 220; c <= 269; c++ {
+		countryCodes[c] = c != 259
+	}
+	for c := 350; c <= 389; c++ {
+		countryCodes[c] = c != 384
+	}
+	for c := 500; c <= 509; c++ {
+		countryCodes[c] = true
+	}
+	for c := 590; c <= 599; c++ {
+		countryCodes[c] = true
+	}
+	for c := 672; c <= 692; c++ {
+		countryCodes[c] = c != 684
+	}
+	for c := 960; c <= 979; c++ {
+		countryCodes[c] = c != 969 && c != 978
+	}
+}
+
+// countryCode returns the length of the country code d starts with (codes are prefix-free), or 0.
+func countryCode(d []byte) int {
+	v := 0
+	for l := 1; l <= 3 && l <= len(d); l++ {
+		v = v*10 + int(d[l-1]-'0')
+		if countryCodes[v] && (l > 1 || v == 1 || v == 7) {
+			return l
+		}
+	}
+	return 0
+}

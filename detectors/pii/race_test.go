@@ -1,0 +1,5 @@
+//go:build race
+
+package pii
+
+func init() { raceFactor = 10 }
