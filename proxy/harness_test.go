@@ -20,6 +20,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/customs-dev/customs/catalog"
+	"github.com/customs-dev/customs/detectors"
+	"github.com/customs-dev/customs/detectors/builtin"
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/inspect"
 	"github.com/customs-dev/customs/proxy"
@@ -46,6 +48,7 @@ type worldOptions struct {
 	mutate      func(*proxy.Options)
 	stages      []inspect.Stage
 	decodeLimit int64
+	detect      bool // run the built-in detectors
 }
 
 func newWorld(t *testing.T, wo worldOptions) *world {
@@ -76,7 +79,14 @@ func newWorld(t *testing.T, wo worldOptions) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pipeline := inspect.New(inspect.Options{Catalog: cat, Stages: wo.stages, DecodeLimit: wo.decodeLimit})
+	popts := inspect.Options{Catalog: cat, Stages: wo.stages, DecodeLimit: wo.decodeLimit}
+	if wo.detect {
+		if popts.Detectors, err = builtin.Engine(nil); err != nil {
+			t.Fatal(err)
+		}
+		popts.Hasher = detectors.NewHasher([]byte("test key for finding hashes 0123"))
+	}
+	pipeline := inspect.New(popts)
 	w.leaves = ca.NewLeaves(w.customsCA, ca.LeafOptions{})
 	roots := x509.NewCertPool()
 	roots.AddCert(w.upCA.Cert)

@@ -940,6 +940,33 @@ func TestAnalyticsEventSegmentsThroughProxy(t *testing.T) {
 	}
 }
 
+// With the detectors on, a key hidden in a base64 analytics event is found where it sits, masked,
+// hashed, and never in clear on the flow's finding.
+func TestDetectorsFindSecretsThroughProxy(t *testing.T) {
+	w := newWorld(t, worldOptions{detect: true})
+	const key = "AKIAZ7VQ3KXJ5N2WPLMR"
+	event := `{"event":"prompt_submitted","properties":{"prompt":"deploy with ` + key + ` please"}}`
+	u := "https://api.mixpanel.com/track?data=" + url.QueryEscape(base64.StdEncoding.EncodeToString([]byte(event)))
+	resp, err := w.client(false).Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	f := w.nextFlow()
+	var got *flow.Finding
+	for i, x := range f.Findings {
+		if x.Detector == "secret.aws-access-key-id" && x.Path == "query:data/base64/properties.prompt" {
+			got = &f.Findings[i]
+		}
+	}
+	if got == nil {
+		t.Fatalf("no aws-access-key-id finding at query:data/base64/properties.prompt: %+v", f.Findings)
+	}
+	if got.Preview != "AKIA************PLMR" || !strings.HasPrefix(got.Hash, "hmac-sha256:") || strings.Contains(got.Preview+got.Hash, key) {
+		t.Errorf("finding preview %q hash %q", got.Preview, got.Hash)
+	}
+}
+
 // The vendor's answer to a recognised API call is extracted after it reached the client, under
 // response: paths.
 func TestResponseTextExtracted(t *testing.T) {

@@ -29,6 +29,9 @@ Usage:
                                     the vendors customs knows (with the config's vendors: merged in)
   customs catalog show ID [--json] [--config FILE]
                                     one vendor: hosts, endpoints, subprocessors, supply chain
+  customs scan [FILE|-] [--json] [--fail] [--config FILE] [--data DIR]
+                                    run the detectors over text, a JSON body or a raw HTTP
+                                    request; findings are masked; --fail exits 1 on any
 
 Run "customs COMMAND -h" for a command's flags.
 `
@@ -54,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdServe(args[1:], stderr)
 	case "ca":
 		err = cmdCA(args[1:], stdout, stderr)
+	case "scan":
+		err = cmdScan(args[1:], stdout, stderr)
 	case "catalog":
 		err = cmdCatalog(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
@@ -68,6 +73,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
+	case errors.Is(err, errFindings):
+		return exitFail
 	case errors.As(err, new(usageError)):
 		fmt.Fprintf(stderr, "customs %s: %v\n", args[0], err)
 		return exitConfig

@@ -434,3 +434,50 @@ func TestServeProxyAuthFromConfig(t *testing.T) {
 	s.waitLine(t, map[string]any{"message": "flow", "user": "alice", "status": 200})
 	s.waitLine(t, map[string]any{"message": "flow", "policy": "proxy_auth", "status": 407})
 }
+
+// customs scan prints masked findings for text, a JSON body or a raw HTTP request (golden), never
+// the values, and --fail exits 1 when anything is found.
+func TestScan(t *testing.T) {
+	files, _ := filepath.Glob("testdata/scan/*")
+	var inputs []string
+	for _, f := range files {
+		if !strings.HasSuffix(f, ".golden") && !strings.HasSuffix(f, ".yaml") {
+			inputs = append(inputs, f)
+		}
+	}
+	if len(inputs) == 0 {
+		t.Fatal("no testdata/scan inputs")
+	}
+	for _, in := range inputs {
+		t.Run(filepath.Base(in), func(t *testing.T) {
+			out, errOut, code := runCustoms(t, "testdata/scan", "scan", filepath.Base(in), "--config", "codenames.yaml")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			golden.Check(t, strings.TrimSuffix(in, filepath.Ext(in))+".golden", []byte(out))
+			for _, secret := range []string{"AKIAZ7VQ3KXJ5N2WPLMR", "Tr0ub4dor-prod-77", "xoxb-4829301742-5839201847362-Qz7KpR2mXw9LbN4vTc8YhJ3d"} {
+				if strings.Contains(out, secret) {
+					t.Errorf("scan printed a detected value in clear: %s", secret)
+				}
+			}
+		})
+	}
+	// JSON lines and --fail.
+	out, _, code := runCustoms(t, "testdata/scan", "scan", "prose.txt", "--json", "--fail", "--config", "codenames.yaml")
+	if code != 1 {
+		t.Errorf("--fail with findings: exit %d, want 1", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil || m["detector"] == nil || !strings.HasPrefix(fmt.Sprint(m["hash"]), "hmac-sha256:") {
+			t.Errorf("bad JSON finding line %q: %v", l, err)
+		}
+	}
+	if _, _, code := runCustoms(t, "testdata/scan", "scan", "clean.txt", "--fail"); code != 0 {
+		t.Errorf("--fail without findings: exit %d, want 0", code)
+	}
+	if _, errOut, code := runCustoms(t, "testdata/scan", "scan", "missing.txt"); code != 2 || errOut == "" {
+		t.Errorf("missing file: exit %d", code)
+	}
+}

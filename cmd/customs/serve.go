@@ -168,7 +168,11 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vendor catalog: %w", err)
 	}
-	pipeline := inspect.New(inspect.Options{Catalog: cat, DecodeLimit: int64(cfg.Body.DecodeLimit)})
+	engine, hasher, err := loadDetectors(cfg, true)
+	if err != nil {
+		return nil, err
+	}
+	pipeline := inspect.New(inspect.Options{Catalog: cat, DecodeLimit: int64(cfg.Body.DecodeLimit), Detectors: engine, Hasher: hasher})
 
 	scope, err := buildScope(cfg, pipeline)
 	if err != nil {

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/customs-dev/customs/config"
+	"github.com/customs-dev/customs/detectors"
+	"github.com/customs-dev/customs/detectors/builtin"
+	"github.com/customs-dev/customs/flow"
+	"github.com/customs-dev/customs/inspect"
+)
+
+// maxScanInput bounds what scan reads: it is a tool for trying detectors by hand.
+const maxScanInput = 64 << 20
+
+// loadDetectors builds the built-in engine (with the config's codenames) and the finding hasher.
+// With create, a missing DIR/finding.key is created (serve); otherwise a one-off key is used, so
+// that scan never writes into a data directory.
+func loadDetectors(cfg config.Config, create bool) (*detectors.Engine, *detectors.Hasher, error) {
+	engine, err := builtin.Engine(cfg.Codenames)
+	if err != nil {
+		return nil, nil, fmt.Errorf("detectors: %w", err)
+	}
+	path := filepath.Join(cfg.Data, detectors.KeyFile)
+	if !create {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			key := make([]byte, 32)
+			_, _ = rand.Read(key)
+			return engine, detectors.NewHasher(key), nil
+		}
+	}
+	key, err := detectors.LoadOrCreateKey(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return engine, detectors.NewHasher(key), nil
+}
+
+var requestLine = regexp.MustCompile(`^[A-Z]+ \S+ HTTP/\d(\.\d)?\r?\n`)
+
+func cmdScan(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("scan", stderr)
+	asJSON := fs.Bool("json", false, "print findings as JSON lines")
+	fail := fs.Bool("fail", false, "exit 1 when anything is found")
+	configPath := fs.String("config", "", "config file (for codenames and vendors)")
+	data := fs.String("data", "", "data directory whose finding.key keys the hashes (default ./customs-data)")
+	var input string
+	// The file may come before or after the flags.
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		input, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 1 || (input != "" && fs.NArg() > 0) {
+		return usageError{fmt.Errorf("scan takes one FILE (or - for standard input)")}
+	}
+	if input == "" {
+		input = fs.Arg(0)
+	}
+	cfg := config.Default()
+	if *configPath != "" {
+		var err error
+		if cfg, err = config.Load(*configPath); err != nil {
+			return usageError{err}
+		}
+	}
+	if *data != "" {
+		cfg.Data = *data
+	}
+	raw, name, err := readScanInput(input)
+	if err != nil {
+		return usageError{err}
+	}
+	engine, hasher, err := loadDetectors(cfg, false)
+	if err != nil {
+		return usageError{err}
+	}
+	cat, err := loadCatalog(cfg)
+	if err != nil {
+		return usageError{err}
+	}
+	f, err := scanFlow(raw)
+	if err != nil {
+		return usageError{fmt.Errorf("%s: %w", name, err)}
+	}
+	inspect.New(inspect.Options{Catalog: cat, Detectors: engine, Hasher: hasher}).Inspect(context.Background(), f)
+
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		for _, x := range f.Findings {
+			if err := enc.Encode(findingJSON(x)); err != nil {
+				return err
+			}
+		}
+	} else {
+		printFindings(stdout, name, f)
+	}
+	if *fail && len(f.Findings) > 0 {
+		return errFindings
+	}
+	return nil
+}
+
+// errFindings is the exit-1 result of --fail: not an error to print.
+var errFindings = errors.New("findings")
+
+func readScanInput(input string) ([]byte, string, error) {
+	var r io.Reader
+	name := input
+	switch input {
+	case "", "-":
+		r, name = os.Stdin, "stdin"
+	default:
+		f, err := os.Open(input)
+		if err != nil {
+			return nil, "", err
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxScanInput+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(b) > maxScanInput {
+		return nil, "", fmt.Errorf("%s: larger than %d bytes", name, maxScanInput)
+	}
+	return b, name, nil
+}
+
+// scanFlow turns the input into a flow the pipeline can inspect: a raw HTTP request keeps its
+// host, path, headers and body (so the vendor's API shape applies); anything else is a body of
+// JSON or text.
+func scanFlow(raw []byte) (*flow.Flow, error) {
+	f := &flow.Flow{Source: flow.SourceReplay, RequestHeader: http.Header{}}
+	if requestLine.Match(raw) {
+		head, body, ok := bytes.Cut(raw, []byte("\r\n\r\n"))
+		if !ok {
+			head, body, ok = bytes.Cut(raw, []byte("\n\n"))
+		}
+		if !ok {
+			head, body = raw, nil
+		}
+		req, err := http.ReadRequest(bufio.NewReader(io.MultiReader(bytes.NewReader(head), strings.NewReader("\r\n\r\n"))))
+		if err != nil {
+			return nil, fmt.Errorf("not a valid HTTP request: %w", err)
+		}
+		f.Method, f.Host, f.RequestHeader = req.Method, strings.ToLower(req.Host), req.Header
+		if h, _, err := splitHostPort(f.Host); err == nil {
+			f.Host = h
+		}
+		f.URL = "https://" + req.Host + req.URL.RequestURI()
+		f.ContentEncoding = req.Header.Get("Content-Encoding")
+		f.RequestBody = bytes.TrimSuffix(body, []byte("\n"))
+		return f, nil
+	}
+	f.Method, f.URL = "POST", "/"
+	ctype := "text/plain"
+	if t := bytes.TrimSpace(raw); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+		ctype = "application/json"
+	}
+	f.RequestHeader.Set("Content-Type", ctype)
+	f.RequestBody = raw
+	return f, nil
+}
+
+func splitHostPort(h string) (string, string, error) {
+	if i := strings.LastIndexByte(h, ':'); i > 0 && !strings.Contains(h[i:], "]") {
+		return h[:i], h[i+1:], nil
+	}
+	return h, "", errors.New("no port")
+}
+
+func findingJSON(x flow.Finding) map[string]any {
+	return map[string]any{
+		"detector": x.Detector, "class": x.Class, "severity": x.Severity, "path": x.Path,
+		"start": x.Start, "end": x.End, "preview": x.Preview, "hash": x.Hash, "confidence": x.Confidence,
+	}
+}
+
+func printFindings(w io.Writer, name string, f *flow.Flow) {
+	api := f.API
+	if api == "" {
+		api = "none recognised"
+	}
+	fmt.Fprintf(w, "%s: api %s, %d segments, %d findings\n", name, api, len(f.Segments), len(f.Findings))
+	for _, n := range f.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	if len(f.Findings) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "DETECTOR\tCLASS\tSEVERITY\tPATH\tSPAN\tPREVIEW\tCONFIDENCE")
+	for _, x := range f.Findings {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d-%d\t%s\t%.2f\n", x.Detector, x.Class, x.Severity, x.Path, x.Start, x.End, x.Preview, x.Confidence)
+	}
+	_ = tw.Flush()
+}
