@@ -24,6 +24,8 @@ import (
 
 	"github.com/customs-dev/customs/admin"
 	"github.com/customs-dev/customs/catalog"
+	"github.com/customs-dev/customs/detectors"
+	"github.com/customs-dev/customs/detectors/builtin"
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/flowlog"
 	"github.com/customs-dev/customs/inspect"
@@ -296,14 +298,19 @@ type nopLogger struct{}
 
 func (nopLogger) Printf(string, ...any) {}
 
-// customs is the real proxy with the full pipeline, the flow log (to io.Discard, still rendered)
-// and metrics.
+// customs is the real proxy with the full pipeline (extraction and all built-in detectors), the
+// flow log (to io.Discard, still rendered) and metrics.
 func (e *benchEnv) customs(b *testing.B) string {
 	cat, err := catalog.Builtin()
 	if err != nil {
 		b.Fatal(err)
 	}
-	pipeline := inspect.New(inspect.Options{Catalog: cat})
+	engine, err := builtin.Engine(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The pipeline customs serve runs: extraction and every built-in detector.
+	pipeline := inspect.New(inspect.Options{Catalog: cat, Detectors: engine, Hasher: detectors.NewHasher([]byte("bench finding key 0123456789abcd"))})
 	resolver, err := proxy.ParseResolve([]string{"*=" + e.upAddr})
 	if err != nil {
 		b.Fatal(err)

@@ -184,15 +184,19 @@ func (e *emitter) base64Runs(path, s string, depth int) {
 		// MIME and PEM wrap base64 at a fixed width (76, 64): a line whose length is a multiple
 		// of four continues on the next, so a secret is not cut at the wrap.
 		wrapped := false
-		for lineLen := j - max(i, lineStart(s, j)); lineLen >= 60 && lineLen%4 == 0; lineLen = j - lineStart(s, j) {
+		// Line lengths are tracked, not searched for: looking back for the line start at every
+		// run made a long line of prose quadratic.
+		for lineLen := j - i; lineLen >= 60 && lineLen%4 == 0; {
 			n := newlineAt(s, j)
 			if n == 0 || !wholeBase64Line(s[j+n:]) {
 				break
 			}
 			j += n
+			ls := j
 			for j < len(s) && b64Table[s[j]] {
 				j++
 			}
+			lineLen = j - ls
 			wrapped = true
 		}
 		end := j
@@ -261,11 +265,6 @@ func wholeBase64Line(s string) bool {
 		n++
 	}
 	return n > 0
-}
-
-// lineStart returns the offset where the line holding position j begins.
-func lineStart(s string, j int) int {
-	return strings.LastIndexByte(s[:j], '\n') + 1
 }
 
 // newlineAt returns the length of a line break at s[j] ("\n" or "\r\n"), or 0.
