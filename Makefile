@@ -20,9 +20,10 @@ run: build ## Build and run customs with its embedded defaults (proxy 127.0.0.1:
 	./$(BIN) serve
 
 .PHONY: test
-test: lint ## Vet, gofmt, and every test: the suite under -race, then the 1 GiB streaming test without it.
+test: lint ## Vet, gofmt, staticcheck and every test: the suite under -race, then the long ones (1 GiB upload, 10 MB linear-time inputs) without it.
 	$(GO) test -race -short -count=1 $(PKGS)
 	$(GO) test -count=1 -run 'TestHugeUploadBoundedMemory' -v ./proxy/
+	$(GO) test -count=1 -run 'TestHugeInputs|TestLinearTime|TestEngineLinearTime' ./detectors/...
 
 .PHONY: check
 check: test ## Alias kept for habit: vet + tests with -race.
