@@ -16,6 +16,7 @@ type Engine struct {
 	owners    [][]int // keyword index -> detectors that declared it
 	always    []int   // detectors without keywords, called once per text
 	runners   []int   // keyword-less RunScanners, fed the digit runs of one shared pass
+	scanners  []RunScanner
 	scratch   sync.Pool
 }
 
@@ -54,8 +55,9 @@ func New(ds []Detector) (*Engine, error) {
 			errs = append(errs, fmt.Errorf("detector %s: unknown class %q", m.ID, m.Class))
 		}
 		if len(m.Keywords) == 0 {
-			if _, ok := d.(RunScanner); ok {
+			if rs, ok := d.(RunScanner); ok {
 				e.runners = append(e.runners, i)
+				e.scanners = append(e.scanners, rs)
 			} else {
 				e.always = append(e.always, i)
 			}
@@ -83,7 +85,7 @@ func New(ds []Detector) (*Engine, error) {
 		return nil, joinErrors(errs)
 	}
 	e.auto = buildAutomaton(keywords)
-	e.scratch.New = func() any { return &scanState{hits: make([][]int, len(ds)), next: make([]int, len(e.runners))} }
+	e.scratch.New = func() any { return newScanState(e) }
 	return e, nil
 }
 
@@ -94,13 +96,46 @@ type scanState struct {
 	hits    [][]int // per detector: keyword hit offsets
 	touched []int   // detectors with hits in this text
 	next    []int   // per runner: where it wants its next digit run to start
+
+	// The callbacks handed to detectors are built once per state and read the current call
+	// from these fields: a closure per detector per text was most of the engine's allocation.
+	text               string
+	emit               func(Detector, Match)
+	det                Detector
+	lastStart, lastEnd int
+	findFn             func(Match) // checks the span, drops a repeat of the same span
+	runFn              func(Match) // checks the span (runners interleave, so no repeat check)
+}
+
+func newScanState(e *Engine) *scanState {
+	st := &scanState{hits: make([][]int, len(e.detectors)), next: make([]int, len(e.runners))}
+	st.findFn = func(m Match) {
+		if m.Start < 0 || m.End > len(st.text) || m.Start >= m.End {
+			return // a detector bug must not produce a bogus span downstream
+		}
+		if m.Start == st.lastStart && m.End == st.lastEnd {
+			return
+		}
+		st.lastStart, st.lastEnd = m.Start, m.End
+		st.emit(st.det, m)
+	}
+	st.runFn = func(m Match) {
+		if m.Start >= 0 && m.End <= len(st.text) && m.Start < m.End {
+			st.emit(st.det, m)
+		}
+	}
+	return st
 }
 
 // Scan reports every match in text, detector by detector in the engine's order. A detector
 // reports each value once even when several of its keywords hit it.
 func (e *Engine) Scan(text string, emit func(d Detector, m Match)) {
 	st := e.scratch.Get().(*scanState)
-	defer e.scratch.Put(st)
+	st.text, st.emit = text, emit
+	defer func() {
+		st.text, st.emit, st.det = "", nil, nil // do not keep the caller's text alive in the pool
+		e.scratch.Put(st)
+	}()
 	for _, i := range st.touched {
 		st.hits[i] = st.hits[i][:0]
 	}
@@ -118,7 +153,7 @@ func (e *Engine) Scan(text string, emit func(d Detector, m Match)) {
 	ai := 0
 	for _, i := range st.touched {
 		for ai < len(e.always) && e.always[ai] < i {
-			e.runDetector(e.always[ai], text, nil, emit)
+			e.runDetector(st, e.always[ai], nil)
 			ai++
 		}
 		hits := st.hits[i]
@@ -126,61 +161,41 @@ func (e *Engine) Scan(text string, emit func(d Detector, m Match)) {
 			slices.Sort(hits)
 		}
 		hits = slices.Compact(hits)
-		e.runDetector(i, text, hits, emit)
+		e.runDetector(st, i, hits)
 	}
 	for ; ai < len(e.always); ai++ {
-		e.runDetector(e.always[ai], text, nil, emit)
+		e.runDetector(st, e.always[ai], nil)
 	}
 	if len(e.runners) > 0 {
-		e.scanRuns(text, st.next, emit)
-	}
-}
-
-// scanRuns walks the digit runs of text once and offers each to every RunScanner that is ready
-// for it.
-func (e *Engine) scanRuns(text string, next []int, emit func(Detector, Match)) {
-	clear(next)
-	emits := make([]func(Match), len(e.runners))
-	for k, i := range e.runners {
-		d := e.detectors[i]
-		emits[k] = func(m Match) {
-			if m.Start >= 0 && m.End <= len(text) && m.Start < m.End {
-				emit(d, m)
-			}
-		}
-	}
-	for i := 0; i < len(text); {
-		if c := text[i]; c < '0' || c > '9' {
-			i++
-			continue
-		}
-		j := i + 1
-		for j < len(text) && text[j] >= '0' && text[j] <= '9' {
-			j++
-		}
-		for k, di := range e.runners {
-			if next[k] <= i {
-				next[k] = e.detectors[di].(RunScanner).FindRun(text, i, j, emits[k])
-			}
-		}
-		i = j
+		e.scanRuns(st)
 	}
 }
 
 // runDetector calls one detector, dropping repeated reports of the same span.
-func (e *Engine) runDetector(i int, text string, hits []int, emit func(Detector, Match)) {
-	d := e.detectors[i]
-	lastStart, lastEnd := -1, -1
-	d.Find(text, hits, func(m Match) {
-		if m.Start < 0 || m.End > len(text) || m.Start >= m.End {
-			return // a detector bug must not produce a bogus span downstream
+func (e *Engine) runDetector(st *scanState, i int, hits []int) {
+	st.det = e.detectors[i]
+	st.lastStart, st.lastEnd = -1, -1
+	st.det.Find(st.text, hits, st.findFn)
+}
+
+// scanRuns walks the digit runs of the text once and offers each to every RunScanner that is
+// ready for it.
+func (e *Engine) scanRuns(st *scanState) {
+	text, next := st.text, st.next
+	clear(next)
+	for i := NextDigit(text, 0); i < len(text); i = NextDigit(text, i) {
+		j := i + 1
+		for j < len(text) && text[j] >= '0' && text[j] <= '9' {
+			j++
 		}
-		if m.Start == lastStart && m.End == lastEnd {
-			return
+		for k, rs := range e.scanners {
+			if next[k] <= i {
+				st.det = e.detectors[e.runners[k]]
+				next[k] = rs.FindRun(text, i, j, st.runFn)
+			}
 		}
-		lastStart, lastEnd = m.Start, m.End
-		emit(d, m)
-	})
+		i = j
+	}
 }
 
 // Prefilter runs only the keyword automaton over text and returns how many keyword hits it saw;

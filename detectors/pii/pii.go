@@ -234,27 +234,8 @@ const (
 	msb = 0x8080808080808080
 )
 
-// nextDigit returns the index of the first ASCII digit in s at or after i, or len(s). It tests
-// eight bytes at a time: prose has few digits, so most of the text is skipped a word at a time.
-func nextDigit(s string, i int) int {
-	n := len(s)
-	for ; i+8 <= n; i += 8 {
-		x := load64(s, i)
-		// Bytes strictly between '/' and ':' (Bit Twiddling Hacks, hasbetween): exact per byte,
-		// no carries cross byte boundaries.
-		t := x & (lsb * 127)
-		r := (lsb*(127+':') - t) & ^x & (t + lsb*(127-'/')) & msb
-		if r != 0 {
-			return i + bits.TrailingZeros64(r)/8
-		}
-	}
-	for ; i < n; i++ {
-		if isDigit(s[i]) {
-			return i
-		}
-	}
-	return n
-}
+// nextDigit returns the index of the first ASCII digit in s at or after i, or len(s).
+func nextDigit(s string, i int) int { return detectors.NextDigit(s, i) }
 
 // load64 reads s[i:i+8] as a little-endian word (the compiler merges the byte loads into one).
 func load64(s string, i int) uint64 {
