@@ -5,30 +5,54 @@ import (
 	"strings"
 )
 
-// Entropy is the Shannon entropy of s in bits per byte.
+// Entropy is the Shannon entropy of s in bits per byte. It runs on every candidate of the
+// generic detectors, so the logarithms of small counts come from a table:
+// H = log2(n) - (1/n)·Σ c·log2(c).
 func Entropy(s string) float64 {
-	if s == "" {
+	n := len(s)
+	if n == 0 {
 		return 0
 	}
-	var counts [256]int
-	for i := 0; i < len(s); i++ {
+	var counts [256]int32
+	for i := 0; i < n; i++ {
 		counts[s[i]]++
 	}
-	n := float64(len(s))
-	h := 0.0
+	sum := 0.0
 	for _, c := range counts {
-		if c > 0 {
-			p := float64(c) / n
-			h -= p * math.Log2(p)
+		if c > 1 {
+			sum += float64(c) * log2Count(int(c))
 		}
 	}
-	return h
+	return log2Count(n) - sum/float64(n)
+}
+
+var log2Table = func() (t [1024]float64) {
+	for i := 1; i < len(t); i++ {
+		t[i] = math.Log2(float64(i))
+	}
+	return t
+}()
+
+func log2Count(c int) float64 {
+	if c < len(log2Table) {
+		return log2Table[c]
+	}
+	return math.Log2(float64(c))
 }
 
 // placeholderWords mark values that are templates, not secrets.
 var placeholderWords = []string{
 	"example", "your-", "your_", "yourkey", "<", "${", "{{", "xxxx", "****", "....", "placeholder",
 	"changeme", "redacted", "dummy", "sample", "insert", "replace", "fake",
+}
+
+var placeholderAutomaton = buildAutomaton(placeholderWords)
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // IsPlaceholder reports values every detector should ignore: documentation keys (AWS's
@@ -38,16 +62,18 @@ func IsPlaceholder(v string) bool {
 	if len(v) >= 4 && strings.Count(v, v[:1]) == len(v) {
 		return true
 	}
-	lv := lowerASCII(v)
-	for _, w := range placeholderWords {
-		if strings.Contains(lv, w) {
-			return true
-		}
+	// One case-insensitive automaton pass for every placeholder word instead of a lower-cased
+	// copy and a search per word: this runs on every candidate value.
+	found := false
+	placeholderAutomaton.scan(v, func(int, int) { found = true })
+	if found {
+		return true
 	}
 	// A long run of one character inside (sk-proj-xxxxxxxx..., 0000000000) is a mask.
+	lv := v
 	run := 1
 	for i := 1; i < len(lv); i++ {
-		if lv[i] == lv[i-1] && lv[i] != '-' {
+		if lower(lv[i]) == lower(lv[i-1]) && lv[i] != '-' {
 			run++
 			if run >= 8 {
 				return true
