@@ -316,7 +316,8 @@ func TestServeEndToEnd(t *testing.T) {
 	s.waitLine(t, map[string]any{"message": "created interception CA; clients must trust this file"})
 	c := proxyClient(t, s.proxy, filepath.Join(data, "ca.pem"))
 
-	resp, err := c.Post("https://api.openai.com/v1/chat/completions?key=sk-should-not-be-logged", "application/json", strings.NewReader(`{"messages":[]}`))
+	body := `{"model":"gpt-4o","messages":[{"role":"user","content":"deploy with AKIAZ7VQ3KXJ5N2WPLMR"}]}`
+	resp, err := c.Post("https://api.openai.com/v1/chat/completions?key=sk-should-not-be-logged", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,11 +329,25 @@ func TestServeEndToEnd(t *testing.T) {
 			t.Errorf("flow log line lacks %q: %v", k, line)
 		}
 	}
-	if line["vendor"] != "openai" || line["mode"] != "intercepted" || line["path"] != "/v1/chat/completions" || line["bytes_out"] != float64(15) {
+	if line["vendor"] != "openai" || line["mode"] != "intercepted" || line["path"] != "/v1/chat/completions" || line["bytes_out"] != float64(len(body)) || line["api"] != "openai.chat" {
 		t.Errorf("flow line %v", line)
 	}
+	// The detectors ran: the key is a masked finding at its path, and nowhere in clear.
+	fs, _ := line["findings"].([]any)
+	var aws map[string]any
+	for _, x := range fs {
+		if m, ok := x.(map[string]any); ok && m["detector"] == "secret.aws-access-key-id" {
+			aws = m
+		}
+	}
+	if aws == nil || aws["path"] != "messages[0].content" || aws["preview"] != "AKIA************PLMR" || !strings.HasPrefix(fmt.Sprint(aws["hash"]), "hmac-sha256:") {
+		t.Errorf("finding %v in %v", aws, fs)
+	}
+	if st, err := os.Stat(filepath.Join(data, "finding.key")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("finding.key: %v %v", st, err)
+	}
 	for _, l := range s.logLines() {
-		if b, _ := json.Marshal(l); strings.Contains(string(b), "sk-should-not-be-logged") {
+		if b, _ := json.Marshal(l); strings.Contains(string(b), "sk-should-not-be-logged") || strings.Contains(string(b), "AKIAZ7VQ3KXJ5N2WPLMR") {
 			t.Errorf("query string secret logged: %s", b)
 		}
 	}
