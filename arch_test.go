@@ -34,6 +34,7 @@ var layers = map[string]int{
 	"rules":                            14,
 	"flow":                             15,
 	"internal/golden":                  16, // golden-file helper for tests
+	"internal/suggest":                 16, // "did you mean" distances
 }
 
 // confined third-party libraries and the one package (tree) allowed to import each: their types

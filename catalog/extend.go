@@ -7,6 +7,8 @@ import (
 	"regexp/syntax"
 	"slices"
 	"strings"
+
+	"github.com/customs-dev/customs/internal/suggest"
 )
 
 // ExtensionError is one problem with an operator's vendor, placed by the vendor's index in the
@@ -467,36 +469,9 @@ func (c *Catalog) Suggest(id string) string {
 func closest(s string, candidates []string) string {
 	best, bestDist := "", 3
 	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestDist && d < len(c) && d > 0 {
+		if d := suggest.Distance(s, c); d < bestDist && d < len(c) && d > 0 {
 			best, bestDist = c, d
 		}
 	}
 	return best
-}
-
-// editDistance is the optimal string alignment distance: Levenshtein plus adjacent
-// transpositions, the commonest typo. Past 2 it only reports 3.
-func editDistance(a, b string) int {
-	if len(a)-len(b) > 2 || len(b)-len(a) > 2 {
-		return 3
-	}
-	prev2, prev, cur := make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return min(prev[len(b)], 3)
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"encoding"
 	"fmt"
+	similar "github.com/customs-dev/customs/internal/suggest"
 	"reflect"
 	"strings"
 
@@ -296,36 +297,9 @@ func orTop(path string) string {
 func suggest(s string, candidates []string) string {
 	best, bestDist := "", 3
 	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(s), c); d < bestDist && d < len(c) {
+		if d := similar.Distance(strings.ToLower(s), c); d < bestDist && d < len(c) {
 			best, bestDist = c, d
 		}
 	}
 	return best
-}
-
-// editDistance is the optimal string alignment distance: Levenshtein plus
-// adjacent transpositions, the commonest typo ("lsiten").
-func editDistance(a, b string) int {
-	if len(a)-len(b) > 2 || len(b)-len(a) > 2 {
-		return 3 // too far to suggest; skips the quadratic work on long keys
-	}
-	prev2, prev, cur := make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
 }
