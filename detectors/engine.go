@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -82,7 +83,7 @@ func New(ds []Detector) (*Engine, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, joinErrors(errs)
+		return nil, errors.Join(errs...)
 	}
 	e.auto = buildAutomaton(keywords)
 	e.scratch.New = func() any { return newScanState(e) }
@@ -205,20 +206,3 @@ func (e *Engine) Prefilter(text string) int {
 	e.auto.scan(text, func(int, int) { n++ })
 	return n
 }
-
-type joinedErrors []error
-
-func (j joinedErrors) Error() string {
-	s := ""
-	for i, err := range j {
-		if i > 0 {
-			s += "\n"
-		}
-		s += err.Error()
-	}
-	return s
-}
-
-func (j joinedErrors) Unwrap() []error { return j }
-
-func joinErrors(errs []error) error { return joinedErrors(errs) }

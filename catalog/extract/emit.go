@@ -324,22 +324,14 @@ func (e *emitter) urlEncoded(path, s string, depth int) {
 
 // joinPath appends a JSON path to a location. After a decode step the inner path follows a '/'
 // (query:data/base64/[0].properties.prompt); inside one document it continues the dotted path
-// (messages[0] + content, messages + [0]).
+// (messages[0] + content, messages + [0]). The rule lives in pathJoiner; this is its one-off
+// form for the few places that join a single path.
 func joinPath(prefix, p string) string {
-	switch {
-	case p == "":
+	if p == "" {
 		return prefix
-	case prefix == "":
-		return p
-	case strings.HasSuffix(prefix, ":"): // a location kind: response:, query:
-		return prefix + p
-	case endsInDecodeStep(prefix):
-		return prefix + "/" + p
-	case p[0] == '[':
-		return prefix + p
-	default:
-		return prefix + "." + p
 	}
+	j := newPathJoiner(prefix)
+	return j.join([]byte(p))
 }
 
 // pathJoiner joins one prefix to the many leaf paths of a document into a reused buffer: one

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/customs-dev/customs/catalog"
 	"github.com/customs-dev/customs/config"
 	"github.com/customs-dev/customs/detectors"
 	"github.com/customs-dev/customs/detectors/builtin"
@@ -164,10 +165,8 @@ func scanFlow(raw []byte) (*flow.Flow, error) {
 		if err != nil {
 			return nil, fmt.Errorf("not a valid HTTP request: %w", err)
 		}
-		f.Method, f.Host, f.RequestHeader = req.Method, strings.ToLower(req.Host), req.Header
-		if h, _, err := splitHostPort(f.Host); err == nil {
-			f.Host = h
-		}
+		// The host as the proxy sees it: lower-case, without port or trailing dot.
+		f.Method, f.Host, f.RequestHeader = req.Method, catalog.Normalize(req.Host), req.Header
 		f.URL = "https://" + req.Host + req.URL.RequestURI()
 		f.ContentEncoding = req.Header.Get("Content-Encoding")
 		f.RequestBody = bytes.TrimSuffix(body, []byte("\n"))
@@ -181,13 +180,6 @@ func scanFlow(raw []byte) (*flow.Flow, error) {
 	f.RequestHeader.Set("Content-Type", ctype)
 	f.RequestBody = raw
 	return f, nil
-}
-
-func splitHostPort(h string) (string, string, error) {
-	if i := strings.LastIndexByte(h, ':'); i > 0 && !strings.Contains(h[i:], "]") {
-		return h[:i], h[i+1:], nil
-	}
-	return h, "", errors.New("no port")
 }
 
 func findingJSON(x flow.Finding) map[string]any {

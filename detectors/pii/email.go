@@ -206,20 +206,8 @@ func notTLD(t string) bool {
 	return false
 }
 
-func lowerShort(s string) string {
-	if len(s) > 8 {
-		return ""
-	}
-	var b [8]byte
-	for k := 0; k < len(s); k++ {
-		c := s[k]
-		if isUpper(c) {
-			c += 'a' - 'A'
-		}
-		b[k] = c
-	}
-	return string(b[:len(s)])
-}
+// lowerShort lower-cases a candidate TLD; longer strings are no TLD of the list and give "".
+func lowerShort(s string) string { return lowerUpTo(s, 8) }
 
 // docDomain: domains reserved for documentation and testing (RFC 2606, RFC 6761) and the
 // placeholder domains of templates.
@@ -267,8 +255,14 @@ func roleAccount(l string) bool {
 	return false
 }
 
-func lowerLocal(s string) string {
-	if len(s) > 24 {
+// lowerLocal lower-cases a local part for the placeholder and role lists, which hold nothing
+// longer than 24 bytes.
+func lowerLocal(s string) string { return lowerUpTo(s, 24) }
+
+// lowerUpTo lower-cases ASCII in s, or returns "" when s is longer than max: the callers only
+// compare against short word lists, and a bounded stack buffer keeps this allocation-light.
+func lowerUpTo(s string, max int) string {
+	if len(s) > max || len(s) > 24 {
 		return ""
 	}
 	var b [24]byte
