@@ -113,3 +113,26 @@ func (a *automaton) scan(text string, hit func(kw, start int)) {
 		}
 	}
 }
+
+// first returns the start of the first keyword hit in text, stopping there; with atStart only a
+// hit at offset 0 counts.
+func (a *automaton) first(text string, atStart bool) (int, bool) {
+	if len(a.lens) == 0 {
+		return 0, false
+	}
+	trans, class, n := a.trans, &a.class, int32(a.nclass)
+	var s int32
+	for i := 0; i < len(text); i++ {
+		s = trans[s+int32(class[text[i]])]
+		if s < 0 {
+			s = -s - 1
+			for _, k := range a.outputs[s/n] {
+				start := i + 1 - a.lens[k]
+				if !atStart || start == 0 {
+					return start, true
+				}
+			}
+		}
+	}
+	return 0, false
+}

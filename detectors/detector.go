@@ -80,6 +80,18 @@ type RunScanner interface {
 	FindRun(text string, start, end int, emit func(Match)) int
 }
 
+// MaxRunBucket caps the run length a RunFilter is asked about: n == MaxRunBucket stands for
+// every run of that many digits or more.
+const MaxRunBucket = 32
+
+// RunFilter may be implemented by a RunScanner to say, from the byte before a digit run (0 at the
+// start of the text) and the run's length n (capped at MaxRunBucket), whether FindRun could
+// report anything there. It must only return false where FindRun's own first checks would
+// certainly reject the run (and return its end): the engine tabulates it once and skips the call.
+type RunFilter interface {
+	WantsRun(prev byte, n int) bool
+}
+
 func lowerASCII(s string) string {
 	b := []byte(s)
 	for i, c := range b {

@@ -3,6 +3,7 @@ package detectors
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"regexp"
 	"slices"
 	"sync"
@@ -18,7 +19,13 @@ type Engine struct {
 	always    []int   // detectors without keywords, called once per text
 	runners   []int   // keyword-less RunScanners, fed the digit runs of one shared pass
 	scanners  []RunScanner
-	scratch   sync.Pool
+	// runClass and runMask say which scanners want a digit run, from the byte before it and
+	// its length: runMask[runClass[prev]][min(n, MaxRunBucket)] has bit k set when scanner k
+	// may find something there. Most runs in real text (digits inside hashes, IDs, dates) are
+	// wanted by none or one, and each call saved is an interface dispatch and a reject.
+	runClass [256]uint8
+	runMask  [][MaxRunBucket + 1]uint64
+	scratch  sync.Pool
 }
 
 // compiler is implemented by detectors that prepare themselves at load time (Pattern).
@@ -86,8 +93,33 @@ func New(ds []Detector) (*Engine, error) {
 		return nil, errors.Join(errs...)
 	}
 	e.auto = buildAutomaton(keywords)
+	e.buildRunTable()
 	e.scratch.New = func() any { return newScanState(e) }
 	return e, nil
+}
+
+// buildRunTable tabulates the scanners' RunFilters over every (byte before, run length), then
+// folds the bytes with equal rows into classes so the table stays a few hundred bytes.
+func (e *Engine) buildRunTable() {
+	classes := map[[MaxRunBucket + 1]uint64]uint8{}
+	for b := 0; b < 256; b++ {
+		var row [MaxRunBucket + 1]uint64
+		for k, rs := range e.scanners {
+			f, ok := rs.(RunFilter)
+			for n := 1; n <= MaxRunBucket; n++ {
+				if k >= 64 || !ok || f.WantsRun(byte(b), n) {
+					row[n] |= 1 << min(k, 63)
+				}
+			}
+		}
+		c, ok := classes[row]
+		if !ok {
+			c = uint8(len(e.runMask))
+			classes[row] = c
+			e.runMask = append(e.runMask, row)
+		}
+		e.runClass[b] = c
+	}
 }
 
 // Detectors returns the engine's detectors in order.
@@ -189,13 +221,31 @@ func (e *Engine) scanRuns(st *scanState) {
 		for j < len(text) && text[j] >= '0' && text[j] <= '9' {
 			j++
 		}
-		for k, rs := range e.scanners {
-			if next[k] <= i {
-				st.det = e.detectors[e.runners[k]]
-				next[k] = rs.FindRun(text, i, j, st.runFn)
+		var prev byte
+		if i > 0 {
+			prev = text[i-1]
+		}
+		m := e.runMask[e.runClass[prev]][min(j-i, MaxRunBucket)]
+		for m != 0 {
+			k := bits.TrailingZeros64(m)
+			m &= m - 1
+			if k == 63 {
+				// Scanners past the 64th share the last bit: run them all.
+				for k = 63; k < len(e.scanners); k++ {
+					e.runOne(st, k, i, j)
+				}
+				break
 			}
+			e.runOne(st, k, i, j)
 		}
 		i = j
+	}
+}
+
+func (e *Engine) runOne(st *scanState, k, i, j int) {
+	if st.next[k] <= i {
+		st.det = e.detectors[e.runners[k]]
+		st.next[k] = e.scanners[k].FindRun(st.text, i, j, st.runFn)
 	}
 }
 

@@ -13,17 +13,54 @@ func Entropy(s string) float64 {
 	if n == 0 {
 		return 0
 	}
-	var counts [256]int32
+	if n > 1<<16-1 {
+		return entropyLong(s)
+	}
+	// Σ c·log2(c) grows by f(c+1)-f(c) as each byte's count c goes up: one pass over the value,
+	// no second pass over 256 counters (values are mostly 8 to 100 bytes).
+	var counts [256]uint16
+	sum := 0.0
 	for i := 0; i < n; i++ {
+		c := counts[s[i]]
+		counts[s[i]] = c + 1
+		sum += xlogDelta(int(c))
+	}
+	return log2Count(n) - sum/float64(n)
+}
+
+// xlogDelta is (c+1)·log2(c+1) - c·log2(c).
+func xlogDelta(c int) float64 {
+	if c < len(xlogDeltaTable) {
+		return xlogDeltaTable[c]
+	}
+	return float64(c+1)*math.Log2(float64(c+1)) - float64(c)*math.Log2(float64(c))
+}
+
+var xlogDeltaTable = func() (t [1024]float64) {
+	xlog := func(c int) float64 {
+		if c < 2 {
+			return 0
+		}
+		return float64(c) * math.Log2(float64(c))
+	}
+	for c := range t {
+		t[c] = xlog(c+1) - xlog(c)
+	}
+	return t
+}()
+
+func entropyLong(s string) float64 {
+	var counts [256]int
+	for i := 0; i < len(s); i++ {
 		counts[s[i]]++
 	}
 	sum := 0.0
 	for _, c := range counts {
 		if c > 1 {
-			sum += float64(c) * log2Count(int(c))
+			sum += float64(c) * log2Count(c)
 		}
 	}
-	return log2Count(n) - sum/float64(n)
+	return log2Count(len(s)) - sum/float64(len(s))
 }
 
 var log2Table = func() (t [1024]float64) {
@@ -64,9 +101,7 @@ func IsPlaceholder(v string) bool {
 	}
 	// One case-insensitive automaton pass for every placeholder word instead of a lower-cased
 	// copy and a search per word: this runs on every candidate value.
-	found := false
-	placeholderAutomaton.scan(v, func(int, int) { found = true })
-	if found {
+	if _, found := placeholderAutomaton.first(v, false); found {
 		return true
 	}
 	// A long run of one character inside (sk-proj-xxxxxxxx..., 0000000000) is a mask.

@@ -252,6 +252,10 @@ const (
 	cUpper             // A-Z
 	cDigit             // 0-9
 	cIdent             // letters, digits, _
+	cSpace             // ' '
+	cOp2               // a byte that can end an operator digraph: = > : & | + ) /
+
+	spaceShift = 5 // cSpace == 1<<spaceShift
 )
 
 var class [256]uint8
@@ -270,6 +274,34 @@ func init() {
 	for _, c := range "{}()[];=<>&|*$\\`" {
 		class[c] = cSym
 	}
+	class[' '] = cSpace
+	for _, c := range "=>:&|+)/" {
+		class[c] |= cOp2
+	}
+}
+
+// isDigraph reports whether prev, c is an operator of two bytes (:= == != += -= <= >= => ->
+// :: && || ++ () </ />).
+func isDigraph(prev, c byte) bool {
+	switch c {
+	case '=':
+		return prev == ':' || prev == '=' || prev == '!' || prev == '+' || prev == '-' || prev == '<' || prev == '>'
+	case '>':
+		return prev == '=' || prev == '-' || prev == '/'
+	case ':':
+		return prev == ':'
+	case '&':
+		return prev == '&'
+	case '|':
+		return prev == '|'
+	case '+':
+		return prev == '+'
+	case ')':
+		return prev == '('
+	case '/':
+		return prev == '<'
+	}
+	return false
 }
 
 // classifyLine scores one line (without its newline).
@@ -310,28 +342,16 @@ func classifyLine(line string) int {
 		return lineProse
 	}
 
-	// One pass over the line: symbols, words, operator digraphs.
+	// One pass over the line: symbols, words, operator digraphs. Most bytes are letters, so the
+	// counts are table additions and only the second byte of a possible digraph branches.
 	syms, spaces, ops := 0, 0, 0
 	var prev byte
 	for k := 0; k < len(t); k++ {
 		c := t[k]
 		cl := class[c]
-		if cl&cSym != 0 {
-			syms++
-		}
-		if c == ' ' {
-			spaces++
-		}
-		switch {
-		case c == '=' && (prev == ':' || prev == '=' || prev == '!' || prev == '+' || prev == '-' || prev == '<' || prev == '>'),
-			c == '>' && (prev == '=' || prev == '-'),
-			c == ':' && prev == ':',
-			c == '&' && prev == '&',
-			c == '|' && prev == '|',
-			c == '+' && prev == '+',
-			c == ')' && prev == '(',
-			c == '/' && prev == '<',
-			c == '>' && prev == '/':
+		syms += int(cl & cSym)
+		spaces += int(cl&cSpace) >> spaceShift
+		if cl&cOp2 != 0 && isDigraph(prev, c) {
 			ops++
 		}
 		prev = c

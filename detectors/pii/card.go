@@ -46,6 +46,9 @@ func cardDetector() detectors.Detector {
 			},
 		},
 		at: cardAt,
+		wants: func(prev byte, n int) bool {
+			return (n == 4 || n >= 13 && n <= 19) && mayStart(prev) && prev != '+' && prev != '$' && prev != '#'
+		},
 	}
 }
 

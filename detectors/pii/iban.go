@@ -40,7 +40,8 @@ func ibanDetector() detectors.Detector {
 				},
 			},
 		},
-		at: ibanAt,
+		at:    ibanAt,
+		wants: func(prev byte, n int) bool { return n >= 2 && isUpper(prev) },
 	}
 }
 

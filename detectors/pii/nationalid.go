@@ -41,7 +41,8 @@ func ssnDetector() detectors.Detector {
 				},
 			},
 		},
-		at: ssnAt,
+		at:    ssnAt,
+		wants: func(prev byte, n int) bool { return (n == 3 || n == 9) && mayStart(prev) && prev != '+' && prev != '$' },
 	}
 }
 
@@ -144,6 +145,9 @@ func ninoDetector() detectors.Detector {
 			},
 		},
 		at: ninoAt,
+		wants: func(prev byte, n int) bool {
+			return (n == 6 || n == 2) && (isUpper(prev) || prev == ' ' || prev == '-')
+		},
 	}
 }
 
@@ -250,7 +254,8 @@ func nirDetector() detectors.Detector {
 				},
 			},
 		},
-		at: nirAt,
+		at:    nirAt,
+		wants: func(prev byte, n int) bool { return (n == 15 || n == 1 || n == 6) && mayStart(prev) },
 	}
 }
 
@@ -366,6 +371,9 @@ func dniDetector() detectors.Detector {
 			},
 		},
 		at: dniAt,
+		wants: func(prev byte, n int) bool {
+			return n == 7 && (prev == 'X' || prev == 'Y' || prev == 'Z') || (n == 8 || n == 2) && mayStart(prev)
+		},
 	}
 }
 
@@ -467,7 +475,8 @@ func codiceFiscaleDetector() detectors.Detector {
 				},
 			},
 		},
-		at: codiceFiscaleAt,
+		at:    codiceFiscaleAt,
+		wants: func(prev byte, _ int) bool { return isUpper(prev) },
 	}
 }
 

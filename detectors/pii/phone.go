@@ -58,6 +58,9 @@ func phoneDetector() detectors.Detector {
 			},
 		},
 		at: phoneAt,
+		wants: func(prev byte, n int) bool {
+			return n <= 15 && (prev == '+' || prev == '(' || mayStart(prev) && prev != '$' && prev != '#' && prev != '@')
+		},
 	}
 }
 

@@ -51,9 +51,23 @@ type runScanner struct {
 	meta detectors.Meta
 	// at examines the digit run text[i:j] (text[i] is its first digit).
 	at func(text string, i, j int, emit func(detectors.Match)) int
+	// wants is at's first check, on the byte before the run and its length alone (see
+	// detectors.RunFilter); nil wants every run.
+	wants func(prev byte, n int) bool
 }
 
-var _ detectors.Detector = (*runScanner)(nil)
+var (
+	_ detectors.Detector  = (*runScanner)(nil)
+	_ detectors.RunFilter = (*runScanner)(nil)
+)
+
+func (d *runScanner) WantsRun(prev byte, n int) bool { return d.wants == nil || d.wants(prev, n) }
+
+// mayStart is startOK seen from the byte before a value alone: a word byte glues, unless it is
+// the n, t or r of an escaped line break or tab (which startOK checks with the byte before it).
+func mayStart(prev byte) bool {
+	return !isWordByte(prev) || prev == 'n' || prev == 't' || prev == 'r'
+}
 
 func (d *runScanner) Meta() detectors.Meta { return d.meta }
 

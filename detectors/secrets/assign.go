@@ -38,12 +38,7 @@ func ownedShape(v string) bool {
 }
 
 func hasOwnedPrefix(v string) bool {
-	for _, p := range ownedPrefixes {
-		if hasFoldPrefix(v, p) {
-			return true
-		}
-	}
-	return strings.Contains(v, "://")
+	return ownedPrefix.Prefix(v) || strings.Contains(v, "://")
 }
 
 // ownedNames: identifiers a specific context detector handles (AWS, Mistral, Datadog, …).
@@ -106,6 +101,29 @@ var varMarkers = []string{
 	"environ[", "system.getenv", "secrets.", "vars.", "config.", "settings.", "context.", "request.",
 	"args.", "params.", "self.", "this.", "props.", "input(", "()", "lookup(", "vault:", "!vault",
 	"keyring", "placeholder",
+}
+
+var (
+	varMarkerSet = detectors.NewWordSet(varMarkers...)
+	labelWords   = detectors.NewWordSet("password", "passwd", "token", "api_key", "apikey")
+	secretWord   = detectors.NewWordSet("secret")
+	ownedPrefix  = detectors.NewWordSet(ownedPrefixes...)
+)
+
+// isCommonValue looks v up in commonValues case-insensitively without allocating.
+func isCommonValue(v string) bool {
+	var buf [32]byte
+	if len(v) > len(buf) {
+		return false // every common value is shorter
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return commonValues[string(buf[:len(v)])]
 }
 
 // assignment is the generic detector; passwords == true takes the password words, false the
@@ -650,15 +668,11 @@ func genericValueOK(v string, password bool) bool {
 	case !password && (n < 10 || e < min(3.0, ln-0.7)):
 		return false
 	}
-	lv := strings.ToLower(v)
-	if commonValues[lv] || strings.Contains(lv, "password") || strings.Contains(lv, "passwd") || strings.Contains(lv, "token") ||
-		strings.Contains(lv, "api_key") || strings.Contains(lv, "apikey") || !password && strings.Contains(lv, "secret") {
+	if isCommonValue(v) || labelWords.In(v) || !password && secretWord.In(v) {
 		return false // a label that names the thing instead of being it
 	}
-	for _, m := range varMarkers {
-		if strings.Contains(lv, m) {
-			return false
-		}
+	if varMarkerSet.In(v) {
+		return false
 	}
 	return !placeholder(v) && !hasOwnedPrefix(v) && !encodesOwned(v)
 }

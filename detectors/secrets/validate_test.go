@@ -325,3 +325,12 @@ func TestPrivateKeyBlockOK(t *testing.T) {
 		t.Errorf("private-key span: %v", got)
 	}
 }
+
+// isCommonValue lower-cases into a 32-byte buffer; a longer or upper-case entry would never match.
+func TestCommonValuesFitTheLookup(t *testing.T) {
+	for v := range commonValues {
+		if len(v) > 32 || v != strings.ToLower(v) || !isCommonValue(strings.ToUpper(v)) {
+			t.Errorf("common value %q cannot be found by isCommonValue", v)
+		}
+	}
+}
