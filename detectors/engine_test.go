@@ -46,8 +46,12 @@ func TestAutomatonMatchesNaiveSearch(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	alphabet := "akiAKI_-spghoxbrw PASSWORDd"
-	for i := 0; i < 300; i++ {
-		b := make([]byte, r.IntN(60))
+	for i := 0; i < 400; i++ {
+		size := r.IntN(60)
+		if i%4 == 0 {
+			size = 200 + r.IntN(3000) // long enough to be walked as two halves
+		}
+		b := make([]byte, size)
 		for j := range b {
 			b[j] = alphabet[r.IntN(len(alphabet))]
 		}

@@ -323,12 +323,24 @@ func classifyLine(line string) int {
 		return lineFence
 	}
 	// Comments: neutral inside a block, never start one.
-	switch {
-	case strings.HasPrefix(t, "//") || strings.HasPrefix(t, "/*") || strings.HasPrefix(t, "*/") ||
-		first == '*' && (len(t) == 1 || t[1] == ' ') || strings.HasPrefix(t, "--") && !strings.HasPrefix(t, "---") ||
-		strings.HasPrefix(t, "<!--"):
-		return lineNeutral
-	case first == '#':
+	switch first {
+	case '/':
+		if len(t) >= 2 && (t[1] == '/' || t[1] == '*') {
+			return lineNeutral
+		}
+	case '*':
+		if len(t) == 1 || t[1] == ' ' || t[1] == '/' {
+			return lineNeutral
+		}
+	case '-':
+		if strings.HasPrefix(t, "--") && !strings.HasPrefix(t, "---") {
+			return lineNeutral
+		}
+	case '<':
+		if strings.HasPrefix(t, "<!--") {
+			return lineNeutral
+		}
+	case '#':
 		if !strings.HasPrefix(t, "#!") && !strings.HasPrefix(t, "#include") && !strings.HasPrefix(t, "#define") &&
 			!strings.HasPrefix(t, "#if") && !strings.HasPrefix(t, "#endif") && !strings.HasPrefix(t, "#pragma") &&
 			!strings.HasPrefix(t, "#import") && !strings.HasPrefix(t, "#else") && !strings.HasPrefix(t, "#undef") {
@@ -469,15 +481,40 @@ func classifyLine(line string) int {
 // traceOrLog reports stack-trace lines (Java/JS "at …(…)", Python "File \"…\", line N", Go
 // frames, "Caused by:", "SomeError: message") and log lines that start with a date or time.
 func traceOrLog(t string) bool {
-	switch {
-	case strings.HasPrefix(t, "at ") && strings.IndexByte(t, '(') > 0,
-		strings.HasPrefix(t, "File \""),
-		strings.HasPrefix(t, "Traceback (most recent call last)"),
-		strings.HasPrefix(t, "Caused by:"), strings.HasPrefix(t, "Exception in thread"),
-		strings.HasPrefix(t, "goroutine ") && t[len(t)-1] == ':',
-		strings.HasPrefix(t, "panic: "),
-		t[0] == '/' && strings.Contains(t, ".go:"):
-		return true
+	// Dispatch on the first byte: this runs on every line of every text.
+	switch t[0] {
+	case 'a':
+		if strings.HasPrefix(t, "at ") && strings.IndexByte(t, '(') > 0 {
+			return true
+		}
+	case 'F':
+		if strings.HasPrefix(t, "File \"") {
+			return true
+		}
+	case 'T':
+		if strings.HasPrefix(t, "Traceback (most recent call last)") {
+			return true
+		}
+	case 'C':
+		if strings.HasPrefix(t, "Caused by:") {
+			return true
+		}
+	case 'E':
+		if strings.HasPrefix(t, "Exception in thread") {
+			return true
+		}
+	case 'g':
+		if strings.HasPrefix(t, "goroutine ") && t[len(t)-1] == ':' {
+			return true
+		}
+	case 'p':
+		if strings.HasPrefix(t, "panic: ") {
+			return true
+		}
+	case '/':
+		if strings.Contains(t, ".go:") {
+			return true
+		}
 	}
 	// 2024-05-01…, 10:30:00…, [2024-05-01 …]
 	d := t
@@ -583,14 +620,18 @@ func yamlKey(t string) bool {
 }
 
 func k8sKey(t string) bool {
-	for _, p := range []string{"apiVersion:", "kind:", "metadata:", "spec:", "containers:", "image:", "replicas:",
-		"selector:", "matchLabels:", "labels:", "annotations:", "namespace:", "volumeMounts:", "env:",
-		"ports:", "containerPort:", "resources:", "limits:", "requests:", "- name:", "valueFrom:",
-		"secretKeyRef:", "data:", "stringData:", "template:", "services:", "environment:", "volumes:",
-		"steps:", "jobs:", "runs-on:", "uses:", "run:", "with:", "on:"} {
-		if strings.HasPrefix(t, p) {
-			return true
-		}
+	// The key is what yamlKey accepted: up to the first ':'; "- name:" is a list item.
+	k := strings.IndexByte(t, ':')
+	if k < 0 {
+		return false
+	}
+	switch t[:k] {
+	case "apiVersion", "kind", "metadata", "spec", "containers", "image", "replicas",
+		"selector", "matchLabels", "labels", "annotations", "namespace", "volumeMounts", "env",
+		"ports", "containerPort", "resources", "limits", "requests", "- name", "valueFrom",
+		"secretKeyRef", "data", "stringData", "template", "services", "environment", "volumes",
+		"steps", "jobs", "runs-on", "uses", "run", "with", "on":
+		return true
 	}
 	return false
 }
