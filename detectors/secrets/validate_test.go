@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -251,6 +252,20 @@ func TestPrivateKeyBlockOK(t *testing.T) {
 	p8ec, _ := x509.MarshalPKCS8PrivateKey(ek)
 	_, edk, _ := ed25519.GenerateKey(rand.Reader)
 	p8ed, _ := x509.MarshalPKCS8PrivateKey(edk)
+	ek384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	sec384, _ := x509.MarshalECPrivateKey(ek384)
+	ek521, _ := ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	p8ec521, _ := x509.MarshalPKCS8PrivateKey(ek521)
+	// A P-256 key whose curve OID says P-384: the scalar and point sizes no longer fit.
+	wrongCurve := bytes.Replace(sec1, []byte{0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07},
+		[]byte{0xa0, 0x07, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22}, 1)
+	wrongCurve[1] -= 3
+	if len(wrongCurve) != len(sec1)-3 {
+		t.Fatal("the curve OID was not found in the SEC 1 key")
+	}
+	if !ecKeyOK(bytes.Replace(wrongCurve, []byte{0x2b, 0x81, 0x04, 0x00, 0x22}, []byte{0x2b, 0x81, 0x04, 0x00, 0x0a}, 1), nil) {
+		t.Fatal("the rewritten key does not parse: the mismatch case would test nothing") // secp256k1 has P-256's sizes
+	}
 	pub, _ := x509.MarshalPKIXPublicKey(&rk.PublicKey)
 
 	// An OpenSSH container written field by field.
@@ -281,6 +296,8 @@ func TestPrivateKeyBlockOK(t *testing.T) {
 		"pkcs8 rsa":     pemString("PRIVATE KEY", p8rsa),
 		"sec1":          pemString("EC PRIVATE KEY", sec1),
 		"pkcs8 ec":      pemString("PRIVATE KEY", p8ec),
+		"sec1 p384":     pemString("EC PRIVATE KEY", sec384),
+		"pkcs8 ec p521": pemString("PRIVATE KEY", p8ec521),
 		"pkcs8 ed25519": pemString("PRIVATE KEY", p8ed),
 		"openssh":       pemString("OPENSSH PRIVATE KEY", ssh),
 		"encrypted":     pemString("ENCRYPTED PRIVATE KEY", encryptedPKCS8("t")),
@@ -300,17 +317,19 @@ func TestPrivateKeyBlockOK(t *testing.T) {
 	der[20] ^= 0x40
 	lines := strings.Split(pkcs1, "\n")
 	bad := map[string]string{
-		"n != p*q":    pemString("RSA PRIVATE KEY", der),
-		"truncated":   strings.Join(append(lines[:4:4], lines[len(lines)-1]), "\n"),
-		"elided":      "-----BEGIN RSA PRIVATE KEY-----\nMIICXAIBAAKBgQC...\n-----END RSA PRIVATE KEY-----",
-		"random":      "-----BEGIN PRIVATE KEY-----\n" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("random bytes ", 20))) + "\n-----END PRIVATE KEY-----",
-		"label swap":  strings.Replace(pemString("EC PRIVATE KEY", sec1), "BEGIN EC", "BEGIN RSA", 1),
-		"public key":  pemString("PUBLIC KEY", pub),
-		"wrong type":  pemString("EC PRIVATE KEY", x509.MarshalPKCS1PrivateKey(rk)),
-		"ssh garbage": pemString("OPENSSH PRIVATE KEY", append([]byte("openssh-key-v1\x00"), 0, 0, 0, 200, 1, 2, 3)),
-		"pgp bad crc": pgpBlock("t", false),
-		"empty":       "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----",
-		"no end":      "-----BEGIN PRIVATE KEY-----\nMIIB",
+		"n != p*q":          pemString("RSA PRIVATE KEY", der),
+		"truncated":         strings.Join(append(lines[:4:4], lines[len(lines)-1]), "\n"),
+		"elided":            "-----BEGIN RSA PRIVATE KEY-----\nMIICXAIBAAKBgQC...\n-----END RSA PRIVATE KEY-----",
+		"random":            "-----BEGIN PRIVATE KEY-----\n" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("random bytes ", 20))) + "\n-----END PRIVATE KEY-----",
+		"label swap":        strings.Replace(pemString("EC PRIVATE KEY", sec1), "BEGIN EC", "BEGIN RSA", 1),
+		"public key":        pemString("PUBLIC KEY", pub),
+		"wrong type":        pemString("EC PRIVATE KEY", x509.MarshalPKCS1PrivateKey(rk)),
+		"ec curve mismatch": pemString("EC PRIVATE KEY", wrongCurve),
+		"ec zero scalar":    pemString("EC PRIVATE KEY", bytes.Replace(sec1, ek.D.FillBytes(make([]byte, 32)), make([]byte, 32), 1)),
+		"ssh garbage":       pemString("OPENSSH PRIVATE KEY", append([]byte("openssh-key-v1\x00"), 0, 0, 0, 200, 1, 2, 3)),
+		"pgp bad crc":       pgpBlock("t", false),
+		"empty":             "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----",
+		"no end":            "-----BEGIN PRIVATE KEY-----\nMIIB",
 	}
 	for name, block := range bad {
 		if PrivateKeyBlockOK(block) {
