@@ -254,11 +254,12 @@ const (
 	cIdent             // letters, digits, _
 	cSpace             // ' '
 	cOp2               // a byte that can end an operator digraph: = > : & | + ) /
-
-	spaceShift = 5 // cSpace == 1<<spaceShift
 )
 
-var class [256]uint8
+var (
+	class    [256]uint8
+	symSpace [256]uint32 // 1 for a symbol, 1<<16 for a space: both counts in one addition
+)
 
 func init() {
 	for c := 'a'; c <= 'z'; c++ {
@@ -275,6 +276,12 @@ func init() {
 		class[c] = cSym
 	}
 	class[' '] = cSpace
+	for c := range class {
+		if class[c]&cSym != 0 {
+			symSpace[c] = 1
+		}
+	}
+	symSpace[' '] = 1 << 16
 	for _, c := range "=>:&|+)/" {
 		class[c] |= cOp2
 	}
@@ -356,18 +363,18 @@ func classifyLine(line string) int {
 
 	// One pass over the line: symbols, words, operator digraphs. Most bytes are letters, so the
 	// counts are table additions and only the second byte of a possible digraph branches.
-	syms, spaces, ops := 0, 0, 0
+	ops := 0
+	var counts uint32 // symbols in the low half, spaces in the high half (len(t) <= maxLine)
 	var prev byte
 	for k := 0; k < len(t); k++ {
 		c := t[k]
-		cl := class[c]
-		syms += int(cl & cSym)
-		spaces += int(cl&cSpace) >> spaceShift
-		if cl&cOp2 != 0 && isDigraph(prev, c) {
+		counts += symSpace[c]
+		if class[c]&cOp2 != 0 && isDigraph(prev, c) {
 			ops++
 		}
 		prev = c
 	}
+	syms, spaces := int(counts&0xffff), int(counts>>16)
 	words := spaces + 1
 
 	// The first word: identifier characters (and # @ $ for directives, decorators, prompts).
