@@ -80,16 +80,24 @@ type RunScanner interface {
 	FindRun(text string, start, end int, emit func(Match)) int
 }
 
-// MaxRunBucket caps the run length a RunFilter is asked about: n == MaxRunBucket stands for
-// every run of that many digits or more.
+// MaxRunBucket caps the run length a RunTerm is asked about: n == MaxRunBucket stands for every
+// run of that many digits or more.
 const MaxRunBucket = 32
 
-// RunFilter may be implemented by a RunScanner to say, from the byte before a digit run (0 at the
-// start of the text) and the run's length n (capped at MaxRunBucket), whether FindRun could
-// report anything there. It must only return false where FindRun's own first checks would
-// certainly reject the run (and return its end): the engine tabulates it once and skips the call.
+// RunTerm is one condition under which a RunScanner may find something at a digit run: Prev
+// holds for the byte before the run (0 at the start of the text) and Next for the byte after it
+// (0 at the end of the text), given the run's length n (capped at MaxRunBucket). A nil function
+// always holds.
+type RunTerm struct {
+	Prev, Next func(b byte, n int) bool
+}
+
+// RunFilter may be implemented by a RunScanner to say where FindRun can be skipped: for a run
+// where no term holds, FindRun must certainly report nothing and return the run's end. The
+// engine tabulates the terms once and skips those calls; most digit runs in real text (inside
+// hashes, IDs, dates, prose numbers) are then seen by one scanner or none.
 type RunFilter interface {
-	WantsRun(prev byte, n int) bool
+	RunTerms() []RunTerm
 }
 
 func lowerASCII(s string) string {

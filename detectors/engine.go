@@ -19,12 +19,13 @@ type Engine struct {
 	always    []int   // detectors without keywords, called once per text
 	runners   []int   // keyword-less RunScanners, fed the digit runs of one shared pass
 	scanners  []RunScanner
-	// runClass and runMask say which scanners want a digit run, from the byte before it and
-	// its length: runMask[runClass[prev]][min(n, MaxRunBucket)] has bit k set when scanner k
-	// may find something there. Most runs in real text (digits inside hashes, IDs, dates) are
-	// wanted by none or one, and each call saved is an interface dispatch and a reject.
-	runClass [256]uint8
-	runMask  [][MaxRunBucket + 1]uint64
+	// The run table says which scanners may want a digit run, from the bytes around it and its
+	// length: a run is given to the scanners of the terms set in both
+	// prevMask[prevClass[prev]][n] and nextMask[nextClass[next]][n]. Each call saved is an
+	// interface dispatch and a reject.
+	prevClass, nextClass [256]uint8
+	prevMask, nextMask   [][MaxRunBucket + 1]uint64
+	termScanner          []int // term bit -> index in scanners
 	scratch  sync.Pool
 }
 
@@ -98,28 +99,58 @@ func New(ds []Detector) (*Engine, error) {
 	return e, nil
 }
 
-// buildRunTable tabulates the scanners' RunFilters over every (byte before, run length), then
-// folds the bytes with equal rows into classes so the table stays a few hundred bytes.
+// buildRunTable tabulates the scanners' run terms over every (byte, run length), then folds the
+// bytes with equal rows into classes so that the tables stay a few hundred bytes.
 func (e *Engine) buildRunTable() {
-	classes := map[[MaxRunBucket + 1]uint64]uint8{}
+	var terms []RunTerm
+	e.termScanner = nil
+	for k, rs := range e.scanners {
+		ts := []RunTerm{{}} // no filter: every run
+		if f, ok := rs.(RunFilter); ok {
+			ts = f.RunTerms()
+		}
+		for _, t := range ts {
+			terms = append(terms, t)
+			e.termScanner = append(e.termScanner, k)
+		}
+	}
+	if len(terms) > 64 {
+		// More terms than mask bits: one always-true term per scanner.
+		terms = make([]RunTerm, len(e.scanners))
+		e.termScanner = e.termScanner[:0]
+		for k := range e.scanners {
+			e.termScanner = append(e.termScanner, k)
+		}
+		if len(terms) > 64 {
+			terms, e.termScanner = terms[:64], e.termScanner[:64] // runOne runs the rest with the last
+		}
+	}
+	e.prevMask = tabulate(&e.prevClass, terms, func(t RunTerm) func(byte, int) bool { return t.Prev })
+	e.nextMask = tabulate(&e.nextClass, terms, func(t RunTerm) func(byte, int) bool { return t.Next })
+}
+
+func tabulate(class *[256]uint8, terms []RunTerm, side func(RunTerm) func(byte, int) bool) [][MaxRunBucket + 1]uint64 {
+	var rows [][MaxRunBucket + 1]uint64
+	seen := map[[MaxRunBucket + 1]uint64]uint8{}
 	for b := 0; b < 256; b++ {
 		var row [MaxRunBucket + 1]uint64
-		for k, rs := range e.scanners {
-			f, ok := rs.(RunFilter)
+		for k, t := range terms {
+			f := side(t)
 			for n := 1; n <= MaxRunBucket; n++ {
-				if k >= 64 || !ok || f.WantsRun(byte(b), n) {
-					row[n] |= 1 << min(k, 63)
+				if f == nil || f(byte(b), n) {
+					row[n] |= 1 << k
 				}
 			}
 		}
-		c, ok := classes[row]
+		c, ok := seen[row]
 		if !ok {
-			c = uint8(len(e.runMask))
-			classes[row] = c
-			e.runMask = append(e.runMask, row)
+			c = uint8(len(rows))
+			seen[row] = c
+			rows = append(rows, row)
 		}
-		e.runClass[b] = c
+		class[b] = c
 	}
+	return rows
 }
 
 // Detectors returns the engine's detectors in order.
@@ -221,17 +252,21 @@ func (e *Engine) scanRuns(st *scanState) {
 		for j < len(text) && text[j] >= '0' && text[j] <= '9' {
 			j++
 		}
-		var prev byte
+		var prev, after byte
 		if i > 0 {
 			prev = text[i-1]
 		}
-		m := e.runMask[e.runClass[prev]][min(j-i, MaxRunBucket)]
+		if j < len(text) {
+			after = text[j]
+		}
+		n := min(j-i, MaxRunBucket)
+		m := e.prevMask[e.prevClass[prev]][n] & e.nextMask[e.nextClass[after]][n]
 		for m != 0 {
-			k := bits.TrailingZeros64(m)
+			t := bits.TrailingZeros64(m)
 			m &= m - 1
-			if k == 63 {
-				// Scanners past the 64th share the last bit: run them all.
-				for k = 63; k < len(e.scanners); k++ {
+			k := e.termScanner[t]
+			if t == 63 && len(e.scanners) > 64 {
+				for ; k < len(e.scanners); k++ {
 					e.runOne(st, k, i, j)
 				}
 				break

@@ -46,9 +46,11 @@ func cardDetector() detectors.Detector {
 			},
 		},
 		at: cardAt,
-		wants: func(prev byte, n int) bool {
-			return (n == 4 || n >= 13 && n <= 19) && mayStart(prev) && prev != '+' && prev != '$' && prev != '#'
-		},
+		terms: []detectors.RunTerm{term(
+			func(p byte, n int) bool {
+				return (n == 4 || n >= 13 && n <= 19) && mayStart(p) && p != '+' && p != '$' && p != '#'
+			},
+			func(c byte, n int) bool { return n != 4 || c == ' ' || c == '-' })},
 	}
 }
 

@@ -41,7 +41,7 @@ func ibanDetector() detectors.Detector {
 			},
 		},
 		at:    ibanAt,
-		wants: func(prev byte, n int) bool { return n >= 2 && isUpper(prev) },
+		terms: []detectors.RunTerm{term(func(p byte, n int) bool { return n >= 2 && isUpper(p) }, nil)},
 	}
 }
 

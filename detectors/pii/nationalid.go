@@ -41,8 +41,10 @@ func ssnDetector() detectors.Detector {
 				},
 			},
 		},
-		at:    ssnAt,
-		wants: func(prev byte, n int) bool { return (n == 3 || n == 9) && mayStart(prev) && prev != '+' && prev != '$' },
+		at: ssnAt,
+		terms: []detectors.RunTerm{term(
+			func(p byte, n int) bool { return (n == 3 || n == 9) && mayStart(p) && p != '+' && p != '$' },
+			func(c byte, n int) bool { return n != 3 || c == '-' || c == ' ' })},
 	}
 }
 
@@ -145,9 +147,11 @@ func ninoDetector() detectors.Detector {
 			},
 		},
 		at: ninoAt,
-		wants: func(prev byte, n int) bool {
-			return (n == 6 || n == 2) && (isUpper(prev) || prev == ' ' || prev == '-')
-		},
+		terms: []detectors.RunTerm{term(
+			func(p byte, n int) bool {
+				return n == 6 && (isUpper(p) || p == ' ' || p == '-') || n == 2 && (p == ' ' || p == '-')
+			},
+			func(c byte, n int) bool { return n != 2 || c == ' ' || c == '-' })},
 	}
 }
 
@@ -254,8 +258,10 @@ func nirDetector() detectors.Detector {
 				},
 			},
 		},
-		at:    nirAt,
-		wants: func(prev byte, n int) bool { return (n == 15 || n == 1 || n == 6) && mayStart(prev) },
+		at: nirAt,
+		terms: []detectors.RunTerm{term(
+			func(p byte, n int) bool { return (n == 15 || n == 1 || n == 6) && mayStart(p) },
+			func(c byte, n int) bool { return n != 1 || c == ' ' || c == '.' })},
 	}
 }
 
@@ -371,9 +377,11 @@ func dniDetector() detectors.Detector {
 			},
 		},
 		at: dniAt,
-		wants: func(prev byte, n int) bool {
-			return n == 7 && (prev == 'X' || prev == 'Y' || prev == 'Z') || (n == 8 || n == 2) && mayStart(prev)
-		},
+		terms: []detectors.RunTerm{term(
+			func(p byte, n int) bool {
+				return n == 7 && (p == 'X' || p == 'Y' || p == 'Z') || (n == 8 || n == 2) && mayStart(p)
+			},
+			func(c byte, n int) bool { return n != 2 || c == '.' })},
 	}
 }
 
@@ -475,8 +483,11 @@ func codiceFiscaleDetector() detectors.Detector {
 				},
 			},
 		},
-		at:    codiceFiscaleAt,
-		wants: func(prev byte, _ int) bool { return isUpper(prev) },
+		at: codiceFiscaleAt,
+		terms: []detectors.RunTerm{term(
+			func(p byte, _ int) bool { return isUpper(p) },
+			// the check character, last, is a letter: a run inside a code is followed by one
+			func(c byte, _ int) bool { return isUpper(c) })},
 	}
 }
 

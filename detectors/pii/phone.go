@@ -58,8 +58,12 @@ func phoneDetector() detectors.Detector {
 			},
 		},
 		at: phoneAt,
-		wants: func(prev byte, n int) bool {
-			return n <= 15 && (prev == '+' || prev == '(' || mayStart(prev) && prev != '$' && prev != '#' && prev != '@')
+		terms: []detectors.RunTerm{
+			// +44 …, (415) …
+			term(func(p byte, n int) bool { return n <= 15 && (p == '+' || p == '(') }, nil),
+			// 555-123-4567, 030 1234567, or seven digits and more
+			term(func(p byte, n int) bool { return n <= 15 && mayStart(p) && p != '$' && p != '#' && p != '@' },
+				func(c byte, n int) bool { return n >= 7 || c == ' ' || c == '-' || c == '.' || c == '/' }),
 		},
 	}
 }

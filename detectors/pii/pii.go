@@ -51,9 +51,9 @@ type runScanner struct {
 	meta detectors.Meta
 	// at examines the digit run text[i:j] (text[i] is its first digit).
 	at func(text string, i, j int, emit func(detectors.Match)) int
-	// wants is at's first check, on the byte before the run and its length alone (see
-	// detectors.RunFilter); nil wants every run.
-	wants func(prev byte, n int) bool
+	// terms are at's first checks, on the bytes around the run and its length alone (see
+	// detectors.RunFilter); none: every run.
+	terms []detectors.RunTerm
 }
 
 var (
@@ -61,7 +61,17 @@ var (
 	_ detectors.RunFilter = (*runScanner)(nil)
 )
 
-func (d *runScanner) WantsRun(prev byte, n int) bool { return d.wants == nil || d.wants(prev, n) }
+func (d *runScanner) RunTerms() []detectors.RunTerm {
+	if len(d.terms) == 0 {
+		return []detectors.RunTerm{{}}
+	}
+	return d.terms
+}
+
+// term is a RunTerm from its two sides (nil: any byte).
+func term(prev, next func(b byte, n int) bool) detectors.RunTerm {
+	return detectors.RunTerm{Prev: prev, Next: next}
+}
 
 // mayStart is startOK seen from the byte before a value alone: a word byte glues, unless it is
 // the n, t or r of an escaped line break or tab (which startOK checks with the byte before it).

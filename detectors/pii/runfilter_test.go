@@ -9,7 +9,7 @@ import (
 )
 
 // TestRunFilterImpliedByAt checks the RunFilter contract the engine relies on: wherever a
-// scanner's wants says no, its at reports nothing and returns the run's end. A filter that
+// scanner's run terms all say no, its at reports nothing and returns the run's end. A filter that
 // is too strict would silently drop findings, so it is checked on the labelled corpus (where
 // every value sits) and on random near-miss text dense in digits, capitals and separators.
 func TestRunFilterImpliedByAt(t *testing.T) {
@@ -35,7 +35,7 @@ func TestRunFilterImpliedByAt(t *testing.T) {
 	checked := 0
 	for _, d := range ds {
 		rs, ok := d.(*runScanner)
-		if !ok || rs.wants == nil {
+		if !ok || len(rs.terms) == 0 {
 			continue
 		}
 		t.Run(rs.meta.ID, func(t *testing.T) {
@@ -43,16 +43,19 @@ func TestRunFilterImpliedByAt(t *testing.T) {
 			for _, text := range texts {
 				for i := nextDigit(text, 0); i < len(text); i = nextDigit(text, i) {
 					j := runEnd(text, i)
-					var prev byte
+					var prev, after byte
 					if i > 0 {
 						prev = text[i-1]
 					}
-					if !rs.wants(prev, min(j-i, detectors.MaxRunBucket)) {
+					if j < len(text) {
+						after = text[j]
+					}
+					if !wanted(rs.terms, prev, after, min(j-i, detectors.MaxRunBucket)) {
 						rejected++
 						found := false
 						next := rs.at(text, i, j, func(detectors.Match) { found = true })
 						if found || next > j {
-							t.Fatalf("wants(%q, %d) is false but at found something in %q at %d", prev, j-i, text, i)
+							t.Fatalf("no term holds for (%q, %q, %d) but at found something in %q at %d", prev, after, j-i, text, i)
 						}
 					}
 					i = j
@@ -67,4 +70,13 @@ func TestRunFilterImpliedByAt(t *testing.T) {
 	if checked < 8 {
 		t.Fatalf("checked %d run filters, want the 8 scanners", checked)
 	}
+}
+
+func wanted(terms []detectors.RunTerm, prev, next byte, n int) bool {
+	for _, t := range terms {
+		if (t.Prev == nil || t.Prev(prev, n)) && (t.Next == nil || t.Next(next, n)) {
+			return true
+		}
+	}
+	return false
 }
