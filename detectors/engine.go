@@ -26,7 +26,7 @@ type Engine struct {
 	prevClass, nextClass [256]uint8
 	prevMask, nextMask   [][MaxRunBucket + 1]uint64
 	termScanner          []int // term bit -> index in scanners
-	scratch  sync.Pool
+	scratch              sync.Pool
 }
 
 // compiler is implemented by detectors that prepare themselves at load time (Pattern).
