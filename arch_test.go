@@ -20,6 +20,7 @@ var layers = map[string]int{
 	"store":                            6,
 	"admin":                            7, // metrics and health endpoints; a flow.Recorder
 	"flowlog":                          7, // the per-flow log line; a flow.Recorder
+	"alert":                            7, // alert lines and the webhook; a flow.Recorder
 	"inspect":                          8,
 	"inspect/decode":                   9,
 	"catalog":                          10,

@@ -108,6 +108,9 @@ type Verdict struct {
 	Action  Action
 	Policy  string // ID of the policy that decided; empty for the default
 	Message string // why, in words fit for the client that is refused
+	// Matched lists every policy that matched, in order (with continue: true, more than the one
+	// that decided).
+	Matched []string
 }
 
 // Flow is one request/response exchange (or, for tunnelled traffic, one connection).

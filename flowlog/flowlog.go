@@ -24,13 +24,13 @@ func New(l zerolog.Logger) *Logger { return &Logger{log: l} }
 // Record logs f at info level, or warn when it failed, was blocked or raised an alert.
 func (l *Logger) Record(f *flow.Flow) {
 	ev := l.log.Info()
-	if f.Error != "" || f.Verdict.Action == flow.Block || f.Verdict.Action == flow.Alert {
+	if f.Error != "" || f.Verdict.Action == flow.Block || f.Verdict.Action == flow.Alert || f.Verdict.Action == flow.Redact {
 		ev = l.log.Warn()
 	}
 	if !ev.Enabled() {
 		return
 	}
-	ev.Str("flow_id", f.ID).
+	ev.Str("type", "flow").Str("flow_id", f.ID).
 		Str("source", string(f.Source)).
 		Str("mode", string(f.Mode)).
 		Str("client", f.Client.Addr)
@@ -54,6 +54,12 @@ func (l *Logger) Record(f *flow.Flow) {
 	ev.Str("action", string(f.Verdict.Action))
 	if f.Verdict.Policy != "" {
 		ev.Str("policy", f.Verdict.Policy)
+	}
+	if f.Verdict.Message != "" {
+		ev.Str("reason", f.Verdict.Message)
+	}
+	if len(f.Verdict.Matched) > 1 {
+		ev.Strs("policies", f.Verdict.Matched)
 	}
 	ev.Array("findings", findings(f.Findings))
 	if len(f.Segments) > 0 {
