@@ -230,7 +230,7 @@ func aiIsJSON(contentType string, body []byte) bool {
 // under which a streamed JSON fragment is walked (response:content[1].input).
 func (e *emitter) aiJSON(prefix string, data []byte, depth int, resp bool) {
 	w := mediaWalk{e: e, prefix: prefix, depth: depth, resp: resp}
-	end, err := walkJSON(data, e.lim.MaxJSONDepth, w.leaf)
+	end, err := walkJSONRec(data, e.lim.MaxJSONDepth, e.rec, w.leaf)
 	w.resolve()
 	loc := w.loc()
 	if err != nil {
@@ -243,13 +243,13 @@ func (e *emitter) aiJSON(prefix string, data []byte, depth int, resp bool) {
 			rest, end = rest[n:], end+n
 		}
 		if looksLikeText(rest) {
-			e.text(fmt.Sprintf("%s@%d", loc, end), string(rest), depth)
+			e.text(fmt.Sprintf("%s@%d", loc, end), view(rest), depth)
 		}
 		return
 	}
 	if tail := bytes.TrimSpace(data[end:]); len(tail) > 0 {
 		e.note("%s: data after the JSON value at offset %d", loc, end)
-		e.text(fmt.Sprintf("%s@%d", loc, end), string(tail), depth)
+		e.text(fmt.Sprintf("%s@%d", loc, end), view(tail), depth)
 	}
 }
 
@@ -410,7 +410,10 @@ func (w *mediaWalk) inlineMedia(p []byte, key, v string) bool {
 		if err != nil || !looksLikeText(full) {
 			return false
 		}
-		e.textOrJSON(w.path(p)+"/base64", string(full), w.depth+1)
+		if e.rec != nil {
+			e.rec.decoded(view(full), v, base64Codec{})
+		}
+		e.textOrJSON(w.path(p)+"/base64", view(full), w.depth+1)
 		return true
 	}
 	before := len(e.segs)

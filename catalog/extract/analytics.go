@@ -230,6 +230,9 @@ func (e *emitter) formFields(prefix, raw string, special func(path, key, rawVal 
 			e.note("%s%s: invalid percent-encoding", prefix, k)
 			val = v
 		}
+		if e.rec != nil {
+			e.rec.formValue(val, v, err != nil || err2 != nil)
+		}
 		e.text(prefix+key, val, 0)
 	}
 }
@@ -344,9 +347,9 @@ func (e *emitter) structured(prefix string, data []byte, depth int) {
 		e.growSegments(len(t))
 		e.json(prefix, t, depth)
 	case isForm("", t):
-		e.form(prefix+"/form:", string(t))
+		e.form(prefix+"/form:", view(t))
 	case looksLikeText(t):
-		e.text(prefix, string(t), depth)
+		e.text(prefix, view(t), depth)
 	default:
 		e.byContentType(prefix, "", t, depth)
 	}

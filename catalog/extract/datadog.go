@@ -18,6 +18,7 @@ func datadogBody(r *Request, e *emitter) {
 				return
 			}
 		}
+		e.recDecoded(data, body, deflateCodec{}, err)
 		body = data
 	} else if enc != "" {
 		e.note("body: unknown dd-evp-encoding %q; read as it stands", enc)

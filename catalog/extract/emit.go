@@ -46,6 +46,7 @@ type emitter struct {
 	bytes    int
 	full     bool
 	skipKeys map[string]bool // structural member names whose values are not content
+	rec      *recorder       // set by Redact only: where each segment came from
 }
 
 func (e *emitter) note(format string, args ...any) {
@@ -68,6 +69,9 @@ func (e *emitter) room(n int) bool {
 
 func (e *emitter) media(path, mediaType string, size int) {
 	if e.room(0) {
+		if e.rec != nil {
+			e.rec.segment(len(e.segs), "")
+		}
 		e.segs = append(e.segs, flow.Segment{Path: path, Media: mediaType, Size: size})
 	}
 }
@@ -87,6 +91,9 @@ func (e *emitter) text(path, s string, depth int) {
 	if !e.room(len(s)) {
 		return
 	}
+	if e.rec != nil {
+		e.rec.segment(len(e.segs), s)
+	}
 	e.segs = append(e.segs, flow.Segment{Path: path, Text: s})
 	e.bytes += len(s)
 	if depth < e.lim.MaxNested && len(s) >= minBase64Run {
@@ -102,11 +109,13 @@ func (e *emitter) nestedJSON(path, s string, depth int) bool {
 		return false
 	}
 	var leaves []flow.Segment
+	mark := e.rec.mark()
 	pj := newPathJoiner(path + "/json")
-	_, err := walkJSON([]byte(t), e.lim.MaxJSONDepth, func(p []byte, _ string, v string) {
+	_, err := walkJSONRec(bytesView(t), e.lim.MaxJSONDepth, e.rec, func(p []byte, _ string, v string) {
 		leaves = append(leaves, flow.Segment{Path: pj.join(p), Text: v})
 	})
 	if err != nil {
+		e.rec.rollback(mark)
 		return false // not JSON after all: scan it as text
 	}
 	for _, l := range leaves {
@@ -135,8 +144,14 @@ func (e *emitter) dataURL(path, s string, depth int) bool {
 			e.note("%s: data URL with invalid base64", path)
 			return false
 		}
+		if e.rec != nil {
+			e.rec.decoded(view(data), payload, base64Codec{})
+		}
 	} else if u, err := url.PathUnescape(payload); err == nil {
 		data = []byte(u)
+		if e.rec != nil {
+			e.rec.decoded(view(data), payload, percentCodec{})
+		}
 	}
 	if mediaType == "" {
 		mediaType = "text/plain"
@@ -209,6 +224,9 @@ func (e *emitter) base64Runs(path, s string, depth int) {
 				run = strings.NewReplacer("\r", "", "\n", "").Replace(run)
 			}
 			if data, err := decodeBase64(run); err == nil && looksLikeText(data) {
+				if e.rec != nil {
+					e.rec.decoded(view(data), s[i:end], base64Codec{})
+				}
 				p := path + "/base64"
 				if i > 0 || end < len(s) {
 					p = fmt.Sprintf("%s/base64@%d", path, i)
@@ -290,14 +308,18 @@ func (e *emitter) textOrJSON(path, s string, depth int) {
 	t := strings.TrimSpace(s)
 	if len(t) >= 2 && (t[0] == '{' || t[0] == '[') {
 		var leaves []flow.Segment
+		mark := e.rec.mark()
 		pj := newPathJoiner(path)
-		if _, err := walkJSON([]byte(t), e.lim.MaxJSONDepth, func(p []byte, key string, v string) {
+		if _, err := walkJSONRec(bytesView(t), e.lim.MaxJSONDepth, e.rec, func(p []byte, key string, v string) {
 			leaves = append(leaves, flow.Segment{Path: pj.join(p), Text: v})
 		}); err == nil {
 			// The decoded document itself is scanned too, as one text: some secrets are only
 			// recognisable whole (a service-account file: its type and its private key are
 			// different leaves). Engine.Find counts a value found again in a leaf once.
 			if e.room(len(s)) {
+				if e.rec != nil {
+					e.rec.segment(len(e.segs), s)
+				}
 				e.segs = append(e.segs, flow.Segment{Path: path, Text: s})
 				e.bytes += len(s)
 			}
@@ -306,6 +328,7 @@ func (e *emitter) textOrJSON(path, s string, depth int) {
 			}
 			return
 		}
+		e.rec.rollback(mark)
 	}
 	e.text(path, s, depth)
 }
@@ -318,6 +341,9 @@ func (e *emitter) urlEncoded(path, s string, depth int) {
 	u, err := url.QueryUnescape(s)
 	if err != nil || u == s {
 		return
+	}
+	if e.rec != nil {
+		e.rec.decoded(u, s, formCodec{})
 	}
 	e.textOrJSON(path+"/urlenc", u, depth+1)
 }

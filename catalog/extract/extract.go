@@ -10,6 +10,9 @@
 //
 // Nothing here panics or gives up on bad input: a malformed body yields what could be read plus a
 // note.
+//
+// Redact goes the other way: it writes edits of segments (a secret replaced by a placeholder)
+// back into the request, re-encoding every layer the text was found under.
 package extract
 
 import (
@@ -129,6 +132,11 @@ func APIs() []string {
 // Extract pulls every text out of r.
 func Extract(r *Request, lim Limits) Result {
 	e := &emitter{lim: lim.withDefaults()}
+	return e.request(r)
+}
+
+// request is Extract's walk, shared with Redact, which runs it with a recorder.
+func (e *emitter) request(r *Request) Result {
 	api := Lookup(r)
 	if tokenInPath(r.Path) {
 		// Some clients put keys or encoded user contexts in the path itself (Datadog's legacy
@@ -262,8 +270,9 @@ func joinPrefix(prefix, sub string) string {
 // scans the unread rest as plain text, so a truncated body still reaches the detectors.
 func (e *emitter) json(prefix string, data []byte, depth int) {
 	before, bytesBefore := len(e.segs), e.bytes
+	mark := e.rec.mark()
 	pj := newPathJoiner(prefix)
-	end, err := walkJSON(data, e.lim.MaxJSONDepth, func(p []byte, key string, v string) {
+	end, err := walkJSONRec(data, e.lim.MaxJSONDepth, e.rec, func(p []byte, key string, v string) {
 		if e.skipKeys[key] {
 			return
 		}
@@ -277,7 +286,7 @@ func (e *emitter) json(prefix string, data []byte, depth int) {
 			rest = bytes.Trim(rest, "[]{}, \t\r\n")
 		}
 		if looksLikeText(rest) {
-			e.text(fmt.Sprintf("%s@%d", orBody(prefix), end), string(rest), depth)
+			e.text(fmt.Sprintf("%s@%d", orBody(prefix), end), view(rest), depth)
 		}
 		return
 	}
@@ -287,11 +296,12 @@ func (e *emitter) json(prefix string, data []byte, depth int) {
 			// batches): undo the leaves of the first line and read the body as NDJSON.
 			e.segs = e.segs[:before]
 			e.bytes = bytesBefore
+			e.rec.rollback(mark)
 			e.ndjson(prefix, data, depth)
 			return
 		}
 		e.note("%s: data after the JSON value at offset %d", orBody(prefix), end)
-		e.text(fmt.Sprintf("%s@%d", orBody(prefix), end), string(tail), depth)
+		e.text(fmt.Sprintf("%s@%d", orBody(prefix), end), view(tail), depth)
 	}
 }
 

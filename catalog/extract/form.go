@@ -28,6 +28,7 @@ func (e *emitter) multipart(prefix string, body []byte, boundary string, depth i
 		return
 	}
 	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	at := 0 // where the next part's search starts, for Redact
 	for i := 0; !e.full; i++ {
 		part, err := mr.NextRawPart()
 		if errors.Is(err, io.EOF) {
@@ -41,6 +42,9 @@ func (e *emitter) multipart(prefix string, body []byte, boundary string, depth i
 		data, err := io.ReadAll(part)
 		if err != nil {
 			e.note("%s: multipart part %d: %v", orBody(prefix), i, err)
+		}
+		if e.rec != nil {
+			at = e.rec.multipartPart(body, at, boundary, data, part.Header, err)
 		}
 		name := part.FormName()
 		if name == "" {

@@ -25,7 +25,13 @@ var errJSONDepth = errors.New("nesting deeper than the limit")
 // returns an error that says where, after having visited every leaf before that point, so a
 // truncated body still yields what it holds. It returns the offset just past the value.
 func walkJSON(data []byte, maxDepth int, visit jsonLeaf) (int, error) {
-	w := jsonWalker{data: data, visit: visit, maxDepth: maxDepth}
+	return walkJSONRec(data, maxDepth, nil, visit)
+}
+
+// walkJSONRec is walkJSON that also tells rec, when not nil, where each leaf's raw form lies and
+// how it is encoded (before visiting it), so that Redact can write an edited leaf back.
+func walkJSONRec(data []byte, maxDepth int, rec *recorder, visit jsonLeaf) (int, error) {
+	w := jsonWalker{data: data, visit: visit, maxDepth: maxDepth, rec: rec}
 	if err := w.run(); err != nil {
 		// Point at the token that failed, so the caller can still scan it (a truncated string
 		// may hold half a secret).
@@ -47,6 +53,7 @@ type jsonWalker struct {
 	stack    []frame
 	maxDepth int
 	visit    jsonLeaf
+	rec      *recorder
 	scratch  []byte
 	tokStart int // where the value or member name being read began
 }
@@ -103,6 +110,9 @@ func (w *jsonWalker) run() error {
 			if err != nil {
 				return err
 			}
+			if w.rec != nil {
+				w.rec.decoded(s, view(w.data[w.tokStart+1:w.pos-1]), jsonStringCodec{})
+			}
 			w.visit(w.path, key, s)
 		case c == '-' || c >= '0' && c <= '9':
 			start := w.pos
@@ -111,7 +121,11 @@ func (w *jsonWalker) run() error {
 			}
 			// Long integers can be card, phone or account numbers written as JSON numbers.
 			if w.pos-start >= 8 {
-				w.visit(w.path, key, string(w.data[start:w.pos]))
+				v := string(w.data[start:w.pos])
+				if w.rec != nil {
+					w.rec.decoded(v, view(w.data[start:w.pos]), jsonNumberCodec{})
+				}
+				w.visit(w.path, key, v)
 			}
 		case c == 't':
 			if err := w.literal("true"); err != nil {
@@ -348,4 +362,14 @@ func view(b []byte) string {
 		return ""
 	}
 	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// bytesView is view's inverse, for handing a string to a reader of []byte that never writes to
+// it (walkJSON): a decoded JSON document is walked where it lies instead of in a copy, so its
+// leaves point into it and Redact can tell where they came from.
+func bytesView(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }

@@ -21,6 +21,7 @@ func mixpanelBody(r *Request, e *emitter) {
 				return
 			}
 		}
+		e.recDecoded(data, body, gzipCodec{}, err)
 		e.structured("body/"+stepGunzip, data, 1)
 		return
 	}
@@ -49,9 +50,10 @@ func (e *emitter) mixpanelData(path, raw string) {
 	data, err := decodeBase64Value(t)
 	if err != nil {
 		e.note("%s: not base64 JSON: %v", path, err)
-		e.text(path, string(t), 0)
+		e.text(path, view(t), 0)
 		return
 	}
+	e.recDecoded(data, t, base64Codec{}, nil)
 	e.decodedData(path, data)
 }
 
@@ -68,6 +70,7 @@ func (e *emitter) decodedData(path string, data []byte) {
 		if err != nil {
 			e.note("%s: %v", p, err)
 		}
+		e.recDecoded(out, data, gzipCodec{}, err)
 		e.structured(p+"/"+stepGunzip, out, 2)
 		return
 	}
@@ -87,6 +90,9 @@ func (e *emitter) formDataValue(path, raw string) ([]byte, bool) {
 	if err != nil {
 		e.note("%s: %v", path, err)
 		b = []byte(raw)
+	}
+	if e.rec != nil {
+		e.rec.formValue(view(b), raw, err != nil)
 	}
 	t := bytes.TrimSpace(b)
 	if len(t) == 0 {

@@ -24,6 +24,7 @@ func posthogBody(r *Request, e *emitter) {
 				return
 			}
 		}
+		e.recDecoded(data, body, gzipCodec{}, err)
 		e.structured("body/"+stepGunzip, data, 1)
 		return
 	}
@@ -59,7 +60,7 @@ func (e *emitter) posthogData(path, raw, compression string) {
 	if done {
 		return
 	}
-	text := string(t)
+	text := view(t)
 	if compression == "lz64" {
 		// Form decoding made any unescaped '+' a space; the LZString alphabet has no space.
 		out, err := decodeLZ64(strings.ReplaceAll(text, " ", "+"), min(e.budget(), lz64MaxUnits))
@@ -67,7 +68,9 @@ func (e *emitter) posthogData(path, raw, compression string) {
 			e.note("%s: %v", path, err)
 		}
 		if out != "" {
-			e.structured(path+"/"+stepLZ64, []byte(out), 1)
+			data := []byte(out)
+			e.recDecoded(data, t, unsupportedCodec("PostHog lz64 compression cannot be re-encoded"), nil)
+			e.structured(path+"/"+stepLZ64, data, 1)
 		} else {
 			e.text(path, text, 0)
 		}
@@ -86,5 +89,6 @@ func (e *emitter) posthogData(path, raw, compression string) {
 		e.text(path, text, 0) // not base64 after all, only text in its alphabet
 		return
 	}
+	e.recDecoded(data, t, base64Codec{}, nil)
 	e.decodedData(path, data)
 }

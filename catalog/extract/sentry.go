@@ -148,6 +148,9 @@ func sentryBody(r *Request, e *emitter) {
 		if it.problem != "" {
 			e.note("%s: %s", p, it.problem)
 		}
+		if e.rec != nil {
+			e.rec.sentryItem(&it)
+		}
 		e.sentryItem(p, &it)
 	}
 	if env.problem != "" {
@@ -194,6 +197,7 @@ func (e *emitter) sentryItem(p string, it *sentryItem) {
 			if err != nil {
 				e.note("%s: %v", p, err)
 			}
+			e.recDecoded(data, rec, deflateCodec{}, err)
 			rec = data
 		}
 		e.structured(p+".recording", rec, 0)

@@ -22,6 +22,7 @@ func statsigBody(r *Request, e *emitter) {
 				return
 			}
 		}
+		e.recDecoded(data, body, gzipCodec{}, err)
 		body, prefix, depth = data, "body/"+stepGunzip, 1
 	}
 	if queryParam(r.RawQuery, "se") == "1" {
@@ -36,6 +37,7 @@ func statsigBody(r *Request, e *emitter) {
 				e.media(orBody(prefix), http.DetectContentType(data), len(data))
 				return
 			default:
+				e.recDecoded(data, bytesView(s), base64Codec{reversed: true}, nil)
 				e.structured(joinPrefix(orBody(prefix), stepBase64), data, depth+1)
 				return
 			}
