@@ -16,6 +16,9 @@ const (
 	PII    Class = "pii"
 	Marker Class = "marker"
 	Code   Class = "code"
+	// Document is for fingerprints of confidential documents and exact-data matches that policy
+	// authors define in rule files; no built-in detector has it yet.
+	Document Class = "document"
 )
 
 // Severity ranks how bad a finding is.

@@ -59,7 +59,7 @@ func New(ds []Detector) (*Engine, error) {
 		}
 		seen[m.ID] = true
 		switch m.Class {
-		case Secret, PII, Marker, Code:
+		case Secret, PII, Marker, Code, Document:
 		default:
 			errs = append(errs, fmt.Errorf("detector %s: unknown class %q", m.ID, m.Class))
 		}

@@ -325,7 +325,7 @@ func TestPrivateKeyBlockOK(t *testing.T) {
 		"public key":        pemString("PUBLIC KEY", pub),
 		"wrong type":        pemString("EC PRIVATE KEY", x509.MarshalPKCS1PrivateKey(rk)),
 		"ec curve mismatch": pemString("EC PRIVATE KEY", wrongCurve),
-		"ec zero scalar":    pemString("EC PRIVATE KEY", bytes.Replace(sec1, ek.D.FillBytes(make([]byte, 32)), make([]byte, 32), 1)),
+		"ec zero scalar":    pemString("EC PRIVATE KEY", bytes.Replace(sec1, ecScalar(t, ek), make([]byte, 32), 1)),
 		"ssh garbage":       pemString("OPENSSH PRIVATE KEY", append([]byte("openssh-key-v1\x00"), 0, 0, 0, 200, 1, 2, 3)),
 		"pgp bad crc":       pgpBlock("t", false),
 		"empty":             "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----",
@@ -343,6 +343,14 @@ func TestPrivateKeyBlockOK(t *testing.T) {
 	if len(got) != 1 || text[got[0].Start:got[0].End] != good["pkcs8 ec"] {
 		t.Errorf("private-key span: %v", got)
 	}
+}
+
+func ecScalar(t *testing.T, k *ecdsa.PrivateKey) []byte {
+	b, err := k.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // isCommonValue lower-cases into a 32-byte buffer; a longer or upper-case entry would never match.
