@@ -76,6 +76,11 @@ func (m *Metrics) Record(f *flow.Flow) {
 	}
 }
 
+// CounterFunc registers a counter read from fn at each scrape, for counts kept elsewhere.
+func (m *Metrics) CounterFunc(name, help string, fn func() float64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, fn))
+}
+
 // GaugeFunc exposes a value read at scrape time (e.g. leaf certificates minted).
 func (m *Metrics) GaugeFunc(name, help string, fn func() float64) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, fn))

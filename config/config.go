@@ -42,6 +42,18 @@ type Config struct {
 	HTTP2          bool              `yaml:"http2"`           // offer HTTP/2 to clients inside intercepted TLS
 	Codenames      []string          `yaml:"codenames"`       // confidential project names for the codename marker detector
 	Vendors        []Vendor          `yaml:"vendors"`         // additions to the built-in vendor catalog
+	// Rules are rule files and directories (detectors, policies, vendors, tests), merged in
+	// order; relative to the config file. None: the embedded default policy pack.
+	Rules       []string `yaml:"rules"`
+	RulesReload Duration `yaml:"rules_reload"` // how often rule files are checked for changes; 0 turns polling off (SIGHUP still reloads)
+	Alerts      Alerts   `yaml:"alerts"`
+}
+
+// Alerts configure where alerts go besides the log.
+type Alerts struct {
+	Webhook string            `yaml:"webhook"` // http(s) URL each alert is POSTed to as JSON; "" for none
+	Headers map[string]string `yaml:"headers"` // added to each webhook request (e.g. Authorization)
+	Queue   int               `yaml:"queue"`   // alerts waiting for delivery before new ones are dropped (and counted)
 }
 
 // ProxyAuth is Basic proxy authentication; it is off when Users is empty.
@@ -92,7 +104,9 @@ func Default() Config {
 			Idle:           Duration(90 * time.Second),
 			Drain:          Duration(30 * time.Second),
 		},
-		Log: Log{Level: "info"},
+		Log:         Log{Level: "info"},
+		RulesReload: Duration(2 * time.Second),
+		Alerts:      Alerts{Queue: 1024},
 	}
 }
 
@@ -125,6 +139,11 @@ func Parse(name string, data []byte) (Config, error) {
 	v := &validator{file: name, pos: d.pos, failed: d.failed, errs: d.errs}
 	cfg.validate(v)
 	cfg.loadSecrets(v, filepath.Dir(name))
+	for i, r := range cfg.Rules {
+		if r != "" && !filepath.IsAbs(r) {
+			cfg.Rules[i] = filepath.Join(filepath.Dir(name), r)
+		}
+	}
 	if err := v.err(); err != nil {
 		return Config{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,6 +113,22 @@ func (c *Config) validate(v *validator) {
 		if strings.TrimSpace(name) == "" || strings.ContainsAny(name, "\n\r") {
 			v.errorf(fmt.Sprintf("codenames[%d]", i), "must be a non-empty word or phrase on one line")
 		}
+	}
+	for i, r := range c.Rules {
+		if r == "" {
+			v.errorf(fmt.Sprintf("rules[%d]", i), "must name a rule file or directory")
+		}
+	}
+	if c.RulesReload < 0 {
+		v.errorf("rules_reload", "must not be negative")
+	}
+	if w := c.Alerts.Webhook; w != "" {
+		if u, err := url.Parse(w); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			v.errorf("alerts.webhook", "must be an http or https URL; got %q", w)
+		}
+	}
+	if c.Alerts.Queue < 1 {
+		v.errorf("alerts.queue", "must be at least 1")
 	}
 	for i, f := range c.UpstreamCA {
 		if f == "" {

@@ -2,9 +2,11 @@
 // captures and replays build a flow.Flow and call Inspect. The stages run in order:
 //
 //	classify (catalog: host -> vendor) -> decode (Content-Encoding) -> extract (segments)
-//	-> detect (findings) -> stages: decide (policies -> Verdict)
+//	-> detect (findings) -> decide (policies -> Verdict) -> stages
 //
-// Policies plug in through the Stage interface; with none configured the verdict is allow. Nothing here knows about sockets or storage.
+// The catalog, detectors and policies can be swapped while flows are inspected (a rule reload):
+// each inspection reads one consistent set of them. With no policies the verdict is allow.
+// Nothing here knows about sockets or storage.
 package inspect
 
 import (
@@ -13,12 +15,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"sync/atomic"
 
 	"github.com/customs-dev/customs/catalog"
 	"github.com/customs-dev/customs/catalog/extract"
 	"github.com/customs-dev/customs/detectors"
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/inspect/decode"
+	"github.com/customs-dev/customs/rules"
 )
 
 // Stage is one step after decoding. It reads the request (decoded body in req.Body, segments
@@ -46,62 +51,89 @@ type Options struct {
 	// required with Detectors.
 	Detectors *detectors.Engine
 	Hasher    *detectors.Hasher
+	// Rules decide the verdict from the findings; nil allows every flow.
+	Rules *rules.Set
 }
 
 // Pipeline runs the inspection stages over flows.
 type Pipeline struct {
-	catalog     *catalog.Catalog
 	decodeLimit int64
 	stages      []Stage
 	limits      extract.Limits
-	detectors   *detectors.Engine
-	hasher      *detectors.Hasher
+	cur         atomic.Pointer[snapshot]
+}
+
+// snapshot is what a reload replaces as one.
+type snapshot struct {
+	catalog   *catalog.Catalog
+	detectors *detectors.Engine
+	hasher    *detectors.Hasher
+	rules     *rules.Set
 }
 
 // New builds a pipeline.
 func New(opts Options) *Pipeline {
-	p := &Pipeline{catalog: opts.Catalog, decodeLimit: opts.DecodeLimit, stages: opts.Stages, limits: opts.Limits,
-		detectors: opts.Detectors, hasher: opts.Hasher}
-	if p.detectors != nil && p.hasher == nil {
-		p.detectors = nil // no key, no findings: hashes must never be unkeyed
-	}
+	p := &Pipeline{decodeLimit: opts.DecodeLimit, stages: opts.Stages, limits: opts.Limits}
 	if p.decodeLimit <= 0 {
 		p.decodeLimit = 32 << 20
 	}
+	p.Swap(opts.Catalog, opts.Detectors, opts.Hasher, opts.Rules)
 	return p
 }
+
+// Swap replaces the catalog, detectors and rules at once: flows inspected from now on use the
+// new ones, flows already being inspected finish with the old.
+func (p *Pipeline) Swap(cat *catalog.Catalog, det *detectors.Engine, hasher *detectors.Hasher, rs *rules.Set) {
+	if det != nil && hasher == nil {
+		det = nil // no key, no findings: hashes must never be unkeyed
+	}
+	p.cur.Store(&snapshot{catalog: cat, detectors: det, hasher: hasher, rules: rs})
+}
+
+// Rules returns the policies in force.
+func (p *Pipeline) Rules() *rules.Set { return p.cur.Load().rules }
 
 // Known reports whether the catalog knows host (lower-case, without port). The proxy uses it to
 // decide which CONNECT targets to open.
 func (p *Pipeline) Known(host string) bool {
-	if p.catalog == nil {
+	c := p.cur.Load().catalog
+	if c == nil {
 		return false
 	}
-	_, ok := p.catalog.Lookup(host)
+	_, ok := c.Lookup(host)
 	return ok
 }
 
 // Classify copies the catalog's vendor for f.Host onto the flow. It is all the inspection a
 // tunnelled (metadata-only) flow gets.
-func (p *Pipeline) Classify(f *flow.Flow) {
-	if p.catalog == nil {
-		return
+func (p *Pipeline) Classify(f *flow.Flow) { p.cur.Load().classify(f) }
+
+func (sn *snapshot) classify(f *flow.Flow) *catalog.Vendor {
+	if sn.catalog == nil {
+		return nil
 	}
-	if v, ok := p.catalog.Lookup(f.Host); ok {
-		f.Vendor = flow.Vendor{ID: v.ID, Name: v.Name, Category: v.Category, Country: v.Country}
+	v, ok := sn.catalog.Lookup(f.Host)
+	if !ok {
+		return nil
 	}
+	f.Vendor = flow.Vendor{ID: v.ID, Name: v.Name, Category: v.Category, Country: v.Country}
+	return v
 }
 
-// Inspect classifies, decodes and runs every stage over f, stores the verdict on f and returns it.
-// A stage error never stops the flow: it is noted on the flow and the remaining stages still run,
-// because one malformed body must not switch inspection off.
+// Inspect classifies, decodes, detects, decides and runs every stage over f, stores the verdict
+// on f and returns it. A stage error never stops the flow: it is noted on the flow and the
+// remaining stages still run, because one malformed body must not switch inspection off.
 func (p *Pipeline) Inspect(ctx context.Context, f *flow.Flow) flow.Verdict {
-	p.Classify(f)
+	sn := p.cur.Load()
+	vendor := sn.classify(f)
 	req := &Request{Flow: f, Body: p.decode(f), Verdict: flow.Verdict{Action: flow.Allow}}
 	f.DecodedBytes = int64(len(req.Body))
 	p.extract(f, req)
-	if p.detectors != nil {
-		f.Findings = p.detectors.Find(req.Segments, p.hasher)
+	if sn.detectors != nil {
+		f.Findings = sn.detectors.Find(req.Segments, sn.hasher)
+	}
+	if sn.rules != nil {
+		req.Verdict = decide(ctx, sn.rules, sn.catalog, f, vendor)
 	}
 	for _, s := range p.stages {
 		if err := s.Run(ctx, req); err != nil && f.Error == "" {
@@ -110,6 +142,57 @@ func (p *Pipeline) Inspect(ctx context.Context, f *flow.Flow) flow.Verdict {
 	}
 	f.Verdict = req.Verdict
 	return req.Verdict
+}
+
+// subprocessors names whom v passes data to: the catalog vendors its relationships point to (by
+// ID: "mixpanel"), then the entries of its published subprocessor list (by name, as listed).
+func subprocessors(cat *catalog.Catalog, v *catalog.Vendor) []string {
+	var out []string
+	for _, e := range cat.Edges(v.ID) {
+		if e.From == v.ID && !slices.Contains(out, e.To) {
+			out = append(out, e.To)
+		}
+	}
+	if v.Subprocessors != nil {
+		for _, e := range v.Subprocessors.Entries {
+			if !slices.Contains(out, e.Name) {
+				out = append(out, e.Name)
+			}
+		}
+	}
+	return out
+}
+
+// Decide runs the policies in force over an inspected flow (a replay with other rules, a rule
+// test) and returns their verdict without storing it.
+func (p *Pipeline) Decide(ctx context.Context, f *flow.Flow) flow.Verdict {
+	sn := p.cur.Load()
+	if sn.rules == nil {
+		return flow.Verdict{Action: flow.Allow}
+	}
+	var v *catalog.Vendor
+	if sn.catalog != nil {
+		v, _ = sn.catalog.Lookup(f.Host)
+	}
+	return decide(ctx, sn.rules, sn.catalog, f, v)
+}
+
+func decide(ctx context.Context, rs *rules.Set, cat *catalog.Catalog, f *flow.Flow, v *catalog.Vendor) flow.Verdict {
+	in := rules.NewInput(f)
+	if v != nil {
+		in.Vendor.Known = true
+		in.Vendor.Verified = v.HeadquartersVerified
+		in.Vendor.Subprocessors = subprocessors(cat, v)
+	}
+	d := rs.EvaluateContext(ctx, in)
+	verdict := d.Verdict()
+	for _, m := range d.Matched {
+		verdict.Matched = append(verdict.Matched, m.ID)
+	}
+	for _, e := range d.Errors {
+		f.Notes = append(f.Notes, "policy: "+e)
+	}
+	return verdict
 }
 
 // extract pulls the texts out of the decoded body (and the query string) with their paths, and
@@ -147,8 +230,8 @@ func (p *Pipeline) InspectResponse(f *flow.Flow, header http.Header, body []byte
 	}
 	res := extract.ExtractResponse(f.API, header.Get("Content-Type"), body, p.limits)
 	f.Segments = append(f.Segments, res.Segments...)
-	if p.detectors != nil {
-		f.Findings = append(f.Findings, p.detectors.Find(res.Segments, p.hasher)...)
+	if sn := p.cur.Load(); sn.detectors != nil {
+		f.Findings = append(f.Findings, sn.detectors.Find(res.Segments, sn.hasher)...)
 	}
 	f.Notes = append(f.Notes, res.Notes...)
 }

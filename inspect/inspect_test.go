@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -67,7 +68,7 @@ func TestInspect(t *testing.T) {
 				f.Mark(flow.MarkOversize)
 			}
 			v := p.Inspect(context.Background(), f)
-			if v.Action != flow.Allow || f.Verdict != v {
+			if v.Action != flow.Allow || !reflect.DeepEqual(f.Verdict, v) {
 				t.Errorf("verdict %+v, flow verdict %+v", v, f.Verdict)
 			}
 			if f.Vendor.ID != tt.wantVendor {

@@ -83,24 +83,28 @@ func RefusalFor(f *flow.Flow, v flow.Verdict) Refusal {
 	return Refusal{Status: http.StatusForbidden, Header: h, Body: b}
 }
 
-// refusalMessage says who refused, why, and what was found, by detector and class only.
+// refusalMessage says who refused, why, and what was found, by detector and class only:
+// "customs blocked this request: <policy message> [policy P; found: secret (…); flow F]".
 func refusalMessage(f *flow.Flow, v flow.Verdict) string {
 	var b strings.Builder
-	b.WriteString("Request blocked by customs")
+	switch msg := strings.TrimSpace(v.Message); {
+	case msg == "":
+		b.WriteString("customs blocked this request.")
+	case strings.Contains(strings.ToLower(msg), "customs"):
+		b.WriteString(msg)
+	default:
+		b.WriteString("customs blocked this request: ")
+		b.WriteString(msg)
+	}
+	var facts []string
 	if v.Policy != "" {
-		fmt.Fprintf(&b, " (policy %s)", v.Policy)
-	}
-	if v.Message != "" {
-		b.WriteString(": ")
-		b.WriteString(v.Message)
-	}
-	if s := b.String(); !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "!") && !strings.HasSuffix(s, "?") {
-		b.WriteString(".")
+		facts = append(facts, "policy "+v.Policy)
 	}
 	if found := foundSummary(f.Findings); found != "" {
-		fmt.Fprintf(&b, " Found: %s.", found)
+		facts = append(facts, "found: "+found)
 	}
-	fmt.Fprintf(&b, " Flow %s.", f.ID)
+	facts = append(facts, "flow "+f.ID)
+	fmt.Fprintf(&b, " [%s]", strings.Join(facts, "; "))
 	return b.String()
 }
 

@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"github.com/elazarl/goproxy"
 
 	"github.com/customs-dev/customs/flow"
+	"github.com/customs-dev/customs/inspect"
 )
 
 // handleRequest serves one request, intercepted (inside a CONNECT) or plain (absolute URI): it
@@ -73,6 +73,25 @@ func (s *Server) handleRequest(in *http.Request, ctx *goproxy.ProxyCtx) (_ *http
 	}
 
 	verdict := s.opts.Pipeline.Inspect(in.Context(), f)
+	if verdict.Action == flow.Redact {
+		red, err := s.opts.Pipeline.Redact(f)
+		if err != nil {
+			// Sending the request with the value in it is what the policy forbids; refusing it is
+			// the only safe answer left.
+			verdict = flow.Verdict{Action: flow.Block, Policy: verdict.Policy, Matched: verdict.Matched,
+				Message: "the request had to be redacted, and " + err.Error()}
+			f.Verdict = verdict
+			f.Notes = append(f.Notes, "redact: "+err.Error())
+		} else {
+			out := in
+			if red.RawQuery != in.URL.RawQuery {
+				out = in.Clone(in.Context())
+				out.URL.RawQuery = red.RawQuery
+			}
+			f.Notes = append(f.Notes, fmt.Sprintf("redact: %d values replaced", red.Values))
+			return in, s.forward(f, out, bytes.NewReader(red.Body), int64(len(red.Body)))
+		}
+	}
 	if verdict.Action == flow.Block {
 		return in, s.blockResponse(f, in, verdict)
 	}
@@ -258,19 +277,16 @@ func (s *Server) finishEarly(f *flow.Flow, in *http.Request, status int, msg, ki
 	return textResponse(in, status, msg)
 }
 
-// blockResponse refuses a request the policy blocked. The body is JSON in the common
-// {"error": {...}} shape that AI SDKs surface to the developer.
+// blockResponse refuses a request the policy blocked, in the error shape of the vendor the
+// client called (see inspect.RefusalFor). Nothing reaches the upstream.
 func (s *Server) blockResponse(f *flow.Flow, in *http.Request, v flow.Verdict) *http.Response {
-	msg := v.Message
-	if msg == "" {
-		msg = "blocked by customs policy"
-	}
-	body, _ := json.Marshal(map[string]any{"error": map[string]any{
-		"message": msg, "type": "customs_policy_violation", "code": v.Policy, "flow_id": f.ID,
-	}})
-	f.Status = http.StatusForbidden
+	r := inspect.RefusalFor(f, v)
+	f.Status = r.Status
 	s.finish(f)
-	resp := goproxy.NewResponse(in, "application/json", http.StatusForbidden, string(body))
+	resp := goproxy.NewResponse(in, r.Header.Get("Content-Type"), r.Status, string(r.Body))
+	for k, vs := range r.Header {
+		resp.Header[k] = vs
+	}
 	return resp
 }
 

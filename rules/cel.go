@@ -195,9 +195,9 @@ var celEnv = sync.OnceValues(func() (*cel.Env, error) {
 		cel.Function("host_matches", cel.Overload("host_matches_string_string",
 			[]*cel.Type{cel.StringType, cel.StringType}, cel.BoolType, cel.BinaryBinding(hostMatches))),
 		cel.Function("has_class", cel.MemberOverload("findings_has_class_string",
-			[]*cel.Type{findingsList, cel.StringType}, cel.BoolType, cel.BinaryBinding(findingsHave(func(f *Finding) string { return f.Class })))),
+			[]*cel.Type{findingsList, cel.StringType}, cel.BoolType, cel.BinaryBinding(findingsHave(func(f *Finding, w string) bool { return f.Class == w })))),
 		cel.Function("has_detector", cel.MemberOverload("findings_has_detector_string",
-			[]*cel.Type{findingsList, cel.StringType}, cel.BoolType, cel.BinaryBinding(findingsHave(func(f *Finding) string { return f.Detector })))),
+			[]*cel.Type{findingsList, cel.StringType}, cel.BoolType, cel.BinaryBinding(findingsHave(DetectorIs)))),
 		// has_class("secret") reads as findings.has_class("secret"): the common question
 		// without the comprehension.
 		cel.Macros(findingsMacro("has_class"), findingsMacro("has_detector")),
@@ -219,9 +219,18 @@ func findingsMacro(name string) cel.Macro {
 	})
 }
 
-// findingsHave reports whether any finding in a list has the value want in the field that
-// field picks.
-func findingsHave(field func(*Finding) string) func(list, want ref.Val) ref.Val {
+// DetectorIs reports whether f is a finding of detector id, given in full (secret.aws-access-key-id)
+// or without its namespace (aws-access-key-id), as rule files may name it either way.
+func DetectorIs(f *Finding, id string) bool {
+	if f.Detector == id {
+		return true
+	}
+	_, short, ok := strings.Cut(f.Detector, ".")
+	return ok && short == id
+}
+
+// findingsHave reports whether any finding in a list satisfies match for the value want.
+func findingsHave(match func(f *Finding, want string) bool) func(list, want ref.Val) ref.Val {
 	return func(list, want ref.Val) ref.Val {
 		w, ok := want.(types.String)
 		if !ok {
@@ -233,7 +242,7 @@ func findingsHave(field func(*Finding) string) func(list, want ref.Val) ref.Val 
 				return false
 			}
 			f, ok := o.src.(*Finding)
-			return ok && field(f) == string(w)
+			return ok && match(f, string(w))
 		}
 		if fl, ok := list.(findingList); ok {
 			for _, v := range fl.vals {

@@ -40,7 +40,8 @@
 //	in_cidr(addr, cidr)          addr (ip or ip:port, IPv4 or IPv6) is in cidr ("10.0.0.0/8", or one IP)
 //	host_matches(host, pattern)  host is pattern, or below it for "*.example.com"; case-insensitive
 //	has_class(c)                 findings.exists(f, f.class == c)
-//	has_detector(id)             findings.exists(f, f.detector == id)
+//	has_detector(id)             a finding of detector id, in full (secret.aws-access-key-id) or
+//	                             without its namespace (aws-access-key-id, acme-codename)
 //
 // Also available: CEL's standard library (findings.exists(f, ...), .all, .filter, .map, in,
 // size, string functions such as startsWith and matches), the strings extension (lowerAscii,

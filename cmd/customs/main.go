@@ -22,16 +22,19 @@ const usage = `customs — egress checkpoint for AI traffic
 Usage:
   customs serve [--config FILE] [--listen ADDR] [--admin ADDR] [--data DIR]
                 [--intercept catalog|all|none] [--upstream-ca FILE]... [--resolve HOST=ADDR]...
-                [--log-level LEVEL] [--log-file FILE]
+                [--log-level LEVEL] [--log-file FILE] [--rules PATH]...
   customs ca init   [--data DIR]    create the interception CA (DIR/ca.pem, DIR/ca-key.pem 0600)
   customs ca export [--data DIR]    print the CA certificate (PEM) for clients to trust
   customs catalog list [--category C] [--json] [--config FILE]
                                     the vendors customs knows (with the config's vendors: merged in)
   customs catalog show ID [--json] [--config FILE]
                                     one vendor: hosts, endpoints, subprocessors, supply chain
-  customs scan [FILE|-] [--json] [--fail] [--config FILE] [--data DIR]
-                                    run the detectors over text, a JSON body or a raw HTTP
-                                    request; findings are masked; --fail exits 1 on any
+  customs scan [FILE|-] [--json] [--fail] [--rules PATH]... [--host HOST] [--config FILE] [--data DIR]
+                                    run the detectors and policies over text, a JSON body or a
+                                    raw HTTP request; findings are masked; --fail exits 1 on any
+  customs rules lint [PATH]...      load and type-check rule files; errors with file:line:col (exit 2)
+  customs rules test [PATH]... [-v] run the rule files' tests and detector examples (exit 1 on a failure)
+  customs rules default             print the embedded default policy pack
 
 Run "customs COMMAND -h" for a command's flags.
 `
@@ -61,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdScan(args[1:], stdout, stderr)
 	case "catalog":
 		err = cmdCatalog(args[1:], stdout, stderr)
+	case "rules":
+		err = cmdRules(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -75,6 +80,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case errors.Is(err, errFindings):
 		return exitFail
+	case errors.As(err, new(ruleErrors)):
+		return exitConfig // printed with carets already
 	case errors.As(err, new(usageError)):
 		fmt.Fprintf(stderr, "customs %s: %v\n", args[0], err)
 		return exitConfig

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -269,14 +270,27 @@ func startCustoms(t *testing.T, args ...string) *servedCustoms {
 // fakeVendor serves any host name over TLS with certificates from its own CA, written to a file
 // for --upstream-ca.
 func fakeVendor(t *testing.T) (addr, caFile string) {
+	addr, caFile, _ = fakeVendorRecording(t)
+	return addr, caFile
+}
+
+// fakeVendorRecording is fakeVendor that also returns what it received: each request's path,
+// Content-Encoding and body as sent (still encoded).
+func fakeVendorRecording(t *testing.T) (addr, caFile string, received func() []receivedRequest) {
 	dir := t.TempDir()
 	upCA, err := ca.Create(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var mu sync.Mutex
+	var got []receivedRequest
 	leaves := ca.NewLeaves(upCA, ca.LeafOptions{})
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, receivedRequest{host: r.Host, uri: r.URL.RequestURI(), encoding: r.Header.Get("Content-Encoding"),
+			length: r.ContentLength, body: b})
+		mu.Unlock()
 		if d, err := time.ParseDuration(r.URL.Query().Get("sleep")); err == nil {
 			select {
 			case <-time.After(d):
@@ -290,7 +304,17 @@ func fakeVendor(t *testing.T) (addr, caFile string) {
 	srv.TLS = &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) { return leaves.Get(h.ServerName) }}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	return srv.Listener.Addr().String(), filepath.Join(dir, ca.CertFile)
+	return srv.Listener.Addr().String(), filepath.Join(dir, ca.CertFile), func() []receivedRequest {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(got)
+	}
+}
+
+type receivedRequest struct {
+	host, uri, encoding string
+	length              int64
+	body                []byte
 }
 
 func proxyClient(t *testing.T, proxyAddr, caFile string) *http.Client {
@@ -307,13 +331,15 @@ func proxyClient(t *testing.T, proxyAddr, caFile string) *http.Client {
 }
 
 // The real binary: first start creates the CA, a request through it is logged with every field
-// the README documents, the admin endpoints answer, and SIGTERM drains a request in flight and
-// exits 0.
+// the README documents, the embedded policy pack blocks a credential bound for OpenAI (in
+// OpenAI's error shape, with nothing sent upstream), the admin endpoints answer, and SIGTERM
+// drains a request in flight and exits 0.
 func TestServeEndToEnd(t *testing.T) {
-	upAddr, upCA := fakeVendor(t)
+	upAddr, upCA, received := fakeVendorRecording(t)
 	data := t.TempDir()
 	s := startCustoms(t, "--data", data, "--resolve", "*="+upAddr, "--upstream-ca", upCA)
 	s.waitLine(t, map[string]any{"message": "created interception CA; clients must trust this file"})
+	s.waitLine(t, map[string]any{"message": "rules loaded", "from": "the embedded default pack"})
 	c := proxyClient(t, s.proxy, filepath.Join(data, "ca.pem"))
 
 	body := `{"model":"gpt-4o","messages":[{"role":"user","content":"deploy with AKIAZ7VQ3KXJ5N2WPLMR"}]}`
@@ -321,15 +347,28 @@ func TestServeEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _ = io.ReadAll(resp.Body)
+	answer, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	var oai struct {
+		Error struct{ Message, Type, Code string }
+	}
+	if err := json.Unmarshal(answer, &oai); err != nil || resp.StatusCode != http.StatusForbidden ||
+		oai.Error.Type != "customs_policy_violation" || oai.Error.Code != "block-secrets-to-ai" ||
+		!strings.Contains(oai.Error.Message, "secret.aws-access-key-id") || strings.Contains(string(answer), "AKIAZ7VQ3KXJ5N2WPLMR") {
+		t.Fatalf("blocked answer: %d %s", resp.StatusCode, answer)
+	}
+	if got := received(); len(got) != 0 {
+		t.Fatalf("a blocked request reached the vendor: %+v", got)
+	}
 	line := s.waitLine(t, map[string]any{"message": "flow", "host": "api.openai.com"})
-	for _, k := range []string{"time", "level", "flow_id", "client", "host", "method", "path", "status", "bytes_out", "bytes_in", "duration_ms", "vendor", "category", "mode", "action", "findings"} {
+	for _, k := range []string{"time", "level", "type", "flow_id", "client", "host", "method", "path", "status", "bytes_out", "bytes_in",
+		"duration_ms", "vendor", "category", "mode", "action", "policy", "reason", "findings"} {
 		if _, ok := line[k]; !ok {
 			t.Errorf("flow log line lacks %q: %v", k, line)
 		}
 	}
-	if line["vendor"] != "openai" || line["mode"] != "intercepted" || line["path"] != "/v1/chat/completions" || line["bytes_out"] != float64(len(body)) || line["api"] != "openai.chat" {
+	if line["vendor"] != "openai" || line["mode"] != "intercepted" || line["path"] != "/v1/chat/completions" || line["bytes_out"] != float64(0) ||
+		line["api"] != "openai.chat" || line["action"] != "block" || line["status"] != float64(403) {
 		t.Errorf("flow line %v", line)
 	}
 	// The detectors ran: the key is a masked finding at its path, and nowhere in clear.
@@ -343,6 +382,7 @@ func TestServeEndToEnd(t *testing.T) {
 	if aws == nil || aws["path"] != "messages[0].content" || aws["preview"] != "AKIA************PLMR" || !strings.HasPrefix(fmt.Sprint(aws["hash"]), "hmac-sha256:") {
 		t.Errorf("finding %v in %v", aws, fs)
 	}
+	s.waitLine(t, map[string]any{"message": "alert", "type": "alert", "action": "block", "policy": "block-secrets-to-ai", "flow_id": line["flow_id"]})
 	if st, err := os.Stat(filepath.Join(data, "finding.key")); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("finding.key: %v %v", st, err)
 	}
@@ -355,7 +395,7 @@ func TestServeEndToEnd(t *testing.T) {
 	for path, want := range map[string]string{
 		"/healthz": "ok",
 		"/readyz":  "ready",
-		"/metrics": `customs_flows_total{action="allow",category="ai-provider",mode="intercepted",vendor="openai"} 1`,
+		"/metrics": `customs_flows_total{action="block",category="ai-provider",mode="intercepted",vendor="openai"} 1`,
 	} {
 		r, err := http.Get("http://" + s.admin + path)
 		if err != nil {
@@ -483,8 +523,15 @@ func TestScan(t *testing.T) {
 		t.Errorf("--fail with findings: exit %d, want 1", code)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	for _, l := range lines {
+	for i, l := range lines {
 		var m map[string]any
+		if i == len(lines)-1 {
+			// The last line is the verdict of the policies in force (the embedded pack).
+			if err := json.Unmarshal([]byte(l), &m); err != nil || m["verdict"] == nil {
+				t.Errorf("bad JSON verdict line %q: %v", l, err)
+			}
+			continue
+		}
 		if err := json.Unmarshal([]byte(l), &m); err != nil || m["detector"] == nil || !strings.HasPrefix(fmt.Sprint(m["hash"]), "hmac-sha256:") {
 			t.Errorf("bad JSON finding line %q: %v", l, err)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -21,7 +22,6 @@ import (
 	"github.com/customs-dev/customs/catalog"
 	"github.com/customs-dev/customs/config"
 	"github.com/customs-dev/customs/detectors"
-	"github.com/customs-dev/customs/detectors/builtin"
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/inspect"
 )
@@ -29,27 +29,23 @@ import (
 // maxScanInput bounds what scan reads: it is a tool for trying detectors by hand.
 const maxScanInput = 64 << 20
 
-// loadDetectors builds the built-in engine (with the config's codenames) and the finding hasher.
-// With create, a missing DIR/finding.key is created (serve); otherwise a one-off key is used, so
-// that scan never writes into a data directory.
-func loadDetectors(cfg config.Config, create bool) (*detectors.Engine, *detectors.Hasher, error) {
-	engine, err := builtin.Engine(cfg.Codenames)
-	if err != nil {
-		return nil, nil, fmt.Errorf("detectors: %w", err)
-	}
+// loadHasher returns the finding hasher keyed by DIR/finding.key. With create, a missing key is
+// created (serve); otherwise a one-off key is used, so that scan and rules test never write into
+// a data directory.
+func loadHasher(cfg config.Config, create bool) (*detectors.Hasher, error) {
 	path := filepath.Join(cfg.Data, detectors.KeyFile)
 	if !create {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			key := make([]byte, 32)
 			_, _ = rand.Read(key)
-			return engine, detectors.NewHasher(key), nil
+			return detectors.NewHasher(key), nil
 		}
 	}
 	key, err := detectors.LoadOrCreateKey(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return engine, detectors.NewHasher(key), nil
+	return detectors.NewHasher(key), nil
 }
 
 var requestLine = regexp.MustCompile(`^[A-Z]+ \S+ HTTP/\d(\.\d)?\r?\n`)
@@ -58,11 +54,14 @@ func cmdScan(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("scan", stderr)
 	asJSON := fs.Bool("json", false, "print findings as JSON lines")
 	fail := fs.Bool("fail", false, "exit 1 when anything is found")
-	configPath := fs.String("config", "", "config file (for codenames and vendors)")
+	configPath := fs.String("config", "", "config file (for codenames, vendors and rules)")
+	host := fs.String("host", "", "vendor host the text is bound for (api.openai.com), so that policies see that vendor; a raw HTTP request names its own")
+	var rulePaths stringList
+	fs.Var(&rulePaths, "rules", "rule file or directory (repeatable): its detectors and vendors apply, and its policies give the verdict (default: the config's rules, else the embedded pack)")
 	data := fs.String("data", "", "data directory whose finding.key keys the hashes (default ./customs-data)")
 	var input string
 	// The file may come before or after the flags.
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && (args[0] == "-" || !strings.HasPrefix(args[0], "-")) {
 		input, args = args[0], args[1:]
 	}
 	if err := fs.Parse(args); err != nil {
@@ -91,11 +90,14 @@ func cmdScan(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	engine, hasher, err := loadDetectors(cfg, false)
+	if len(rulePaths) > 0 {
+		cfg.Rules = rulePaths
+	}
+	pol, err := loadPolicy(cfg, cfg.Rules)
 	if err != nil {
 		return usageError{err}
 	}
-	cat, err := loadCatalog(cfg)
+	hasher, err := loadHasher(cfg, false)
 	if err != nil {
 		return usageError{err}
 	}
@@ -103,7 +105,13 @@ func cmdScan(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{fmt.Errorf("%s: %w", name, err)}
 	}
-	inspect.New(inspect.Options{Catalog: cat, Detectors: engine, Hasher: hasher}).Inspect(context.Background(), f)
+	if *host != "" {
+		f.Host = catalog.Normalize(*host)
+		if !strings.Contains(f.URL, "://") {
+			f.URL = "https://" + f.Host + f.URL
+		}
+	}
+	inspect.New(inspect.Options{Catalog: pol.catalog, Detectors: pol.engine, Hasher: hasher, Rules: pol.set}).Inspect(context.Background(), f)
 
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -111,6 +119,11 @@ func cmdScan(args []string, stdout, stderr io.Writer) error {
 			if err := enc.Encode(findingJSON(x)); err != nil {
 				return err
 			}
+		}
+		v := f.Verdict
+		if err := enc.Encode(map[string]any{"verdict": map[string]any{
+			"action": v.Action, "policy": v.Policy, "message": v.Message, "matched": v.Matched}}); err != nil {
+			return err
 		}
 	} else {
 		printFindings(stdout, name, f)
@@ -195,6 +208,19 @@ func printFindings(w io.Writer, name string, f *flow.Flow) {
 		api = "none recognised"
 	}
 	fmt.Fprintf(w, "%s: api %s, %d segments, %d findings\n", name, api, len(f.Segments), len(f.Findings))
+	vendor := f.Vendor.ID
+	if vendor == "" {
+		vendor = "none (host " + cmp.Or(f.Host, "not given") + ")"
+	}
+	fmt.Fprintf(w, "vendor: %s\n", vendor)
+	fmt.Fprintf(w, "verdict: %s", f.Verdict.Action)
+	if f.Verdict.Policy != "" {
+		fmt.Fprintf(w, " (policy %s)", f.Verdict.Policy)
+	}
+	if f.Verdict.Message != "" {
+		fmt.Fprintf(w, ": %s", f.Verdict.Message)
+	}
+	fmt.Fprintln(w)
 	for _, n := range f.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/customs-dev/customs/admin"
+	"github.com/customs-dev/customs/alert"
 	"github.com/customs-dev/customs/config"
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/flowlog"
@@ -43,6 +44,7 @@ type serveFlags struct {
 	resolve    stringList
 	logLevel   string
 	logFile    string
+	rules      stringList
 }
 
 func cmdServe(args []string, stderr io.Writer) error {
@@ -57,6 +59,7 @@ func cmdServe(args []string, stderr io.Writer) error {
 	fs.Var(&sf.resolve, "resolve", "HOST=ADDR: send HOST (or *.suffix, or *) to ADDR (repeatable; for tests and labs)")
 	fs.StringVar(&sf.logLevel, "log-level", "", "debug, info, warn or error (default info)")
 	fs.StringVar(&sf.logFile, "log-file", "", "write logs to FILE instead of stderr")
+	fs.Var(&sf.rules, "rules", "rule file or directory (repeatable; default: the embedded policy pack)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -111,6 +114,8 @@ func (sf *serveFlags) config() (config.Config, error) {
 			cfg.Log.Level = sf.logLevel
 		case "log-file":
 			cfg.Log.File = sf.logFile
+		case "rules":
+			cfg.Rules = append(cfg.Rules, sf.rules...)
 		}
 	})
 	for _, r := range sf.resolve {
@@ -141,11 +146,13 @@ func newLogger(c config.Log, stderr io.Writer) (zerolog.Logger, func(), error) {
 
 // server is a fully wired customs serve process.
 type server struct {
-	cfg     config.Config
-	proxy   *proxy.Server
-	metrics *admin.Metrics
-	leaves  *ca.Leaves
-	caPath  string
+	cfg      config.Config
+	proxy    *proxy.Server
+	metrics  *admin.Metrics
+	leaves   *ca.Leaves
+	caPath   string
+	alerts   *alert.Sink
+	reloader *reloader
 }
 
 // build turns a validated configuration into a ready proxy: CA, catalog, pipeline, scope, trust
@@ -164,15 +171,28 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 	}
 	leaves := ca.NewLeaves(authority, ca.LeafOptions{Size: cfg.LeafCacheSize})
 
-	cat, err := loadCatalog(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("vendor catalog: %w", err)
-	}
-	engine, hasher, err := loadDetectors(cfg, true)
+	pol, err := loadPolicy(cfg, cfg.Rules)
 	if err != nil {
 		return nil, err
 	}
-	pipeline := inspect.New(inspect.Options{Catalog: cat, DecodeLimit: int64(cfg.Body.DecodeLimit), Detectors: engine, Hasher: hasher})
+	hasher, err := loadHasher(cfg, true)
+	if err != nil {
+		return nil, err
+	}
+	pipeline := inspect.New(inspect.Options{Catalog: pol.catalog, DecodeLimit: int64(cfg.Body.DecodeLimit),
+		Detectors: pol.engine, Hasher: hasher, Rules: pol.set})
+	rulesFrom := "the embedded default pack"
+	if len(cfg.Rules) > 0 {
+		rulesFrom = strings.Join(pol.set.Files, ", ")
+	}
+	logger.Info().Str("type", "rules").Str("from", rulesFrom).Int("policies", len(pol.set.Policies)).
+		Int("detectors", len(pol.custom)).Msg("rules loaded")
+	rl := &reloader{cfg: cfg, paths: cfg.Rules, hasher: hasher, pipeline: pipeline, logger: logger, last: fingerprint(cfg.Rules)}
+	header := http.Header{}
+	for k, v := range cfg.Alerts.Headers {
+		header.Set(k, v)
+	}
+	alerts := alert.New(alert.Options{Logger: logger, Webhook: cfg.Alerts.Webhook, Header: header, QueueSize: cfg.Alerts.Queue})
 
 	scope, err := buildScope(cfg, pipeline)
 	if err != nil {
@@ -200,10 +220,23 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 	metrics := admin.NewMetrics()
 	metrics.GaugeFunc("customs_leaf_certificates_minted", "Leaf certificates minted since start.",
 		func() float64 { return float64(leaves.Minted()) })
+	metrics.CounterFunc("customs_rules_reloads_total", "Rule reloads that took effect.", func() float64 { return float64(rl.ok.Load()) })
+	metrics.CounterFunc("customs_rules_reload_failures_total", "Rule reloads rejected (the rules in force stayed).",
+		func() float64 { return float64(rl.failed.Load()) })
+	for _, c := range []struct {
+		name, help string
+		pick       func(d, f, x uint64) uint64
+	}{
+		{"customs_alert_webhook_delivered_total", "Alerts delivered to the webhook.", func(d, _, _ uint64) uint64 { return d }},
+		{"customs_alert_webhook_failed_total", "Alerts the webhook refused or never answered, after retries.", func(_, f, _ uint64) uint64 { return f }},
+		{"customs_alert_webhook_dropped_total", "Alerts dropped because the webhook queue was full.", func(_, _, x uint64) uint64 { return x }},
+	} {
+		metrics.CounterFunc(c.name, c.help, func() float64 { return float64(c.pick(alerts.Stats())) })
+	}
 	opts := proxy.Options{
 		Leaves:                leaves,
 		Pipeline:              pipeline,
-		Recorder:              flow.Recorders{flowlog.New(logger), metrics},
+		Recorder:              flow.Recorders{flowlog.New(logger), alerts, metrics},
 		Logger:                logger,
 		Scope:                 scope,
 		Resolve:               resolver,
@@ -236,7 +269,7 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 	}
 	metrics.GaugeFunc("customs_client_connections", "Client connections open now (tunnels and intercepted sessions included).",
 		func() float64 { return float64(p.ClientConns()) })
-	return &server{cfg: cfg, proxy: p, metrics: metrics, leaves: leaves, caPath: caPath}, nil
+	return &server{cfg: cfg, proxy: p, metrics: metrics, leaves: leaves, caPath: caPath, alerts: alerts, reloader: rl}, nil
 }
 
 func buildScope(cfg config.Config, pipeline *inspect.Pipeline) (proxy.Scope, error) {
@@ -333,6 +366,9 @@ func (s *server) run(logger zerolog.Logger) error {
 	defer signal.Stop(sig)
 	errc := make(chan error, 1)
 	go func() { errc <- s.proxy.Serve(ln) }()
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	go s.reloader.watch(watchCtx)
 	ready.Store(true)
 	logger.Info().Str("listen", ln.Addr().String()).Str("admin", adminAddr).Str("ca", s.caPath).
 		Str("intercept", s.cfg.Intercept).Msg("customs listening")
@@ -356,6 +392,10 @@ func (s *server) run(logger zerolog.Logger) error {
 		}
 	}()
 	err = s.proxy.Shutdown(ctx)
+	stopWatch()
+	if aerr := s.alerts.Close(ctx); aerr != nil {
+		logger.Warn().Err(aerr).Msg("alert webhook queue not flushed")
+	}
 	if adminSrv != nil {
 		_ = adminSrv.Shutdown(ctx)
 	}

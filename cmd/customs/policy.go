@@ -1,0 +1,134 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/customs-dev/customs/catalog"
+	"github.com/customs-dev/customs/config"
+	"github.com/customs-dev/customs/detectors"
+	"github.com/customs-dev/customs/detectors/builtin"
+	"github.com/customs-dev/customs/rules"
+)
+
+// policy is what is in force from the rule files: their policies, the catalog with their vendors,
+// and the detector engine with their detectors. It is built as one, so that a reload swaps all
+// three or none.
+type policy struct {
+	set     *rules.Set
+	catalog *catalog.Catalog
+	engine  *detectors.Engine
+	// custom are the rule files' detectors by engine ID, with the spec each came from.
+	custom map[string]customDetector
+}
+
+type customDetector struct {
+	det  detectors.Detector
+	spec rules.DetectorSpec
+}
+
+// loadPolicy loads the rule files at paths (none: the embedded default pack) on top of cfg's
+// catalog and codenames. Every problem is reported at once, at its place in a rule file.
+func loadPolicy(cfg config.Config, paths []string) (*policy, error) {
+	set := rules.Default()
+	if len(paths) > 0 {
+		var err error
+		if set, err = rules.Load(paths...); err != nil {
+			return nil, err
+		}
+	}
+	p := &policy{set: set, custom: map[string]customDetector{}}
+	var errs rules.Errors
+
+	cat, err := loadCatalog(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("vendor catalog: %w", err)
+	}
+	if len(set.Vendors) > 0 {
+		ext := make([]catalog.Vendor, len(set.Vendors))
+		for i, v := range set.Vendors {
+			ext[i] = catalog.Vendor{ID: v.ID, Name: v.Name, Category: v.Category, Country: v.Country, JurisdictionNotes: v.JurisdictionNotes}
+			for _, h := range v.Hosts {
+				ext[i].Hosts = append(ext[i].Hosts, catalog.Host{Pattern: h})
+			}
+		}
+		extended, err := catalog.Extend(cat, ext)
+		var ees catalog.ExtensionErrors
+		switch {
+		case errors.As(err, &ees):
+			for _, e := range ees {
+				msg := e.Msg
+				if e.First >= 0 {
+					msg += " (first defined at " + set.Vendors[e.First].Pos.String() + ")"
+				}
+				errs = append(errs, errorAt(set.Vendors[e.Index].At(e.Field), "vendor "+set.Vendors[e.Index].ID+": "+e.Field+": "+msg))
+			}
+		case err != nil:
+			return nil, fmt.Errorf("vendors in the rule files: %w", err)
+		default:
+			cat = extended
+		}
+	}
+	p.catalog = cat
+
+	all, err := builtin.Detectors(cfg.Codenames)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: %w", err)
+	}
+	builtinIDs := map[string]bool{}
+	for _, d := range all {
+		builtinIDs[d.Meta().ID] = true
+	}
+	for _, spec := range set.Detectors {
+		d := patternFrom(spec)
+		id := d.M.ID
+		if builtinIDs[id] {
+			errs = append(errs, errorAt(spec.Pos, fmt.Sprintf("detector %s: a built-in detector has this ID", id)))
+			continue
+		}
+		p.custom[id] = customDetector{det: d, spec: spec}
+		all = append(all, d)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	if p.engine, err = detectors.New(all); err != nil {
+		// The rule loader checked IDs, classes and patterns; what is left is the engine's to say.
+		return nil, fmt.Errorf("detectors: %w", err)
+	}
+	return p, nil
+}
+
+// customID is the engine ID of a rule file's detector: as written when namespaced
+// (acme.codename), else under its class (marker.acme-codename).
+func customID(spec rules.DetectorSpec) string {
+	if strings.Contains(spec.ID, ".") {
+		return spec.ID
+	}
+	return spec.Class + "." + spec.ID
+}
+
+func patternFrom(spec rules.DetectorSpec) *detectors.Pattern {
+	sev := detectors.Severity(spec.Severity)
+	if sev == "" {
+		sev = detectors.Medium
+	}
+	ex := detectors.Examples{}
+	for _, e := range spec.Examples.Match {
+		ex.Match = append(ex.Match, e.Text)
+	}
+	for _, e := range spec.Examples.NoMatch {
+		ex.NoMatch = append(ex.NoMatch, e.Text)
+	}
+	return &detectors.Pattern{
+		M: detectors.Meta{ID: customID(spec), Class: detectors.Class(spec.Class), Severity: sev,
+			Description: spec.Description, Keywords: spec.Keywords, Examples: ex},
+		Regexp: spec.Pattern, Group: spec.Group, Window: spec.Window, Back: spec.Back, Boundary: spec.Boundary,
+		MinEntropy: spec.MinEntropy, Placeholders: spec.Placeholders, Confidence: spec.Confidence,
+	}
+}
+
+func errorAt(p rules.Pos, msg string) *rules.Error {
+	return &rules.Error{File: p.File, Line: p.Line, Col: p.Col, Msg: msg}
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/customs-dev/customs/config"
+	"github.com/customs-dev/customs/detectors"
+	"github.com/customs-dev/customs/inspect"
+	"github.com/customs-dev/customs/rules"
+)
+
+// reloader reloads the rule files on SIGHUP and when they change. A reload that fails keeps the
+// rules in force: it is logged with every error, and the proxy never runs without a policy.
+type reloader struct {
+	cfg      config.Config
+	paths    []string
+	hasher   *detectors.Hasher
+	pipeline *inspect.Pipeline
+	logger   zerolog.Logger
+	last     string // fingerprint of the rule files at the last load attempt
+
+	ok, failed atomic.Uint64
+}
+
+// watch runs until ctx ends.
+func (r *reloader) watch(ctx context.Context) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	var tick <-chan time.Time
+	if d := r.cfg.RulesReload.D(); d > 0 && len(r.paths) > 0 {
+		t := time.NewTicker(d)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			r.reload("SIGHUP")
+		case <-tick:
+			if fp := fingerprint(r.paths); fp != r.last {
+				r.reload("rule files changed")
+			}
+		}
+	}
+}
+
+// reload loads the rule files and swaps them in if they load cleanly.
+func (r *reloader) reload(why string) bool {
+	r.last = fingerprint(r.paths)
+	p, err := loadPolicy(r.cfg, r.paths)
+	if err != nil {
+		r.failed.Add(1)
+		ev := r.logger.Error().Str("type", "rules").Str("trigger", why)
+		if es, ok := err.(rules.Errors); ok {
+			lines := make([]string, len(es))
+			for i, e := range es {
+				lines[i] = e.Error()
+			}
+			ev = ev.Strs("errors", lines)
+		} else {
+			ev = ev.Err(err)
+		}
+		ev.Msg("rules reload rejected; the rules in force stay")
+		return false
+	}
+	r.pipeline.Swap(p.catalog, p.engine, r.hasher, p.set)
+	r.ok.Add(1)
+	r.logger.Info().Str("type", "rules").Str("trigger", why).Strs("files", p.set.Files).
+		Int("policies", len(p.set.Policies)).Int("detectors", len(p.custom)).Int("vendors", len(p.set.Vendors)).
+		Msg("rules reloaded")
+	return true
+}
+
+// fingerprint names the rule files with their sizes and modification times; directories stand
+// for their *.yaml and *.yml files, as rules.Load reads them.
+func fingerprint(paths []string) string {
+	var parts []string
+	add := func(path string) {
+		st, err := os.Stat(path)
+		if err != nil {
+			parts = append(parts, path+":missing")
+			return
+		}
+		parts = append(parts, fmt.Sprintf("%s:%d:%d", path, st.Size(), st.ModTime().UnixNano()))
+	}
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil || !st.IsDir() {
+			add(p)
+			continue
+		}
+		entries, _ := os.ReadDir(p)
+		for _, e := range entries {
+			if ext := filepath.Ext(e.Name()); !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
+				add(filepath.Join(p, e.Name()))
+			}
+		}
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, "\n")
+}

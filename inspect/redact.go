@@ -1,0 +1,104 @@
+package inspect
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/customs-dev/customs/catalog/extract"
+	"github.com/customs-dev/customs/flow"
+	"github.com/customs-dev/customs/inspect/decode"
+)
+
+// ErrCannotRedact means a body could not be rewritten without risking that a finding's value
+// still goes upstream. The proxy then blocks the request instead.
+var ErrCannotRedact = errors.New("cannot redact safely")
+
+// Redacted is a request body (and query) with every request finding replaced by a placeholder.
+type Redacted struct {
+	Body     []byte // in the request's own Content-Encoding
+	RawQuery string
+	Values   int // findings replaced
+}
+
+// Redact rewrites f's request so that each finding's span reads [REDACTED:<detector>#<n>], where
+// n numbers the distinct values of that detector in the flow (the same key twice gets the same
+// number, so that the model still sees that two mentions are one value). Everything else stays
+// byte for byte: extract.Redact re-encodes each edited value the way it was found, and the body
+// is re-compressed in its Content-Encoding. f must have been inspected by this pipeline.
+func (p *Pipeline) Redact(f *flow.Flow) (Redacted, error) {
+	switch {
+	case f.HasMark(flow.MarkOversize):
+		return Redacted{}, fmt.Errorf("%w: the body is larger than the inspection window, and its unseen rest may hold more", ErrCannotRedact)
+	case f.HasMark(flow.MarkDecodeTruncated), f.HasMark(flow.MarkDecodeError):
+		return Redacted{}, fmt.Errorf("%w: the body's content coding could not be decoded whole", ErrCannotRedact)
+	}
+	for _, n := range f.Notes {
+		if strings.HasPrefix(n, "extraction limit reached") {
+			return Redacted{}, fmt.Errorf("%w: the body holds more text than extraction reads, and the rest was never scanned", ErrCannotRedact)
+		}
+	}
+	edits := redactionEdits(f.Findings)
+	er := &extract.Request{Vendor: f.Vendor.ID, Method: f.Method, Body: p.decode(f)}
+	if u, err := url.Parse(f.URL); err == nil {
+		er.Path, er.RawQuery = u.Path, u.RawQuery
+	}
+	if f.RequestHeader != nil {
+		er.Header = f.RequestHeader
+		er.ContentType = f.RequestHeader.Get("Content-Type")
+	}
+	if len(edits) == 0 {
+		return Redacted{Body: f.RequestBody, RawQuery: er.RawQuery}, nil
+	}
+	body, query, err := extract.Redact(er, p.limits, edits)
+	if err != nil {
+		return Redacted{}, fmt.Errorf("%w: %v", ErrCannotRedact, err)
+	}
+	if f.ContentEncoding != "" {
+		if body, err = decode.Encode(f.ContentEncoding, body, f.RequestBody); err != nil {
+			return Redacted{}, fmt.Errorf("%w: re-encoding the body: %v", ErrCannotRedact, err)
+		}
+	}
+	return Redacted{Body: body, RawQuery: query, Values: len(edits)}, nil
+}
+
+// redactionEdits turns the request's findings into non-overlapping edits, one per span; spans
+// that overlap in a segment are merged and take the label of the first finding.
+func redactionEdits(fs []flow.Finding) []extract.Edit {
+	type span struct {
+		path       string
+		start, end int
+		label      string
+	}
+	numbers := map[string]int{} // detector -> values numbered so far
+	byValue := map[string]int{} // detector + hash -> number
+	var spans []span
+	for _, x := range fs {
+		if strings.HasPrefix(x.Path, "response:") {
+			continue // the vendor's answer is recorded, never rewritten
+		}
+		key := x.Detector + "\x00" + x.Hash
+		n, ok := byValue[key]
+		if !ok {
+			numbers[x.Detector]++
+			n = numbers[x.Detector]
+			byValue[key] = n
+		}
+		spans = append(spans, span{x.Path, x.Start, x.End, fmt.Sprintf("[REDACTED:%s#%d]", x.Detector, n)})
+	}
+	slices.SortStableFunc(spans, func(a, b span) int {
+		return cmp.Or(strings.Compare(a.path, b.path), cmp.Compare(a.start, b.start))
+	})
+	var edits []extract.Edit
+	for _, s := range spans {
+		if k := len(edits) - 1; k >= 0 && edits[k].Path == s.path && s.start < edits[k].End {
+			edits[k].End = max(edits[k].End, s.end)
+			continue
+		}
+		edits = append(edits, extract.Edit{Path: s.path, Start: s.start, End: s.end, Replacement: s.label})
+	}
+	return edits
+}
