@@ -78,12 +78,25 @@ func Mask(v string) string {
 		keep = 2
 	}
 	keep = min(keep, n/4)
+	// A long value (a pasted code block, a private key) keeps its ends and says how long it was:
+	// a star per character would put kilobytes of stars on a log line.
+	stars := n - keep
+	if keep == 4 {
+		stars -= keep
+	}
+	long := stars > maxPreviewStars
 	var b strings.Builder
 	i := 0
 	for _, r := range v {
 		switch {
 		case i < keep || (keep == 4 && i >= n-keep):
+			if r < ' ' || r == 0x7f {
+				r = ' ' // a line break or tab would break the table and the line it is printed on
+			}
 			b.WriteRune(r)
+		case long && i == keep:
+			fmt.Fprintf(&b, "%s(%d chars)%s", strings.Repeat("*", 4), n, strings.Repeat("*", 4))
+		case long:
 		default:
 			b.WriteByte('*')
 		}
@@ -91,6 +104,10 @@ func Mask(v string) string {
 	}
 	return b.String()
 }
+
+// maxPreviewStars is the longest run of stars a preview shows; secrets are shorter, so their
+// previews still show their length.
+const maxPreviewStars = 64
 
 // Find runs the engine over segments and returns findings: detector, class, severity, where
 // (segment path and byte span), a masked preview and a keyed hash. The value itself is not kept.

@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -63,6 +64,31 @@ func TestWordSet(t *testing.T) {
 		}
 		if got := w.Prefix(tt.s); got != tt.prefix {
 			t.Errorf("Prefix(%q) = %v, want %v", tt.s, got, tt.prefix)
+		}
+	}
+}
+
+// Previews keep a value's ends and its length, never its middle; long values (code blocks, keys)
+// are summarised instead of printing a star per character, and control characters never reach
+// a log line.
+func TestMask(t *testing.T) {
+	long := "package main\n\nfunc main() {\n" + strings.Repeat("\tprintln(\"x\")\n", 40) + "}"
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"abc", "***"},
+		{"hunter22", "hu******"},
+		{"Tr0ub4dor-prod-77", "Tr0u*********d-77"},
+		{"AKIAZ7VQ3KXJ5N2WPLMR", "AKIA************PLMR"},
+		{"jane.doe@corp-example.org", "jane*****************.org"},
+		{long, "pack****(" + fmt.Sprint(len([]rune(long))) + " chars)****\") }"},
+		{"\tkey\nsecret-value-xyz\n", " key**************xyz "},
+	}
+	for _, tt := range tests {
+		if got := Mask(tt.in); got != tt.want {
+			t.Errorf("Mask(%.30q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if strings.ContainsAny(Mask(tt.in), "\n\r\t") {
+			t.Errorf("Mask(%.30q) keeps a control character", tt.in)
 		}
 	}
 }

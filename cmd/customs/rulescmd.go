@@ -31,7 +31,7 @@ embedded default pack.
 func cmdRules(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprint(stderr, rulesUsage)
-		return usageError{errors.New("rules: want lint, test or default")}
+		return usageError{errors.New("want lint, test or default")}
 	}
 	sub := args[0]
 	fs := newFlagSet("rules "+sub, stderr)
@@ -79,7 +79,7 @@ func cmdRules(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	fmt.Fprint(stderr, rulesUsage)
-	return usageError{fmt.Errorf("rules: unknown subcommand %q", sub)}
+	return usageError{fmt.Errorf("unknown subcommand %q", sub)}
 }
 
 // ruleErrors are rule-file errors already printed with their carets: exit 2, nothing more to say.
@@ -90,6 +90,9 @@ func (e ruleErrors) Error() string { return e.err.Error() }
 func describeFiles(set *rules.Set, paths []string) string {
 	if len(paths) == 0 {
 		return "embedded " + rules.DefaultFile
+	}
+	if len(set.Files) == 1 {
+		return set.Files[0]
 	}
 	return fmt.Sprintf("%d files", len(set.Files))
 }
