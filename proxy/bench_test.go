@@ -31,6 +31,7 @@ import (
 	"github.com/customs-dev/customs/inspect"
 	"github.com/customs-dev/customs/proxy"
 	"github.com/customs-dev/customs/proxy/ca"
+	"github.com/customs-dev/customs/rules"
 )
 
 // BenchmarkProxyCompare sends 4 KiB chat-completion POSTs (keep-alive, 16 concurrent clients)
@@ -298,8 +299,8 @@ type nopLogger struct{}
 
 func (nopLogger) Printf(string, ...any) {}
 
-// customs is the real proxy with the full pipeline (extraction and all built-in detectors), the
-// flow log (to io.Discard, still rendered) and metrics.
+// customs is the real proxy with the full pipeline (extraction, all built-in detectors and the
+// default policy pack), the flow log (to io.Discard, still rendered) and metrics.
 func (e *benchEnv) customs(b *testing.B) string {
 	cat, err := catalog.Builtin()
 	if err != nil {
@@ -309,8 +310,9 @@ func (e *benchEnv) customs(b *testing.B) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	// The pipeline customs serve runs: extraction and every built-in detector.
-	pipeline := inspect.New(inspect.Options{Catalog: cat, Detectors: engine, Hasher: detectors.NewHasher([]byte("bench finding key 0123456789abcd"))})
+	// The pipeline customs serve runs: extraction, every built-in detector and the default policy pack.
+	pipeline := inspect.New(inspect.Options{Catalog: cat, Detectors: engine, Hasher: detectors.NewHasher([]byte("bench finding key 0123456789abcd")),
+		Rules: rules.Default()})
 	resolver, err := proxy.ParseResolve([]string{"*=" + e.upAddr})
 	if err != nil {
 		b.Fatal(err)
