@@ -136,6 +136,10 @@ type Flow struct {
 	Status         int
 	ResponseHeader http.Header
 	ResponseBytes  int64 // bytes of response body sent to the client (for tunnels: server to client)
+	// ResponseBody is the first part of the response body as the vendor sent it (still
+	// content-encoded), up to the proxy's response capture limit, kept for the record. It is body
+	// content: never log it.
+	ResponseBody []byte
 
 	Vendor Vendor
 	// Segments are the texts inspection pulled out of the request (and response) bodies. They

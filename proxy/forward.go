@@ -240,14 +240,16 @@ func (s *Server) forward(f *flow.Flow, in *http.Request, body io.Reader, length 
 	}
 	rb := &flowBody{rc: resp.Body, f: f, finish: func(f *flow.Flow, up int64, answer []byte) {
 		f.RequestBytes = sent.n + up
-		if len(answer) > 0 {
+		f.ResponseBody = answer
+		if len(answer) > 0 && f.API != "" {
 			s.opts.Pipeline.InspectResponse(f, resp.Header, answer)
 		}
 		s.finish(f)
 		s.inflight.done()
 	}}
-	if f.API != "" && s.opts.ResponseLimit > 0 && resp.StatusCode != http.StatusSwitchingProtocols {
-		// Keep the vendor's answer (bounded) for extraction once the client has it.
+	if s.opts.ResponseLimit > 0 && resp.StatusCode != http.StatusSwitchingProtocols {
+		// Keep the vendor's answer (bounded): for the record, and for extraction once the client
+		// has it when the API is one customs reads.
 		rb.keep = int(s.opts.ResponseLimit)
 		if resp.ContentLength > 0 {
 			rb.answer = make([]byte, 0, min(resp.ContentLength, s.opts.ResponseLimit))

@@ -51,8 +51,9 @@ type Options struct {
 	HTTP2 bool
 
 	InspectLimit int64 // request body bytes read for inspection; default 8 MiB
-	// ResponseLimit caps the response bytes kept, for flows of a recognised API, to extract the
-	// vendor's answer after it has reached the client; default 1 MiB, negative turns it off.
+	// ResponseLimit caps the response bytes kept on the flow (ResponseBody) for the record and,
+	// for a recognised API, to extract the vendor's answer after it has reached the client;
+	// default 1 MiB, negative turns it off.
 	ResponseLimit int64
 	BlockOversize bool // refuse (413) bodies larger than InspectLimit instead of forwarding them
 
