@@ -17,6 +17,7 @@ var layers = map[string]int{
 	"proxy/ca":                         3,
 	"capture":                          4,
 	"report":                           5,
+	"replay":                           5, // re-inspection of recorded flows and the diff
 	"store":                            6,
 	"admin":                            7, // metrics and health endpoints; a flow.Recorder
 	"flowlog":                          7, // the per-flow log line; a flow.Recorder
