@@ -47,6 +47,17 @@ type Config struct {
 	Rules       []string `yaml:"rules"`
 	RulesReload Duration `yaml:"rules_reload"` // how often rule files are checked for changes; 0 turns polling off (SIGHUP still reloads)
 	Alerts      Alerts   `yaml:"alerts"`
+	Store       Store    `yaml:"store"`
+}
+
+// Store configures the flow store (DIR/store): every flow is kept, encrypted, for Retention.
+type Store struct {
+	Enabled   bool     `yaml:"enabled"`
+	Retention Duration `yaml:"retention"`  // flows older than this are dropped, by whole days
+	MaxSize   Size     `yaml:"max_size"`   // size budget on disk; the oldest days go first; 0 = none
+	BodyLimit Size     `yaml:"body_limit"` // bytes of each request and response body kept
+	Queue     int      `yaml:"queue"`      // flows waiting to be written; beyond that they are dropped and counted
+	KeyFile   string   `yaml:"key_file"`   // AES-256 key (32 bytes); default DIR/store.key, created 0600
 }
 
 // Alerts configure where alerts go besides the log.
@@ -106,6 +117,7 @@ func Default() Config {
 		},
 		Log:         Log{Level: "info"},
 		RulesReload: Duration(2 * time.Second),
+		Store:       Store{Enabled: true, Retention: Duration(30 * 24 * time.Hour), BodyLimit: 256 << 10, Queue: 8192},
 		Alerts:      Alerts{Queue: 1024},
 	}
 }
@@ -143,6 +155,9 @@ func Parse(name string, data []byte) (Config, error) {
 		if r != "" && !filepath.IsAbs(r) {
 			cfg.Rules[i] = filepath.Join(filepath.Dir(name), r)
 		}
+	}
+	if k := cfg.Store.KeyFile; k != "" && !filepath.IsAbs(k) {
+		cfg.Store.KeyFile = filepath.Join(filepath.Dir(name), k)
 	}
 	if err := v.err(); err != nil {
 		return Config{}, err

@@ -95,11 +95,26 @@ func (d Duration) String() string { return time.Duration(d).String() }
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
 func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
+	v, err := ParseDuration(string(b))
 	if err != nil {
-		// time's message repeats the value and omits what would be accepted.
-		return fmt.Errorf("invalid duration %q: want a number with a unit, such as \"30s\" or \"5m\"", b)
+		return err
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// ParseDuration parses a Go duration ("90s", "24h") or a whole number of days ("30d"), the
+// unit retention periods and responders' time windows are thought in.
+func ParseDuration(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		if days, err := strconv.ParseUint(n, 10, 16); err == nil {
+			return time.Duration(days) * 24 * time.Hour, nil
+		}
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		// time's message repeats the value and omits what would be accepted.
+		return 0, fmt.Errorf("invalid duration %q: want a number with a unit, such as \"30s\", \"5m\", \"24h\" or \"30d\"", s)
+	}
+	return v, nil
 }

@@ -127,6 +127,15 @@ func (c *Config) validate(v *validator) {
 			v.errorf("alerts.webhook", "must be an http or https URL; got %q", w)
 		}
 	}
+	if c.Store.Retention.D() < time.Hour {
+		v.errorf("store.retention", "must be at least 1h; got %s", c.Store.Retention)
+	}
+	if c.Store.MaxSize < 0 {
+		v.errorf("store.max_size", "must not be negative")
+	}
+	if c.Store.Queue < 1 {
+		v.errorf("store.queue", "must be at least 1")
+	}
 	if c.Alerts.Queue < 1 {
 		v.errorf("alerts.queue", "must be at least 1")
 	}
