@@ -21,6 +21,7 @@ var layers = map[string]int{
 	"store":                            6,
 	"admin":                            7, // metrics and health endpoints; a flow.Recorder
 	"flowlog":                          7, // the per-flow log line; a flow.Recorder
+	"har":                              7, // HAR 1.2 import and export
 	"alert":                            7, // alert lines and the webhook; a flow.Recorder
 	"inspect":                          8,
 	"inspect/decode":                   9,
