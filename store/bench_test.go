@@ -1,0 +1,319 @@
+package store
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/customs-dev/customs/flow"
+)
+
+// The large-store benchmarks build one store of -store.flows flows (encrypted, realistic ~2 KiB
+// chat flows over ten days) and measure queries, replay reads and memory on it:
+//
+//	go test -run '^$' -bench Large -benchtime 20x ./store -store.flows=1000000
+var benchFlows = flag.Int("store.flows", 100_000, "flows in the store the Large benchmarks build")
+
+// benchBodies are distinct chat bodies, reused so that making a flow costs little next to
+// storing it.
+var benchBodies = sync.OnceValue(func() [][]byte {
+	out := make([][]byte, 512)
+	for i := range out {
+		out[i] = chatBody(i, "")
+	}
+	return out
+})
+
+var benchVendors = []flow.Vendor{
+	{ID: "openai", Name: "OpenAI", Category: "ai-provider", Country: "US"},
+	{ID: "anthropic", Name: "Anthropic", Category: "ai-provider", Country: "US"},
+	{ID: "google-gemini", Name: "Google Gemini", Category: "ai-provider", Country: "US"},
+	{ID: "mixpanel", Name: "Mixpanel", Category: "analytics", Country: "US"},
+}
+
+// benchFlow is flow i at t: a ~1.5 KiB chat body and headers, three findings, eight index keys
+// (vendor, category, client, user, action, API, host, two detectors). One flow in a hundred
+// goes to the rare vendor "mistral", which the window query looks for.
+func benchFlow(i int, t time.Time) *flow.Flow {
+	f := chatFlow(t, i)
+	f.RequestBody = benchBodies()[i%len(benchBodies())]
+	f.RequestBytes = int64(len(f.RequestBody))
+	f.Vendor = benchVendors[i%len(benchVendors)]
+	if i%100 == 0 {
+		f.Vendor = flow.Vendor{ID: "mistral", Name: "Mistral AI", Category: "ai-provider", Country: "FR"}
+	}
+	f.Client = flow.Client{Addr: fmt.Sprintf("10.%d.%d.%d:%d", i%3, i%250, i%200, 30000+i%30000), User: fmt.Sprintf("user%02d", i%50)}
+	return f
+}
+
+// ingest records n flows spaced evenly from start over span, as fast as the writer takes them
+// (the producer waits when the queue is nearly full instead of letting flows drop), and waits
+// until all are committed.
+func ingest(tb testing.TB, s *Store, first, n int, start time.Time, step time.Duration) {
+	tb.Helper()
+	high := cap(s.queue) - 64
+	for i := range n {
+		for len(s.queue) >= high {
+			time.Sleep(20 * time.Microsecond)
+		}
+		s.Record(benchFlow(first+i, start.Add(time.Duration(first+i)*step)))
+	}
+	if err := s.Sync(); err != nil {
+		tb.Fatal(err)
+	}
+	if d := s.Stats().Dropped; d != 0 {
+		tb.Fatalf("%d flows dropped during ingest", d)
+	}
+}
+
+func benchOptions(dir string, key []byte) Options {
+	return Options{Dir: dir, Key: key, Now: fixedNow, GCInterval: -1, Logger: zerolog.New(os.Stderr).Level(zerolog.WarnLevel)}
+}
+
+// BenchmarkIngest records b.N flows through Record and reports committed flows per second and
+// disk bytes per flow (default options: what customs serve runs with).
+func BenchmarkIngest(b *testing.B) {
+	for _, enc := range []bool{true, false} {
+		name := "plain"
+		if enc {
+			name = "encrypted"
+		}
+		b.Run(name, func(b *testing.B) {
+			var key []byte
+			if enc {
+				key = randomKey(b)
+			}
+			s, err := Open(benchOptions(b.TempDir(), key))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close(context.Background())
+			b.SetBytes(int64(len(benchBodies()[0]) + 400)) // body, headers and metadata
+			b.ResetTimer()
+			start := time.Now()
+			ingest(b, s, 0, b.N, base.Add(-24*time.Hour), time.Millisecond)
+			el := time.Since(start)
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/el.Seconds(), "flows/s")
+			if err := s.Close(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(diskUsage(s.opts.Dir))/float64(b.N), "disk-B/flow")
+		})
+	}
+}
+
+// large is the shared large store.
+type large struct {
+	s      *Store
+	dir    string
+	n      int
+	start  time.Time
+	step   time.Duration
+	ingest time.Duration
+	// peakAnon is the highest RssAnon (MiB) sampled during ingest.
+	peakAnon float64
+}
+
+var (
+	largeOnce  sync.Once
+	largeStore *large
+	largeErr   error
+)
+
+const largeSpan = 10 * 24 * time.Hour
+
+func getLarge(b *testing.B) *large {
+	largeOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "customs-store-bench-")
+		if err != nil {
+			largeErr = err
+			return
+		}
+		s, err := Open(benchOptions(dir, randomKey(b)))
+		if err != nil {
+			largeErr = err
+			return
+		}
+		n := *benchFlows
+		l := &large{s: s, dir: dir, n: n, start: base.Add(-largeSpan), step: largeSpan / time.Duration(n)}
+		stop := make(chan struct{})
+		peak := make(chan float64)
+		go func() { // peak anonymous memory while ingesting, sampled every 100 ms
+			var max float64
+			tk := time.NewTicker(100 * time.Millisecond)
+			defer tk.Stop()
+			for {
+				select {
+				case <-stop:
+					peak <- max
+					return
+				case <-tk.C:
+					if a := kB(procStatus()["RssAnon"]); a > max {
+						max = a
+					}
+				}
+			}
+		}()
+		t0 := time.Now()
+		ingest(b, s, 0, n, l.start, l.step)
+		l.ingest = time.Since(t0)
+		close(stop)
+		l.peakAnon = <-peak
+		runtime.GC()
+		st := s.Stats()
+		mem := procStatus()
+		fmt.Printf("large store: %d encrypted flows ingested in %v (%.0f flows/s); disk %.1f MiB (%.0f B/flow); "+
+			"RssAnon peak during ingest %.0f MiB, after it %s (VmRSS %s, with the value log's mapped pages)\n",
+			n, l.ingest.Round(time.Millisecond), float64(n)/l.ingest.Seconds(), float64(st.DiskBytes)/(1<<20),
+			float64(st.DiskBytes)/float64(n), l.peakAnon, mem["RssAnon"], mem["VmRSS"])
+		largeStore = l
+	})
+	if largeErr != nil {
+		b.Fatal(largeErr)
+	}
+	return largeStore
+}
+
+// procStatus reads the memory lines of /proc/self/status.
+func procStatus() map[string]string {
+	out := map[string]string{}
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return out
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if ok && (k == "VmRSS" || k == "RssAnon" || k == "VmHWM" || k == "RssFile") {
+			out[k] = strings.TrimSpace(v)
+		}
+	}
+	return out
+}
+
+func kB(s string) float64 {
+	var n float64
+	fmt.Sscanf(s, "%f kB", &n)
+	return n / 1024
+}
+
+// BenchmarkLarge measures queries and replay reads over the large store; its memory is reported
+// as metrics of the Memory sub-benchmark.
+func BenchmarkLarge(b *testing.B) {
+	l := getLarge(b)
+	ctx := context.Background()
+	// A window holding 10,000 flows holds 100 of the rare vendor, in the middle of the store.
+	mid := l.start.Add(time.Duration(l.n/2) * l.step)
+	window := Filter{Vendor: "mistral", Since: mid, Until: mid.Add(10_000 * l.step)}
+	b.Run("QueryVendorWindow", func(b *testing.B) {
+		var got int
+		for b.Loop() {
+			rs, err := l.s.Query(ctx, window)
+			if err != nil {
+				b.Fatal(err)
+			}
+			got = len(rs)
+		}
+		if got != min(100, l.n/100) {
+			b.Fatalf("window query returned %d flows", got)
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/query")
+	})
+	for _, q := range []struct {
+		name string
+		f    Filter
+	}{
+		{"QueryNewest100", Filter{Limit: 100}},
+		{"QueryVendorNewest100", Filter{Vendor: "openai", Limit: 100}},
+		{"QueryUserDetectorOldest100", Filter{User: "user07", Detector: "pii.email", Oldest: true, Limit: 100}},
+		{"QueryClient100", Filter{Client: "10.1.17.17", Limit: 100}},
+	} {
+		b.Run(q.name, func(b *testing.B) {
+			for b.Loop() {
+				rs, err := l.s.Query(ctx, q.f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(rs) == 0 {
+					b.Fatal("no flows")
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/query")
+		})
+	}
+	b.Run("EachWithBodies", func(b *testing.B) {
+		// Replay-style: every flow of a 20,000-flow window, headers and bodies.
+		f := Filter{Since: mid, Until: mid.Add(20_000 * l.step), Oldest: true}
+		var bodyBytes, flows int64
+		for b.Loop() {
+			bodyBytes, flows = 0, 0
+			err := l.s.Each(ctx, f, true, func(r *Record) error {
+				bodyBytes += int64(len(r.RequestBody) + len(r.ResponseBody))
+				flows++
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.SetBytes(bodyBytes)
+		b.ReportMetric(float64(flows*int64(b.N))/b.Elapsed().Seconds(), "flows/s")
+	})
+	b.Run("Memory", func(b *testing.B) {
+		// After ingest and the queries above, without forcing the heap back to the system.
+		mem := procStatus()
+		for b.Loop() {
+		}
+		st := l.s.Stats()
+		b.ReportMetric(kB(mem["VmRSS"]), "VmRSS-MiB")
+		b.ReportMetric(kB(mem["RssAnon"]), "RssAnon-MiB")
+		b.ReportMetric(l.peakAnon, "peak-RssAnon-MiB")
+		b.ReportMetric(float64(st.DiskBytes)/float64(l.n), "disk-B/flow")
+		b.ReportMetric(float64(l.n)/l.ingest.Seconds(), "ingest-flows/s")
+	})
+	b.Run("RetentionDropDay", func(b *testing.B) {
+		// Each run expires one more of the oldest days (at most three; later runs find nothing
+		// to drop) and measures the drop, value-log GC and the disk it frees.
+		before := diskUsage(l.dir)
+		var dropped int
+		var busy time.Duration
+		for i := 0; b.Loop(); i++ {
+			now := l.start.Add(l.s.opts.Retention + time.Duration(min(i, 2)+1)*24*time.Hour)
+			t0 := time.Now()
+			n, err := l.s.RunRetention(now)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n > 0 {
+				busy += time.Since(t0)
+				dropped += n
+			}
+		}
+		after := diskUsage(l.dir)
+		if dropped == 0 {
+			b.Fatal("nothing dropped")
+		}
+		b.ReportMetric(float64(busy.Milliseconds())/float64(dropped), "ms/day-dropped")
+		b.ReportMetric(float64(dropped), "days-dropped")
+		b.ReportMetric(float64(before-after)/(1<<20), "MiB-freed")
+		b.ReportMetric(100*float64(after)/float64(before), "%disk-left")
+	})
+}
+
+func cleanupLarge() {
+	if largeStore != nil {
+		largeStore.s.Close(context.Background())
+		os.RemoveAll(largeStore.dir)
+	}
+}

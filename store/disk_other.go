@@ -1,0 +1,24 @@
+//go:build !linux && !darwin
+
+package store
+
+import (
+	"io/fs"
+	"path/filepath"
+)
+
+func freeBytes(string) (int64, bool) { return 0, false }
+
+func diskUsage(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if info, err := d.Info(); err == nil {
+			n += info.Size()
+		}
+		return nil
+	})
+	return n
+}

@@ -1,0 +1,248 @@
+package store
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+	"github.com/rs/zerolog"
+)
+
+// Options configure a Store. The zero value of every field but Dir means its default.
+type Options struct {
+	// Dir is the badger directory (the CLI uses DATA/store).
+	Dir string
+	// Key is the AES key the store is encrypted with: 16, 24 or 32 bytes (LoadOrCreateKey makes
+	// 32). nil means no encryption, for tests and benchmarks only: the CLI always passes one.
+	Key []byte
+
+	// Retention is how long flows are kept: 30 days by default; negative keeps them forever.
+	// Queries never return flows older than Retention; whole expired days are dropped from disk
+	// by RunRetention.
+	Retention time.Duration
+	// MaxBytes is the size budget of Dir on disk; over it, the oldest days are dropped first.
+	// 0 means no budget.
+	MaxBytes int64
+	// BodyLimit is the number of bytes kept of the request body and of the response body of
+	// each flow: 256 KiB by default.
+	BodyLimit int
+
+	// QueueSize is the number of flows Record may hold before the writer commits them: 8192
+	// by default. Flows beyond it are dropped and counted.
+	QueueSize int
+	// QueueBytes bounds the memory of the queue (encoded flows): 64 MiB by default.
+	QueueBytes int64
+	// BatchSize is the most flows committed in one write batch: 1024 by default. Batches form
+	// on their own: the writer commits whatever queued while it committed the last one.
+	BatchSize int
+	// GCInterval is how often retention, the size budget and value-log GC run: 10 minutes by
+	// default; negative disables the timer (RunRetention still works).
+	GCInterval time.Duration
+	// SyncWrites makes every batch fsync before it is acknowledged: without it, acknowledged
+	// flows survive a crash of the process (kill -9) but not of the machine.
+	SyncWrites bool
+	// MinFreeBytes is the free disk space Open requires: 64 MiB by default; negative disables
+	// the check.
+	MinFreeBytes int64
+
+	// Memory and file sizing (defaults suit a small machine; see the package documentation).
+	MemTableSize     int64 // 8 MiB
+	BlockCacheSize   int64 // 32 MiB
+	IndexCacheSize   int64 // 16 MiB
+	ValueLogFileSize int64 // 128 MiB; the unit value-log GC reclaims
+
+	// Logger receives the store's own lines and badger's warnings and errors.
+	Logger zerolog.Logger
+	// Now is the clock (time.Now by default), for tests of retention.
+	Now func() time.Time
+
+	// tableSize overrides the 2 MiB LSM table size, for tests that need many tables.
+	tableSize int64
+}
+
+const (
+	defaultRetention    = 30 * 24 * time.Hour
+	defaultBodyLimit    = 256 << 10
+	defaultQueueSize    = 8192
+	defaultQueueBytes   = 64 << 20
+	defaultBatchSize    = 1024
+	defaultGCInterval   = 10 * time.Minute
+	defaultMinFree      = 64 << 20
+	defaultMemTable     = 8 << 20
+	defaultBlockCache   = 32 << 20
+	defaultIndexCache   = 16 << 20
+	defaultValueLogFile = 128 << 20
+	// valueThreshold: values of this size or more go to the value log, the rest stay in the LSM
+	// tree. Bodies always go, and so does the metadata of a flow with findings (~500 bytes):
+	// the LSM tree then holds little but keys, which keeps compaction (and its table builders'
+	// memory) small. See the package documentation for the measurements.
+	valueThreshold = 256
+)
+
+func (o *Options) setDefaults() {
+	def := func(v *int64, d int64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if o.Retention == 0 {
+		o.Retention = defaultRetention
+	}
+	if o.BodyLimit == 0 {
+		o.BodyLimit = defaultBodyLimit
+	}
+	if o.QueueSize <= 0 {
+		o.QueueSize = defaultQueueSize
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = defaultBatchSize
+	}
+	if o.GCInterval == 0 {
+		o.GCInterval = defaultGCInterval
+	}
+	def(&o.QueueBytes, defaultQueueBytes)
+	def(&o.MinFreeBytes, defaultMinFree)
+	def(&o.MemTableSize, defaultMemTable)
+	def(&o.BlockCacheSize, defaultBlockCache)
+	def(&o.IndexCacheSize, defaultIndexCache)
+	def(&o.ValueLogFileSize, defaultValueLogFile)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+func (o *Options) validate() error {
+	switch len(o.Key) {
+	case 0, 16, 24, 32:
+	default:
+		return fmt.Errorf("store: encryption key has %d bytes; want 16, 24 or 32", len(o.Key))
+	}
+	if o.Key != nil && len(o.Key) == 0 {
+		return errors.New("store: empty encryption key")
+	}
+	if o.Dir == "" {
+		return errors.New("store: no directory")
+	}
+	if o.BodyLimit < 0 {
+		return fmt.Errorf("store: negative body limit %d", o.BodyLimit)
+	}
+	if o.ValueLogFileSize < 1<<20 || o.ValueLogFileSize >= 2<<30 {
+		return fmt.Errorf("store: value log file size %d out of range [1 MiB, 2 GiB)", o.ValueLogFileSize)
+	}
+	if o.MemTableSize < 1<<20 {
+		return fmt.Errorf("store: memtable size %d below 1 MiB", o.MemTableSize)
+	}
+	return nil
+}
+
+// badgerOptions are the settings for a small machine. Measured at 1M flows of ~2 KiB (see the
+// package documentation for the numbers).
+func (o *Options) badgerOptions() badger.Options {
+	b := badger.DefaultOptions(o.Dir).
+		WithLogger(badgerLogger{o.Logger.With().Str("component", "badger").Logger()}).
+		WithLoggingLevel(badger.WARNING).
+		WithMetricsEnabled(false).
+		WithDetectConflicts(false). // one writer, write batches only
+		WithNumVersionsToKeep(1).
+		WithSyncWrites(o.SyncWrites).
+		WithValueThreshold(valueThreshold).
+		WithMemTableSize(o.MemTableSize).
+		WithNumMemtables(3).
+		WithNumLevelZeroTables(4).
+		WithNumLevelZeroTablesStall(12).
+		WithBaseTableSize(2 << 20).
+		WithBaseLevelSize(32 << 20).
+		WithNumCompactors(2).
+		WithBlockCacheSize(o.BlockCacheSize).
+		WithIndexCacheSize(o.IndexCacheSize).
+		WithValueLogFileSize(o.ValueLogFileSize).
+		WithCompression(options.Snappy).
+		WithNumGoroutines(2)
+	// Every table 2 MiB, at every level: a compaction runs up to 13 table builders at once,
+	// each holding about three times a table, so table size bounds its memory.
+	b.TableSizeMultiplier = 1
+	if o.tableSize > 0 {
+		b.BaseTableSize = o.tableSize
+	}
+	if len(o.Key) > 0 {
+		b = b.WithEncryptionKey(o.Key).
+			// Data keys rotate (each wrapped by Key, kept in KEYREGISTRY) every 10 days by default.
+			WithEncryptionKeyRotationDuration(10 * 24 * time.Hour)
+	}
+	return b
+}
+
+// badgerLogger passes badger's warnings and errors to zerolog. Badger's info and debug lines
+// (one per compaction and flush) are not wanted: the level is set to WARNING.
+type badgerLogger struct{ l zerolog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) {
+	b.l.Error().Msg(strings.TrimSpace(fmt.Sprintf(f, a...)))
+}
+func (b badgerLogger) Warningf(f string, a ...any) {
+	b.l.Warn().Msg(strings.TrimSpace(fmt.Sprintf(f, a...)))
+}
+func (b badgerLogger) Infof(string, ...any)  {}
+func (b badgerLogger) Debugf(string, ...any) {}
+
+// LoadOrCreateKey reads the store key at path (hex, as written here), creating a random 32-byte
+// key with mode 0600 when the file does not exist; created says it did. A key file readable by
+// group or others is refused, and so is one that does not hold a 16-, 24- or 32-byte key.
+//
+// A created key opens only a new store: opening an existing store with it fails with
+// ErrWrongKey, so a lost key file never silently starts a second, empty store.
+func LoadOrCreateKey(path string) (key []byte, created bool, err error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, false, fmt.Errorf("store key: %w", err)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, false, fmt.Errorf("create store key %s: %w", path, err)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, false, fmt.Errorf("create store key %s: %w", path, err)
+		}
+		_, werr := f.WriteString(hex.EncodeToString(key) + "\n")
+		if serr := f.Sync(); werr == nil {
+			werr = serr
+		}
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			os.Remove(path)
+			return nil, false, fmt.Errorf("write store key %s: %w", path, werr)
+		}
+		return key, true, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read store key %s: %w", path, err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("store key %s: %w", path, err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, false, fmt.Errorf("store key %s has mode %04o: it must be readable by its owner only (chmod 600 %s)", path, st.Mode().Perm(), path)
+	}
+	key, err = hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, false, fmt.Errorf("store key %s: not hex: want 32, 48 or 64 hex digits", path)
+	}
+	switch len(key) {
+	case 16, 24, 32:
+		return key, false, nil
+	}
+	return nil, false, fmt.Errorf("store key %s: %d bytes; want 16, 24 or 32 (32, 48 or 64 hex digits)", path, len(key))
+}

@@ -1,0 +1,437 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/oklog/ulid/v2"
+)
+
+// Filter selects flows. Empty fields match everything; set fields must all match.
+type Filter struct {
+	// Since (inclusive) and Until (exclusive) bound the flows' time (their ID's time, to the
+	// millisecond). Zero means unbounded; flows past retention are never returned.
+	Since, Until time.Time
+
+	Vendor   string // catalog vendor ID
+	Category string // vendor category
+	// Client is an IP (any port) or an ip:port (that address exactly).
+	Client   string
+	User     string // proxy user
+	Detector string // the flow has a finding of this detector
+	Action   string // verdict action
+	API      string // recognised API, e.g. openai.chat
+	Host     string
+
+	// Limit is the most flows returned; 0 means all.
+	Limit int
+	// Oldest returns the oldest flows first; the default is newest first.
+	Oldest bool
+}
+
+// plan is a Filter resolved to key ranges.
+type plan struct {
+	f          Filter
+	lo, hi     id // inclusive bounds of the IDs wanted
+	index      []indexVal
+	clientIP   string
+	clientPort string // set when Client had a port: match that address only
+	empty      bool
+}
+
+type indexVal struct {
+	fam byte
+	val string
+}
+
+func (s *Store) plan(f Filter) plan {
+	p := plan{f: f}
+	since := f.Since
+	if s.opts.Retention > 0 {
+		if cut := s.opts.Now().Add(-s.opts.Retention); cut.After(since) {
+			since = cut
+		}
+	}
+	if !since.IsZero() {
+		p.lo = idAt(msOf(since))
+	}
+	for i := range p.hi {
+		p.hi[i] = 0xFF
+	}
+	if !f.Until.IsZero() {
+		var ok bool
+		if p.hi, ok = dec(idAt(msOf(f.Until))); !ok {
+			p.empty = true
+		}
+	}
+	if bytes.Compare(p.lo[:], p.hi[:]) > 0 {
+		p.empty = true
+	}
+	if f.Client != "" {
+		if host, port, err := net.SplitHostPort(f.Client); err == nil {
+			p.clientIP, p.clientPort = clientIP(host), port
+		} else {
+			p.clientIP = clientIP(f.Client)
+		}
+	}
+	// Every filter field has an index: the flows wanted are the intersection of the index
+	// ranges, walked together (a leapfrog join on the flow IDs that end every index key).
+	for _, iv := range []indexVal{
+		{famClient, p.clientIP}, {famUser, f.User}, {famDetector, f.Detector}, {famHost, f.Host},
+		{famAPI, f.API}, {famVendor, f.Vendor}, {famAction, f.Action}, {famCategory, f.Category},
+	} {
+		if iv.val != "" {
+			p.index = append(p.index, iv)
+		}
+	}
+	return p
+}
+
+// match checks r's metadata against the filter: index values are cut at 255 bytes, and an
+// address with a port is narrower than its IP.
+func (p *plan) match(r *Record) bool {
+	f := &p.f
+	switch {
+	case f.Vendor != "" && r.Vendor.ID != f.Vendor,
+		f.Category != "" && r.Vendor.Category != f.Category,
+		f.User != "" && r.Client.User != f.User,
+		f.Action != "" && string(r.Verdict.Action) != f.Action,
+		f.API != "" && r.API != f.API,
+		f.Host != "" && r.Host != f.Host:
+		return false
+	}
+	if p.clientIP != "" {
+		if clientIP(r.Client.Addr) != p.clientIP {
+			return false
+		}
+		if p.clientPort != "" {
+			if _, port, err := net.SplitHostPort(r.Client.Addr); err != nil || port != p.clientPort {
+				return false
+			}
+		}
+	}
+	if f.Detector != "" {
+		for _, fd := range r.Findings {
+			if fd.Detector == f.Detector {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// Query returns the metadata of the flows f selects (no headers or bodies), newest first unless
+// f.Oldest.
+func (s *Store) Query(ctx context.Context, f Filter) ([]Record, error) {
+	var out []Record
+	err := s.Each(ctx, f, false, func(r *Record) error {
+		out = append(out, *r)
+		return nil
+	})
+	return out, err
+}
+
+// Each calls fn for every flow f selects, in order, streaming: for replay and export. With
+// withBodies the records carry headers and bodies. fn may keep the record; an error from fn
+// stops the walk and is returned. Each reads one day at a time, each day in its own read
+// transaction. Close waits for a running Each to return: fn must not call Close.
+func (s *Store) Each(ctx context.Context, f Filter, withBodies bool, fn func(*Record) error) error {
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
+	if s.closing.Load() {
+		return ErrClosed
+	}
+	p := s.plan(f)
+	if p.empty {
+		return nil
+	}
+	first, last, ok, err := s.dayRange()
+	if err != nil || !ok {
+		return err
+	}
+	loDay, hiDay := max(first, dayOfID(p.lo)), min(last, dayOfID(p.hi))
+	if loDay > hiDay {
+		return nil
+	}
+	n := 0
+	for i := uint32(0); i <= hiDay-loDay; i++ {
+		d := hiDay - i
+		if f.Oldest {
+			d = loDay + i
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		more, err := s.scanDay(ctx, d, &p, withBodies, &n, fn)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// errStop ends a scan early without an error.
+var errStop = errors.New("stop")
+
+// scanDay walks one day: it reports whether the caller should go on to the next day.
+func (s *Store) scanDay(ctx context.Context, d uint32, p *plan, withBodies bool, n *int, fn func(*Record) error) (bool, error) {
+	txn := s.db.NewTransaction(false)
+	defer txn.Discard()
+
+	// The day's part of the window.
+	lo, hi := idAt(uint64(d)*dayMillis), idAt(uint64(d+1)*dayMillis)
+	hi, _ = dec(hi)
+	if bytes.Compare(p.lo[:], lo[:]) > 0 {
+		lo = p.lo
+	}
+	if bytes.Compare(p.hi[:], hi[:]) < 0 {
+		hi = p.hi
+	}
+	if bytes.Compare(lo[:], hi[:]) > 0 {
+		return true, nil
+	}
+	reverse := !p.f.Oldest
+
+	newCursor := func(prefix []byte, prefetch bool) *cursor {
+		it := txn.NewIterator(badger.IteratorOptions{
+			Prefix: prefix, Reverse: reverse, PrefetchValues: prefetch, PrefetchSize: 32,
+		})
+		return &cursor{it: it, prefix: prefix, reverse: reverse}
+	}
+	var cs []*cursor
+	defer func() {
+		for _, c := range cs {
+			c.it.Close()
+		}
+	}()
+	meta := newCursor(famPrefix(d, famMeta), false)
+	cs = append(cs, meta)
+	var body *cursor
+	if withBodies {
+		// Sequential when no index narrows the walk: let badger read values ahead.
+		body = newCursor(famPrefix(d, famBody), len(p.index) == 0)
+		cs = append(cs, body)
+	}
+	join := []*cursor{meta}
+	if len(p.index) > 0 {
+		join = join[:0]
+		for _, iv := range p.index {
+			c := newCursor(indexPrefix(d, iv.fam, iv.val), false)
+			cs = append(cs, c)
+			join = append(join, c)
+		}
+	}
+
+	start, bound := lo, hi
+	if reverse {
+		start, bound = hi, lo
+	}
+	err := leapfrog(join, start, bound, reverse, func(x id) error {
+		if *n%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		got, ok := meta.seek(x)
+		if !ok || got != x {
+			return nil // an index key without its flow: cannot happen but for a torn write
+		}
+		r := &Record{ID: ulid.ULID(x).String()}
+		var hasBody bool
+		if err := meta.it.Item().Value(func(v []byte) error {
+			var err error
+			hasBody, err = decodeMeta(v, r)
+			return err
+		}); err != nil {
+			return fmt.Errorf("store: flow %s: %w", r.ID, err)
+		}
+		if !p.match(r) {
+			return nil
+		}
+		if withBodies {
+			if hasBody {
+				if got, ok := body.seek(x); ok && got == x {
+					if err := body.it.Item().Value(func(v []byte) error { return decodeBody(v, r) }); err != nil {
+						return fmt.Errorf("store: flow %s body: %w", r.ID, err)
+					}
+				}
+			} else {
+				r.HasBodies = true
+			}
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+		*n++
+		if p.f.Limit > 0 && *n >= p.f.Limit {
+			return errStop
+		}
+		return nil
+	})
+	if errors.Is(err, errStop) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// cursor walks the flow IDs that end the keys under one prefix, in one direction.
+type cursor struct {
+	it      *badger.Iterator
+	prefix  []byte
+	reverse bool
+	started bool
+	key     []byte
+}
+
+func (c *cursor) cur() (x id, ok bool) {
+	if !c.it.ValidForPrefix(c.prefix) {
+		return x, false
+	}
+	return keyID(c.it.Item().Key())
+}
+
+// reached says whether x is at or past the target t in the cursor's direction.
+func (c *cursor) reached(x, t id) bool {
+	cmp := bytes.Compare(x[:], t[:])
+	return cmp == 0 || (cmp > 0) != c.reverse
+}
+
+// seek moves to the first ID at or past t (in the walk's direction). Targets never go back, so
+// a cursor already at or past t stays, and one just short of it steps instead of seeking.
+func (c *cursor) seek(t id) (id, bool) {
+	if c.started {
+		x, ok := c.cur()
+		for step := 0; ok; step++ {
+			if c.reached(x, t) {
+				return x, true
+			}
+			if step == 2 {
+				break
+			}
+			c.it.Next()
+			x, ok = c.cur()
+		}
+		if !ok {
+			return x, false
+		}
+	}
+	c.started = true
+	c.key = append(append(c.key[:0], c.prefix...), t[:]...)
+	c.it.Seek(c.key)
+	return c.cur()
+}
+
+// leapfrog calls emit for every ID present in all cursors, from start towards bound
+// (inclusive), in the cursors' direction.
+func leapfrog(cs []*cursor, start, bound id, reverse bool, emit func(id) error) error {
+	t := start
+	for {
+		agreed := true
+		for _, c := range cs {
+			x, ok := c.seek(t)
+			if !ok {
+				return nil
+			}
+			if cmp := bytes.Compare(x[:], bound[:]); (cmp > 0 && !reverse) || (cmp < 0 && reverse) {
+				return nil
+			}
+			if x != t {
+				t, agreed = x, false
+			}
+		}
+		if !agreed {
+			continue
+		}
+		if err := emit(t); err != nil {
+			return err
+		}
+		var ok bool
+		if reverse {
+			t, ok = dec(t)
+		} else {
+			t, ok = inc(t)
+		}
+		if !ok {
+			return nil
+		}
+	}
+}
+
+// dayRange is the first and last day holding flows.
+func (s *Store) dayRange() (first, last uint32, ok bool, err error) {
+	err = s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{})
+		it.Rewind()
+		if it.Valid() {
+			first, ok = keyDay(it.Item().Key())
+		}
+		it.Close()
+		if !ok {
+			return nil
+		}
+		rit := txn.NewIterator(badger.IteratorOptions{Reverse: true})
+		defer rit.Close()
+		rit.Seek([]byte{sysPrefix})
+		if rit.Valid() {
+			last, ok = keyDay(rit.Item().Key())
+		}
+		return nil
+	})
+	return first, last, ok, err
+}
+
+// Get returns everything stored about flow id, headers and bodies included.
+func (s *Store) Get(ctx context.Context, flowID string) (Record, error) {
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
+	if s.closing.Load() {
+		return Record{}, ErrClosed
+	}
+	u, err := ulid.ParseStrict(flowID)
+	if err != nil {
+		return Record{}, fmt.Errorf("%w: %q is not a flow ID", ErrNotFound, flowID)
+	}
+	x := id(u)
+	if s.opts.Retention > 0 && ulid.ULID(x).Time() < msOf(s.opts.Now().Add(-s.opts.Retention)) {
+		return Record{}, fmt.Errorf("%w: %s is past retention", ErrNotFound, flowID)
+	}
+	r := Record{ID: u.String()}
+	err = s.db.View(func(txn *badger.Txn) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		item, err := txn.Get(recordKey(famMeta, x))
+		if err != nil {
+			return err
+		}
+		var hasBody bool
+		if err := item.Value(func(v []byte) error {
+			hasBody, err = decodeMeta(v, &r)
+			return err
+		}); err != nil {
+			return err
+		}
+		if !hasBody {
+			r.HasBodies = true
+			return nil
+		}
+		item, err = txn.Get(recordKey(famBody, x))
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error { return decodeBody(v, &r) })
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return Record{}, fmt.Errorf("%w: %s", ErrNotFound, flowID)
+	}
+	if err != nil {
+		return Record{}, fmt.Errorf("store: get %s: %w", flowID, err)
+	}
+	return r, nil
+}

@@ -1,0 +1,565 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/oklog/ulid/v2"
+	"github.com/rs/zerolog"
+
+	"github.com/customs-dev/customs/flow"
+)
+
+var (
+	// ErrWrongKey: the store is encrypted with another key than the one given.
+	ErrWrongKey = errors.New("store: wrong encryption key")
+	// ErrEncrypted: the store is encrypted and no key was given.
+	ErrEncrypted = errors.New("store: the store is encrypted and no key was given")
+	// ErrNotEncrypted: the store was created without encryption and a key was given.
+	ErrNotEncrypted = errors.New("store: the store is not encrypted but a key was given")
+	// ErrClosed: the store is closed.
+	ErrClosed = errors.New("store: closed")
+	// ErrLocked: another process (a running customs serve) has the store open.
+	ErrLocked = errors.New("store: in use by another process")
+	// ErrNotFound: no flow with that ID is stored (or it is past retention).
+	ErrNotFound = errors.New("store: flow not found")
+)
+
+// Store is the flow store. Record is safe for concurrent use and never blocks; queries may run
+// concurrently with writes.
+type Store struct {
+	opts Options
+	db   *badger.DB
+	log  zerolog.Logger
+
+	queue       chan *entry
+	flushCh     chan chan error
+	stop        chan struct{} // closed by Close: the writer drains the queue and exits
+	done        chan struct{} // closed by the writer when it exits
+	stopMaint   chan struct{}
+	maintDone   chan struct{}
+	queuedBytes atomic.Int64
+	inflight    atomic.Int64 // Record calls between their closing check and their send
+	closing     atomic.Bool
+	abandon     atomic.Bool // Close ran out of time: drop what is still queued
+	closeOnce   sync.Once
+	closeErr    error
+
+	// writeMu serialises commits with DropPrefix, which refuses writes while it runs.
+	writeMu sync.Mutex
+	// maintMu serialises RunRetention runs.
+	maintMu sync.Mutex
+	// dbMu: readers (queries, retention) hold it shared; Close takes it before closing badger.
+	dbMu sync.RWMutex
+
+	// flushErr is the first write error since the last Flush (writer goroutine only).
+	flushErr error
+	// put commits a batch (s.write; tests replace it to make writes fail).
+	put func([]*entry) error
+
+	written, dropped, writeErrors, batches, daysDropped atomic.Uint64
+	dropLog, errLog                                     logLimiter
+}
+
+// Stats are the store's counters, for metrics.
+type Stats struct {
+	Written     uint64 // flows committed
+	Dropped     uint64 // flows not recorded: queue full (count or bytes) or store closed
+	WriteErrors uint64 // flows lost because their batch failed to commit
+	Batches     uint64 // write batches committed
+	Queued      int    // flows waiting in the queue
+	QueuedBytes int64  // their encoded size
+	DaysDropped uint64 // days dropped by retention and the size budget
+	DiskBytes   int64  // bytes Dir occupies on disk (LSM tree, value log, WAL)
+}
+
+// entry is one encoded flow waiting to be committed: keys[i] gets vals[i].
+type entry struct {
+	keys, vals [][]byte
+	size       int64
+}
+
+// Open opens (or creates) the store in opts.Dir. An encrypted store opened with another key
+// fails with ErrWrongKey; a plain store opened with a key fails with ErrNotEncrypted and an
+// encrypted one opened without a key with ErrEncrypted. A directory that cannot be created or
+// written, or a disk with less than MinFreeBytes free, is an error here, not at the first write.
+func Open(opts Options) (*Store, error) {
+	opts.setDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	if err := prepareDir(opts.Dir, opts.MinFreeBytes); err != nil {
+		return nil, err
+	}
+	if err := checkEncryption(opts.Dir, opts.Key); err != nil {
+		return nil, err
+	}
+	db, err := openBadger(opts.badgerOptions())
+	if err != nil {
+		if errors.Is(err, badger.ErrEncryptionKeyMismatch) {
+			if len(opts.Key) == 0 {
+				return nil, fmt.Errorf("%w: %s", ErrEncrypted, opts.Dir)
+			}
+			return nil, fmt.Errorf("%w: %s was created with a different key (is store.key the file it was created with?)", ErrWrongKey, opts.Dir)
+		}
+		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
+			return nil, fmt.Errorf("%w: %s: %v", ErrLocked, opts.Dir, err)
+		}
+		return nil, fmt.Errorf("store: open %s: %w", opts.Dir, err)
+	}
+	if err := checkSchema(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", opts.Dir, err)
+	}
+	s := &Store{
+		opts:      opts,
+		db:        db,
+		log:       opts.Logger.With().Str("component", "store").Logger(),
+		queue:     make(chan *entry, opts.QueueSize),
+		flushCh:   make(chan chan error),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
+		stopMaint: make(chan struct{}),
+		maintDone: make(chan struct{}),
+	}
+	s.put = s.write
+	go s.writer()
+	go s.maintain()
+	return s, nil
+}
+
+func openBadger(o badger.Options) (db *badger.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("badger panicked: %v", r)
+		}
+	}()
+	return badger.Open(o)
+}
+
+// prepareDir creates dir (0700) and checks that it is writable and that the disk has room.
+func prepareDir(dir string, minFree int64) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("store: cannot create directory %s: %w", dir, err)
+	}
+	probe := filepath.Join(dir, ".write-probe-"+ulid.Make().String())
+	f, err := os.OpenFile(probe, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		_, err = f.Write([]byte("customs"))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		os.Remove(probe)
+	}
+	if err != nil {
+		return fmt.Errorf("store: directory %s is not writable: %w", dir, err)
+	}
+	if minFree > 0 {
+		if free, ok := freeBytes(dir); ok && free < minFree {
+			return fmt.Errorf("store: only %s free on the disk of %s, need at least %s: free some space or move the data directory",
+				mib(free), dir, mib(minFree))
+		}
+	}
+	return nil
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// checkEncryption tells a plain store from an encrypted one before badger opens it, to say which
+// mistake was made: badger reports both as a key mismatch. KEYREGISTRY starts with a 16-byte IV
+// and a sanity text, in clear in a plain store and encrypted in an encrypted one.
+func checkEncryption(dir string, key []byte) error {
+	f, err := os.Open(filepath.Join(dir, badger.KeyRegistryFileName))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // a new store
+	}
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer f.Close()
+	head := make([]byte, 16+len(sanityText))
+	if _, err := io.ReadFull(f, head); err != nil {
+		return nil // let badger judge a short registry
+	}
+	plain := bytes.Equal(head[16:], sanityText)
+	switch {
+	case plain && len(key) > 0:
+		return fmt.Errorf("%w: %s was created without encryption; open it without a key", ErrNotEncrypted, dir)
+	case !plain && len(key) == 0:
+		return fmt.Errorf("%w: %s", ErrEncrypted, dir)
+	}
+	return nil
+}
+
+var sanityText = []byte("Hello Badger") // badger's key registry sanity text
+
+func checkSchema(db *badger.DB) error {
+	var have []byte
+	err := db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(schemaKey)
+		if err != nil {
+			return err
+		}
+		have, err = item.ValueCopy(nil)
+		return err
+	})
+	switch {
+	case errors.Is(err, badger.ErrKeyNotFound):
+		return db.Update(func(txn *badger.Txn) error { return txn.Set(schemaKey, []byte(schemaVersion)) })
+	case err != nil:
+		return err
+	case string(have) != schemaVersion:
+		return fmt.Errorf("store format %q, this customs reads %q", have, schemaVersion)
+	}
+	return nil
+}
+
+// Record queues f to be written and returns at once: it is the flow.Recorder the proxy calls on
+// its request path. The flow is encoded here (bodies cut to BodyLimit) and not referenced
+// afterwards. When the queue is full, or the store is closed, the flow is dropped, counted in
+// Stats.Dropped and logged (at most one line a second, with the count).
+func (s *Store) Record(f *flow.Flow) {
+	if f == nil {
+		return
+	}
+	s.RecordWithResponse(f, f.ResponseBody)
+}
+
+var _ flow.Recorder = (*Store)(nil)
+
+// RecordWithResponse is Record with the response body given explicitly (for sources whose
+// flows do not carry it, such as HAR import): it is stored capped at BodyLimit like the request
+// body.
+func (s *Store) RecordWithResponse(f *flow.Flow, responseBody []byte) {
+	if f == nil {
+		return
+	}
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
+	if s.closing.Load() {
+		s.drop("store closed")
+		return
+	}
+	if len(s.queue) >= cap(s.queue) {
+		s.drop("queue full")
+		return
+	}
+	e := s.newEntry(f, responseBody)
+	if s.queuedBytes.Add(e.size) > s.opts.QueueBytes {
+		s.queuedBytes.Add(-e.size)
+		s.drop("queue bytes full")
+		return
+	}
+	select {
+	case s.queue <- e:
+	default:
+		s.queuedBytes.Add(-e.size)
+		s.drop("queue full")
+	}
+}
+
+func (s *Store) drop(reason string) {
+	s.dropped.Add(1)
+	s.dropLog.note(reason)
+	s.logDrops(false)
+}
+
+// logDrops writes one line for the drops not yet logged, at most once a second unless forced.
+func (s *Store) logDrops(force bool) {
+	if n, total, reason, ok := s.dropLog.take(&s.dropped, force); ok {
+		s.log.Warn().Uint64("dropped", n).Uint64("dropped_total", total).Str("reason", reason).
+			Msg("store: flows dropped, not recorded")
+	}
+}
+
+func (s *Store) logWriteErrors(force bool) {
+	if n, total, reason, ok := s.errLog.take(&s.writeErrors, force); ok {
+		s.log.Error().Uint64("flows", n).Uint64("write_errors_total", total).Str("error", reason).
+			Msg("store: write failed; flows lost")
+	}
+}
+
+// logLimiter lets one line a second through and counts what it held back.
+type logLimiter struct {
+	mu     sync.Mutex
+	last   time.Time
+	logged uint64
+	reason string
+}
+
+func (l *logLimiter) note(reason string) {
+	l.mu.Lock()
+	l.reason = reason
+	l.mu.Unlock()
+}
+
+func (l *logLimiter) take(counter *atomic.Uint64, force bool) (n, total uint64, reason string, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	if !force && now.Sub(l.last) < time.Second {
+		return 0, 0, "", false
+	}
+	total = counter.Load()
+	if total == l.logged {
+		return 0, 0, "", false
+	}
+	n, l.logged, l.last = total-l.logged, total, now
+	return n, total, l.reason, true
+}
+
+// newEntry encodes f: meta, body (headers and capped bodies) and index keys.
+func (s *Store) newEntry(f *flow.Flow, respBody []byte) *entry {
+	x, err := ulid.ParseStrict(f.ID)
+	if err != nil {
+		t := f.Start
+		if t.IsZero() {
+			t = s.opts.Now()
+		}
+		x = ulid.MustParse(flow.NewID(t))
+		s.log.Debug().Str("flow_id", f.ID).Str("stored_as", x.String()).Msg("store: flow ID is not a ULID; stored under a new one")
+	}
+	limit := s.opts.BodyLimit
+	req, resp := f.RequestBody, respBody
+	r := Record{
+		ID: x.String(), Start: f.Start, End: f.End, Source: f.Source, Mode: f.Mode, Client: f.Client,
+		Host: f.Host, Method: f.Method, URL: f.URL, API: f.API, Vendor: f.Vendor,
+		RequestHeader: f.RequestHeader, RequestBytes: f.RequestBytes, ContentEncoding: f.ContentEncoding,
+		DecodedBytes: f.DecodedBytes, Status: f.Status, ResponseHeader: f.ResponseHeader,
+		ResponseBytes: f.ResponseBytes, Findings: f.Findings, Verdict: f.Verdict, Notes: f.Notes,
+		Marks: f.Marks, Error: f.Error, ErrorKind: f.ErrorKind,
+		RequestTruncated:  len(req) > limit || f.HasMark(flow.MarkOversize),
+		ResponseTruncated: len(resp) > limit,
+	}
+	r.RequestBody = req[:min(len(req), limit)]
+	r.ResponseBody = resp[:min(len(resp), limit)]
+	if len(f.Segments) > 0 {
+		r.Segments = make([]Segment, len(f.Segments))
+		for i, sg := range f.Segments {
+			r.Segments[i] = Segment{Path: sg.Path, Media: sg.Media, Size: sg.Size}
+		}
+	}
+	hasBody := len(r.RequestHeader) > 0 || len(r.RequestBody) > 0 || len(r.ResponseHeader) > 0 || len(r.ResponseBody) > 0
+
+	id := id(x)
+	day := dayOfID(id)
+	e := &entry{keys: make([][]byte, 0, 12), vals: make([][]byte, 0, 12)}
+	add := func(k, v []byte) {
+		e.keys = append(e.keys, k)
+		e.vals = append(e.vals, v)
+		e.size += int64(len(k) + len(v) + 48)
+	}
+	add(recordKey(famMeta, id), appendMeta(make([]byte, 0, 512), &r, hasBody))
+	if hasBody {
+		add(recordKey(famBody, id), appendBody(make([]byte, 0, 256+len(r.RequestBody)+len(r.ResponseBody)), &r))
+	}
+	index := func(fam byte, v string) {
+		if v != "" {
+			add(append(indexPrefix(day, fam, v), id[:]...), nil)
+		}
+	}
+	index(famVendor, f.Vendor.ID)
+	index(famCategory, f.Vendor.Category)
+	index(famClient, clientIP(f.Client.Addr))
+	index(famUser, f.Client.User)
+	index(famAction, string(f.Verdict.Action))
+	index(famAPI, f.API)
+	index(famHost, f.Host)
+	// One index entry per detector, however many findings it made.
+	if len(f.Findings) <= 16 {
+		for i, fd := range f.Findings {
+			if !slices.ContainsFunc(f.Findings[:i], func(p flow.Finding) bool { return p.Detector == fd.Detector }) {
+				index(famDetector, fd.Detector)
+			}
+		}
+	} else {
+		seen := make(map[string]bool)
+		for _, fd := range f.Findings {
+			if !seen[fd.Detector] {
+				seen[fd.Detector] = true
+				index(famDetector, fd.Detector)
+			}
+		}
+	}
+	return e
+}
+
+// writer is the one goroutine that commits: it drains the queue in write batches.
+func (s *Store) writer() {
+	defer close(s.done)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	batch := make([]*entry, 0, s.opts.BatchSize)
+	for {
+		select {
+		case e := <-s.queue:
+			batch = append(batch[:0], e)
+		gather:
+			for len(batch) < s.opts.BatchSize {
+				select {
+				case e := <-s.queue:
+					batch = append(batch, e)
+				default:
+					break gather
+				}
+			}
+			s.commit(batch)
+		case done := <-s.flushCh:
+			// Everything queued before Flush was called is in the queue now.
+			s.drain(len(s.queue), batch)
+			done <- s.flushErr
+			s.flushErr = nil
+		case <-s.stop:
+			// Close waited for every Record in flight: what is queued is final.
+			s.drain(len(s.queue), batch)
+			s.logDrops(true)
+			s.logWriteErrors(true)
+			return
+		case <-tick.C:
+			s.logDrops(false)
+			s.logWriteErrors(false)
+		}
+	}
+}
+
+// drain commits the next n queued flows.
+func (s *Store) drain(n int, batch []*entry) {
+	for n > 0 {
+		batch = batch[:0]
+		for ; n > 0 && len(batch) < s.opts.BatchSize; n-- {
+			batch = append(batch, <-s.queue)
+		}
+		s.commit(batch)
+	}
+}
+
+// commit writes one batch and counts it as written, or as lost to a write error.
+func (s *Store) commit(batch []*entry) {
+	var size int64
+	for _, e := range batch {
+		size += e.size
+	}
+	defer s.queuedBytes.Add(-size)
+	n := uint64(len(batch))
+	if s.abandon.Load() {
+		s.dropped.Add(n)
+		s.dropLog.note("store closed before the queue was written")
+		return
+	}
+	s.writeMu.Lock()
+	err := s.put(batch)
+	s.writeMu.Unlock()
+	if err != nil {
+		if s.flushErr == nil {
+			s.flushErr = err
+		}
+		s.writeErrors.Add(n)
+		s.errLog.note(err.Error())
+		s.logWriteErrors(false)
+		return
+	}
+	s.written.Add(n)
+	s.batches.Add(1)
+}
+
+func (s *Store) write(batch []*entry) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store: write panicked: %v", r)
+		}
+	}()
+	wb := s.db.NewWriteBatch()
+	for _, e := range batch {
+		for i, k := range e.keys {
+			if err := wb.Set(k, e.vals[i]); err != nil {
+				wb.Cancel()
+				return err
+			}
+		}
+	}
+	return wb.Flush()
+}
+
+// Flush waits until every flow recorded before the call is committed. It returns the first
+// write error since the previous Flush, if a batch failed (those flows are lost and counted in
+// Stats.WriteErrors).
+func (s *Store) Flush(ctx context.Context) error {
+	if s.closing.Load() {
+		return ErrClosed
+	}
+	done := make(chan error, 1)
+	select {
+	case s.flushCh <- done:
+	case <-s.done:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Sync is Flush without a deadline.
+func (s *Store) Sync() error { return s.Flush(context.Background()) }
+
+// Close stops accepting flows, commits everything queued, stops the maintenance timer and closes
+// the database. When ctx ends first, what is still queued is dropped (and counted) and the
+// database is closed all the same.
+func (s *Store) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() { s.closeErr = s.close(ctx) })
+	return s.closeErr
+}
+
+func (s *Store) close(ctx context.Context) error {
+	s.closing.Store(true)
+	for s.inflight.Load() > 0 { // Record never blocks: this is brief
+		runtime.Gosched()
+	}
+	close(s.stop)
+	var err error
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		s.abandon.Store(true)
+		<-s.done
+		err = fmt.Errorf("store: close: %w; %d flows still queued were dropped", ctx.Err(), s.dropped.Load())
+	}
+	close(s.stopMaint)
+	<-s.maintDone
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	if cerr := s.db.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("store: close: %w", cerr)
+	}
+	return err
+}
+
+// Stats returns the counters.
+func (s *Store) Stats() Stats {
+	return Stats{
+		Written:     s.written.Load(),
+		Dropped:     s.dropped.Load(),
+		WriteErrors: s.writeErrors.Load(),
+		Batches:     s.batches.Load(),
+		Queued:      len(s.queue),
+		QueuedBytes: s.queuedBytes.Load(),
+		DaysDropped: s.daysDropped.Load(),
+		DiskBytes:   diskUsage(s.opts.Dir),
+	}
+}
