@@ -87,8 +87,15 @@ func (m *Metrics) GaugeFunc(name, help string, fn func() float64) {
 }
 
 // Handler serves /healthz (the process is up), /readyz (the proxy accepts clients) and /metrics.
-func Handler(m *Metrics, ready *atomic.Bool) http.Handler {
+func Handler(m *Metrics, ready *atomic.Bool) http.Handler { return HandlerWith(m, ready, nil) }
+
+// HandlerWith is Handler with more routes: extra maps a pattern ("/api/") to its handler, for
+// the parts of the admin API other packages serve (the flow store's queries).
+func HandlerWith(m *Metrics, ready *atomic.Bool, extra map[string]http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	for pattern, h := range extra {
+		mux.Handle(pattern, h)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})

@@ -90,7 +90,12 @@ type Duration time.Duration
 // D returns d as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
-func (d Duration) String() string { return time.Duration(d).String() }
+func (d Duration) String() string {
+	if day := 24 * time.Hour; d > 0 && time.Duration(d)%day == 0 {
+		return fmt.Sprintf("%dd", time.Duration(d)/day)
+	}
+	return time.Duration(d).String()
+}
 
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 

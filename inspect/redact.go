@@ -30,18 +30,35 @@ type Redacted struct {
 // byte for byte: extract.Redact re-encodes each edited value the way it was found, and the body
 // is re-compressed in its Content-Encoding. f must have been inspected by this pipeline.
 func (p *Pipeline) Redact(f *flow.Flow) (Redacted, error) {
-	switch {
-	case f.HasMark(flow.MarkOversize):
-		return Redacted{}, fmt.Errorf("%w: the body is larger than the inspection window, and its unseen rest may hold more", ErrCannotRedact)
-	case f.HasMark(flow.MarkDecodeTruncated), f.HasMark(flow.MarkDecodeError):
-		return Redacted{}, fmt.Errorf("%w: the body's content coding could not be decoded whole", ErrCannotRedact)
-	}
-	for _, n := range f.Notes {
-		if strings.HasPrefix(n, "extraction limit reached") {
-			return Redacted{}, fmt.Errorf("%w: the body holds more text than extraction reads, and the rest was never scanned", ErrCannotRedact)
+	return p.rewrite(f, func(x flow.Finding, n int) string { return fmt.Sprintf("[REDACTED:%s#%d]", x.Detector, n) }, true)
+}
+
+// Masked returns f's request body decoded (Content-Encoding undone), with each finding's value
+// replaced by its detector and masked preview ([secret.aws-access-key-id AKIA************PLMR]):
+// what a responder may read of a stored body without seeing the values. f must have been
+// inspected by this pipeline.
+func (p *Pipeline) Masked(f *flow.Flow) ([]byte, error) {
+	red, err := p.rewrite(f, func(x flow.Finding, _ int) string { return "[" + x.Detector + " " + x.Preview + "]" }, false)
+	return red.Body, err
+}
+
+func (p *Pipeline) rewrite(f *flow.Flow, label func(flow.Finding, int) string, encode bool) (Redacted, error) {
+	// Going upstream, a body is only as safe as the part customs saw; for display, the part that
+	// was kept is all there is.
+	if encode {
+		switch {
+		case f.HasMark(flow.MarkOversize):
+			return Redacted{}, fmt.Errorf("%w: the body is larger than the inspection window, and its unseen rest may hold more", ErrCannotRedact)
+		case f.HasMark(flow.MarkDecodeTruncated), f.HasMark(flow.MarkDecodeError):
+			return Redacted{}, fmt.Errorf("%w: the body's content coding could not be decoded whole", ErrCannotRedact)
+		}
+		for _, n := range f.Notes {
+			if strings.HasPrefix(n, "extraction limit reached") {
+				return Redacted{}, fmt.Errorf("%w: the body holds more text than extraction reads, and the rest was never scanned", ErrCannotRedact)
+			}
 		}
 	}
-	edits := redactionEdits(f.Findings)
+	edits := redactionEdits(f.Findings, label)
 	er := &extract.Request{Vendor: f.Vendor.ID, Method: f.Method, Body: p.decode(f)}
 	if u, err := url.Parse(f.URL); err == nil {
 		er.Path, er.RawQuery = u.Path, u.RawQuery
@@ -51,13 +68,16 @@ func (p *Pipeline) Redact(f *flow.Flow) (Redacted, error) {
 		er.ContentType = f.RequestHeader.Get("Content-Type")
 	}
 	if len(edits) == 0 {
+		if !encode {
+			return Redacted{Body: er.Body, RawQuery: er.RawQuery}, nil
+		}
 		return Redacted{Body: f.RequestBody, RawQuery: er.RawQuery}, nil
 	}
 	body, query, err := extract.Redact(er, p.limits, edits)
 	if err != nil {
 		return Redacted{}, fmt.Errorf("%w: %v", ErrCannotRedact, err)
 	}
-	if f.ContentEncoding != "" {
+	if encode && f.ContentEncoding != "" {
 		if body, err = decode.Encode(f.ContentEncoding, body, f.RequestBody); err != nil {
 			return Redacted{}, fmt.Errorf("%w: re-encoding the body: %v", ErrCannotRedact, err)
 		}
@@ -67,7 +87,7 @@ func (p *Pipeline) Redact(f *flow.Flow) (Redacted, error) {
 
 // redactionEdits turns the request's findings into non-overlapping edits, one per span; spans
 // that overlap in a segment are merged and take the label of the first finding.
-func redactionEdits(fs []flow.Finding) []extract.Edit {
+func redactionEdits(fs []flow.Finding, label func(flow.Finding, int) string) []extract.Edit {
 	type span struct {
 		path       string
 		start, end int
@@ -87,7 +107,7 @@ func redactionEdits(fs []flow.Finding) []extract.Edit {
 			n = numbers[x.Detector]
 			byValue[key] = n
 		}
-		spans = append(spans, span{x.Path, x.Start, x.End, fmt.Sprintf("[REDACTED:%s#%d]", x.Detector, n)})
+		spans = append(spans, span{x.Path, x.Start, x.End, label(x, n)})
 	}
 	slices.SortStableFunc(spans, func(a, b span) int {
 		return cmp.Or(strings.Compare(a.path, b.path), cmp.Compare(a.start, b.start))
