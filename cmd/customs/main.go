@@ -32,6 +32,17 @@ Usage:
   customs scan [FILE|-] [--json] [--fail] [--rules PATH]... [--host HOST] [--config FILE] [--data DIR]
                                     run the detectors and policies over text, a JSON body or a
                                     raw HTTP request; findings are masked; --fail exits 1 on any
+  customs flows [--since 24h] [--until T] [--vendor ID] [--category C] [--client ADDR] [--user U]
+                [--detector ID] [--action A] [--api NAME] [--host H] [--limit N] [--json]
+                                    the stored flows, newest first (works while serve runs)
+  customs flows show ID [--body [--reveal]] [--json]
+                                    one flow; bodies decoded with detected values masked
+  customs flows [filters] --export jsonl|har --out FILE [--reveal]
+                                    evidence export (HAR 1.2), values masked unless --reveal
+  customs replay [--since 30d] [--until T] [filters] [--rules PATH]... [--diff] [--json]
+                                    re-run today's detectors and policies over stored flows
+  customs replay --har FILE [--store] [--rules PATH]... [--json]
+                                    inspect a HAR file the same way (--store keeps its flows)
   customs rules lint [PATH]...      load and type-check rule files; errors with file:line:col (exit 2)
   customs rules test [PATH]... [-v] run the rule files' tests and detector examples (exit 1 on a failure)
   customs rules default             print the embedded default policy pack
@@ -66,6 +77,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdCatalog(args[1:], stdout, stderr)
 	case "rules":
 		err = cmdRules(args[1:], stdout, stderr)
+	case "flows":
+		err = cmdFlows(args[1:], stdout, stderr)
+	case "replay":
+		err = cmdReplay(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

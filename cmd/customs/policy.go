@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/customs-dev/customs/catalog"
@@ -131,4 +132,20 @@ func patternFrom(spec rules.DetectorSpec) *detectors.Pattern {
 
 func errorAt(p rules.Pos, msg string) *rules.Error {
 	return &rules.Error{File: p.File, Line: p.Line, Col: p.Col, Msg: msg}
+}
+
+// loadPolicyAndKey is what every offline inspecting command (scan, rules test, replay) starts
+// with: the rules at paths, printed with carets and returned as ruleErrors when they do not load,
+// and the installation's finding key (never created here, so that a dry run leaves no trace).
+func loadPolicyAndKey(cfg config.Config, paths []string, stderr io.Writer) (*policy, *detectors.Hasher, error) {
+	pol, err := loadPolicy(cfg, paths)
+	if err != nil {
+		printRuleErrors(stderr, err)
+		return nil, nil, ruleErrors{err}
+	}
+	hasher, err := loadHasher(cfg, false)
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	return pol, hasher, nil
 }

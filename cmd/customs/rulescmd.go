@@ -64,14 +64,9 @@ func cmdRules(args []string, stdout, stderr io.Writer) error {
 			len(pol.set.Policies), len(pol.set.Detectors), len(pol.set.Vendors), len(pol.set.Tests))
 		return nil
 	case "test":
-		pol, err := loadPolicy(cfg, paths)
+		pol, hasher, err := loadPolicyAndKey(cfg, paths, stderr)
 		if err != nil {
-			printRuleErrors(stderr, err)
-			return ruleErrors{err}
-		}
-		hasher, err := loadHasher(cfg, false)
-		if err != nil {
-			return usageError{err}
+			return err
 		}
 		if failed := runRuleTests(stdout, pol, hasher, *verbose); failed > 0 {
 			return errFindings
@@ -112,6 +107,10 @@ func printRuleErrors(w io.Writer, err error) {
 			sources[e.File] = src
 		}
 		fmt.Fprintln(w, e.Caret(src))
+	}
+	if len(es) == 1 {
+		fmt.Fprintln(w, "1 error")
+		return
 	}
 	fmt.Fprintf(w, "%d errors\n", len(es))
 }

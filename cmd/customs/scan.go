@@ -93,13 +93,9 @@ func cmdScan(args []string, stdout, stderr io.Writer) error {
 	if len(rulePaths) > 0 {
 		cfg.Rules = rulePaths
 	}
-	pol, err := loadPolicy(cfg, cfg.Rules)
+	pol, hasher, err := loadPolicyAndKey(cfg, cfg.Rules, stderr)
 	if err != nil {
-		return usageError{err}
-	}
-	hasher, err := loadHasher(cfg, false)
-	if err != nil {
-		return usageError{err}
+		return err
 	}
 	f, err := scanFlow(raw)
 	if err != nil {

@@ -30,6 +30,7 @@ import (
 	"github.com/customs-dev/customs/inspect"
 	"github.com/customs-dev/customs/proxy"
 	"github.com/customs-dev/customs/proxy/ca"
+	"github.com/customs-dev/customs/store"
 )
 
 // serveFlags are the command-line settings; each overrides the config file only when given.
@@ -153,6 +154,8 @@ type server struct {
 	caPath   string
 	alerts   *alert.Sink
 	reloader *reloader
+	store    *store.Store // nil when store.enabled is false
+	api      http.Handler
 }
 
 // build turns a validated configuration into a ready proxy: CA, catalog, pipeline, scope, trust
@@ -263,13 +266,44 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 			return ok
 		}
 	}
+	var st *store.Store
+	var api http.Handler
+	if cfg.Store.Enabled {
+		if st, err = openStore(cfg, logger, true); err != nil {
+			return nil, fmt.Errorf("flow store: %w", err)
+		}
+		opts.Recorder = append(opts.Recorder.(flow.Recorders), st)
+		token := ""
+		if !loopback(cfg.Admin) {
+			// Reachable from other machines: the flow API (bodies included) needs the token.
+			if token, err = loadOrCreateToken(cfg.Data); err != nil {
+				st.Close(context.Background())
+				return nil, err
+			}
+		}
+		api = flowsAPI(st, token, logger)
+		for _, c := range []struct {
+			name, help string
+			pick       func(store.Stats) uint64
+		}{
+			{"customs_store_flows_written_total", "Flows committed to the store.", func(s store.Stats) uint64 { return s.Written }},
+			{"customs_store_flows_dropped_total", "Flows dropped because the store's queue was full.", func(s store.Stats) uint64 { return s.Dropped }},
+			{"customs_store_write_errors_total", "Flows lost to write errors (disk full, I/O).", func(s store.Stats) uint64 { return s.WriteErrors }},
+		} {
+			metrics.CounterFunc(c.name, c.help, func() float64 { return float64(c.pick(st.Stats())) })
+		}
+		metrics.GaugeFunc("customs_store_disk_bytes", "Bytes the store takes on disk.", func() float64 { return float64(st.Stats().DiskBytes) })
+	}
 	p, err := proxy.New(opts)
 	if err != nil {
+		if st != nil {
+			st.Close(context.Background())
+		}
 		return nil, err
 	}
 	metrics.GaugeFunc("customs_client_connections", "Client connections open now (tunnels and intercepted sessions included).",
 		func() float64 { return float64(p.ClientConns()) })
-	return &server{cfg: cfg, proxy: p, metrics: metrics, leaves: leaves, caPath: caPath, alerts: alerts, reloader: rl}, nil
+	return &server{cfg: cfg, proxy: p, metrics: metrics, leaves: leaves, caPath: caPath, alerts: alerts, reloader: rl, store: st, api: api}, nil
 }
 
 func buildScope(cfg config.Config, pipeline *inspect.Pipeline) (proxy.Scope, error) {
@@ -357,7 +391,11 @@ func (s *server) run(logger zerolog.Logger) error {
 			return usageError{fmt.Errorf("admin listen %s: %w", s.cfg.Admin, err)}
 		}
 		adminAddr = aln.Addr().String()
-		adminSrv = &http.Server{Handler: admin.Handler(s.metrics, &ready), ReadHeaderTimeout: 10 * time.Second}
+		extra := map[string]http.Handler{}
+		if s.api != nil {
+			extra["/api/"] = s.api
+		}
+		adminSrv = &http.Server{Handler: admin.HandlerWith(s.metrics, &ready, extra), ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = adminSrv.Serve(aln) }()
 	}
 
@@ -399,6 +437,13 @@ func (s *server) run(logger zerolog.Logger) error {
 	if adminSrv != nil {
 		_ = adminSrv.Shutdown(ctx)
 	}
+	if s.store != nil {
+		// Every flow recorded above is queued; Close writes them before the process ends.
+		if serr := s.store.Close(context.Background()); serr != nil {
+			logger.Error().Err(serr).Msg("flow store: closing")
+		}
+	}
+
 	if errors.Is(err, context.DeadlineExceeded) {
 		logger.Warn().Msg("drain timed out; closed the remaining connections")
 	} else if err != nil {
