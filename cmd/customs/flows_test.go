@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,6 +58,20 @@ func TestFlowsAndReplayEndToEnd(t *testing.T) {
 	blockedID, allowedID := rows[2]["flow_id"].(string), rows[1]["flow_id"].(string)
 	if strings.Contains(out, key) || strings.Contains(out, email) {
 		t.Fatal("flows printed a detected value")
+	}
+
+	// The store's own metrics: what it wrote, dropped, lost and holds.
+	r, err := http.Get("http://" + s.admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	for _, want := range []string{"customs_store_flows_written_total 3", "customs_store_flows_dropped_total 0",
+		"customs_store_write_errors_total 0", "customs_store_days_dropped_total 0", "customs_store_queued_flows 0", "customs_store_disk_bytes "} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 
 	// SIGTERM: serve flushes the store and exits; flows then opens the store itself.

@@ -289,10 +289,12 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 			{"customs_store_flows_written_total", "Flows committed to the store.", func(s store.Stats) uint64 { return s.Written }},
 			{"customs_store_flows_dropped_total", "Flows dropped because the store's queue was full.", func(s store.Stats) uint64 { return s.Dropped }},
 			{"customs_store_write_errors_total", "Flows lost to write errors (disk full, I/O).", func(s store.Stats) uint64 { return s.WriteErrors }},
+			{"customs_store_days_dropped_total", "Whole days of flows dropped by retention or the size budget.", func(s store.Stats) uint64 { return s.DaysDropped }},
 		} {
 			metrics.CounterFunc(c.name, c.help, func() float64 { return float64(c.pick(st.Stats())) })
 		}
 		metrics.GaugeFunc("customs_store_disk_bytes", "Bytes the store takes on disk.", func() float64 { return float64(st.Stats().DiskBytes) })
+		metrics.GaugeFunc("customs_store_queued_flows", "Flows waiting for the store's writer.", func() float64 { return float64(st.Stats().Queued) })
 	}
 	p, err := proxy.New(opts)
 	if err != nil {
