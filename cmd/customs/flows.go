@@ -81,12 +81,18 @@ func (ff *flowFlags) filter(now time.Time) (store.Filter, error) {
 			return f, fmt.Errorf("--until: %w", err)
 		}
 	}
-	switch ff.action {
-	case "", "allow", "alert", "redact", "block":
-	default:
-		return f, fmt.Errorf("--action: want allow, alert, redact or block; got %q", ff.action)
+	if err := checkAction(ff.action); err != nil {
+		return f, fmt.Errorf("--action: %w", err)
 	}
 	return f, nil
+}
+
+func checkAction(a string) error {
+	switch a {
+	case "", "allow", "alert", "redact", "block":
+		return nil
+	}
+	return fmt.Errorf("want allow, alert, redact or block; got %q", a)
 }
 
 func cmdFlows(args []string, stdout, stderr io.Writer) error {

@@ -163,6 +163,9 @@ func flowsAPI(st *store.Store, token string, logger zerolog.Logger) http.Handler
 func filterFromQuery(q url.Values) (store.Filter, error) {
 	f := store.Filter{Vendor: q.Get("vendor"), Category: q.Get("category"), Client: q.Get("client"), User: q.Get("user"),
 		Detector: q.Get("detector"), Action: q.Get("action"), API: q.Get("api"), Host: q.Get("host"), Oldest: q.Get("oldest") == "1"}
+	if err := checkAction(f.Action); err != nil {
+		return f, fmt.Errorf("action: %w", err)
+	}
 	for _, k := range []struct {
 		name string
 		t    *time.Time
