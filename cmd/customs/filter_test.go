@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
@@ -100,4 +102,45 @@ func FuzzFilterQuery(f *testing.F) {
 			t.Fatalf("%q: round trip %+v (%v), want %+v", raw, again, err, got)
 		}
 	})
+}
+
+// Bodies travel as text when they are UTF-8 (readable evidence) and in base64 otherwise, and
+// come back byte for byte.
+func TestWireBodies(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		body   []byte
+		asText bool
+	}{
+		{"empty", nil, true},
+		{"json", []byte(`{"messages":[{"content":"héllo"}]}`), true},
+		{"gzip", []byte{0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe}, false},
+		{"cut inside a rune", []byte("caf\xc3"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := store.Record{ID: "01KAAAAAAAAAAAAAAAAAAAAAAA", HasBodies: true, RequestBody: tc.body, ResponseBody: tc.body}
+			raw, err := json.Marshal(toWire(&rec))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(string(raw), `"request_body_base64"`); got == tc.asText && len(tc.body) > 0 {
+				t.Fatalf("base64 used: %v, want %v: %s", got, !tc.asText, raw)
+			}
+			var w wireRecord
+			if err := json.Unmarshal(raw, &w); err != nil {
+				t.Fatal(err)
+			}
+			back, err := w.record()
+			if err != nil || !bytes.Equal(back.RequestBody, tc.body) || !bytes.Equal(back.ResponseBody, tc.body) {
+				t.Fatalf("round trip: %q %q (%v), want %q", back.RequestBody, back.ResponseBody, err, tc.body)
+			}
+		})
+	}
+	var w wireRecord
+	if err := json.Unmarshal([]byte(`{"flow_id":"x","request_body_base64":"%%%"}`), &w); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.record(); err == nil || !strings.Contains(err.Error(), "request_body_base64") {
+		t.Fatalf("bad base64: %v", err)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -221,7 +222,9 @@ func cmdFlowsShow(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *reveal {
-		auditReveal(cfg, stderr, rec.ID)
+		if err := auditReveal(cfg, stderr, rec.ID); err != nil {
+			return err
+		}
 	}
 	if *asJSON {
 		if !*body {
@@ -242,16 +245,24 @@ func cmdFlowsShow(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// auditReveal records that someone read stored values in clear: on stderr, and in DIR/audit.log.
-func auditReveal(cfg config.Config, stderr io.Writer, what string) {
-	user := os.Getenv("USER")
-	line := zerolog.New(stderr).With().Timestamp().Logger()
-	line.Warn().Str("type", "audit").Str("flows", what).Str("os_user", user).Msg("stored values revealed in clear")
-	if f, err := os.OpenFile(filepath.Join(cfg.Data, "audit.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err == nil {
-		fl := zerolog.New(f).With().Timestamp().Logger()
-		fl.Warn().Str("type", "audit").Str("flows", what).Str("os_user", user).Msg("stored values revealed in clear")
-		f.Close()
+// auditReveal records that someone read stored values in clear: in DIR/audit.log (0600, append
+// only) and on stderr. A reveal that cannot be recorded does not happen.
+func auditReveal(cfg config.Config, stderr io.Writer, what string) error {
+	path := filepath.Join(cfg.Data, "audit.log")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("--reveal is recorded in %s, which cannot be written: %w", path, err)
 	}
+	defer f.Close()
+	user := os.Getenv("USER")
+	if user == "" {
+		user = strconv.Itoa(os.Getuid())
+	}
+	for _, w := range []io.Writer{f, stderr} {
+		l := zerolog.New(w).With().Timestamp().Logger()
+		l.Warn().Str("type", "audit").Str("flows", what).Str("os_user", user).Msg("stored values revealed in clear")
+	}
+	return f.Sync()
 }
 
 func printRecord(w io.Writer, r *store.Record) {
@@ -366,13 +377,14 @@ func exportFlows(ctx context.Context, cfg config.Config, src flowSource, f store
 	if format != "jsonl" && format != "har" {
 		return usageError{fmt.Errorf("--export: want jsonl or har, got %q", format)}
 	}
+	if reveal {
+		if err := auditReveal(cfg, stderr, fmt.Sprintf("export to %s (filter %s)", path, filterToQuery(f).Encode())); err != nil {
+			return err
+		}
+	}
 	out, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
-	}
-	defer out.Close()
-	if reveal {
-		auditReveal(cfg, stderr, "export to "+path)
 	}
 	var hw *har.Writer
 	enc := json.NewEncoder(out)
@@ -407,8 +419,11 @@ func exportFlows(ctx context.Context, cfg config.Config, src flowSource, f store
 	if err == nil && hw != nil {
 		err = hw.Close()
 	}
+	if cerr := out.Close(); err == nil {
+		err = cerr // evidence that did not reach the disk is not exported
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("export to %s: %w", path, err)
 	}
 	fmt.Fprintf(stderr, "exported %d flows to %s (%s%s)\n", n, path, format, map[bool]string{true: ", values in clear", false: ", values masked"}[reveal])
 	return nil

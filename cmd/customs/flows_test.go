@@ -184,6 +184,74 @@ policies:
 	if st, _ := os.Stat(harPath); st.Mode().Perm() != 0o600 {
 		t.Fatalf("export mode %v, want 0600", st.Mode().Perm())
 	}
+
+	// JSON lines, masked and revealed; every reveal is in the audit log, which never holds a value.
+	auditPath := filepath.Join(data, "audit.log")
+	if _, err := os.Stat(auditPath); err == nil {
+		t.Fatal("audit.log exists before any --reveal")
+	}
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		clear   bool // the key is in the file
+		audited string
+	}{
+		{"jsonl masked", []string{"--export", "jsonl", "--vendor", "openai"}, false, ""},
+		{"jsonl revealed", []string{"--export", "jsonl", "--vendor", "openai", "--reveal"}, true, "export to "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".jsonl")
+			_, errOut, code := runCustoms(t, ".", append([]string{"flows", "--data", data, "--out", path}, tc.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+			for _, l := range lines {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(l), &m); err != nil || m["flow_id"] == nil || m["vendor"] == nil {
+					t.Fatalf("export line %q: %v", l, err)
+				}
+			}
+			if len(lines) != 2 {
+				t.Fatalf("%d flows exported, want the 2 to openai", len(lines))
+			}
+			if got := strings.Contains(string(raw), key); got != tc.clear {
+				t.Fatalf("key in the export: %v, want %v", got, tc.clear)
+			}
+			audit, _ := os.ReadFile(auditPath)
+			if tc.audited != "" && !strings.Contains(string(audit), tc.audited) {
+				t.Fatalf("audit.log lacks %q:\n%s", tc.audited, audit)
+			}
+		})
+	}
+	out, errOut, code = runCustoms(t, ".", "flows", "show", blockedID, "--body", "--reveal", "--data", data)
+	if code != 0 || !strings.Contains(out, key) || !strings.Contains(errOut, "revealed") {
+		t.Fatalf("show --reveal: exit %d\n%s%s", code, out, errOut)
+	}
+	audit, err := os.ReadFile(auditPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(string(audit), `"type":"audit"`) != 2 || !strings.Contains(string(audit), blockedID) || strings.Contains(string(audit), key) {
+		t.Fatalf("audit.log after two reveals:\n%s", audit)
+	}
+	if st, _ := os.Stat(auditPath); st.Mode().Perm() != 0o600 {
+		t.Fatalf("audit.log mode %v, want 0600", st.Mode().Perm())
+	}
+	// A reveal that cannot be recorded does not happen.
+	if err := os.Chmod(auditPath, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() != 0 {
+		out, _, code = runCustoms(t, ".", "flows", "show", blockedID, "--body", "--reveal", "--data", data)
+		if code == 0 || strings.Contains(out, key) {
+			t.Fatalf("show --reveal with an unwritable audit log: exit %d\n%s", code, out)
+		}
+	}
 }
 
 // A HAR file exported by a browser is inspected like proxied traffic, and --store keeps its

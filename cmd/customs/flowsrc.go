@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
@@ -281,7 +283,10 @@ func (a *apiSource) Each(ctx context.Context, f store.Filter, withBodies bool, f
 		if w.Error != "" {
 			return fmt.Errorf("admin API: %s", w.Error)
 		}
-		rec := w.record()
+		rec, err := w.record()
+		if err != nil {
+			return fmt.Errorf("admin API: %w", err)
+		}
 		if err := fn(&rec); err != nil {
 			return err
 		}
@@ -304,7 +309,11 @@ func (a *apiSource) Get(ctx context.Context, id string) (store.Record, error) {
 	if err := json.NewDecoder(resp.Body).Decode(&w); err != nil {
 		return store.Record{}, fmt.Errorf("admin API: %w", err)
 	}
-	return w.record(), nil
+	rec, err := w.record()
+	if err != nil {
+		return rec, fmt.Errorf("admin API: %w", err)
+	}
+	return rec, nil
 }
 
 // wireRecord is a store.Record as the API and --json write it.
@@ -337,10 +346,12 @@ type wireRecord struct {
 	Error             string          `json:"error,omitempty"`
 	ErrorKind         string          `json:"error_kind,omitempty"`
 	RequestHeader     http.Header     `json:"request_headers,omitempty"`
-	RequestBody       []byte          `json:"request_body,omitempty"`
+	RequestBody       string          `json:"request_body,omitempty"`        // bodies as text when they are UTF-8,
+	RequestBody64     string          `json:"request_body_base64,omitempty"` // else in base64 (as HAR does)
 	RequestTruncated  bool            `json:"request_truncated,omitempty"`
 	ResponseHeader    http.Header     `json:"response_headers,omitempty"`
-	ResponseBody      []byte          `json:"response_body,omitempty"`
+	ResponseBody      string          `json:"response_body,omitempty"`
+	ResponseBody64    string          `json:"response_body_base64,omitempty"`
 	ResponseTruncated bool            `json:"response_truncated,omitempty"`
 	HasBodies         bool            `json:"has_bodies,omitempty"`
 }
@@ -375,20 +386,46 @@ func toWire(r *store.Record) wireRecord {
 		w.Findings = append(w.Findings, wireFinding{x.Detector, x.Class, x.Severity, x.Path, x.Start, x.End, x.Preview, x.Hash, x.Confidence})
 	}
 	if r.HasBodies {
-		w.URL, w.RequestHeader, w.RequestBody, w.RequestTruncated = r.URL, r.RequestHeader, r.RequestBody, r.RequestTruncated
-		w.ResponseHeader, w.ResponseBody, w.ResponseTruncated, w.HasBodies = r.ResponseHeader, r.ResponseBody, r.ResponseTruncated, true
+		w.URL, w.RequestHeader, w.RequestTruncated = r.URL, r.RequestHeader, r.RequestTruncated
+		w.ResponseHeader, w.ResponseTruncated, w.HasBodies = r.ResponseHeader, r.ResponseTruncated, true
+		w.RequestBody, w.RequestBody64 = bodyToWire(r.RequestBody)
+		w.ResponseBody, w.ResponseBody64 = bodyToWire(r.ResponseBody)
 	}
 	return w
 }
 
-func (w wireRecord) record() store.Record {
+func bodyToWire(b []byte) (text, b64 string) {
+	if utf8.Valid(b) {
+		return string(b), ""
+	}
+	return "", base64.StdEncoding.EncodeToString(b)
+}
+
+func bodyFromWire(text, b64 string) ([]byte, error) {
+	if b64 != "" {
+		return base64.StdEncoding.DecodeString(b64)
+	}
+	if text == "" {
+		return nil, nil
+	}
+	return []byte(text), nil
+}
+
+func (w wireRecord) record() (store.Record, error) {
 	r := store.Record{ID: w.ID, Start: w.Start, End: w.End, Source: flow.Source(w.Source), Mode: flow.Mode(w.Mode),
 		Client: flow.Client{Addr: w.Client, User: w.User}, Host: w.Host, Method: w.Method, URL: w.URL, API: w.API, Vendor: flow.Vendor(w.Vendor),
 		Status: w.Status, RequestBytes: w.RequestBytes, ResponseBytes: w.ResponseBytes, ContentEncoding: w.ContentEncoding,
 		Verdict: flow.Verdict{Action: flow.Action(w.Action), Policy: w.Policy, Message: w.Reason, Matched: w.Matched},
 		Notes:   w.Notes, Marks: w.Marks, Segments: w.Segments, Error: w.Error, ErrorKind: w.ErrorKind,
-		RequestHeader: w.RequestHeader, RequestBody: w.RequestBody, RequestTruncated: w.RequestTruncated,
-		ResponseHeader: w.ResponseHeader, ResponseBody: w.ResponseBody, ResponseTruncated: w.ResponseTruncated, HasBodies: w.HasBodies}
+		RequestHeader: w.RequestHeader, RequestTruncated: w.RequestTruncated,
+		ResponseHeader: w.ResponseHeader, ResponseTruncated: w.ResponseTruncated, HasBodies: w.HasBodies}
+	var err error
+	if r.RequestBody, err = bodyFromWire(w.RequestBody, w.RequestBody64); err != nil {
+		return r, fmt.Errorf("flow %s: request_body_base64: %w", w.ID, err)
+	}
+	if r.ResponseBody, err = bodyFromWire(w.ResponseBody, w.ResponseBody64); err != nil {
+		return r, fmt.Errorf("flow %s: response_body_base64: %w", w.ID, err)
+	}
 	if r.URL == "" && w.Path != "" {
 		r.URL = "https://" + w.Host + w.Path
 	}
@@ -396,7 +433,7 @@ func (w wireRecord) record() store.Record {
 		r.Findings = append(r.Findings, flow.Finding{Detector: x.Detector, Class: x.Class, Severity: x.Severity, Path: x.Path,
 			Start: x.Start, End: x.End, Preview: x.Preview, Hash: x.Hash, Confidence: x.Confidence})
 	}
-	return r
+	return r, nil
 }
 
 // pathOf is the URL's path without the query (which can carry keys).
