@@ -55,6 +55,7 @@ func (s *Store) RunRetention(now time.Time) (daysDropped int, err error) {
 		return len(drop) + n, err
 	}
 	s.gcValueLog()
+	s.refreshDisk()
 	return len(drop) + n, nil
 }
 

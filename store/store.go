@@ -70,6 +70,7 @@ type Store struct {
 	put func([]*entry) error
 
 	written, dropped, writeErrors, batches, daysDropped atomic.Uint64
+	disk, diskAt                                        atomic.Int64 // Dir's size on disk, and when it was walked
 	dropLog, errLog                                     logLimiter
 }
 
@@ -560,6 +561,22 @@ func (s *Store) Stats() Stats {
 		Queued:      len(s.queue),
 		QueuedBytes: s.queuedBytes.Load(),
 		DaysDropped: s.daysDropped.Load(),
-		DiskBytes:   diskUsage(s.opts.Dir),
+		DiskBytes:   s.diskBytes(),
 	}
+}
+
+// diskBytes is Dir's size on disk, walked at most once a second: Stats is read by every metrics
+// scrape (once per store metric) and by callers polling the queue.
+func (s *Store) diskBytes() int64 {
+	if at := s.diskAt.Load(); at != 0 && time.Since(time.Unix(0, at)) < time.Second {
+		return s.disk.Load()
+	}
+	return s.refreshDisk()
+}
+
+func (s *Store) refreshDisk() int64 {
+	n := diskUsage(s.opts.Dir)
+	s.disk.Store(n)
+	s.diskAt.Store(time.Now().UnixNano())
+	return n
 }
