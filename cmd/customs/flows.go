@@ -214,6 +214,9 @@ func cmdFlowsShow(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer closeSrc()
+	if a, ok := src.(*apiSource); ok {
+		a.metaOnly = !*body
+	}
 	rec, err := src.Get(context.Background(), ids[0])
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {

@@ -60,6 +60,37 @@ func TestFlowsAndReplayEndToEnd(t *testing.T) {
 		t.Fatal("flows printed a detected value")
 	}
 
+	// flows show through the API: serve's audit records a body read only when one happened.
+	bodyReads := func() int {
+		n := 0
+		for _, l := range s.logLines() {
+			if l["type"] == "audit" && l["message"] == "flow body read through the admin API" {
+				n++
+			}
+		}
+		return n
+	}
+	for _, tc := range []struct {
+		args      []string
+		want      string
+		bodyReads int
+	}{
+		{[]string{"flows", "show", blockedID}, "block-secrets-to-ai", 0},
+		{[]string{"flows", "show", blockedID, "--body"}, "AKIA************PLMR", 1},
+	} {
+		out, errOut, code := runCustoms(t, ".", append(tc.args, "--data", data, "--admin", s.admin)...)
+		if code != 0 || !strings.Contains(out, tc.want) || strings.Contains(out, key) {
+			t.Fatalf("%v through the API: exit %d\n%s%s", tc.args, code, out, errOut)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for bodyReads() != tc.bodyReads && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if got := bodyReads(); got != tc.bodyReads {
+			t.Fatalf("after %v: %d body reads audited, want %d", tc.args, got, tc.bodyReads)
+		}
+	}
+
 	// The store's own metrics: what it wrote, dropped, lost and holds.
 	r, err := http.Get("http://" + s.admin + "/metrics")
 	if err != nil {

@@ -233,6 +233,9 @@ func filterToQuery(f store.Filter) url.Values {
 type apiSource struct {
 	base, token string
 	client      *http.Client
+	// metaOnly: Get asks for the metadata alone, so that serve's audit log does not record a
+	// body read that did not happen (flows show without --body).
+	metaOnly bool
 }
 
 func (a *apiSource) get(ctx context.Context, path string, q url.Values) (*http.Response, error) {
@@ -300,7 +303,11 @@ func (a *apiSource) Query(ctx context.Context, f store.Filter) ([]store.Record, 
 }
 
 func (a *apiSource) Get(ctx context.Context, id string) (store.Record, error) {
-	resp, err := a.get(ctx, "/api/flows/"+url.PathEscape(id), url.Values{"body": {"1"}})
+	q := url.Values{"body": {"1"}}
+	if a.metaOnly {
+		q = nil
+	}
+	resp, err := a.get(ctx, "/api/flows/"+url.PathEscape(id), q)
 	if err != nil {
 		return store.Record{}, err
 	}
