@@ -96,8 +96,10 @@ func (e *emitter) text(path, s string, depth int) {
 	}
 	e.segs = append(e.segs, flow.Segment{Path: path, Text: s})
 	e.bytes += len(s)
-	if depth < e.lim.MaxNested && len(s) >= minBase64Run {
-		e.base64Runs(path, s, depth)
+	if depth < e.lim.MaxNested {
+		if len(s) >= minBase64Run {
+			e.base64Runs(path, s, depth)
+		}
 		e.urlEncoded(path, s, depth)
 	}
 }
@@ -333,19 +335,62 @@ func (e *emitter) textOrJSON(path, s string, depth int) {
 	e.text(path, s, depth)
 }
 
-// urlEncoded scans the decoded form of a string with %XX escapes.
+// maxURLEncodedRuns bounds the percent-encoded runs decoded in one text: a text made of
+// thousands of tiny escaped tokens would otherwise become as many segments.
+const maxURLEncodedRuns = 256
+
+// urlEncoded decodes the percent-encoded runs of s — each whitespace- or quote-delimited token
+// with a valid %XX escape, such as a URL whose query holds email=leo.park%40acme-corp.com — and
+// scans what they decode to. One escape is enough (a single %40 hides an address), and a stray
+// '%' elsewhere ("50% off") does not stop the rest from being decoded.
 func (e *emitter) urlEncoded(path, s string, depth int) {
-	if strings.Count(s, "%") < 2 {
-		return
+	runs := 0
+	for k := strings.IndexByte(s, '%'); k >= 0 && runs < maxURLEncodedRuns; {
+		i, j := k, k
+		for i > 0 && !urlRunEnd(s[i-1]) {
+			i--
+		}
+		for j < len(s) && !urlRunEnd(s[j]) {
+			j++
+		}
+		if tok := s[i:j]; hasPercentEscape(tok) {
+			if u, err := url.QueryUnescape(tok); err == nil && u != tok {
+				runs++
+				if e.rec != nil {
+					e.rec.decoded(u, tok, formCodec{})
+				}
+				p := path + "/urlenc"
+				if i > 0 || j < len(s) {
+					p = fmt.Sprintf("%s/urlenc@%d", path, i)
+				}
+				e.textOrJSON(p, u, depth+1)
+			}
+		}
+		next := strings.IndexByte(s[j:], '%')
+		if next < 0 {
+			break
+		}
+		k = j + next
 	}
-	u, err := url.QueryUnescape(s)
-	if err != nil || u == s {
-		return
+}
+
+// urlRunEnd: bytes that cannot be part of a percent-encoded token (an encoder escapes them).
+func urlRunEnd(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '`'
+}
+
+func hasPercentEscape(s string) bool {
+	for k := strings.IndexByte(s, '%'); k >= 0 && k+2 < len(s); {
+		if unhex(s[k+1]) >= 0 && unhex(s[k+2]) >= 0 {
+			return true
+		}
+		n := strings.IndexByte(s[k+1:], '%')
+		if n < 0 {
+			return false
+		}
+		k += 1 + n
 	}
-	if e.rec != nil {
-		e.rec.decoded(u, s, formCodec{})
-	}
-	e.textOrJSON(path+"/urlenc", u, depth+1)
+	return false
 }
 
 // joinPath appends a JSON path to a location. After a decode step the inner path follows a '/'

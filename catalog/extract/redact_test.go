@@ -133,7 +133,7 @@ var redactCases = []redactCase{
 	{name: "url-encoded-run-in-text", req: request("", "POST", "/unknown", "", "application/json",
 		`{"prompt":"the callback was https://example.com/cb?state=%7B%22key%22%3A%22`+plantedKey+`%22%7D&x=1 and it failed"}`),
 		carriers: []string{"prompt"},
-		edits:    []redactEdit{{path: "prompt/urlenc", target: plantedKey, repl: placeholder + " \"x\""}}},
+		edits:    []redactEdit{{path: "prompt/urlenc@17", target: plantedKey, repl: placeholder + " \"x\""}}},
 	{name: "data-url-percent", req: request("openai", "POST", "/v1/chat/completions", "", "application/json",
 		`{"messages":[{"role":"user","content":[{"type":"file","file":{"file_data":"data:text/plain,key%20`+plantedKey+`%0Anext/line"}}]}]}`),
 		edits: []redactEdit{{path: "messages[0].content[0].file.file_data/dataurl", target: plantedKey, repl: placeholder + " 50%"}}},
