@@ -229,11 +229,17 @@ func cmdFlowsShow(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	var m *masker
+	if *body {
+		if m, err = newMasker(cfg); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
 		if !*body {
 			rec.RequestBody, rec.ResponseBody, rec.HasBodies = nil, nil, false
 		} else if !*reveal {
-			masked, err := maskedRecord(cfg, &rec)
+			masked, _, err := m.record(&rec)
 			if err != nil {
 				return err
 			}
@@ -243,7 +249,7 @@ func cmdFlowsShow(args []string, stdout, stderr io.Writer) error {
 	}
 	printRecord(stdout, &rec)
 	if *body {
-		printBodies(stdout, cfg, &rec, *reveal)
+		printBodies(stdout, m, &rec, *reveal)
 	}
 	return nil
 }
@@ -322,19 +328,37 @@ func shortHash(h string) string {
 
 // printBodies prints the stored request and response bodies: decoded, and with each detected
 // value replaced by its detector and masked preview unless reveal.
-func printBodies(w io.Writer, cfg config.Config, r *store.Record, reveal bool) {
-	req, resp := r.RequestBody, r.ResponseBody
-	if !reveal {
-		masked, err := maskedRecord(cfg, r)
+func printBodies(w io.Writer, m *masker, r *store.Record, reveal bool) {
+	var req, resp []byte
+	var segs []flow.Segment
+	if reveal {
+		req, segs = m.revealed(r)
+		resp = r.ResponseBody
+	} else {
+		masked, ms, err := m.record(r)
 		if err != nil {
 			fmt.Fprintf(w, "\nbodies not shown: %v (--reveal prints them in clear)\n", err)
 			return
 		}
-		req, resp = masked.RequestBody, masked.ResponseBody
+		req, resp, segs = masked.RequestBody, masked.ResponseBody, ms
 	}
-	fmt.Fprintf(w, "\n--- request body (%d bytes stored%s)\n%s\n", len(r.RequestBody), truncatedNote(r.RequestTruncated), req)
+	fmt.Fprintf(w, "\n--- request body (%d bytes stored%s%s)\n%s\n", len(r.RequestBody), truncatedNote(r.RequestTruncated),
+		map[bool]string{true: ", decoded", false: ""}[r.ContentEncoding != ""], req)
+	if len(segs) > 0 {
+		fmt.Fprintf(w, "--- read by customs (%d segments)\n", len(segs))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, sg := range segs {
+			if sg.Media != "" {
+				fmt.Fprintf(tw, "%s\t[%s, %d bytes]\n", sg.Path, sg.Media, sg.Size)
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\n", sg.Path, quoteShort(sg.Text, 200))
+		}
+		_ = tw.Flush()
+	}
 	fmt.Fprintf(w, "--- response body (%d bytes stored%s)\n%s\n", len(r.ResponseBody), truncatedNote(r.ResponseTruncated), resp)
 }
+
 
 func truncatedNote(t bool) string {
 	if t {
@@ -343,36 +367,68 @@ func truncatedNote(t bool) string {
 	return ""
 }
 
-// maskedRecord re-inspects the stored request with the current detectors and returns the record
-// with its request body decoded and masked, and its response body masked where a detector
-// finds something (the response is shown only when nothing in it was found, else withheld).
-func maskedRecord(cfg config.Config, r *store.Record) (store.Record, error) {
+// masker shows stored flows to a responder: bodies decoded, each detected value replaced by its
+// detector and masked preview, and the texts customs read in them. It compiles the rules and
+// detectors once for all the flows of a command.
+type masker struct{ p *inspect.Pipeline }
+
+func newMasker(cfg config.Config) (*masker, error) {
 	pol, err := loadPolicy(cfg, cfg.Rules)
 	if err != nil {
-		return store.Record{}, err
+		return nil, err
 	}
 	hasher, err := loadHasher(cfg, false)
 	if err != nil {
-		return store.Record{}, err
+		return nil, err
 	}
-	p := inspect.New(inspect.Options{Catalog: pol.catalog, Detectors: pol.engine, Hasher: hasher})
+	return &masker{p: inspect.New(inspect.Options{Catalog: pol.catalog, Detectors: pol.engine, Hasher: hasher})}, nil
+}
+
+// record re-inspects the stored request with the current detectors and returns the record with
+// its request body decoded and masked, its response body withheld when a detector finds
+// something in it, and the segments read from the masked request.
+func (m *masker) record(r *store.Record) (store.Record, []flow.Segment, error) {
 	f := r.Flow()
 	f.Findings, f.Notes, f.Segments, f.Marks = nil, nil, nil, nil
-	p.Inspect(context.Background(), f)
-	body, err := p.Masked(f)
+	m.p.Inspect(context.Background(), f)
+	body, err := m.p.Masked(f)
 	if err != nil {
-		return store.Record{}, fmt.Errorf("the request body cannot be masked safely: %w", err)
+		return store.Record{}, nil, fmt.Errorf("the request body cannot be masked safely: %w", err)
 	}
 	out := *r
 	out.RequestBody = body
 	if len(r.ResponseBody) > 0 {
 		rf := &flow.Flow{API: f.API}
-		p.InspectResponse(rf, r.ResponseHeader, r.ResponseBody)
+		m.p.InspectResponse(rf, r.ResponseHeader, r.ResponseBody)
 		if len(rf.Findings) > 0 {
 			out.ResponseBody = []byte(fmt.Sprintf("[withheld: %s found in the response; --reveal prints it]", summarize(rf.Findings)))
 		}
 	}
-	return out, nil
+	// What customs read, from the masked body: Masked returns it decoded, so it is read as such.
+	mf := out.Flow()
+	mf.ContentEncoding = ""
+	if mf.RequestHeader != nil {
+		mf.RequestHeader = mf.RequestHeader.Clone()
+		mf.RequestHeader.Del("Content-Encoding")
+	}
+	mf.Findings, mf.Notes, mf.Segments, mf.Marks = nil, nil, nil, nil
+	m.p.Inspect(context.Background(), mf)
+	return out, mf.Segments, nil
+}
+
+// revealed returns the request body decoded (Content-Encoding undone) and the segments read
+// from it, values in clear.
+func (m *masker) revealed(r *store.Record) ([]byte, []flow.Segment) {
+	f := r.Flow()
+	f.Findings, f.Notes, f.Segments, f.Marks = nil, nil, nil, nil
+	m.p.Inspect(context.Background(), f)
+	segs := f.Segments
+	f.Findings = nil // nothing to replace: Masked then returns the decoded body as it is
+	body, err := m.p.Masked(f)
+	if err != nil {
+		body = r.RequestBody
+	}
+	return body, segs
 }
 
 // exportFlows writes the matching flows as JSON lines or HAR 1.2, bodies masked unless reveal.
@@ -389,6 +445,13 @@ func exportFlows(ctx context.Context, cfg config.Config, src flowSource, f store
 	if err != nil {
 		return err
 	}
+	var m *masker
+	if !reveal {
+		if m, err = newMasker(cfg); err != nil {
+			out.Close()
+			return err
+		}
+	}
 	var hw *har.Writer
 	enc := json.NewEncoder(out)
 	if format == "har" {
@@ -398,7 +461,7 @@ func exportFlows(ctx context.Context, cfg config.Config, src flowSource, f store
 	err = src.Each(ctx, f, true, func(r *store.Record) error {
 		rec := *r
 		if !reveal && len(rec.RequestBody) > 0 {
-			masked, err := maskedRecord(cfg, &rec)
+			masked, _, err := m.record(&rec)
 			if err != nil {
 				rec.RequestBody = []byte(fmt.Sprintf("[withheld: %v]", err))
 			} else {

@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/customs-dev/customs/catalog"
 	"github.com/customs-dev/customs/config"
@@ -176,7 +178,7 @@ func exampleResults(id string, cd customDetector) []testResult {
 		return []testResult{{kind: "detector", name: id, where: cd.spec.Pos.String(), fail: []string{err.Error()}}}
 	}
 	for _, ex := range cd.spec.Examples.Match {
-		r := testResult{kind: "match", name: id + ": " + quoteShort(ex.Text), where: ex.Pos.String()}
+		r := testResult{kind: "match", name: id + ": " + quoteShort(ex.Text, 40), where: ex.Pos.String()}
 		n := 0
 		e.Scan(ex.Text, func(detectors.Detector, detectors.Match) { n++ })
 		if n == 0 {
@@ -185,7 +187,7 @@ func exampleResults(id string, cd customDetector) []testResult {
 		out = append(out, r)
 	}
 	for _, ex := range cd.spec.Examples.NoMatch {
-		r := testResult{kind: "no_match", name: id + ": " + quoteShort(ex.Text), where: ex.Pos.String()}
+		r := testResult{kind: "no_match", name: id + ": " + quoteShort(ex.Text, 40), where: ex.Pos.String()}
 		var got []string
 		e.Scan(ex.Text, func(_ detectors.Detector, m detectors.Match) { got = append(got, fmt.Sprintf("%d-%d", m.Start, m.End)) })
 		if len(got) > 0 {
@@ -196,11 +198,20 @@ func exampleResults(id string, cd customDetector) []testResult {
 	return out
 }
 
-func quoteShort(s string) string {
-	if len(s) > 40 {
-		s = s[:37] + "..."
+// quoteShort quotes s on one line, cut to n runes (the last three "...") when longer; a cut never
+// splits a character.
+func quoteShort(s string, n int) string {
+	if utf8.RuneCountInString(s) > n {
+		k := 0
+		for i := range s {
+			if k == n-3 {
+				s = s[:i] + "..."
+				break
+			}
+			k++
+		}
 	}
-	return fmt.Sprintf("%q", s)
+	return strconv.Quote(s)
 }
 
 // runRuleTest inspects the test's request with the loaded rules and compares the outcome.
