@@ -359,7 +359,6 @@ func printBodies(w io.Writer, m *masker, r *store.Record, reveal bool) {
 	fmt.Fprintf(w, "--- response body (%d bytes stored%s)\n%s\n", len(r.ResponseBody), truncatedNote(r.ResponseTruncated), resp)
 }
 
-
 func truncatedNote(t bool) string {
 	if t {
 		return ", truncated"
