@@ -38,6 +38,7 @@ var layers = map[string]int{
 	"flow":                             15,
 	"internal/golden":                  16, // golden-file helper for tests
 	"internal/suggest":                 16, // "did you mean" distances
+	"internal/secretfile":              16, // the 0600 hex secret files (finding key, store key, admin token)
 }
 
 // confined third-party libraries and the one package (tree) allowed to import each: their types

@@ -2,17 +2,14 @@ package detectors
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/customs-dev/customs/flow"
+	"github.com/customs-dev/customs/internal/secretfile"
 )
 
 // KeyFile is the per-installation key for finding hashes, in the data directory.
@@ -36,30 +33,11 @@ func (h *Hasher) Hash(value string) string {
 // does not exist. A key readable by others is refused: with it, anyone could test guesses
 // against the stored hashes.
 func LoadOrCreateKey(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		key := make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return nil, fmt.Errorf("finding key: %w", err)
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("create finding key %s: %w", path, err)
-		}
-		defer f.Close()
-		if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
-			return nil, fmt.Errorf("write finding key %s: %w", path, err)
-		}
-		return key, nil
-	}
+	key, _, err := secretfile.LoadOrCreateHex(path, "finding key", 32)
 	if err != nil {
-		return nil, fmt.Errorf("read finding key %s: %w", path, err)
+		return nil, err
 	}
-	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("finding key %s has mode %04o: it must be readable by its owner only (chmod 600 %s)", path, st.Mode().Perm(), path)
-	}
-	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil || len(key) < 16 {
+	if len(key) < 16 {
 		return nil, fmt.Errorf("finding key %s: want at least 16 bytes of hex", path)
 	}
 	return key, nil

@@ -316,9 +316,40 @@ func (w *Writer) headers(h http.Header) []harNV {
 	return out
 }
 
+// MaskHeaders returns a copy of h in which the values of headers named like credentials (see
+// WriteOptions.RevealHeaders) are "[redacted by customs]": the rule evidence exports share.
+func MaskHeaders(h http.Header) http.Header {
+	if h == nil {
+		return nil
+	}
+	out := make(http.Header, len(h))
+	for name, vs := range h {
+		if sensitive(name) {
+			masked := make([]string, len(vs))
+			for i := range masked {
+				masked[i] = mask
+			}
+			vs = masked
+		}
+		out[name] = vs
+	}
+	return out
+}
+
+// MaskURL returns rawURL with the values of query parameters named like credentials masked
+// (Gemini's ?key=), by the same rule.
+func MaskURL(rawURL string) string {
+	u, _ := maskQuery(rawURL, true)
+	return u
+}
+
 // query lists the query parameters of rawURL in order and masks credentials in them, returning
 // the URL as written.
 func (w *Writer) query(rawURL string) (string, []harNV) {
+	return maskQuery(rawURL, !w.opts.RevealHeaders)
+}
+
+func maskQuery(rawURL string, masking bool) (string, []harNV) {
 	out := []harNV{}
 	q := strings.IndexByte(rawURL, '?')
 	if q < 0 {
@@ -336,7 +367,7 @@ func (w *Writer) query(rawURL string) (string, []harNV) {
 		}
 		rawName, rawValue, hasValue := strings.Cut(pair, "=")
 		name, value := unescape(rawName), unescape(rawValue)
-		if hasValue && !w.opts.RevealHeaders && sensitive(name) {
+		if hasValue && masking && sensitive(name) {
 			value = mask
 			pairs[i] = rawName + "=" + url.QueryEscape(mask)
 			changed = true

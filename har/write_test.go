@@ -418,3 +418,30 @@ func TestWriterStreams(t *testing.T) {
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+// The masking rule of HAR exports, for other evidence formats (customs flows --export jsonl).
+func TestMaskHeadersAndURL(t *testing.T) {
+	h := http.Header{"Authorization": {"Bearer sk-live"}, "Set-Cookie": {"a=1", "b=2"}, "Content-Type": {"application/json"},
+		"X-Ratelimit-Remaining-Tokens": {"900"}}
+	got := MaskHeaders(h)
+	want := http.Header{"Authorization": {mask}, "Set-Cookie": {mask, mask}, "Content-Type": {"application/json"},
+		"X-Ratelimit-Remaining-Tokens": {"900"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("MaskHeaders = %v, want %v", got, want)
+	}
+	if h.Get("Authorization") != "Bearer sk-live" {
+		t.Error("MaskHeaders changed its argument")
+	}
+	if MaskHeaders(nil) != nil {
+		t.Error("MaskHeaders(nil) != nil")
+	}
+	for in, want := range map[string]string{
+		"https://g.example/v1/m:generate?key=AIzaSyA&alt=sse": "https://g.example/v1/m:generate?key=%5Bredacted+by+customs%5D&alt=sse",
+		"https://x.example/p?q=1#frag":                        "https://x.example/p?q=1#frag",
+		"https://x.example/p":                                 "https://x.example/p",
+	} {
+		if got := MaskURL(in); got != want {
+			t.Errorf("MaskURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -7,7 +7,6 @@
 //	key, created, err := store.LoadOrCreateKey(filepath.Join(data, "store.key")) // 0600, hex
 //	s, err := store.Open(store.Options{Dir: filepath.Join(data, "store"), Key: key, Logger: log})
 //	s.Record(f)                          // flow.Recorder: never blocks; drops (counted) when full
-//	s.RecordWithResponse(f, answer)      // the same, with the response body the proxy kept
 //	rs, err := s.Query(ctx, store.Filter{Vendor: "openai", Since: t, Limit: 100}) // metadata only
 //	r, err := s.Get(ctx, id)             // everything: headers and bodies too
 //	err = s.Each(ctx, filter, true, fn)  // streaming, for replay and export

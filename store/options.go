@@ -1,19 +1,16 @@
 package store
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
 	"github.com/rs/zerolog"
+
+	"github.com/customs-dev/customs/internal/secretfile"
 )
 
 // Options configure a Store. The zero value of every field but Dir means its default.
@@ -200,49 +197,16 @@ func (b badgerLogger) Debugf(string, ...any) {}
 // A created key opens only a new store: opening an existing store with it fails with
 // ErrWrongKey, so a lost key file never silently starts a second, empty store.
 func LoadOrCreateKey(path string) (key []byte, created bool, err error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		key = make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return nil, false, fmt.Errorf("store key: %w", err)
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, false, fmt.Errorf("create store key %s: %w", path, err)
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return nil, false, fmt.Errorf("create store key %s: %w", path, err)
-		}
-		_, werr := f.WriteString(hex.EncodeToString(key) + "\n")
-		if serr := f.Sync(); werr == nil {
-			werr = serr
-		}
-		if cerr := f.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil {
-			os.Remove(path)
-			return nil, false, fmt.Errorf("write store key %s: %w", path, werr)
-		}
-		return key, true, nil
-	}
+	key, created, err = secretfile.LoadOrCreateHex(path, "store key", 32)
 	if err != nil {
-		return nil, false, fmt.Errorf("read store key %s: %w", path, err)
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, false, fmt.Errorf("store key %s: %w", path, err)
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return nil, false, fmt.Errorf("store key %s has mode %04o: it must be readable by its owner only (chmod 600 %s)", path, st.Mode().Perm(), path)
-	}
-	key, err = hex.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil {
-		return nil, false, fmt.Errorf("store key %s: not hex: want 32, 48 or 64 hex digits", path)
+		if errors.Is(err, secretfile.ErrNotHex) {
+			return nil, false, fmt.Errorf("%w: want 32, 48 or 64 hex digits", err)
+		}
+		return nil, false, err
 	}
 	switch len(key) {
 	case 16, 24, 32:
-		return key, false, nil
+		return key, created, nil
 	}
 	return nil, false, fmt.Errorf("store key %s: %d bytes; want 16, 24 or 32 (32, 48 or 64 hex digits)", path, len(key))
 }

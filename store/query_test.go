@@ -247,12 +247,14 @@ func TestGetBodies(t *testing.T) {
 	long := chatFlow(base.Add(-2*time.Hour), 1) // ~1.5 KiB body: cut at 1000
 	long.RequestHeader = http.Header{"Content-Type": {"application/json"}, "Proxy-Authorization": {"Basic c2VjcmV0"}}
 	respBody := []byte(strings.Repeat("data: {\"delta\":\"ok\"}\n\n", 60)) // ~1.4 KiB: cut too
-	s.RecordWithResponse(long, respBody)
+	long.ResponseBody = respBody
+	s.Record(long)
 
 	short := chatFlow(base.Add(-time.Hour), 2)
 	short.RequestBody = []byte(`{"model":"gpt-4o","messages":[]}`)
 	short.Status = 429
-	s.RecordWithResponse(short, []byte(`{"error":"rate limited"}`))
+	short.ResponseBody = []byte(`{"error":"rate limited"}`)
+	s.Record(short)
 
 	oversize := chatFlow(base.Add(-30*time.Minute), 3)
 	oversize.RequestBody = []byte(`{"cut":`)

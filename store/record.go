@@ -93,6 +93,7 @@ func (r *Record) Flow() *flow.Flow {
 		DecodedBytes:    r.DecodedBytes,
 		Status:          r.Status,
 		ResponseHeader:  r.ResponseHeader.Clone(),
+		ResponseBody:    append([]byte(nil), r.ResponseBody...),
 		ResponseBytes:   r.ResponseBytes,
 		Vendor:          r.Vendor,
 		Notes:           append([]string(nil), r.Notes...),

@@ -28,7 +28,8 @@ func fillDays(t *testing.T, s *Store, days, perDay int) [][]string {
 		day := today.Add(-time.Duration(days-1-k) * 24 * time.Hour)
 		for j := range perDay {
 			f := chatFlow(day.Add(10*time.Minute+time.Duration(j)*(23*time.Hour)/time.Duration(perDay)), k*perDay+j)
-			s.RecordWithResponse(f, resp)
+			f.ResponseBody = resp
+			s.Record(f)
 			out[k] = append(out[k], f.ID)
 		}
 	}

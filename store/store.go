@@ -230,20 +230,9 @@ func checkSchema(db *badger.DB) error {
 // Record queues f to be written and returns at once: it is the flow.Recorder the proxy calls on
 // its request path. The flow is encoded here (bodies cut to BodyLimit) and not referenced
 // afterwards. When the queue is full, or the store is closed, the flow is dropped, counted in
-// Stats.Dropped and logged (at most one line a second, with the count).
+// Stats.Dropped and logged (at most one line a second, with the count). The response body kept
+// on the flow (f.ResponseBody) is stored capped at BodyLimit like the request body.
 func (s *Store) Record(f *flow.Flow) {
-	if f == nil {
-		return
-	}
-	s.RecordWithResponse(f, f.ResponseBody)
-}
-
-var _ flow.Recorder = (*Store)(nil)
-
-// RecordWithResponse is Record with the response body given explicitly (for sources whose
-// flows do not carry it, such as HAR import): it is stored capped at BodyLimit like the request
-// body.
-func (s *Store) RecordWithResponse(f *flow.Flow, responseBody []byte) {
 	if f == nil {
 		return
 	}
@@ -257,7 +246,7 @@ func (s *Store) RecordWithResponse(f *flow.Flow, responseBody []byte) {
 		s.drop("queue full")
 		return
 	}
-	e := s.newEntry(f, responseBody)
+	e := s.newEntry(f)
 	if s.queuedBytes.Add(e.size) > s.opts.QueueBytes {
 		s.queuedBytes.Add(-e.size)
 		s.drop("queue bytes full")
@@ -270,6 +259,8 @@ func (s *Store) RecordWithResponse(f *flow.Flow, responseBody []byte) {
 		s.drop("queue full")
 	}
 }
+
+var _ flow.Recorder = (*Store)(nil)
 
 func (s *Store) drop(reason string) {
 	s.dropped.Add(1)
@@ -322,7 +313,7 @@ func (l *logLimiter) take(counter *atomic.Uint64, force bool) (n, total uint64, 
 }
 
 // newEntry encodes f: meta, body (headers and capped bodies) and index keys.
-func (s *Store) newEntry(f *flow.Flow, respBody []byte) *entry {
+func (s *Store) newEntry(f *flow.Flow) *entry {
 	x, err := ulid.ParseStrict(f.ID)
 	if err != nil {
 		t := f.Start
@@ -333,7 +324,7 @@ func (s *Store) newEntry(f *flow.Flow, respBody []byte) *entry {
 		s.log.Debug().Str("flow_id", f.ID).Str("stored_as", x.String()).Msg("store: flow ID is not a ULID; stored under a new one")
 	}
 	limit := s.opts.BodyLimit
-	req, resp := f.RequestBody, respBody
+	req, resp := f.RequestBody, f.ResponseBody
 	r := Record{
 		ID: x.String(), Start: f.Start, End: f.End, Source: f.Source, Mode: f.Mode, Client: f.Client,
 		Host: f.Host, Method: f.Method, URL: f.URL, API: f.API, Vendor: f.Vendor,

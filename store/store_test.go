@@ -345,7 +345,8 @@ func TestNoSecretsOutsideValues(t *testing.T) {
 			f.RequestHeader = http.Header{"Authorization": {"Bearer " + marker}, "X-Note": {marker}}
 			f.URL += "?key=" + marker
 			f.Segments = append(f.Segments, flow.Segment{Path: "messages[1].content", Text: marker})
-			s.RecordWithResponse(f, []byte(`{"echo":"`+marker+`"}`))
+			f.ResponseBody = []byte(`{"echo":"` + marker + `"}`)
+			s.Record(f)
 		}
 		sync_(t, s)
 		var keys int

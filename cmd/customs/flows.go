@@ -239,7 +239,7 @@ func cmdFlowsShow(args []string, stdout, stderr io.Writer) error {
 		if !*body {
 			rec.RequestBody, rec.ResponseBody, rec.HasBodies = nil, nil, false
 		} else if !*reveal {
-			masked, _, err := m.record(&rec)
+			masked, err := m.record(&rec)
 			if err != nil {
 				return err
 			}
@@ -329,19 +329,18 @@ func shortHash(h string) string {
 // printBodies prints the stored request and response bodies: decoded, and with each detected
 // value replaced by its detector and masked preview unless reveal.
 func printBodies(w io.Writer, m *masker, r *store.Record, reveal bool) {
-	var req, resp []byte
-	var segs []flow.Segment
+	shown := *r
 	if reveal {
-		req, segs = m.revealed(r)
-		resp = r.ResponseBody
+		shown.RequestBody = m.revealed(r)
 	} else {
-		masked, ms, err := m.record(r)
+		masked, err := m.record(r)
 		if err != nil {
 			fmt.Fprintf(w, "\nbodies not shown: %v (--reveal prints them in clear)\n", err)
 			return
 		}
-		req, resp, segs = masked.RequestBody, masked.ResponseBody, ms
+		shown = masked
 	}
+	req, resp, segs := shown.RequestBody, shown.ResponseBody, m.segments(&shown)
 	fmt.Fprintf(w, "\n--- request body (%d bytes stored%s%s)\n%s\n", len(r.RequestBody), truncatedNote(r.RequestTruncated),
 		map[bool]string{true: ", decoded", false: ""}[r.ContentEncoding != ""], req)
 	if len(segs) > 0 {
@@ -384,18 +383,23 @@ func newMasker(cfg config.Config) (*masker, error) {
 }
 
 // record re-inspects the stored request with the current detectors and returns the record with
-// its request body decoded and masked, its response body withheld when a detector finds
-// something in it, and the segments read from the masked request.
-func (m *masker) record(r *store.Record) (store.Record, []flow.Segment, error) {
+// its request body decoded and masked, and its response body withheld when a detector finds
+// something in it.
+func (m *masker) record(r *store.Record) (store.Record, error) {
 	f := r.Flow()
 	f.Findings, f.Notes, f.Segments, f.Marks = nil, nil, nil, nil
 	m.p.Inspect(context.Background(), f)
 	body, err := m.p.Masked(f)
 	if err != nil {
-		return store.Record{}, nil, fmt.Errorf("the request body cannot be masked safely: %w", err)
+		return store.Record{}, fmt.Errorf("the request body cannot be masked safely: %w", err)
 	}
 	out := *r
-	out.RequestBody = body
+	out.RequestBody = body // decoded: what it says about its coding no longer applies
+	out.ContentEncoding = ""
+	if out.RequestHeader != nil {
+		out.RequestHeader = out.RequestHeader.Clone()
+		out.RequestHeader.Del("Content-Encoding")
+	}
 	if len(r.ResponseBody) > 0 {
 		rf := &flow.Flow{API: f.API}
 		m.p.InspectResponse(rf, r.ResponseHeader, r.ResponseBody)
@@ -403,31 +407,26 @@ func (m *masker) record(r *store.Record) (store.Record, []flow.Segment, error) {
 			out.ResponseBody = []byte(fmt.Sprintf("[withheld: %s found in the response; --reveal prints it]", summarize(rf.Findings)))
 		}
 	}
-	// What customs read, from the masked body: Masked returns it decoded, so it is read as such.
-	mf := out.Flow()
-	mf.ContentEncoding = ""
-	if mf.RequestHeader != nil {
-		mf.RequestHeader = mf.RequestHeader.Clone()
-		mf.RequestHeader.Del("Content-Encoding")
-	}
-	mf.Findings, mf.Notes, mf.Segments, mf.Marks = nil, nil, nil, nil
-	m.p.Inspect(context.Background(), mf)
-	return out, mf.Segments, nil
+	return out, nil
 }
 
-// revealed returns the request body decoded (Content-Encoding undone) and the segments read
-// from it, values in clear.
-func (m *masker) revealed(r *store.Record) ([]byte, []flow.Segment) {
+// segments are the texts customs reads in r's request body, path by path.
+func (m *masker) segments(r *store.Record) []flow.Segment {
 	f := r.Flow()
 	f.Findings, f.Notes, f.Segments, f.Marks = nil, nil, nil, nil
 	m.p.Inspect(context.Background(), f)
-	segs := f.Segments
-	f.Findings = nil // nothing to replace: Masked then returns the decoded body as it is
+	return f.Segments
+}
+
+// revealed returns the request body decoded (Content-Encoding undone), values in clear.
+func (m *masker) revealed(r *store.Record) []byte {
+	f := r.Flow()
+	f.Findings = nil // nothing to replace: Masked returns the decoded body as it is
 	body, err := m.p.Masked(f)
 	if err != nil {
-		body = r.RequestBody
+		return r.RequestBody
 	}
-	return body, segs
+	return body
 }
 
 // exportFlows writes the matching flows as JSON lines or HAR 1.2, bodies masked unless reveal.
@@ -460,24 +459,20 @@ func exportFlows(ctx context.Context, cfg config.Config, src flowSource, f store
 	err = src.Each(ctx, f, true, func(r *store.Record) error {
 		rec := *r
 		if !reveal && len(rec.RequestBody) > 0 {
-			masked, _, err := m.record(&rec)
+			masked, err := m.record(&rec)
 			if err != nil {
-				rec.RequestBody = []byte(fmt.Sprintf("[withheld: %v]", err))
+				rec.RequestBody, rec.ContentEncoding = []byte(fmt.Sprintf("[withheld: %v]", err)), ""
 			} else {
 				rec = masked
 			}
 		}
 		n++
 		if hw != nil {
-			fl := rec.Flow()
-			if !reveal {
-				fl.ContentEncoding = "" // the body written is the decoded, masked one
-				fl.RequestHeader.Del("Content-Encoding")
-			}
-			return hw.Add(har.Entry{Flow: fl, ResponseBody: rec.ResponseBody})
+			return hw.Add(har.Entry{Flow: rec.Flow(), ResponseBody: rec.ResponseBody})
 		}
 		if !reveal {
-			rec.RequestHeader = maskHeaders(rec.RequestHeader)
+			rec.URL = har.MaskURL(rec.URL)
+			rec.RequestHeader, rec.ResponseHeader = har.MaskHeaders(rec.RequestHeader), har.MaskHeaders(rec.ResponseHeader)
 		}
 		return enc.Encode(toWire(&rec))
 	})
@@ -492,19 +487,4 @@ func exportFlows(ctx context.Context, cfg config.Config, src flowSource, f store
 	}
 	fmt.Fprintf(stderr, "exported %d flows to %s (%s%s)\n", n, path, format, map[bool]string{true: ", values in clear", false: ", values masked"}[reveal])
 	return nil
-}
-
-// maskHeaders hides header values that carry credentials.
-func maskHeaders(h map[string][]string) map[string][]string {
-	out := make(map[string][]string, len(h))
-	for k, vs := range h {
-		lk := strings.ToLower(k)
-		if lk == "authorization" || lk == "proxy-authorization" || lk == "cookie" || strings.Contains(lk, "key") ||
-			strings.Contains(lk, "token") || strings.Contains(lk, "secret") {
-			out[k] = []string{"[redacted by customs]"}
-			continue
-		}
-		out[k] = vs
-	}
-	return out
 }

@@ -3,10 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +24,7 @@ import (
 
 	"github.com/customs-dev/customs/config"
 	"github.com/customs-dev/customs/flow"
+	"github.com/customs-dev/customs/internal/secretfile"
 	"github.com/customs-dev/customs/store"
 )
 
@@ -81,24 +80,8 @@ const adminTokenFile = "admin.token"
 
 // loadOrCreateToken returns the admin API's bearer token from DIR/admin.token (0600).
 func loadOrCreateToken(dir string) (string, error) {
-	path := filepath.Join(dir, adminTokenFile)
-	if b, err := os.ReadFile(path); err == nil {
-		if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
-			return "", fmt.Errorf("%s is readable by group or others (mode %v); run: chmod 600 %s", path, st.Mode().Perm(), path)
-		}
-		if t := strings.TrimSpace(string(b)); t != "" {
-			return t, nil
-		}
-	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", err
-	}
-	t := hex.EncodeToString(raw)
-	if err := os.WriteFile(path, []byte(t+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("admin token: %w", err)
-	}
-	return t, nil
+	t, _, err := secretfile.LoadOrCreate(filepath.Join(dir, adminTokenFile), "admin token", 32)
+	return t, err
 }
 
 // --- the admin API: GET /api/flows, GET /api/flows/{id} -------------------------------------
@@ -386,12 +369,9 @@ func toWire(r *store.Record) wireRecord {
 	w := wireRecord{ID: r.ID, Start: r.Start, End: r.End, Source: string(r.Source), Mode: string(r.Mode), Client: r.Client.Addr,
 		User: r.Client.User, Host: r.Host, Method: r.Method, Path: pathOf(r.URL), API: r.API, Vendor: wireVendor(r.Vendor), Status: r.Status,
 		RequestBytes: r.RequestBytes, ResponseBytes: r.ResponseBytes, ContentEncoding: r.ContentEncoding,
-		Findings: make([]wireFinding, 0, len(r.Findings)), Action: string(r.Verdict.Action), Policy: r.Verdict.Policy,
+		Findings: wireFindings(r.Findings), Action: string(r.Verdict.Action), Policy: r.Verdict.Policy,
 		Reason: r.Verdict.Message, Matched: r.Verdict.Matched, Notes: r.Notes, Marks: r.Marks, Segments: r.Segments,
 		Error: r.Error, ErrorKind: r.ErrorKind}
-	for _, x := range r.Findings {
-		w.Findings = append(w.Findings, wireFinding{x.Detector, x.Class, x.Severity, x.Path, x.Start, x.End, x.Preview, x.Hash, x.Confidence})
-	}
 	if r.HasBodies {
 		w.URL, w.RequestHeader, w.RequestTruncated = r.URL, r.RequestHeader, r.RequestTruncated
 		w.ResponseHeader, w.ResponseTruncated, w.HasBodies = r.ResponseHeader, r.ResponseTruncated, true

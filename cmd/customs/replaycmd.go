@@ -194,10 +194,8 @@ func streamRecords(ctx context.Context, src flowSource, filter store.Filter) fun
 	go func() {
 		defer close(ch)
 		errc <- src.Each(ctx, filter, true, func(r *store.Record) error {
-			f := r.Flow()
-			f.ResponseBody = r.ResponseBody
 			select {
-			case ch <- f:
+			case ch <- r.Flow():
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()
