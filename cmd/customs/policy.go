@@ -135,9 +135,13 @@ func errorAt(p rules.Pos, msg string) *rules.Error {
 }
 
 // loadPolicyAndKey is what every offline inspecting command (scan, rules test, replay) starts
-// with: the rules at paths, printed with carets and returned as ruleErrors when they do not load,
-// and the installation's finding key (never created here, so that a dry run leaves no trace).
+// with: the rules at paths (the command line's; when it names none, the config's, else the
+// embedded pack), printed with carets and returned as ruleErrors when they do not load, and the
+// installation's finding key (never created here, so that a dry run leaves no trace).
 func loadPolicyAndKey(cfg config.Config, paths []string, stderr io.Writer) (*policy, *detectors.Hasher, error) {
+	if len(paths) == 0 {
+		paths = cfg.Rules
+	}
 	pol, err := loadPolicy(cfg, paths)
 	if err != nil {
 		printRuleErrors(stderr, err)

@@ -90,10 +90,7 @@ func cmdScan(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if len(rulePaths) > 0 {
-		cfg.Rules = rulePaths
-	}
-	pol, hasher, err := loadPolicyAndKey(cfg, cfg.Rules, stderr)
+	pol, hasher, err := loadPolicyAndKey(cfg, rulePaths, stderr)
 	if err != nil {
 		return err
 	}
