@@ -1,6 +1,13 @@
-// Package decode undoes HTTP content codings on a request body so that inspection sees the text a
-// client meant to send. The proxy forwards the original bytes; the decoded copy is only inspected,
-// so decoding is bounded by a limit that a compression bomb cannot push past.
+// Package decode undoes HTTP content codings and character sets on a request body so that
+// inspection sees the text a client meant to send, read as the vendor will read it. The proxy
+// forwards the original bytes; the decoded copy is only inspected, so decoding is bounded by a
+// limit that a compression bomb cannot push past.
+//
+// Codings joins repeated Content-Encoding lines; Body decodes a body held in memory and
+// NewReader one that streams; Text turns a UTF-16, UTF-32 or Latin-1 body into UTF-8. Whatever
+// cannot be decoded whole is an error that errors.Is sorts (ErrUnsupported, ErrTooManyCodings,
+// ErrCorrupt, ErrTooLarge, ErrCharset) and Reason names, returned beside as much as did decode,
+// so that the caller can treat "inspected only in part" as a decision.
 package decode
 
 import (
@@ -16,14 +23,6 @@ import (
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zlib"
-	"github.com/klauspost/compress/zstd"
-)
-
-var (
-	// ErrUnsupported means the Content-Encoding names a coding this package does not decode.
-	ErrUnsupported = errors.New("unsupported content coding")
-	// ErrTooLarge means the decoded body exceeded the limit; only its first limit bytes were kept.
-	ErrTooLarge = errors.New("decoded body exceeds limit")
 )
 
 // maxCodings bounds how many stacked codings one body may declare. Each stage may expand to the
@@ -36,14 +35,23 @@ const zstdMaxWindow = 8 << 20
 
 // Body decodes raw per the Content-Encoding header value contentEncoding: a comma-separated list
 // of codings in the order they were applied, so decoding runs from the last to the first. Names
-// are case-insensitive; "identity" and empty entries are no-ops; "x-gzip" is gzip.
+// are case-insensitive; "identity" and empty entries are no-ops; "x-gzip" is gzip. A request may
+// carry the header on several lines; join them with Codings first.
 //
 // The decoded body is never longer than limit, and decoding allocates on the order of limit bytes
 // however far the body would expand: the output buffer stops at limit+1 bytes, zstd windows are
-// capped at 8 MiB, and brotli's window is shrunk to what the limit needs. If the body would be
-// longer, Body returns its first limit bytes and an error wrapping
-// ErrTooLarge. A truncated or corrupt stream yields what decoded before the fault and an error
-// naming the coding. An unknown coding yields raw unchanged and an error wrapping ErrUnsupported.
+// capped at 8 MiB, and brotli's window is shrunk to what the limit needs. Every way Body can fall
+// short of the whole body is told by errors.Is (and named by Reason):
+//   - ErrUnsupported: an unknown coding; raw is returned unchanged.
+//   - ErrTooManyCodings (also ErrUnsupported): more than 4 stacked codings; raw is returned.
+//   - ErrCorrupt: a truncated or corrupt stream, wrapping the decoder's error and naming the
+//     coding; what decoded before the fault is returned.
+//   - ErrTooLarge: the body (or an inner stage of a stack) would be longer than limit; the first
+//     limit bytes are returned.
+//
+// In a stack, a stage that fails passes what it did decode on to the next, so the result is as
+// much of the text as there is, and the error is the fault nearest the wire: the one that caused
+// the others.
 func Body(contentEncoding string, raw []byte, limit int64) ([]byte, error) {
 	if limit < 0 {
 		return nil, fmt.Errorf("decode: negative limit %d", limit)
@@ -65,25 +73,46 @@ func Body(contentEncoding string, raw []byte, limit int64) ([]byte, error) {
 	}
 
 	data := raw
-	var truncated error
+	var first error
 	for i := len(codings) - 1; i >= 0; i-- {
-		c := codings[i]
-		out, err := decodeOne(c, data, limit)
+		out, err := decodeOne(codings[i], data, limit)
 		data = out
-		switch {
-		case err == nil:
-		case errors.Is(err, ErrTooLarge):
-			// Decoding goes on: the next stage can still turn this prefix into inspectable text.
-			truncated = err
-		case truncated != nil:
-			// This stage failed because an earlier one cut its input short; the overflow is the
-			// cause worth reporting.
-			return data, truncated
-		default:
-			return data, err
+		if err != nil && first == nil {
+			// Decoding goes on: the next stage can still turn this prefix into inspectable
+			// text. A later stage that fails because this one cut its input short reports
+			// nothing new, so the first fault is the one worth reporting.
+			first = err
 		}
 	}
-	return data, truncated
+	return data, first
+}
+
+// Codings joins the values of every Content-Encoding header line of a message into one list, the
+// way RFC 9110 5.3 says recipients must read repeated lines (http.Header.Values gives them).
+// Reading only the first line would let a client send "gzip" twice and have the inspected copy
+// decoded once while the vendor decodes twice.
+//
+// The result is canonical: lower-case names joined by ", ", empty elements and "identity"
+// dropped, "x-gzip" read as "gzip". Unknown names are kept, so that Body reports them; the error
+// is the one Body would return for the list (ErrUnsupported or ErrTooManyCodings), so the caller
+// can decide before it holds the body.
+func Codings(values []string) (string, error) {
+	var names []string
+	for _, v := range values {
+		for name := range strings.SplitSeq(v, ",") {
+			name = strings.ToLower(strings.TrimSpace(name))
+			switch name {
+			case "", "identity":
+				continue
+			case "x-gzip":
+				name = "gzip"
+			}
+			names = append(names, name)
+		}
+	}
+	joined := strings.Join(names, ", ")
+	_, err := parse(joined)
+	return joined, err
 }
 
 // parse splits a Content-Encoding value into canonical coding names, dropping no-ops.
@@ -98,14 +127,24 @@ func parse(contentEncoding string) ([]string, error) {
 			name = "gzip"
 		case "gzip", "deflate", "br", "zstd":
 		default:
-			return nil, fmt.Errorf("decode: %w %q", ErrUnsupported, name)
+			return nil, fmt.Errorf("decode: %w %q", ErrUnsupported, clip(name))
 		}
 		codings = append(codings, name)
 	}
 	if len(codings) > maxCodings {
-		return nil, fmt.Errorf("decode: %w: %d stacked codings, at most %d", ErrUnsupported, len(codings), maxCodings)
+		return nil, fmt.Errorf("decode: %w: %d, at most %d", ErrTooManyCodings, len(codings), maxCodings)
 	}
 	return codings, nil
+}
+
+// clip shortens a name taken from a request before it goes into an error: the error ends up in
+// notes and logs, and the client chose the name.
+func clip(name string) string {
+	const most = 40
+	if len(name) <= most {
+		return name
+	}
+	return name[:most] + "..."
 }
 
 // decodeOne undoes one coding. Decoders are pooled because building one costs more than decoding
@@ -129,10 +168,19 @@ func decodeOne(coding string, raw []byte, limit int64) ([]byte, error) {
 		// parse admits only the codings above; reaching here is a bug, not hostile input.
 		return raw, fmt.Errorf("decode: %w %q", ErrUnsupported, coding)
 	}
-	if err != nil {
-		return out, fmt.Errorf("decode %s: %w", coding, err)
+	return out, stageError(coding, err)
+}
+
+// stageError classifies what a decoder of one coding returned: nil, over the limit, or a fault
+// in the stream.
+func stageError(coding string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrTooLarge):
+		return fmt.Errorf("decode %s: %w", coding, ErrTooLarge)
 	}
-	return out, nil
+	return &codingError{coding: coding, err: err}
 }
 
 var gzipPool sync.Pool // *gzip.Reader
@@ -242,20 +290,9 @@ func clampBrotliWindow(raw []byte, limit int64) (byte, bool) {
 var zstdPool sync.Pool // *zstd.Decoder
 
 func decodeZstd(src io.Reader, rawLen int, limit int64) ([]byte, error) {
-	zd, _ := zstdPool.Get().(*zstd.Decoder)
-	if zd == nil {
-		var err error
-		zd, err = zstd.NewReader(nil,
-			// One goroutine per request is enough and keeps decoding synchronous, with no
-			// goroutine left running when the caller stops reading at the limit.
-			zstd.WithDecoderConcurrency(1),
-			zstd.WithDecoderLowmem(true),
-			zstd.WithDecoderMaxWindow(zstdMaxWindow),
-			zstd.WithDecoderMaxMemory(zstdMaxWindow),
-		)
-		if err != nil {
-			return nil, err
-		}
+	zd, err := zstdDecoder()
+	if err != nil {
+		return nil, err
 	}
 	if err := zd.Reset(src); err != nil {
 		zd.Close()

@@ -297,6 +297,7 @@ func FuzzBody(f *testing.F) {
 		f.Add(strings.Split(coding, "/")[0], encode(f, coding, text))
 	}
 	f.Add("gzip, br", encode(f, "gzip, br", text))
+	f.Add("gzip, gzip", encode(f, "gzip, gzip", text))
 	f.Add("deflate, zstd", encode(f, "deflate, zstd", text))
 	f.Add("identity", text)
 	f.Add("compress", text)
@@ -319,6 +320,11 @@ func FuzzBody(f *testing.F) {
 		outLarge, errLarge := decode.Body(coding, raw, large)
 		if !bytes.Equal(raw, orig) {
 			t.Fatal("Body modified raw")
+		}
+		for _, err := range []error{errSmall, errLarge} {
+			if err != nil && decode.Reason(err) == "other" {
+				t.Fatalf("error outside the taxonomy: %v", err)
+			}
 		}
 		if errors.Is(errSmall, decode.ErrUnsupported) {
 			if !bytes.Equal(outSmall, raw) {
