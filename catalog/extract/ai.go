@@ -18,9 +18,10 @@ import (
 var aiAPIs = buildAIAPIs()
 
 // aiSkip names members that are structure in every AI API here: enum-like settings, roles,
-// declared media types (used by the media walker, then dropped) and server-minted opaque IDs and
-// signatures, which look like high-entropy secrets to a detector but are not. Free text, user
-// and metadata fields, names and URLs are never listed.
+// declared media types and server-minted opaque IDs and signatures, which look like
+// high-entropy secrets to a detector but are not. Only answers skip them (see API.Skip): in a
+// request they are scanned like everything else. Free text, user and metadata fields, names and
+// URLs are never listed.
 var aiSkip = []string{
 	"model", "role", "type", "object", "stream", "status",
 	"tool_choice", "reasoning_effort", "service_tier", "truncation", "modalities", "include",
@@ -97,6 +98,8 @@ var aiRoutes = []struct {
 	{"openai.threads.runs", []aiRoute{{"openai", []string{"/v1/threads/runs", "/v1/threads/*/runs", "/v1/threads/*/runs/*/submit_tool_outputs"}}}},
 	{"openai.threads.messages", []aiRoute{{"openai", []string{"/v1/threads/*/messages", "/v1/threads"}}}},
 	{"openai.realtime.client_secrets", []aiRoute{{"openai", []string{"/v1/realtime/client_secrets", "/v1/realtime/sessions", "/v1/realtime/transcription_sessions"}}}},
+	// The Realtime API's WebSocket (GET with Upgrade): its events are inspected one by one.
+	{"openai.realtime", []aiRoute{{"openai", []string{"/v1/realtime"}}, {"azure-openai", []string{"/openai/realtime", "/openai/v1/realtime"}}}},
 	{"openai.vector_stores.search", []aiRoute{{"openai", []string{"/v1/vector_stores/*/search"}}}},
 	{"openai.chat", []aiRoute{{"mistral", []string{"/v1/agents/completions"}}}},
 	// Fill-in-the-middle: prompt + suffix, the legacy completions shape.
@@ -170,8 +173,12 @@ func geminiPaths(bases []string, methods ...string) []string {
 func buildAIAPIs() []API {
 	var out []API
 	add := func(name, vendor string, paths []string) {
+		method := "POST"
+		if name == "openai.realtime" {
+			method = "GET" // a WebSocket upgrade
+		}
 		out = append(out, API{
-			Name: name, Vendors: []string{vendor}, Method: "POST", Paths: paths,
+			Name: name, Vendors: []string{vendor}, Method: method, Paths: paths,
 			Body: aiBody, Skip: aiSkip, Response: responseFunc(name),
 		})
 	}
@@ -230,15 +237,17 @@ func aiIsJSON(contentType string, body []byte) bool {
 // under which a streamed JSON fragment is walked (response:content[1].input).
 func (e *emitter) aiJSON(prefix string, data []byte, depth int, resp bool) {
 	w := mediaWalk{e: e, prefix: prefix, depth: depth, resp: resp}
-	end, err := walkJSONRec(data, e.lim.MaxJSONDepth, e.rec, w.leaf)
+	end, err := walkJSONRec(data, e.lim.MaxJSONDepth, e.rec, e.keys, w.leaf)
 	w.resolve()
 	loc := w.loc()
 	if err != nil {
 		e.note("%s: %v", loc, err)
 		rest := data[min(end, len(data)):]
 		// Past the nesting limit the unread rest begins with the bomb's brackets; scanning them
-		// as text would hand detectors megabytes of '['. What follows them is still scanned.
+		// as text would hand detectors megabytes of '['. What follows them is still scanned,
+		// but not as JSON: the extraction is cut.
 		if errors.Is(err, errJSONDepth) {
+			e.limited.set(limJSONDepth)
 			n := aiBracketRun(rest)
 			rest, end = rest[n:], end+n
 		}
@@ -322,26 +331,27 @@ func (w *mediaWalk) leaf(p []byte, key, v string) {
 			return
 		}
 	}
-	if e.aiSkipLeaf(p, key, v, w.resp) {
+	if w.resp && e.aiSkipLeaf(p, key, v) {
 		return
 	}
 	e.text(w.path(p), v, w.depth)
 }
 
-// aiSkipLeaf decides whether a leaf is structure. Array elements are judged by the member that holds
-// the array (modalities: ["text"]); IDs by their value, since a vendor-minted ID (call_…,
-// toolu_…) is recognisable and looks like a random secret to an entropy detector, while an ID
-// a user chose may be anything.
-func (e *emitter) aiSkipLeaf(p []byte, key, v string, resp bool) bool {
+// aiSkipLeaf decides whether a leaf of an answer is structure, left out of the record. Requests
+// skip nothing: every value a client sends is its own, and is scanned. Array elements are
+// judged by the member that holds the array (modalities: ["text"]); IDs by their value, since a
+// vendor-minted ID (call_…, toolu_…) is recognisable and looks like a random secret to an
+// entropy detector, while an ID a user chose may be anything.
+func (e *emitter) aiSkipLeaf(p []byte, key, v string) bool {
 	if key == "" {
 		// Indexing with string(name) does not allocate.
 		name := aiArrayOwner(p)
-		if e.skipKeys[string(name)] || resp && respSkipped(p, string(name)) {
+		if e.skipKeys[string(name)] || respSkipped(p, string(name)) {
 			return !aiFreeForm(p)
 		}
 		return false
 	}
-	if e.skipKeys[key] || resp && respSkipped(p, key) || aiIsIDKey(key) && aiVendorID(v) {
+	if e.skipKeys[key] || respSkipped(p, key) || aiIsIDKey(key) && aiVendorID(v) {
 		return !aiFreeForm(p)
 	}
 	return false

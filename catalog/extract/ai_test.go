@@ -93,7 +93,7 @@ func TestAILookup(t *testing.T) {
 
 // TestAIInlineMedia pins the media walker: the declared type wins over the sniffed one, a
 // declaration after the payload still counts, base64 text is scanned whatever it claims, and
-// structural members inside tool inputs are content.
+// structural members, in tool inputs or not, are content.
 func TestAIInlineMedia(t *testing.T) {
 	png := "iVBORw0KGgoAAAANSUhEUgAAABgAAAAYCAIAAABvFaqvAAAAj0lEQVR4nGNgGAWjYBSMglEwCkbBKBgFo2AUjIJRMApGwSgYBaNgFIyCUTAKRsEoGAWjYBSMglEwCkbBKBgFo2AUjIJRMApGwSgYBaNgFIyCUTAKRsEoGAWjYBSMglEwCkbBKBgFo2AUjIJRMApGwSgYBaNgFIyCUTAKRsEoGAWjYBSMglEwCkbBKBgFo2AUjIJRMApGwSgAAM3IAQGy6D8ZAAAAAElFTkSuQmCC"
 	text := "QUtJQUlPU0ZPRE5ON0VYQU1QTEUgaXMgdGhlIGtleSB3ZSB1c2UgaW4gcHJvZHVjdGlvbiBmb3IgYmlsbGluZywgZG8gbm90IHNoYXJlIGl0IHdpdGggYW55b25lIG91dHNpZGUgdGhlIHRlYW0u"
@@ -118,6 +118,18 @@ func TestAIInlineMedia(t *testing.T) {
 		"messages[0].content[2].name":               "lookup",
 		"messages[0].content[2].input.model":        "NW-LT-00917",
 		"messages[0].content[2].input.type":         "laptop",
+		"url:path":                                  "/v1/messages",
+		"messages[0].role":                          "user",
+		"messages[0].content[0].type":               "image",
+		"messages[0].content[0].source.type":        "base64",
+		"messages[0].content[0].source.media_type":  "image/webp",
+		"messages[0].content[1].type":               "document",
+		"messages[0].content[1].source.type":        "base64",
+		"messages[0].content[1].source.media_type":  "application/pdf",
+		"messages[0].content[2].type":               "tool_use",
+		"messages[0].content[2].id":                 "toolu_01",
+		"model":                                     "claude-3-7-sonnet-20250219",
+		"#keys":                                     "messages\nrole\ncontent\ntype\nsource\ndata\nmedia_type\nid\nname\ninput\nmodel",
 	}
 	for p, v := range want {
 		if got[p] != v {

@@ -222,6 +222,7 @@ func (e *emitter) formFields(prefix, raw string, special func(path, key, rawVal 
 		if err != nil {
 			key = k
 		}
+		e.keys.add(key)
 		if err == nil && special != nil && special(prefix+key, key, v) {
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -92,8 +93,10 @@ func TestAnalyticsDecoding(t *testing.T) {
 			api: "mixpanel.track",
 			want: map[string]string{"form:data/base64/[0].properties.prompt": "use " + awsKey + " to deploy",
 				"form:data/base64/[0].event": "Prompt Sent", "form:data/base64/[0].properties.token": "0123456789abcdef0123456789abcdef",
-				"query:verbose": "1"},
-			absent: []string{"form:data", "form:data/base64/[0].properties.mp_lib"}},
+				"query:verbose": "1", "form:data/base64/[0].properties.mp_lib": "web",
+				"#keys": "verbose\nip\ndata\nevent\nproperties\ntoken\ndistinct_id\nprompt\nmp_lib"},
+			// The decoded events stand for the base64 text.
+			absent: []string{"form:data"}},
 		{name: "mixpanel form base64 with unescaped plus", vendor: "mixpanel", method: "POST", path: "/track",
 			ctype: "application/x-www-form-urlencoded",
 			// "??>" encodes to "Pz8+": a '+' that form decoding turns into a space.
@@ -119,8 +122,7 @@ func TestAnalyticsDecoding(t *testing.T) {
 		{name: "posthog gzip-js", vendor: "posthog", method: "POST", path: "/e/", query: "ip=1&_=1700000000000&ver=1.96.1&compression=gzip-js",
 			ctype: "text/plain", body: gz(t, posthogEvents),
 			api: "posthog.capture", want: map[string]string{"body/gunzip/[0].properties.$current_url": "https://app.example.com/reset?token=s3cr3t",
-				"query:compression": "gzip-js"},
-			absent: []string{"body/gunzip/[0].properties.$lib"}},
+				"query:compression": "gzip-js", "body/gunzip/[0].properties.$lib": "web"}},
 		{name: "posthog gzip-js truncated", vendor: "posthog", method: "POST", path: "/e/", query: "compression=gzip-js",
 			ctype: "text/plain", body: gz(t, posthogEvents)[:60],
 			api: "posthog.capture", notes: []string{"body: compression=gzip-js: gunzip: unexpected EOF", "body/gunzip: json: unterminated string"}},
@@ -148,8 +150,8 @@ func TestAnalyticsDecoding(t *testing.T) {
 			api: "statsig.events", want: map[string]string{"body/gunzip/events[0].user.email": "ann@example.com", "query:k": "client-abc"}},
 		{name: "statsig se=1", vendor: "statsig", method: "POST", path: "/v1/initialize", query: "k=client-abc&se=1",
 			ctype: "application/json", body: []byte(reverseASCII(b64([]byte(`{"user":{"userID":"u1","email":"ann@example.com"},"sdkType":"javascript-client"}`)))),
-			api: "statsig.initialize", want: map[string]string{"body/base64/user.email": "ann@example.com"},
-			absent: []string{"body/base64/sdkType"}},
+			api: "statsig.initialize", want: map[string]string{"body/base64/user.email": "ann@example.com",
+				"body/base64/sdkType": "javascript-client", "url:path": "/v1/initialize"}},
 
 		{name: "datadog deflate ndjson", vendor: "datadog", method: "POST", path: "/api/v2/rum", query: "ddsource=browser&dd-evp-encoding=deflate",
 			ctype: "text/plain;charset=UTF-8", body: zlibBytes(t, `{"type":"view","view":{"url":"https://app.example.com/?key=abc"}}`+"\n"+`{"type":"error","error":{"message":"boom"}}`),
@@ -211,6 +213,15 @@ func TestGunzipBomb(t *testing.T) {
 	checkBounded(t, res, lim)
 	if len(res.Notes) == 0 {
 		t.Error("no note for a body over the limit")
+	}
+	if !slices.Contains(res.Limited, LimitBytes) {
+		t.Errorf("limited %q, want %q", res.Limited, LimitBytes)
+	}
+	// And an LZString one.
+	res = Extract(&Request{Vendor: "posthog", Method: "POST", Path: "/e/", RawQuery: "compression=lz64", ContentType: "application/x-www-form-urlencoded",
+		Body: []byte("data=" + lz64Bomb(300))}, Limits{MaxBytes: 1000, MaxSegments: 100})
+	if !slices.Contains(res.Limited, LimitBytes) {
+		t.Errorf("lz64: limited %q, want %q (notes %q)", res.Limited, LimitBytes, res.Notes)
 	}
 }
 
@@ -284,6 +295,15 @@ func BenchmarkExtractMixpanelBatch16K(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Extract(r, Limits{})
+	}
+}
+
+// A browser batch comes out complete (see TestTypicalRequestsNotLimited).
+func TestMixpanelBatchNotLimited(t *testing.T) {
+	res := Extract(&Request{Vendor: "mixpanel", Method: "POST", Path: "/track/", RawQuery: "verbose=1&ip=1&_=1717000000000",
+		ContentType: "application/x-www-form-urlencoded", Body: mixpanelBatch(64 << 10)}, Limits{})
+	if len(res.Limited) > 0 {
+		t.Errorf("limited %q, notes %q", res.Limited, res.Notes)
 	}
 }
 

@@ -2,6 +2,7 @@ package extract_test
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -40,5 +41,24 @@ func BenchmarkExtractGenericJSON16K(b *testing.B) {
 		if len(res.Segments) == 0 {
 			b.Fatal("no segments")
 		}
+	}
+}
+
+// BenchmarkExtractOpenAIChat16KHeaders is BenchmarkExtractOpenAIChat16K with the headers the
+// OpenAI Python SDK sends, to measure what the header segments cost.
+func BenchmarkExtractOpenAIChat16KHeaders(b *testing.B) {
+	body := openAIChat16K()
+	h := http.Header{
+		"Accept": {"application/json"}, "Accept-Encoding": {"gzip, deflate"}, "Authorization": {"Bearer sk-proj-Xq3EXAMPLEk9TzEXAMPLEa1B2c3D4"},
+		"Connection": {"keep-alive"}, "Content-Length": {"16634"}, "Content-Type": {"application/json"}, "User-Agent": {"OpenAI/Python 1.59.7"},
+		"X-Stainless-Arch": {"x64"}, "X-Stainless-Async": {"false"}, "X-Stainless-Lang": {"python"}, "X-Stainless-Os": {"Linux"},
+		"X-Stainless-Package-Version": {"1.59.7"}, "X-Stainless-Read-Timeout": {"600"}, "X-Stainless-Retry-Count": {"0"},
+		"X-Stainless-Runtime": {"CPython"}, "X-Stainless-Runtime-Version": {"3.12.7"},
+	}
+	r := &extract.Request{Vendor: "openai", Method: "POST", Path: "/v1/chat/completions", Header: h, ContentType: "application/json", Body: body}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		extract.Extract(r, extract.Limits{})
 	}
 }

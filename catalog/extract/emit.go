@@ -3,6 +3,7 @@ package extract
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -45,8 +46,11 @@ type emitter struct {
 	notes    []string
 	bytes    int
 	full     bool
-	skipKeys map[string]bool // structural member names whose values are not content
+	skipKeys map[string]bool // responses only: structural member names whose values are not content
 	rec      *recorder       // set by Redact only: where each segment came from
+	keys     *keySet         // requests only: the member and parameter names seen, for #keys
+	ownKeys  keySet          // what keys points to, kept here to save an allocation
+	limited  limitSet        // the limits that cut this extraction
 }
 
 func (e *emitter) note(format string, args ...any) {
@@ -61,10 +65,24 @@ func (e *emitter) room(n int) bool {
 	}
 	if len(e.segs) >= e.lim.MaxSegments || e.bytes+n > e.lim.MaxBytes {
 		e.full = true
+		if len(e.segs) >= e.lim.MaxSegments {
+			e.limited.set(limSegments)
+		} else {
+			e.limited.set(limBytes)
+		}
 		e.note("extraction limit reached (%d segments, %d bytes); the rest was not extracted", len(e.segs), e.bytes)
 		return false
 	}
 	return true
+}
+
+// appendText adds a text segment, with no look inside it; the caller has checked room.
+func (e *emitter) appendText(path, s string) {
+	if e.rec != nil {
+		e.rec.segment(len(e.segs), s)
+	}
+	e.segs = append(e.segs, flow.Segment{Path: path, Text: s})
+	e.bytes += len(s)
 }
 
 func (e *emitter) media(path, mediaType string, size int) {
@@ -91,33 +109,75 @@ func (e *emitter) text(path, s string, depth int) {
 	if !e.room(len(s)) {
 		return
 	}
-	if e.rec != nil {
-		e.rec.segment(len(e.segs), s)
-	}
-	e.segs = append(e.segs, flow.Segment{Path: path, Text: s})
-	e.bytes += len(s)
+	e.appendText(path, s)
 	if depth < e.lim.MaxNested {
 		if len(s) >= minBase64Run {
 			e.base64Runs(path, s, depth)
 		}
 		e.urlEncoded(path, s, depth)
+		return
 	}
+	// At the depth limit the text is scanned as it stands. That cuts the extraction only if
+	// something in it would have been decoded; one finding is enough to say so.
+	if !e.limited.has(limNestedDepth) && e.wouldDecode(s) {
+		e.limited.set(limNestedDepth)
+		e.note("%s: encoded text at the decode depth limit (%d); scanned as it stands", path, e.lim.MaxNested)
+	}
+}
+
+// wouldDecode reports whether text would reveal more text if decoded one step further: it is a
+// JSON document, a textual data: URL, or holds a base64 run or percent-encoded run that decodes
+// to text. It is text's probe at the depth limit, and emits nothing.
+func (e *emitter) wouldDecode(s string) bool {
+	if t := strings.TrimSpace(s); isJSONDocument(t) {
+		if _, err := walkJSON(bytesView(t), e.lim.MaxJSONDepth, func([]byte, string, string) {}); err == nil {
+			return true
+		}
+	}
+	if d, ok := parseDataURL(s); ok && d.err == nil && looksLikeText(d.data) {
+		return true
+	}
+	found := false
+	if len(s) >= minBase64Run {
+		scanBase64Runs(s, func(int, int, []byte) bool {
+			found = true
+			return false
+		})
+	}
+	if !found {
+		scanURLEncoded(s, func(int, int, string) bool {
+			found = true
+			return false
+		})
+	}
+	return found
+}
+
+// isJSONDocument: t (trimmed) opens and closes like a JSON object or array.
+func isJSONDocument(t string) bool {
+	return len(t) >= 2 && (t[0] == '{' && t[len(t)-1] == '}' || t[0] == '[' && t[len(t)-1] == ']')
 }
 
 // nestedJSON walks a string that is itself a JSON object or array; its leaves stand for it.
 func (e *emitter) nestedJSON(path, s string, depth int) bool {
 	t := strings.TrimSpace(s)
-	if len(t) < 2 || !(t[0] == '{' && t[len(t)-1] == '}' || t[0] == '[' && t[len(t)-1] == ']') {
+	if !isJSONDocument(t) {
 		return false
 	}
 	var leaves []flow.Segment
-	mark := e.rec.mark()
+	mark, keyMark := e.rec.mark(), e.keys.mark()
 	pj := newPathJoiner(path + "/json")
-	_, err := walkJSONRec(bytesView(t), e.lim.MaxJSONDepth, e.rec, func(p []byte, _ string, v string) {
+	_, err := walkJSONRec(bytesView(t), e.lim.MaxJSONDepth, e.rec, e.keys, func(p []byte, _ string, v string) {
 		leaves = append(leaves, flow.Segment{Path: pj.join(p), Text: v})
 	})
 	if err != nil {
 		e.rec.rollback(mark)
+		e.keys.rollback(keyMark)
+		if errors.Is(err, errJSONDepth) {
+			// Scanned as text, brackets and escapes and all: its leaves were never read.
+			e.limited.set(limJSONDepth)
+			e.note("%s: %v", path, err)
+		}
 		return false // not JSON after all: scan it as text
 	}
 	for _, l := range leaves {
@@ -128,42 +188,68 @@ func (e *emitter) nestedJSON(path, s string, depth int) bool {
 
 // dataURL records a data: URL's media type and size; a textual one is decoded and scanned.
 func (e *emitter) dataURL(path, s string, depth int) bool {
-	if !strings.HasPrefix(s, "data:") {
-		return false
-	}
-	meta, payload, ok := strings.Cut(s[5:], ",")
+	d, ok := parseDataURL(s)
 	if !ok {
 		return false
 	}
-	mediaType, isBase64 := strings.CutSuffix(meta, ";base64")
-	if i := strings.IndexByte(mediaType, ';'); i >= 0 {
-		mediaType = mediaType[:i]
-	}
-	var data []byte
-	if isBase64 {
-		var err error
-		if data, err = decodeBase64(payload); err != nil {
+	if d.err != nil {
+		// Scanned as text, as it stands.
+		if d.base64 {
 			e.note("%s: data URL with invalid base64", path)
-			return false
 		}
-		if e.rec != nil {
-			e.rec.decoded(view(data), payload, base64Codec{})
-		}
-	} else if u, err := url.PathUnescape(payload); err == nil {
-		data = []byte(u)
-		if e.rec != nil {
-			e.rec.decoded(view(data), payload, percentCodec{})
+		return false
+	}
+	if e.rec != nil {
+		if d.base64 {
+			e.rec.decoded(view(d.data), d.payload, base64Codec{})
+		} else {
+			e.rec.decoded(view(d.data), d.payload, percentCodec{})
 		}
 	}
-	if mediaType == "" {
-		mediaType = "text/plain"
-	}
-	if isTextual(mediaType) && looksLikeText(data) {
-		e.text(path+"/dataurl", view(data), depth+1)
+	// Text is scanned whatever type the URL declares: "image/png" costs nothing to write.
+	if looksLikeText(d.data) {
+		e.text(path+"/dataurl", view(d.data), depth+1)
 		return true
 	}
-	e.media(path, mediaType, len(data))
+	e.media(path, d.mediaType, len(d.data))
 	return true
+}
+
+// dataURLParts is a data: URL taken apart.
+type dataURLParts struct {
+	mediaType string // "text/plain" when the URL names none
+	payload   string // as written, after the comma
+	base64    bool
+	data      []byte // the payload decoded; nil when err is set
+	err       error  // the payload does not decode
+}
+
+// parseDataURL takes a data: URL apart and decodes its payload; ok is false when s is not one.
+func parseDataURL(s string) (d dataURLParts, ok bool) {
+	if !strings.HasPrefix(s, "data:") {
+		return d, false
+	}
+	meta, payload, ok := strings.Cut(s[5:], ",")
+	if !ok {
+		return d, false
+	}
+	d.payload = payload
+	d.mediaType, d.base64 = strings.CutSuffix(meta, ";base64")
+	if i := strings.IndexByte(d.mediaType, ';'); i >= 0 {
+		d.mediaType = d.mediaType[:i]
+	}
+	if d.mediaType == "" {
+		d.mediaType = "text/plain"
+	}
+	if d.base64 {
+		d.data, d.err = decodeBase64(payload)
+	} else {
+		var u string
+		if u, d.err = url.PathUnescape(payload); d.err == nil {
+			d.data = []byte(u)
+		}
+	}
+	return d, true
 }
 
 // wholeBinary turns a long base64 string that decodes to binary (an inline image or PDF) into a
@@ -183,10 +269,26 @@ func (e *emitter) wholeBinary(path, s string) bool {
 
 const minBase64Run = 24
 
-// base64Runs scans s for runs of base64 that decode to text and scans those too. Any run of at
-// least minBase64Run bytes covers a position that is a multiple of minBase64Run, so only those
-// positions are probed and widened: prose, whose words are short, costs a fraction of its length.
+// base64Runs scans s for runs of base64 that decode to text and scans those too.
 func (e *emitter) base64Runs(path, s string, depth int) {
+	scanBase64Runs(s, func(i, end int, data []byte) bool {
+		if e.rec != nil {
+			e.rec.decoded(view(data), s[i:end], base64Codec{})
+		}
+		p := path + "/base64"
+		if i > 0 || end < len(s) {
+			p = fmt.Sprintf("%s/base64@%d", path, i)
+		}
+		e.textOrJSON(p, view(data), depth+1)
+		return true
+	})
+}
+
+// scanBase64Runs calls fn with each run of base64 in s (s[i:end], padding included) that
+// decodes to text, and what it decodes to, until fn returns false. Any run of at least
+// minBase64Run bytes covers a position that is a multiple of minBase64Run, so only those
+// positions are probed and widened: prose, whose words are short, costs a fraction of its length.
+func scanBase64Runs(s string, fn func(i, end int, data []byte) bool) {
 	for k := minBase64Run - 1; k < len(s); k += minBase64Run {
 		if !b64Table[s[k]] {
 			continue
@@ -225,15 +327,8 @@ func (e *emitter) base64Runs(path, s string, depth int) {
 			if wrapped {
 				run = strings.NewReplacer("\r", "", "\n", "").Replace(run)
 			}
-			if data, err := decodeBase64(run); err == nil && looksLikeText(data) {
-				if e.rec != nil {
-					e.rec.decoded(view(data), s[i:end], base64Codec{})
-				}
-				p := path + "/base64"
-				if i > 0 || end < len(s) {
-					p = fmt.Sprintf("%s/base64@%d", path, i)
-				}
-				e.textOrJSON(p, view(data), depth+1)
+			if data, err := decodeBase64(run); err == nil && looksLikeText(data) && !fn(i, end, data) {
+				return
 			}
 		}
 		// Continue past this run: the next probe that can start a new run is beyond it.
@@ -310,20 +405,17 @@ func (e *emitter) textOrJSON(path, s string, depth int) {
 	t := strings.TrimSpace(s)
 	if len(t) >= 2 && (t[0] == '{' || t[0] == '[') {
 		var leaves []flow.Segment
-		mark := e.rec.mark()
+		mark, keyMark := e.rec.mark(), e.keys.mark()
 		pj := newPathJoiner(path)
-		if _, err := walkJSONRec(bytesView(t), e.lim.MaxJSONDepth, e.rec, func(p []byte, key string, v string) {
+		_, err := walkJSONRec(bytesView(t), e.lim.MaxJSONDepth, e.rec, e.keys, func(p []byte, key string, v string) {
 			leaves = append(leaves, flow.Segment{Path: pj.join(p), Text: v})
-		}); err == nil {
+		})
+		if err == nil {
 			// The decoded document itself is scanned too, as one text: some secrets are only
 			// recognisable whole (a service-account file: its type and its private key are
 			// different leaves). Engine.Find counts a value found again in a leaf once.
 			if e.room(len(s)) {
-				if e.rec != nil {
-					e.rec.segment(len(e.segs), s)
-				}
-				e.segs = append(e.segs, flow.Segment{Path: path, Text: s})
-				e.bytes += len(s)
+				e.appendText(path, s)
 			}
 			for _, l := range leaves {
 				e.text(l.Path, l.Text, depth)
@@ -331,6 +423,11 @@ func (e *emitter) textOrJSON(path, s string, depth int) {
 			return
 		}
 		e.rec.rollback(mark)
+		e.keys.rollback(keyMark)
+		if errors.Is(err, errJSONDepth) {
+			e.limited.set(limJSONDepth)
+			e.note("%s: %v", path, err)
+		}
 	}
 	e.text(path, s, depth)
 }
@@ -343,9 +440,35 @@ const maxURLEncodedRuns = 256
 // with a valid %XX escape, such as a URL whose query holds email=leo.park%40acme-corp.com — and
 // scans what they decode to. One escape is enough (a single %40 hides an address), and a stray
 // '%' elsewhere ("50% off") does not stop the rest from being decoded.
+//
+// Past maxURLEncodedRuns the rest of the text, from the next run on, is decoded as one piece
+// (escapes that are not valid stay as written), so that a text of many runs still has every
+// one of them decoded, in a bounded number of segments.
 func (e *emitter) urlEncoded(path, s string, depth int) {
 	runs := 0
-	for k := strings.IndexByte(s, '%'); k >= 0 && runs < maxURLEncodedRuns; {
+	scanURLEncoded(s, func(i, j int, u string) bool {
+		tok := s[i:j]
+		if runs == maxURLEncodedRuns {
+			tok = s[i:]
+			u = unescapeLenient(tok)
+		}
+		runs++
+		if e.rec != nil {
+			e.rec.decoded(u, tok, formCodec{})
+		}
+		p := path + "/urlenc"
+		if i > 0 || i+len(tok) < len(s) {
+			p = fmt.Sprintf("%s/urlenc@%d", path, i)
+		}
+		e.textOrJSON(p, u, depth+1)
+		return runs <= maxURLEncodedRuns
+	})
+}
+
+// scanURLEncoded calls fn with each percent-encoded run of s (s[i:j]) and what it decodes to,
+// until fn returns false.
+func scanURLEncoded(s string, fn func(i, j int, u string) bool) {
+	for k := strings.IndexByte(s, '%'); k >= 0; {
 		i, j := k, k
 		for i > 0 && !urlRunEnd(s[i-1]) {
 			i--
@@ -354,24 +477,34 @@ func (e *emitter) urlEncoded(path, s string, depth int) {
 			j++
 		}
 		if tok := s[i:j]; hasPercentEscape(tok) {
-			if u, err := url.QueryUnescape(tok); err == nil && u != tok {
-				runs++
-				if e.rec != nil {
-					e.rec.decoded(u, tok, formCodec{})
-				}
-				p := path + "/urlenc"
-				if i > 0 || j < len(s) {
-					p = fmt.Sprintf("%s/urlenc@%d", path, i)
-				}
-				e.textOrJSON(p, u, depth+1)
+			if u, err := url.QueryUnescape(tok); err == nil && u != tok && !fn(i, j, u) {
+				return
 			}
 		}
 		next := strings.IndexByte(s[j:], '%')
 		if next < 0 {
-			break
+			return
 		}
 		k = j + next
 	}
+}
+
+// unescapeLenient decodes %XX escapes and '+' like url.QueryUnescape, but keeps a '%' that
+// starts no valid escape as it is instead of failing ("50% off").
+func unescapeLenient(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '%' && i+2 < len(s) && unhex(s[i+1]) >= 0 && unhex(s[i+2]) >= 0:
+			b = append(b, byte(unhex(s[i+1])<<4|unhex(s[i+2])))
+			i += 2
+		case c == '+':
+			b = append(b, ' ')
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 // urlRunEnd: bytes that cannot be part of a percent-encoded token (an encoder escapes them).

@@ -8,6 +8,11 @@
 // NDJSON, form, multipart, query string and plain text. Inside any text, JSON documents, data:
 // URLs, base64 and URL-encoded runs are decoded and scanned too, to a bounded depth.
 //
+// A secret reaches a vendor from any byte of a request, so the body is not all: the URL path,
+// the request headers (but the hop-by-hop ones, SkippedHeaders) and the names of JSON members and
+// of query, form and header parameters (#keys) are segments too (see coverage.go). What is not
+// read in full because a limit stopped it is listed in Result.Limited, for the caller to refuse.
+//
 // Nothing here panics or gives up on bad input: a malformed body yields what could be read plus a
 // note.
 //
@@ -33,7 +38,7 @@ type Request struct {
 	Method      string
 	Path        string // URL path, without the query
 	RawQuery    string
-	Header      http.Header
+	Header      http.Header // the client's; every header but SkippedHeaders is extracted
 	ContentType string
 	// Body is the request body after Content-Encoding decoding. Segments may share its memory:
 	// it must not be modified while the Result is in use.
@@ -41,10 +46,24 @@ type Request struct {
 }
 
 // Result is what extraction found.
+//
+// The segments of a request come in this order: the URL path (url:path, then what decodes from
+// it), the query string (query:NAME), the body, the request headers (header:NAME, NAME in lower
+// case; see SkippedHeaders), and last #keys, the distinct names of JSON members, query, form and
+// multipart fields and headers seen, one per line, in first-seen order. Unless Limited says
+// otherwise, they hold all the text the vendor receives, but for JSON punctuation, literals and
+// numbers shorter than 8 digits, the fields other than data of a text/event-stream body, the
+// names of the common headers SDKs send, and the headers in SkippedHeaders.
 type Result struct {
 	API      string // recognised API shape (openai.chat, mixpanel.track); "" if none
 	Segments []flow.Segment
 	Notes    []string // what could not be read, and why
+	// Limited lists the limits that cut the extraction, so that some of the request was not
+	// read or not decoded: LimitSegments, LimitBytes, LimitKeys, LimitJSONDepth,
+	// LimitNestedDepth, in that order. Empty when the extraction is complete. A limit that was
+	// reached without cutting anything (a text at the decode depth limit with nothing left to
+	// decode) is not listed.
+	Limited []string
 }
 
 // API is one request shape customs recognises.
@@ -55,9 +74,11 @@ type API struct {
 	Paths   []string // path.Match patterns ("*" stays within one path segment)
 	// Body reads the body; nil means by content type (JSON, NDJSON, form, multipart, text).
 	Body func(r *Request, e *emitter)
-	// Skip lists member names whose values are structure, not content (model, role, type), so
-	// detectors do not wade through them. Skipped values are never secrets by construction of
-	// the API; anything not listed is scanned.
+	// Skip lists member names whose values are structure, not content (model, role, type).
+	// ExtractResponse leaves their values out of an answer, so the record does not wade
+	// through them. A request's are extracted like any other value: the API names them, but
+	// the client fills them in, and a secret put in "model" reaches the vendor as surely as
+	// one in a prompt.
 	Skip []string
 	// Response reads a response body (a JSON answer or an SSE stream) of this API; nil means
 	// generic JSON/text extraction.
@@ -138,16 +159,11 @@ func Extract(r *Request, lim Limits) Result {
 // request is Extract's walk, shared with Redact, which runs it with a recorder.
 func (e *emitter) request(r *Request) Result {
 	api := Lookup(r)
-	if tokenInPath(r.Path) {
-		// Some clients put keys or encoded user contexts in the path itself (Datadog's legacy
-		// /v1/input/{api_key}, LaunchDarkly's /sdk/evalx/{env}/contexts/{base64 context}).
-		e.text("url:path", r.Path, e.lim.MaxNested) // as is: slashes would fuse segments into one "base64" run
-		for i, seg := range strings.Split(r.Path, "/") {
-			if len(seg) >= minBase64Run {
-				e.base64Runs(fmt.Sprintf("url:path[%d]", i), seg, 0)
-			}
-		}
-	}
+	e.keys = &e.ownKeys
+	// A first guess at the number of segments, so that the list does not grow from nothing by
+	// doubling: a 16 KiB prompt makes a hundred-odd segments with its headers.
+	e.segs = make([]flow.Segment, 0, min(32+len(r.Header)+len(r.Body)/256, 1024, e.lim.MaxSegments))
+	e.urlPath(r.Path)
 	if r.RawQuery != "" {
 		// Query strings carry API keys (Gemini's ?key=) and whole events (Mixpanel's ?data=).
 		e.form("query:", r.RawQuery)
@@ -155,7 +171,6 @@ func (e *emitter) request(r *Request) Result {
 	res := Result{}
 	if api != nil {
 		res.API = api.Name
-		e.skipKeys = api.skip
 	}
 	if len(r.Body) > 0 {
 		if api != nil && api.Body != nil {
@@ -164,38 +179,10 @@ func (e *emitter) request(r *Request) Result {
 			e.byContentType("", r.ContentType, r.Body, 0)
 		}
 	}
-	res.Segments, res.Notes = e.segs, e.notes
+	e.headers(r.Header)
+	e.emitKeys()
+	res.Segments, res.Notes, res.Limited = e.segs, e.notes, e.limited.list()
 	return res
-}
-
-// tokenInPath reports whether a path segment looks like a token: 24 or more characters, all from
-// the alphabets keys and encoded blobs use. Model names and resource paths (with dots and
-// colons) do not qualify, so ordinary API paths add no segment.
-func tokenInPath(p string) bool {
-	run := 0
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		if c != '/' && (b64Table[c] || c == '=') {
-			run++
-			if run >= 24 {
-				// The whole segment must qualify, not only its first 24 bytes.
-				j := i + 1
-				for j < len(p) && p[j] != '/' && (b64Table[p[j]] || p[j] == '=') {
-					j++
-				}
-				if j == len(p) || p[j] == '/' {
-					if start := i + 1 - run; start == 0 || p[start-1] == '/' {
-						return true
-					}
-				}
-				run = 0
-				i = j
-			}
-			continue
-		}
-		run = 0
-	}
-	return false
 }
 
 // ExtractResponse pulls the text out of a response body of the given API (the vendor's answer,
@@ -219,7 +206,7 @@ func ExtractResponse(apiName, contentType string, body []byte, lim Limits) Resul
 			e.byContentType("response:", contentType, body, 0)
 		}
 	}
-	return Result{API: apiName, Segments: e.segs, Notes: e.notes}
+	return Result{API: apiName, Segments: e.segs, Notes: e.notes, Limited: e.limited.list()}
 }
 
 // byContentType reads a body (or a part of one) by its declared type, sniffing when the type is
@@ -239,7 +226,8 @@ func (e *emitter) byContentType(prefix, contentType string, body []byte, depth i
 		e.multipart(prefix, body, params["boundary"], depth)
 	case mediaType == "text/event-stream":
 		e.sse(prefix, body, depth)
-	case strings.HasPrefix(mediaType, "image/") || strings.HasPrefix(mediaType, "audio/") || strings.HasPrefix(mediaType, "video/"):
+	case (strings.HasPrefix(mediaType, "image/") || strings.HasPrefix(mediaType, "audio/") || strings.HasPrefix(mediaType, "video/")) &&
+		!looksLikeText(body): // a declared type does not hide text
 		e.media(orBody(prefix), mediaType, len(body))
 	case looksLikeText(body):
 		e.text(orBody(prefix), view(body), depth)
@@ -272,8 +260,8 @@ func (e *emitter) json(prefix string, data []byte, depth int) {
 	before, bytesBefore := len(e.segs), e.bytes
 	mark := e.rec.mark()
 	pj := newPathJoiner(prefix)
-	end, err := walkJSONRec(data, e.lim.MaxJSONDepth, e.rec, func(p []byte, key string, v string) {
-		if e.skipKeys[key] {
+	end, err := walkJSONRec(data, e.lim.MaxJSONDepth, e.rec, e.keys, func(p []byte, key string, v string) {
+		if e.skipKeys[key] { // responses only
 			return
 		}
 		e.text(orBody(pj.join(p)), v, depth)
@@ -282,7 +270,9 @@ func (e *emitter) json(prefix string, data []byte, depth int) {
 		e.note("%s: %v", orBody(prefix), err)
 		rest := data[min(end, len(data)):]
 		if errors.Is(err, errJSONDepth) {
-			// Whatever sits at the bottom of a nesting bomb is scanned; its brackets are not.
+			// Whatever sits at the bottom of a nesting bomb is scanned; its brackets are not,
+			// and its strings are scanned with their escapes: the extraction is cut.
+			e.limited.set(limJSONDepth)
 			rest = bytes.Trim(rest, "[]{}, \t\r\n")
 		}
 		if looksLikeText(rest) {

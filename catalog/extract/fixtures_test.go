@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -76,6 +77,9 @@ func render(res extract.Result) []byte {
 	for _, n := range res.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
 	}
+	if len(res.Limited) > 0 {
+		fmt.Fprintf(&b, "limited: %s\n", strings.Join(res.Limited, " "))
+	}
 	return b.Bytes()
 }
 
@@ -95,5 +99,23 @@ func TestFixtures(t *testing.T) {
 			res := extract.Extract(r, extract.Limits{})
 			golden.Check(t, strings.TrimSuffix(file, ".http")+".golden", render(res))
 		})
+	}
+}
+
+// fixturesLimited are the fixtures built to hit a limit, and the limits they hit. Every other
+// fixture is a request an SDK sends every day, and its extraction must be complete: the caller
+// refuses a request whose extraction a limit cut.
+var fixturesLimited = map[string][]string{
+	"openai/chat-deep": {extract.LimitJSONDepth}, // a 100k-deep nesting bomb
+}
+
+func TestFixturesNotLimited(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(fixtureRoot, "*", "*.http"))
+	for _, file := range files {
+		name := strings.TrimSuffix(strings.TrimPrefix(file, fixtureRoot+"/"), ".http")
+		r, _ := loadFixture(t, file)
+		if res := extract.Extract(r, extract.Limits{}); !slices.Equal(res.Limited, fixturesLimited[name]) {
+			t.Errorf("%s: limited %q, want %q (notes %q)", name, res.Limited, fixturesLimited[name], res.Notes)
+		}
 	}
 }

@@ -25,13 +25,15 @@ var errJSONDepth = errors.New("nesting deeper than the limit")
 // returns an error that says where, after having visited every leaf before that point, so a
 // truncated body still yields what it holds. It returns the offset just past the value.
 func walkJSON(data []byte, maxDepth int, visit jsonLeaf) (int, error) {
-	return walkJSONRec(data, maxDepth, nil, visit)
+	return walkJSONRec(data, maxDepth, nil, nil, visit)
 }
 
 // walkJSONRec is walkJSON that also tells rec, when not nil, where each leaf's raw form lies and
-// how it is encoded (before visiting it), so that Redact can write an edited leaf back.
-func walkJSONRec(data []byte, maxDepth int, rec *recorder, visit jsonLeaf) (int, error) {
-	w := jsonWalker{data: data, visit: visit, maxDepth: maxDepth, rec: rec}
+// how it is encoded (before visiting it), so that Redact can write an edited leaf back, and adds
+// every member name it reads to keys, when not nil: a name is sent to the vendor like a value,
+// and a secret can be made a name as easily.
+func walkJSONRec(data []byte, maxDepth int, rec *recorder, keys *keySet, visit jsonLeaf) (int, error) {
+	w := jsonWalker{data: data, visit: visit, maxDepth: maxDepth, rec: rec, keys: keys}
 	if err := w.run(); err != nil {
 		// Point at the token that failed, so the caller can still scan it (a truncated string
 		// may hold half a secret).
@@ -54,6 +56,7 @@ type jsonWalker struct {
 	maxDepth int
 	visit    jsonLeaf
 	rec      *recorder
+	keys     *keySet
 	scratch  []byte
 	tokStart int // where the value or member name being read began
 }
@@ -198,6 +201,7 @@ func (w *jsonWalker) enterElement() (string, error) {
 		return "", w.errorf("expected ':' after member name")
 	}
 	w.pos++
+	w.keys.add(name)
 	w.path = appendKey(w.path, name)
 	return name, nil
 }

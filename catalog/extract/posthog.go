@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"errors"
 	"strings"
 )
 
@@ -66,6 +67,9 @@ func (e *emitter) posthogData(path, raw, compression string) {
 		out, err := decodeLZ64(strings.ReplaceAll(text, " ", "+"), min(e.budget(), lz64MaxUnits))
 		if err != nil {
 			e.note("%s: %v", path, err)
+			if errors.Is(err, errLZ64Limit) {
+				e.limited.set(limBytes)
+			}
 		}
 		if out != "" {
 			data := []byte(out)

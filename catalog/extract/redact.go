@@ -38,14 +38,20 @@ type Edit struct {
 //
 // If any edit cannot be applied safely — an unknown path, a span out of range, overlapping
 // edits, a value in an encoding Redact cannot reproduce (PostHog lz64, a truncated gzip stream,
-// a Sentry item with a declared length, the URL path) — Redact returns an error naming the path
-// and the reason, and no body: the caller must then block the request rather than send it. As a
-// last check the result is extracted again and must show every edited segment as edited.
+// a Sentry item with a declared length), or a text that is not in the body or query at all (a
+// header, the URL path, the #keys names) — Redact returns an error naming the path and the
+// reason, and no body: the caller must then block the request rather than send it. As a last
+// check the result is extracted again and must show every edited segment as edited.
 //
 // r.Body is never modified; the body returned is r.Body itself when no edit falls in it.
 func Redact(r *Request, lim Limits, edits []Edit) (body []byte, rawQuery string, err error) {
 	if len(edits) == 0 {
 		return r.Body, r.RawQuery, nil
+	}
+	for _, ed := range edits {
+		if err := rewritable(ed.Path); err != nil {
+			return nil, "", err
+		}
 	}
 	rec := newRecorder(r)
 	e := &emitter{lim: lim.withDefaults(), rec: rec}
@@ -133,6 +139,23 @@ func Redact(r *Request, lim Limits, edits []Edit) (body []byte, rawQuery string,
 		return nil, "", err
 	}
 	return body, rawQuery, nil
+}
+
+// rewritable refuses the paths of texts that Redact cannot write back, which only name the body
+// and the query: request headers, the URL path and the member names of #keys, and whatever was
+// decoded from them (header:authorization/base64@6). Blocking the request is the caller's
+// answer.
+func rewritable(path string) error {
+	base, _, _ := strings.Cut(path, "/")
+	switch {
+	case strings.HasPrefix(base, "header:"):
+		return fmt.Errorf("redact %s: a header value cannot be rewritten", path)
+	case base == "url:path" || strings.HasPrefix(base, "url:path["):
+		return fmt.Errorf("redact %s: the URL path cannot be rewritten", path)
+	case base == "#keys":
+		return fmt.Errorf("redact %s: JSON member names (and query, form and header names) cannot be rewritten", path)
+	}
+	return nil
 }
 
 // editTargets finds the segments an edit names and checks its span against them.
@@ -450,8 +473,13 @@ func (r *recorder) sentryItem(it *sentryItem) {
 }
 
 // recDecoded records a decode step of a body-level decoder (gunzip, base64 of a form field);
-// a step that failed (a truncated stream, one over the limit) cannot be written back.
+// a step that failed (a truncated stream, one over the limit) cannot be written back. Every
+// such decoder reports here, so this is also where a decompressor stopped at the byte budget
+// marks the extraction as cut.
 func (e *emitter) recDecoded(out, in []byte, c codec, err error) {
+	if errors.Is(err, errDecodeLimit) {
+		e.limited.set(limBytes)
+	}
 	if e.rec == nil {
 		return
 	}

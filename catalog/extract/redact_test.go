@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"path/filepath"
 	"sort"
@@ -156,6 +157,14 @@ var redactCases = []redactCase{
 	{name: "two-edits-one-string", req: request("anthropic", "POST", "/v1/messages", "", "application/json",
 		`{"model":"claude","messages":[{"role":"user","content":"first `+plantedKey+` then \"`+plantedKey2+`\" done"}]}`),
 		edits: []redactEdit{{path: "messages[0].content", target: plantedKey}, {path: "messages[0].content", target: plantedKey2, repl: "[REDACTED:secret.aws-access-key-id#2]"}}},
+	// Structural members are ordinary values in a request: a secret in "model" is redacted like
+	// one in a prompt.
+	{name: "secret-in-model", req: request("openai", "POST", "/v1/chat/completions", "", "application/json",
+		`{"model":"gpt-4o `+plantedKey+`","messages":[{"role":"user","content":"hi"}],"tool_choice":"auto"}`),
+		edits: []redactEdit{{path: "model", target: plantedKey}}},
+	{name: "secret-in-role-and-service-tier", req: request("anthropic", "POST", "/v1/messages", "", "application/json",
+		`{"model":"claude","service_tier":"`+plantedKey2+`","messages":[{"role":"user `+plantedKey+`","content":"hi"}]}`),
+		edits: []redactEdit{{path: "messages[0].role", target: plantedKey}, {path: "service_tier", target: plantedKey2, repl: "[REDACTED:secret.aws-access-key-id#2]"}}},
 	{name: "two-segments", req: request("openai", "POST", "/v1/chat/completions", "", "application/json",
 		`{"messages":[{"role":"system","content":"key `+plantedKey+`"},{"role":"user","content":"other \u00e9 `+plantedKey2+`"}]}`),
 		edits: []redactEdit{{path: "messages[0].content", target: plantedKey}, {path: "messages[1].content", target: plantedKey2}}},
@@ -182,7 +191,25 @@ var redactCases = []redactCase{
 		wantErr: "overlapping edits"},
 	{name: "error-url-path", req: fixture("datadog/legacy-key-in-path.http"),
 		raw:     []extract.Edit{{Path: "url:path", Start: 0, End: 4, Replacement: "x"}},
-		wantErr: "url:path: its text is not in the request body or query"},
+		wantErr: "redact url:path: the URL path cannot be rewritten"},
+	{name: "error-url-path-segment", req: fixture("datadog/legacy-key-in-path.http"),
+		raw:     []extract.Edit{{Path: "url:path[3]", Start: 0, End: 4, Replacement: "x"}},
+		wantErr: "redact url:path[3]: the URL path cannot be rewritten"},
+	{name: "error-header", req: withHeader(request("openai", "POST", "/v1/chat/completions", "", "application/json", `{"model":"gpt-4o"}`),
+		"X-Debug", plantedKey),
+		raw:     []extract.Edit{{Path: "header:x-debug", Start: 0, End: 20, Replacement: placeholder}},
+		wantErr: "redact header:x-debug: a header value cannot be rewritten"},
+	{name: "error-header-decoded", req: withHeader(request("", "POST", "/x", "", "application/json", `{}`),
+		"X-Debug", "token "+b64([]byte("key "+plantedKey+" here"))),
+		raw:     []extract.Edit{{Path: "header:x-debug/base64@6", Start: 4, End: 24, Replacement: placeholder}},
+		wantErr: "redact header:x-debug/base64@6: a header value cannot be rewritten"},
+	{name: "error-keys", req: request("", "POST", "/x", "", "application/json", `{"`+plantedKey+`":1}`),
+		raw:     []extract.Edit{{Path: "#keys", Start: 0, End: 20, Replacement: placeholder}},
+		wantErr: "redact #keys: JSON member names"},
+	{name: "error-filename", req: request("openai", "POST", "/v1/files", "", "multipart/form-data; boundary=XyZ",
+		"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\""+plantedKey+".txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XyZ--\r\n"),
+		raw:     []extract.Edit{{Path: "multipart:file/filename", Start: 0, End: 20, Replacement: placeholder}},
+		wantErr: "its text is not in the request body or query"},
 	{name: "error-media", req: fixture("openai/chat.http"),
 		raw:     []extract.Edit{{Path: "messages[1].content[1].image_url.url", Start: 0, End: 4, Replacement: "x"}},
 		wantErr: "is image/png media"},
@@ -390,32 +417,52 @@ func slicesEqual(a, b []string) bool {
 	return true
 }
 
-// FuzzRedact redacts the start of the first and of the last text segment of whatever extraction
-// finds: Redact must not panic or touch its input, and what it returns must extract again with
-// the edit in place and no byte changed outside the edited value.
+// FuzzRedact redacts the start of the first and of the last text segment of the body or query of
+// whatever extraction finds: Redact must not panic or touch its input, and what it returns must
+// extract again with the edit in place and no byte changed outside the edited value. An edit of
+// a header, the URL path or #keys must be refused.
 func FuzzRedact(f *testing.F) {
 	for _, tc := range redactCases {
 		r := tc.req(f)
-		f.Add(r.Vendor, r.Path, r.ContentType, r.RawQuery, r.Body)
+		var hdr strings.Builder
+		for name, vs := range r.Header {
+			for _, v := range vs {
+				hdr.WriteString(name + ": " + v + "\n")
+			}
+		}
+		f.Add(r.Vendor, r.Path, r.ContentType, r.RawQuery, hdr.String(), r.Body)
 	}
-	f.Add("", "/x", "application/json", "", []byte(`{"a":"\ud83d\ude00\u00e9\"x","b":["eyJrIjoiQUtJQUlPU0ZPRE5ON0VYQU1QTEUifQ=="]}`))
-	f.Add("", "/x", "text/plain", "q=%7B%22a%22%3A%22b%22%7D", []byte("see data:,hello%20world and %41%42%43%44 %e2%80%94"))
-	f.Add("sentry", "/api/1/envelope/", "text/plain", "", []byte("{}\n{\"type\":\"event\"}\n{\"message\":\"AKIAIOSFODNN7EXAMPLE\"}\n"))
-	f.Add("datadog", "/api/v2/logs", "text/plain", "dd-evp-encoding=deflate", zlibbed("{\"message\":\"key AKIAIOSFODNN7EXAMPLE\"}\n{\"message\":\"b\"}"))
-	f.Add("statsig", "/v1/initialize", "text/plain", "se=1", reverseBytes(base64.StdEncoding.EncodeToString([]byte(`{"user":{"email":"a@b.c"}}`))))
-	f.Fuzz(func(t *testing.T, vendor, path, ctype, query string, body []byte) {
+	f.Add("", "/x", "application/json", "", "", []byte(`{"a":"\ud83d\ude00\u00e9\"x","b":["eyJrIjoiQUtJQUlPU0ZPRE5ON0VYQU1QTEUifQ=="]}`))
+	f.Add("", "/x", "text/plain", "q=%7B%22a%22%3A%22b%22%7D", "", []byte("see data:,hello%20world and %41%42%43%44 %e2%80%94"))
+	f.Add("sentry", "/api/1/envelope/", "text/plain", "", "", []byte("{}\n{\"type\":\"event\",\"x\":\"y\"}\n{\"message\":\"AKIAIOSFODNN7EXAMPLE\"}\n"))
+	f.Add("datadog", "/api/v2/logs", "text/plain", "dd-evp-encoding=deflate", "", zlibbed("{\"message\":\"key AKIAIOSFODNN7EXAMPLE\"}\n{\"message\":\"b\"}"))
+	f.Add("statsig", "/v1/initialize", "text/plain", "se=1", "", reverseBytes(base64.StdEncoding.EncodeToString([]byte(`{"user":{"email":"a@b.c"}}`))))
+	// Secrets outside the body, and structural members in it.
+	f.Add("openai", "/v1/files/sk-proj-abc-def.ghi%2Djkl/x", "application/json", "AKIAIOSFODNN7EXAMPLE=1", "X-Debug: "+plantedKey+"\nAuthorization: Basic "+b64([]byte("user:pass-word-123")),
+		[]byte(`{"model":"gpt-4o `+plantedKey+`","messages":[{"role":"user","content":"hi"}],"tool_choice":"auto","service_tier":"x","`+plantedKey2+`":{"k":"v"}}`))
+	f.Add("openai", "/v1/chat/completions", "application/json", "", "", []byte(`{"messages":[{"role":"tool","tool_call_id":"call_1","content":"x","tool_calls":[{"function":{"arguments":"{\"`+plantedKey+`\":\"v\"}"}}]}]}`))
+	f.Add("", "/x", "multipart/form-data; boundary=b", "", "", []byte("pre\r\n--b\r\nContent-Disposition: form-data; name=\"k "+plantedKey+"\"\r\nX-Note: n\r\n\r\nvalue\r\n--b--\r\npost"))
+	f.Fuzz(func(t *testing.T, vendor, path, ctype, query, header string, body []byte) {
 		lim := extract.Limits{MaxSegments: 300, MaxBytes: 1 << 16}
-		r := &extract.Request{Vendor: vendor, Method: "POST", Path: path, RawQuery: query, ContentType: ctype, Body: body}
+		r := &extract.Request{Vendor: vendor, Method: "POST", Path: path, RawQuery: query, Header: parseFuzzHeader(header), ContentType: ctype, Body: body}
 		orig := bytes.Clone(body)
 		res := extract.Extract(r, lim)
 		var picks []int
 		for i, s := range res.Segments {
-			if s.Media == "" {
-				if len(picks) < 2 {
-					picks = append(picks, i)
-				} else {
-					picks[1] = i
+			if s.Media != "" {
+				continue
+			}
+			if unrewritable(s.Path) {
+				ed := extract.Edit{Path: s.Path, Start: 0, End: min(len(s.Text), 8), Replacement: placeholder}
+				if b, q, err := extract.Redact(r, lim, []extract.Edit{ed}); err == nil || b != nil || q != "" {
+					t.Fatalf("edit of %s: error %v, want a refusal", s.Path, err)
 				}
+				continue
+			}
+			if len(picks) < 2 {
+				picks = append(picks, i)
+			} else {
+				picks[1] = i
 			}
 		}
 		for _, i := range picks {
@@ -432,7 +479,7 @@ func FuzzRedact(f *testing.F) {
 				continue
 			}
 			want := placeholder + s.Text[ed.End:]
-			again := extract.Extract(&extract.Request{Vendor: vendor, Method: "POST", Path: path, RawQuery: newQuery, ContentType: ctype, Body: newBody}, lim)
+			again := extract.Extract(&extract.Request{Vendor: vendor, Method: "POST", Path: path, RawQuery: newQuery, Header: r.Header, ContentType: ctype, Body: newBody}, lim)
 			found := false
 			for _, a := range again.Segments {
 				found = found || a.Text == want
@@ -465,6 +512,23 @@ func FuzzRedact(f *testing.F) {
 			}
 		}
 	})
+}
+
+// withHeader adds a request header to a request builder.
+func withHeader(req func(testing.TB) *extract.Request, name, value string) func(testing.TB) *extract.Request {
+	return func(t testing.TB) *extract.Request {
+		r := req(t)
+		if r.Header == nil {
+			r.Header = http.Header{}
+		}
+		r.Header.Add(name, value)
+		return r
+	}
+}
+
+// unrewritable: the paths of texts that are not in the body or query, which Redact refuses.
+func unrewritable(path string) bool {
+	return strings.HasPrefix(path, "header:") || strings.HasPrefix(path, "url:path") || strings.HasPrefix(path, "#keys")
 }
 
 func unescapeLast(s, escaped, plain string) string {

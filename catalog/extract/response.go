@@ -138,7 +138,7 @@ func (a *respAsm) addKind(path, s string, isJSON bool) {
 // path, which assembles any stream whose chunks repeat one layout (Titan, Llama, Nova chunks).
 func (a *respAsm) leaves(prefix string, data []byte) {
 	end, err := walkJSON(data, a.e.lim.MaxJSONDepth, func(p []byte, key, v string) {
-		if a.e.aiSkipLeaf(p, key, v, true) {
+		if a.e.aiSkipLeaf(p, key, v) {
 			return
 		}
 		path := prefix + string(p)

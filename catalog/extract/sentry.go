@@ -3,6 +3,7 @@ package extract
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -39,9 +40,10 @@ type sentryItemHeader struct {
 
 // sentryItem is one item as framed: its header, payload and any framing problem.
 type sentryItem struct {
-	header  sentryItemHeader
-	payload []byte
-	problem string // a framing note
+	header    sentryItemHeader
+	rawHeader []byte // the header line as sent
+	payload   []byte
+	problem   string // a framing note
 }
 
 // sentryEnvelope splits an envelope into its header line and items. It never fails: whatever
@@ -74,7 +76,7 @@ func parseSentryEnvelope(body []byte) sentryEnvelope {
 			// Blank lines between items are tolerated (and the final newline is optional).
 			continue
 		}
-		var it sentryItem
+		it := sentryItem{rawHeader: line}
 		if err := json.Unmarshal(line, &it.header); err != nil || line[0] != '{' {
 			env.problem = fmt.Sprintf("item %d: header is not a JSON object", len(env.items))
 			env.rest, env.restAt = body[start:], start
@@ -164,8 +166,9 @@ func sentryBody(r *Request, e *emitter) {
 func (e *emitter) sentryItem(p string, it *sentryItem) {
 	payload := it.payload
 	if it.header.Filename != "" {
-		e.text(p+".filename", it.header.Filename, e.lim.MaxNested)
+		e.text(p+".filename", it.header.Filename, 0)
 	}
+	e.sentryItemHeader(p, it.rawHeader)
 	if len(payload) == 0 {
 		return
 	}
@@ -176,7 +179,7 @@ func (e *emitter) sentryItem(p string, it *sentryItem) {
 		switch {
 		case mt == "application/json" || strings.HasSuffix(mt, "+json"):
 			e.json(p, payload, 0)
-		case isTextual(mt) || (mt == "" || mt == "application/octet-stream") && looksLikeText(payload):
+		case isTextual(mt) || looksLikeText(payload): // text whatever type it declares
 			e.text(p, string(payload), 0)
 		default:
 			if mt == "" || mt == "application/octet-stream" {
@@ -209,5 +212,29 @@ func (e *emitter) sentryItem(p string, it *sentryItem) {
 			return
 		}
 		e.byContentType(p, ctype, payload, 0)
+	}
+}
+
+// sentryItemHeader emits the members of an item header other than its file name (emitted
+// above) at items[i](TYPE)#header.NAME: framing to Sentry, but bytes that reach it, which a
+// client may fill with anything. They are scanned but never redacted: an edit could break the
+// framing (a length), so the walk runs without the recorder and Redact refuses such a path.
+func (e *emitter) sentryItemHeader(p string, line []byte) {
+	rec := e.rec
+	e.rec = nil
+	defer func() { e.rec = rec }()
+	pj := newPathJoiner(p + "#header")
+	// The line was parsed as a JSON object already; an error here can only be its depth.
+	if _, err := walkJSONRec(line, e.lim.MaxJSONDepth, nil, e.keys, func(path []byte, key, v string) {
+		if key == "filename" && len(path) == len(key) {
+			return
+		}
+		e.text(pj.join(path), v, 0)
+	}); err != nil {
+		e.note("%s#header: %v", p, err)
+		if errors.Is(err, errJSONDepth) {
+			e.limited.set(limJSONDepth)
+		}
+		e.text(p+"#header", string(line), 0)
 	}
 }

@@ -94,7 +94,7 @@ func TestSentryExtraction(t *testing.T) {
 	body := "{\"event_id\":\"0123456789abcdef0123456789abcdef\",\"dsn\":\"https://abc123@o1.ingest.sentry.io/2\"}\n" +
 		fmt.Sprintf("{\"type\":\"event\",\"length\":%d}\n%s\n", len(event), event) +
 		"{\"type\":\"attachment\",\"length\":9,\"filename\":\"notes.txt\",\"content_type\":\"text/plain\"}\nsecret=42\n" +
-		"{\"type\":\"attachment\",\"length\":4,\"filename\":\"core.dmp\",\"content_type\":\"application/x-dmp\"}\nMDMP\n" +
+		"{\"type\":\"attachment\",\"length\":8,\"filename\":\"core.dmp\",\"content_type\":\"application/x-dmp\"}\nMDMP\x93\xa7\x00\x00\n" +
 		"{\"type\":\"client_report\"}\n{\"discarded_events\":[{\"reason\":\"queue_overflow\",\"category\":\"error\",\"quantity\":1}]}\n"
 	res := Extract(&Request{Vendor: "sentry", Method: "POST", Path: "/api/2/envelope/", ContentType: "text/plain;charset=UTF-8", Body: []byte(body)}, Limits{})
 	if res.API != "sentry.envelope" {
@@ -109,7 +109,11 @@ func TestSentryExtraction(t *testing.T) {
 		}
 	}
 	want := map[string]string{
+		"url:path":                                             "/api/2/envelope/",
+		"envelope.event_id":                                    "0123456789abcdef0123456789abcdef",
 		"envelope.dsn":                                         "https://abc123@o1.ingest.sentry.io/2",
+		"items[0](event)#header.type":                          "event",
+		"items[0](event).event_id":                             "0123456789abcdef0123456789abcdef",
 		"items[0](event).message":                              "boom",
 		"items[0](event).exception.values[0].type":             "OperationalError",
 		"items[0](event).exception.values[0].value":            "could not connect to postgres://app:hunter2@db.internal:5432/prod",
@@ -118,10 +122,17 @@ func TestSentryExtraction(t *testing.T) {
 		"items[0](event).user.email":                           "ann@example.com",
 		"items[1](attachment).filename":                        "notes.txt",
 		"items[1](attachment)":                                 "secret=42",
+		"items[1](attachment)#header.type":                     "attachment",
+		"items[1](attachment)#header.content_type":             "text/plain",
 		"items[2](attachment).filename":                        "core.dmp",
-		"items[2](attachment)":                                 "media application/x-dmp 4",
+		"items[2](attachment)":                                 "media application/x-dmp 8",
+		"items[2](attachment)#header.type":                     "attachment",
+		"items[2](attachment)#header.content_type":             "application/x-dmp",
+		"items[3](client_report)#header.type":                  "client_report",
 		"items[3](client_report).discarded_events[0].reason":   "queue_overflow",
 		"items[3](client_report).discarded_events[0].category": "error",
+		"#keys": "event_id\ndsn\ntype\nlength\nmessage\nexception\nvalues\nvalue\nbreadcrumbs\ncategory\nuser\nemail\n" +
+			"filename\ncontent_type\ndiscarded_events\nreason\nquantity",
 	}
 	for p, w := range want {
 		if got[p] != w {
