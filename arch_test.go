@@ -15,6 +15,8 @@ var layers = map[string]int{
 	"config":                           1, // the serve config file; only cmd reads it
 	"proxy":                            2,
 	"proxy/ca":                         3,
+	"proxy/clienthello":                3, // the ClientHello peek (stdlib only)
+	"proxy/wsframe":                    3,
 	"capture":                          4,
 	"report":                           5,
 	"replay":                           5, // re-inspection of recorded flows and the diff
