@@ -21,6 +21,7 @@ type Metrics struct {
 	bytes          *prometheus.CounterVec
 	duration       *prometheus.HistogramVec
 	findings       *prometheus.CounterVec
+	incomplete     *prometheus.CounterVec
 }
 
 var _ flow.Recorder = (*Metrics)(nil)
@@ -51,8 +52,12 @@ func NewMetrics() *Metrics {
 			Name: "customs_findings_total",
 			Help: "Findings by detector and class.",
 		}, []string{"detector", "class"}),
+		incomplete: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "customs_incomplete_total",
+			Help: "Flows customs could not inspect completely, by reason and by the action taken on them.",
+		}, []string{"reason", "action"}),
 	}
-	reg.MustRegister(m.requests, m.upstreamErrors, m.bytes, m.duration, m.findings,
+	reg.MustRegister(m.requests, m.upstreamErrors, m.bytes, m.duration, m.findings, m.incomplete,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -73,6 +78,9 @@ func (m *Metrics) Record(f *flow.Flow) {
 	m.duration.WithLabelValues(mode).Observe(f.Duration().Seconds())
 	for _, x := range f.Findings {
 		m.findings.WithLabelValues(x.Detector, x.Class).Inc()
+	}
+	for _, r := range f.Incomplete {
+		m.incomplete.WithLabelValues(r, string(f.Verdict.Action)).Inc()
 	}
 }
 

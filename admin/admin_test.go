@@ -20,6 +20,7 @@ func TestMetricsAndEndpoints(t *testing.T) {
 		Findings: []flow.Finding{{Detector: "secret.aws-access-key-id", Class: "secret"}}})
 	m.Record(&flow.Flow{Mode: flow.Tunnelled, Start: start, End: start.Add(time.Second), Verdict: flow.Verdict{Action: flow.Allow}})
 	m.Record(&flow.Flow{Mode: flow.Intercepted, Status: 502, ErrorKind: "tls", Vendor: flow.Vendor{ID: "openai", Category: "ai-provider"}, Verdict: flow.Verdict{Action: flow.Allow}})
+	m.Record(&flow.Flow{Mode: flow.Intercepted, Incomplete: []string{"decode-limit"}, Vendor: flow.Vendor{ID: "openai", Category: "ai-provider"}, Verdict: flow.Verdict{Action: flow.Block}})
 	m.GaugeFunc("customs_test_gauge", "test", func() float64 { return 7 })
 
 	var ready atomic.Bool
@@ -45,8 +46,9 @@ func TestMetricsAndEndpoints(t *testing.T) {
 		`customs_flows_total{action="allow",category="none",mode="tunnelled",vendor="none"} 1`,
 		`customs_flow_errors_total{kind="tls",vendor="openai"} 1`,
 		`customs_bytes_total{direction="out",mode="intercepted"} 4096`,
-		`customs_flow_duration_seconds_bucket{mode="intercepted",le="0.05"} 2`,
+		`customs_flow_duration_seconds_bucket{mode="intercepted",le="0.05"} 3`,
 		`customs_findings_total{class="secret",detector="secret.aws-access-key-id"} 1`,
+		`customs_incomplete_total{action="block",reason="decode-limit"} 1`,
 		`customs_test_gauge 7`,
 		`go_goroutines`,
 	} {

@@ -48,8 +48,8 @@ const (
 type Mark string
 
 const (
-	// MarkOversize: the request body exceeded the inspection cap; only the first cap bytes were
-	// inspected and the rest was streamed upstream unseen.
+	// MarkOversize: the request body exceeded the inspection window: extraction read the first
+	// window bytes, and the detectors scanned the rest as it streamed upstream.
 	MarkOversize Mark = "oversize"
 	// MarkDecodeTruncated: the decoded body exceeded the decode cap (a possible compression bomb);
 	// inspection saw only the first cap bytes of it.
@@ -61,6 +61,25 @@ const (
 	MarkClientAbort Mark = "client-abort"
 	// MarkWebSocket: the request upgraded to a WebSocket; bytes count the whole session.
 	MarkWebSocket Mark = "websocket"
+	// MarkIncomplete: customs could not inspect the request completely; Flow.Incomplete says
+	// why, and inspection.incomplete decided what happened to it.
+	MarkIncomplete Mark = "incomplete"
+
+	// Marks of the connection a flow came through: what the client asked for against what its
+	// TLS said.
+
+	// MarkIPTarget: the client named an IP address, not a host name, as its destination.
+	MarkIPTarget Mark = "ip-target"
+	// MarkNoSNI: the client's TLS ClientHello named no server, so only the CONNECT target says
+	// where it goes.
+	MarkNoSNI Mark = "no-sni"
+	// MarkSNIMismatch: the ClientHello's server name differs from the CONNECT target.
+	MarkSNIMismatch Mark = "sni-mismatch"
+	// MarkECH: the ClientHello used Encrypted Client Hello: its server name is only the outer,
+	// public name.
+	MarkECH Mark = "ech"
+	// MarkNotTLS: the tunnel did not start with a TLS ClientHello (nor plain HTTP).
+	MarkNotTLS Mark = "not-tls"
 )
 
 // Client identifies who sent a flow.
@@ -122,7 +141,12 @@ type Flow struct {
 	Mode   Mode
 	Client Client
 
-	Host   string // lower-case, without port
+	Host string // lower-case, without port: the name the client's TLS authenticates (SNI), else the request's host
+	// Target is the CONNECT target ("host:port") the client asked the proxy for, when a CONNECT
+	// carried the flow; it may be an IP address or differ from Host (see the connection marks).
+	Target string
+	// SNI is the server name of the client's TLS ClientHello, "" without one or for plain HTTP.
+	SNI    string
 	Method string
 	URL    string
 	API    string // which vendor API shape was recognised, e.g. openai.chat; empty if none
@@ -147,7 +171,13 @@ type Flow struct {
 	Segments []Segment
 	// Notes say what inspection could not read (malformed JSON, bad base64, limits reached), so
 	// a responder knows where coverage stopped.
-	Notes    []string
+	Notes []string
+	// Incomplete lists why customs could not inspect the request completely (decode-limit,
+	// unsupported-coding, extraction-limit:segments, websocket-message-too-big, ...): stable
+	// tokens for filters and metrics. Empty when everything the client sent was inspected.
+	Incomplete []string
+	// Messages counts the WebSocket messages the client sent through an inspected session.
+	Messages int
 	Marks    []Mark
 	Findings []Finding
 	Verdict  Verdict
@@ -172,6 +202,18 @@ func (f *Flow) Mark(m Mark) {
 		}
 	}
 	f.Marks = append(f.Marks, m)
+}
+
+// MarkIncompleteReason records that the flow could not be inspected completely, and why (a
+// stable token), once per reason.
+func (f *Flow) MarkIncompleteReason(reason string) {
+	f.Mark(MarkIncomplete)
+	for _, have := range f.Incomplete {
+		if have == reason {
+			return
+		}
+	}
+	f.Incomplete = append(f.Incomplete, reason)
 }
 
 // HasMark reports whether the flow carries m.

@@ -38,7 +38,13 @@ func (l *Logger) Record(f *flow.Flow) {
 		ev.Str("user", f.Client.User)
 	}
 	ev.Str("host", f.Host).Str("method", f.Method)
-	if p := Path(f.URL); p != "" {
+	if f.SNI != "" && f.SNI != f.Host {
+		ev.Str("sni", f.SNI)
+	}
+	if f.Target != "" && hostOf(f.Target) != f.Host {
+		ev.Str("target", f.Target)
+	}
+	if p := Path(flow.MaskURL(f.URL, f.Findings)); p != "" {
 		ev.Str("path", p)
 	}
 	ev.Int("status", f.Status).
@@ -79,10 +85,24 @@ func (l *Logger) Record(f *flow.Flow) {
 		}
 		ev.Array("marks", marks)
 	}
+	if len(f.Incomplete) > 0 {
+		ev.Strs("incomplete", f.Incomplete)
+	}
+	if f.Messages > 0 {
+		ev.Int("messages", f.Messages)
+	}
 	if f.Error != "" {
 		ev.Str("error", f.Error).Str("error_kind", f.ErrorKind)
 	}
 	ev.Msg("flow")
+}
+
+// hostOf is the host of a host:port target, brackets of an IPv6 literal dropped.
+func hostOf(target string) string {
+	if i := strings.LastIndexByte(target, ':'); i > 0 {
+		target = target[:i]
+	}
+	return strings.Trim(target, "[]")
 }
 
 func findings(fs []flow.Finding) *zerolog.Array {

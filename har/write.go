@@ -192,6 +192,9 @@ func (w *Writer) entry(e Entry) outEntry {
 	}
 	version := cmpOr(e.HTTPVersion, "HTTP/1.1")
 	rawURL := f.URL
+	if !w.opts.RevealHeaders {
+		rawURL = flow.MaskURL(rawURL, f.Findings) // a secret in the path or a query value
+	}
 	if rawURL == "" && f.Host != "" {
 		rawURL = "https://" + f.Host // a tunnel: only the host is known
 	}

@@ -24,6 +24,7 @@ import (
 //	decoded-bytes status response-bytes | segments: n × (path media size) | findings: n ×
 //	(detector class severity path start end preview hash confidence:8 bytes LE float64) |
 //	verdict: action policy message n × matched | notes: n × s | marks: n × s | error error-kind
+//	| (version 2 on) sni target incomplete: n × s messages
 //
 // body (family b, read by Get and Each with bodies):
 //
@@ -31,7 +32,9 @@ import (
 //
 // where a header is n × (name, m × value), names in sorted order.
 const (
-	metaVersion = 1
+	// metaVersion 2 added sni, target, incomplete and messages at the end; version 1 records
+	// still decode (without them).
+	metaVersion = 2
 	bodyVersion = 1
 )
 
@@ -140,6 +143,10 @@ func appendMeta(dst []byte, r *Record, hasBody bool) []byte {
 	}
 	e.str(r.Error)
 	e.str(r.ErrorKind)
+	e.str(r.SNI)
+	e.str(r.Target)
+	e.strs(r.Incomplete)
+	e.varint(int64(r.Messages))
 	return e.b
 }
 
@@ -253,6 +260,22 @@ func (d *decoder) header() http.Header {
 	return h
 }
 
+// versionIn reads a version byte that must be in [lo, hi], and returns it.
+func (d *decoder) versionIn(lo, hi byte) byte {
+	if len(d.b) == 0 {
+		d.fail()
+		return 0
+	}
+	v := d.b[0]
+	if v < lo || v > hi {
+		d.err = fmt.Errorf("%w: format version %d, want %d to %d (written by a newer customs?)", errCorrupt, v, lo, hi)
+		d.b = nil
+		return 0
+	}
+	d.b = d.b[1:]
+	return v
+}
+
 func (d *decoder) version(want byte) {
 	if len(d.b) == 0 {
 		d.fail()
@@ -278,7 +301,7 @@ func (d *decoder) done() error {
 // suggests, whatever b holds.
 func decodeMeta(b []byte, r *Record) (hasBody bool, err error) {
 	d := decoder{b: b}
-	d.version(metaVersion)
+	v := d.versionIn(1, metaVersion)
 	flags := d.uvarint()
 	r.RequestTruncated = flags&flagRequestTruncated != 0
 	r.ResponseTruncated = flags&flagResponseTruncated != 0
@@ -344,6 +367,12 @@ func decodeMeta(b []byte, r *Record) (hasBody bool, err error) {
 	}
 	r.Error = d.str()
 	r.ErrorKind = d.str()
+	if v >= 2 {
+		r.SNI = d.str()
+		r.Target = d.str()
+		r.Incomplete = d.strs()
+		r.Messages = d.int()
+	}
 	return hasBody, d.done()
 }
 

@@ -27,6 +27,7 @@ func codecCases() map[string]Record {
 		Findings: chat.Findings, Verdict: flow.Verdict{Action: flow.Block, Policy: "p", Message: "no", Matched: []string{"p", "q"}},
 		Notes: []string{"messages[3]: malformed JSON"}, Marks: []flow.Mark{flow.MarkOversize, flow.MarkDecodeError},
 		Error: "upstream reset", ErrorKind: "upstream", HasBodies: true,
+		SNI: "api.openai.com", Target: "104.18.7.192:443", Incomplete: []string{"decode-limit", "extraction-limit:segments"}, Messages: 42,
 	}
 	full.Findings = append(full.Findings, flow.Finding{Detector: "x", Start: -1, End: math.MaxInt, Confidence: -0.5})
 	return map[string]Record{
@@ -73,7 +74,7 @@ func TestCodecRoundTrip(t *testing.T) {
 		name string
 		b    []byte
 	}{
-		{"newer version", []byte{2, 0}},
+		{"newer version", []byte{3, 0}},
 		{"huge count", append(appendMeta(nil, &Record{}, false)[:30], 0xff, 0xff, 0xff, 0xff, 0x0f)},
 		{"varint overflow", []byte{1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}},
 	}
@@ -81,6 +82,23 @@ func TestCodecRoundTrip(t *testing.T) {
 		if _, err := decodeMeta(tc.b, &Record{}); !errors.Is(err, errCorrupt) {
 			t.Errorf("%s: %v", tc.name, err)
 		}
+	}
+}
+
+// TestCodecReadsVersion1: records written before sni, target, incomplete and messages were kept
+// still read, without them.
+func TestCodecReadsVersion1(t *testing.T) {
+	want := codecCases()["tunnel"]
+	meta := appendMeta(nil, &want, false)
+	// Version 2 appended four empty fields (three one-byte lengths and a zero varint).
+	v1 := append([]byte{1}, meta[1:len(meta)-4]...)
+	var got Record
+	if _, err := decodeMeta(v1, &got); err != nil {
+		t.Fatal(err)
+	}
+	want.HasBodies = false
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("version 1:\n got %+v\nwant %+v", got, want)
 	}
 }
 

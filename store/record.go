@@ -48,7 +48,13 @@ type Record struct {
 	Verdict  flow.Verdict
 	Notes    []string
 	Marks    []flow.Mark
-	Error    string
+	// SNI, Target, Incomplete and Messages are flow.Flow's (records written before version 2
+	// of the format have none).
+	SNI        string
+	Target     string
+	Incomplete []string
+	Messages   int
+	Error      string
 	// ErrorKind classifies Error: client, dial, tls, timeout, upstream.
 	ErrorKind string
 
@@ -98,6 +104,10 @@ func (r *Record) Flow() *flow.Flow {
 		Vendor:          r.Vendor,
 		Notes:           append([]string(nil), r.Notes...),
 		Marks:           append([]flow.Mark(nil), r.Marks...),
+		SNI:             r.SNI,
+		Target:          r.Target,
+		Incomplete:      append([]string(nil), r.Incomplete...),
+		Messages:        r.Messages,
 		Findings:        append([]flow.Finding(nil), r.Findings...),
 		Verdict:         r.Verdict,
 		Error:           r.Error,

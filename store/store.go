@@ -332,6 +332,7 @@ func (s *Store) newEntry(f *flow.Flow) *entry {
 		DecodedBytes: f.DecodedBytes, Status: f.Status, ResponseHeader: f.ResponseHeader,
 		ResponseBytes: f.ResponseBytes, Findings: f.Findings, Verdict: f.Verdict, Notes: f.Notes,
 		Marks: f.Marks, Error: f.Error, ErrorKind: f.ErrorKind,
+		SNI: f.SNI, Target: f.Target, Incomplete: f.Incomplete, Messages: f.Messages,
 		RequestTruncated:  len(req) > limit || f.HasMark(flow.MarkOversize),
 		ResponseTruncated: len(resp) > limit,
 	}
