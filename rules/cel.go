@@ -81,7 +81,9 @@ var (
 		"path", types.StringType, "count", types.IntType, "confidence", types.DoubleType)
 	flowType = newObjType("customs.Flow", flowField,
 		"source", types.StringType, "mode", types.StringType, "oversize", types.BoolType,
-		"marks", types.NewListType(types.StringType))
+		"marks", types.NewListType(types.StringType), "incomplete", types.BoolType,
+		"incomplete_reasons", types.NewListType(types.StringType), "sni", types.StringType,
+		"target", types.StringType)
 
 	objTypes = map[string]*objType{}
 )

@@ -29,6 +29,9 @@ type decoder struct {
 	// unknown holds the keys reported unknown, so that one merged into several mappings is
 	// reported once, where it is written.
 	unknown map[*yaml.Node]bool
+	// nulls holds, per mapping, the keys written with a null value (left out of fields), so
+	// that a section written with nothing after it can be told from one not written at all.
+	nulls   map[*yaml.Node]map[string]*yaml.Node
 	stopped bool
 }
 
@@ -72,9 +75,36 @@ func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
 
 var yamlLine = regexp.MustCompile(`(?s)^yaml: (?:line (\d+): )?(.*)$`)
 
-// parseYAML returns the root node of the single document in src, or nil when there is nothing
-// in it (an empty rule file is allowed: it adds nothing).
+// emptyFileMsg is the problem with a rule file that holds nothing. An editor that saves by
+// truncating and rewriting leaves such a file for a moment: read as "no policies", it would let
+// every flow through until the next save.
+const emptyFileMsg = `empty rule file: no detectors, policies, vendors or tests (write "policies: []" to mean no policies)`
+
+// emptyFile reports that the file holds nothing, at its start.
+func (d *decoder) emptyFile() {
+	d.errorAt(Pos{d.file, 1, 1}, "%s", emptyFileMsg)
+}
+
+// blank reports whether src holds only white space and comments (after a byte order mark), which
+// YAML reads as no document, or as a syntax error where a tab indents nothing.
+func blank(src []byte) bool {
+	src = bytes.TrimPrefix(src, []byte("\uFEFF"))
+	for line := range bytes.Lines(src) {
+		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '#' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseYAML returns the root node of the single document in src, or nil when it has none.
+// A file with nothing in it (white space, comments, a null document) is reported as empty: it
+// is never read as "no policies".
 func (d *decoder) parseYAML() *yaml.Node {
+	if blank(d.src) {
+		d.emptyFile()
+		return nil
+	}
 	syntaxError := func(err error) {
 		e := &Error{File: d.file, Msg: err.Error()}
 		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
@@ -87,6 +117,7 @@ func (d *decoder) parseYAML() *yaml.Node {
 	dec := yaml.NewDecoder(bytes.NewReader(d.src))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+		d.emptyFile()
 		return nil
 	} else if err != nil {
 		syntaxError(err)
@@ -101,14 +132,11 @@ func (d *decoder) parseYAML() *yaml.Node {
 		syntaxError(err)
 		return nil
 	}
-	if len(doc.Content) == 0 {
+	if len(doc.Content) == 0 || isNull(resolve(doc.Content[0])) {
+		d.emptyFile()
 		return nil
 	}
-	root := resolve(doc.Content[0])
-	if isNull(root) {
-		return nil
-	}
-	return root
+	return resolve(doc.Content[0])
 }
 
 // field is one key of a mapping and its value.
@@ -189,6 +217,13 @@ func (d *decoder) field(r *yaml.Node, out map[string]field, kn, vn *yaml.Node, k
 		return
 	}
 	if isNull(resolve(vn)) {
+		if d.nulls == nil {
+			d.nulls = map[*yaml.Node]map[string]*yaml.Node{}
+		}
+		if d.nulls[r] == nil {
+			d.nulls[r] = map[string]*yaml.Node{}
+		}
+		d.nulls[r][key] = kn
 		return
 	}
 	out[key] = field{kn, vn}

@@ -9,7 +9,7 @@ import (
 
 func TestDefaultLoads(t *testing.T) {
 	s := Default()
-	if len(s.Policies) != 4 || len(s.Tests) == 0 {
+	if len(s.Policies) != 5 || len(s.Tests) == 0 {
 		t.Fatalf("default pack: %d policies, %d tests", len(s.Policies), len(s.Tests))
 	}
 	if Default() != s {
@@ -51,6 +51,16 @@ func TestDefaultDecisions(t *testing.T) {
 		{"pii to intercom", vendorInput("intercom", "customer-messaging", email), flow.Block, "block-crown-jewels-to-telemetry"},
 		{"pii to a vendor of another category", vendorInput("cdn-co", "cdn", email), flow.Alert, "alert-on-findings"},
 		{"secret to an unknown host", vendorInput("", "", awsKey), flow.Alert, "alert-on-findings"},
+		{"secret to a bare IP address", func() *Input {
+			in := vendorInput("", "", awsKey)
+			in.Flow.Marks = []flow.Mark{flow.MarkIPTarget}
+			return in
+		}(), flow.Block, "block-secrets-to-bare-ip"},
+		{"pii to a bare IP address", func() *Input {
+			in := vendorInput("", "", email)
+			in.Flow.Marks = []flow.Mark{flow.MarkIPTarget}
+			return in
+		}(), flow.Alert, "alert-on-findings"},
 		{"nothing to openai", vendorInput("openai", "ai-provider"), flow.Allow, ""},
 		{"nothing to mixpanel", vendorInput("mixpanel", "analytics"), flow.Allow, ""},
 	}

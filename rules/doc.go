@@ -12,6 +12,11 @@
 // ID defined twice is an error that names both places. Policies are evaluated in that order;
 // see Set.Evaluate for how the first match, continue: true and runtime errors decide.
 //
+// Nothing never means "allow everything": a file with nothing in it (white space, comments),
+// a "policies:" key with no list, and files that together define no policy are errors, so that
+// a file an editor has truncated mid-save cannot be loaded as the policy. "policies: []" says
+// that no policy is meant (Set.ExplicitlyEmpty).
+//
 // # The context of a condition
 //
 // This block is written to be copied into the README as it is.

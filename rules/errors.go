@@ -48,13 +48,14 @@ func (e *Error) Error() string {
 
 // Caret renders the error the way `customs rules lint` prints it: the message, then the source
 // line and a caret under the column. src is the whole file; when it is nil, the line recorded
-// at load time is used. Without a line to show, Caret is Error.
+// at load time is used. Without a line to show (or with only a blank one, as in an empty
+// file), Caret is Error.
 func (e *Error) Caret(src []byte) string {
 	line, ok := e.line, e.hasLine
 	if src != nil {
 		line, ok = sourceLine(src, e.Line)
 	}
-	if !ok {
+	if !ok || strings.TrimSpace(line) == "" {
 		return e.Error()
 	}
 	var b strings.Builder

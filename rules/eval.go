@@ -77,6 +77,10 @@ type FlowInfo struct {
 	Mode     flow.Mode
 	Oversize bool // also set when Marks holds oversize
 	Marks    []flow.Mark
+	// Incomplete lists why the request could not be inspected completely (empty when it was).
+	Incomplete []string
+	SNI        string // the ClientHello's server name
+	Target     string // the CONNECT target, host:port
 }
 
 // NewInput fills an Input with what a flow carries itself. The vendor's subprocessors and
@@ -89,7 +93,8 @@ func NewInput(f *flow.Flow) *Input {
 		Request:  RequestInfo{Method: f.Method, Host: f.Host, Headers: f.RequestHeader},
 		Client:   ClientInfo{Addr: f.Client.Addr, User: f.Client.User},
 		Findings: f.Findings,
-		Flow:     FlowInfo{Source: f.Source, Mode: f.Mode, Oversize: f.HasMark(flow.MarkOversize), Marks: f.Marks},
+		Flow: FlowInfo{Source: f.Source, Mode: f.Mode, Oversize: f.HasMark(flow.MarkOversize), Marks: f.Marks,
+			Incomplete: f.Incomplete, SNI: f.SNI, Target: f.Target},
 	}
 	if u, err := url.Parse(f.URL); err == nil {
 		in.Request.Path = u.Path
@@ -428,6 +433,14 @@ func flowField(src any, i int) ref.Val {
 			oversize = oversize || m == flow.MarkOversize
 		}
 		return types.Bool(oversize)
+	case 4:
+		return types.Bool(len(f.Incomplete) > 0)
+	case 5:
+		return stringList(f.Incomplete)
+	case 6:
+		return types.String(f.SNI)
+	case 7:
+		return types.String(f.Target)
 	}
 	marks := make([]string, len(f.Marks))
 	for i, m := range f.Marks {

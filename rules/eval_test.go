@@ -14,7 +14,11 @@ import (
 func policies(t testing.TB, lines ...string) *Set {
 	t.Helper()
 	var b strings.Builder
-	b.WriteString("policies:\n")
+	if len(lines) == 0 {
+		b.WriteString("policies: []\n") // no policies must be said so
+	} else {
+		b.WriteString("policies:\n")
+	}
 	for _, l := range lines {
 		head, when, _ := strings.Cut(l, " : ")
 		f := strings.Fields(head)

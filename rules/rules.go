@@ -22,6 +22,10 @@ type Set struct {
 	Policies  []*Policy
 	Vendors   []VendorSpec
 	Tests     []TestSpec
+	// ExplicitlyEmpty is true when the files define no policy and one of them says so with
+	// "policies: []". Files that define none without saying so do not load: an empty or
+	// truncated file must never mean "allow every flow".
+	ExplicitlyEmpty bool
 }
 
 // DetectorSpec is a custom detector as written. The caller builds the engine detector: it
@@ -124,8 +128,9 @@ const defaultClient = "127.0.0.1:50000"
 
 // Load reads rule files and directories (their *.yaml and *.yml files, sorted by name, not
 // recursively) and merges them in order. Every problem in every file is returned at once, as
-// Errors. Without paths it returns an empty Set: the caller decides whether that means
-// Default.
+// Errors. A file with nothing in it is an error, and so are files that together define no
+// policy, unless one of them says "policies: []" (see Set.ExplicitlyEmpty). Without paths it
+// returns an empty Set: the caller decides whether that means Default.
 func Load(paths ...string) (*Set, error) {
 	l := newLoader()
 	seen := map[string]bool{}
@@ -134,6 +139,7 @@ func Load(paths ...string) (*Set, error) {
 		l.meet(p)
 		if err != nil {
 			l.errs = append(l.errs, &Error{File: p, Msg: err.Error()})
+			l.unsure = true
 			continue
 		}
 		for _, f := range files {
@@ -151,6 +157,7 @@ func Load(paths ...string) (*Set, error) {
 			src, err := os.ReadFile(f)
 			if err != nil {
 				l.errs = append(l.errs, &Error{File: f, Msg: fmt.Sprintf("cannot read rule file: %v", unwrapPath(err))})
+				l.unsure = true
 				continue
 			}
 			l.add(f, src)
@@ -159,8 +166,9 @@ func Load(paths ...string) (*Set, error) {
 	return l.finish()
 }
 
-// Parse reads one rule file from memory. name appears in errors, and relative request paths of
-// tests are resolved against its directory.
+// Parse reads one rule file from memory, as Load reads it: it must define a policy or say
+// "policies: []". name appears in errors, and relative request paths of tests are resolved
+// against its directory.
 func Parse(name string, src []byte) (*Set, error) {
 	l := newLoader()
 	l.add(name, src)
@@ -216,6 +224,15 @@ type loader struct {
 	expects []expectRef
 	srcs    map[string][]byte
 	order   map[string]int // of files (and unreadable paths) as met, for sorting errors
+
+	// listed counts the policies the files list, loaded or not; explicit is whether one says
+	// "policies: []"; start is where the first file's top-level mapping starts. unsure is whether
+	// a file could not be read far enough to tell what policies it holds: its own error says
+	// why, and "no policies" would only add noise.
+	listed   int
+	explicit bool
+	start    *Pos
+	unsure   bool
 }
 
 type expectRef struct {
@@ -246,6 +263,10 @@ func (l *loader) finish() (*Set, error) {
 		}
 		l.errorAt(ref.pos, "%s", msg)
 	}
+	if l.start != nil && l.listed == 0 && !l.explicit && !l.unsure {
+		l.errorAt(*l.start, "%s", noPolicies(l.set.Files))
+		l.errs[len(l.errs)-1].last = true
+	}
 	if len(l.errs) > 0 {
 		// File order, then position: problems found in later checks (duplicates, tests naming
 		// policies) are shown where they are, not after everything else.
@@ -264,7 +285,17 @@ func (l *loader) finish() (*Set, error) {
 		})
 		return nil, l.errs
 	}
+	l.set.ExplicitlyEmpty = len(l.set.Policies) == 0 && l.explicit
 	return l.set, nil
+}
+
+// noPolicies is the problem with files that together define no policy without saying so.
+func noPolicies(files []string) string {
+	if len(files) == 1 {
+		return fmt.Sprintf(`no policies: %s defines none, so every flow would be allowed (write "policies: []" to mean no policies)`, files[0])
+	}
+	return fmt.Sprintf(`no policies: none of the %d rule files (%s) defines one, so every flow would be allowed (write "policies: []" in one of them to mean no policies)`,
+		len(files), strings.Join(files, ", "))
 }
 
 func (l *loader) meet(file string) {
@@ -297,13 +328,37 @@ func (l *loader) add(name string, src []byte) {
 	l.meet(name)
 	d := &decoder{file: name, src: src}
 	root := d.parseYAML()
-	if root != nil {
+	if root == nil {
+		l.unsure = true
+	} else {
+		if l.start == nil {
+			l.start = &Pos{name, root.Line, root.Column}
+		}
+		nerr := len(d.errs)
 		fs := d.fields(root, "", "detectors", "policies", "vendors", "tests")
+		nullPolicies, hasNullPolicies := d.nulls[resolve(root)]["policies"]
+		switch {
+		case fs == nil || d.hinted[resolve(root)]["policies"]:
+			// Not a mapping, or "did you mean policies" already said what is wrong.
+			l.unsure = true
+		case hasNullPolicies:
+			// "policies:" with nothing after it is what a file cut short after its first line
+			// looks like; "none" must be written as such.
+			d.errorf(nullPolicies, `policies: expected a list, got null (write "policies: []" to mean no policies)`)
+			l.unsure = true
+		case len(fs) == 0 && len(d.errs) == nerr:
+			d.emptyFile()
+			l.unsure = true
+		}
 		if f, ok := fs["detectors"]; ok {
 			l.detectors(d, f)
 		}
 		if f, ok := fs["policies"]; ok {
-			l.policies(d, f)
+			if n, ok := l.policies(d, f); !ok {
+				l.unsure = true
+			} else if n == 0 {
+				l.explicit = true
+			}
 		}
 		if f, ok := fs["vendors"]; ok {
 			l.vendors(d, f)
@@ -486,14 +541,17 @@ func (d *decoder) examples(f field, path string) Examples {
 	return ex
 }
 
-func (l *loader) policies(d *decoder, section field) {
+// policies reads the policies section and returns how many policies it lists, and false when it
+// is not a list.
+func (l *loader) policies(d *decoder, section field) (int, bool) {
 	items, ok := d.list(section.val, "policies")
 	if !ok {
-		return
+		return 0, false
 	}
+	l.listed += len(items)
 	for i, item := range items {
 		if d.full() {
-			return
+			break
 		}
 		path := fmt.Sprintf("policies[%d]", i)
 		fs := d.fields(item, path, "id", "description", "when", "action", "message", "severity", "continue")
@@ -531,6 +589,7 @@ func (l *loader) policies(d *decoder, section field) {
 			l.set.Policies = append(l.set.Policies, p)
 		}
 	}
+	return len(items), true
 }
 
 func (l *loader) vendors(d *decoder, section field) {

@@ -96,7 +96,7 @@ func TestLoadDirectory(t *testing.T) {
 
 func TestLoadPathErrors(t *testing.T) {
 	empty := t.TempDir()
-	_, err := Load("testdata/rules/nope.yaml", empty, "testdata/rules/valid/empty.yaml", "testdata/rules/invalid/bad_action.yaml")
+	_, err := Load("testdata/rules/nope.yaml", empty, "testdata/rules/valid/sections_empty.yaml", "testdata/rules/invalid/bad_action.yaml")
 	var es Errors
 	if !errors.As(err, &es) {
 		t.Fatalf("err = %v, want Errors", err)
@@ -311,5 +311,107 @@ func TestMergeBomb(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("Parse took %v", d)
+	}
+}
+
+// An editor that saves by truncating and rewriting leaves an empty rule file for a moment; read
+// as "no policies", it let every flow through until the next save. A file with nothing in it,
+// a policies key with nothing after it, and files that define no policy without saying so are
+// errors, each reported once; "policies: []" is how to mean none.
+func TestEmptyRuleFileIsNotAllowEverything(t *testing.T) {
+	const (
+		empty      = `empty rule file: no detectors, policies, vendors or tests (write "policies: []" to mean no policies)`
+		nullPol    = `policies: expected a list, got null (write "policies: []" to mean no policies)`
+		noPolicies = `no policies: f.yaml defines none, so every flow would be allowed (write "policies: []" to mean no policies)`
+		detector   = "detectors: [{id: acme-codename, class: marker, keywords: [NIGHTJAR], pattern: 'NIGHTJAR-\\d{3}'}]\n"
+	)
+	tests := []struct {
+		name, src string
+		want      string // the one error, "" when the file loads
+	}{
+		{"empty", "", "f.yaml:1:1: " + empty},
+		{"newlines", "\n\n\n", "f.yaml:1:1: " + empty},
+		{"crlf and spaces", "  \r\n \r\n", "f.yaml:1:1: " + empty},
+		{"tab", "\t\n", "f.yaml:1:1: " + empty},
+		{"comments", "# policies: [{id: p, when: 'true', action: block}]\n  # more\n", "f.yaml:1:1: " + empty},
+		{"tab before a comment", "\t# x\n", "f.yaml:1:1: " + empty},
+		{"byte order mark and a comment", "\uFEFF# x\n", "f.yaml:1:1: " + empty},
+		{"document marker", "---\n", "f.yaml:1:1: " + empty},
+		{"null document", "~\n", "f.yaml:1:1: " + empty},
+		{"empty mapping", "{}\n", "f.yaml:1:1: " + empty},
+		{"only null sections", "detectors:\nvendors: ~\n", "f.yaml:1:1: " + empty},
+		{"policies null", "policies:\n", "f.yaml:1:1: " + nullPol},
+		{"policies tilde after detectors", detector + "policies: ~\n", "f.yaml:2:1: " + nullPol},
+		{"policies misspelt", "polices: []\n", `f.yaml:1:1: unknown key "polices" (did you mean "policies"?)`},
+		{"detectors only", detector, "f.yaml:1:1: " + noPolicies},
+		{"empty list of detectors", "detectors: []\n", "f.yaml:1:1: " + noPolicies},
+		{"explicitly none", "policies: []\n", ""},
+		{"explicitly none through a merge", "<<: {policies: []}\n", ""},
+		{"policies null through a merge", "<<: {policies: ~}\n", "f.yaml:1:6: " + nullPol},
+		{"detectors and explicitly none", detector + "policies: []\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Parse("f.yaml", []byte(tt.src))
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("Parse: %v", err)
+				}
+				if !s.ExplicitlyEmpty || len(s.Policies) != 0 {
+					t.Fatalf("ExplicitlyEmpty = %v with %d policies, want true with none", s.ExplicitlyEmpty, len(s.Policies))
+				}
+				return
+			}
+			var es Errors
+			if !errors.As(err, &es) || len(es) != 1 || es[0].Error() != tt.want {
+				t.Fatalf("err = %v\nwant the one error %s", err, tt.want)
+			}
+			// An empty file's caret shows no blank line to point at.
+			if strings.TrimSpace(tt.src) == "" && es[0].Caret([]byte(tt.src)) != tt.want {
+				t.Errorf("Caret = %q", es[0].Caret([]byte(tt.src)))
+			}
+		})
+	}
+}
+
+// Files merge before policies are counted: a file of detectors, vendors or tests loads with a file
+// of policies, and "policies: []" in one file means none only when no file defines any.
+func TestNoPoliciesAcrossFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	detectors := write("detectors.yaml", "detectors: [{id: acme-codename, class: marker, keywords: [NIGHTJAR], pattern: 'NIGHTJAR-\\d{3}'}]\n")
+	vendors := write("vendors.yaml", "vendors: [{id: corp-llm, hosts: [llm.corp.example]}]\n")
+	policies := write("policies.yaml", "policies: [{id: block-codenames, when: 'has_detector(\"acme-codename\")', action: block}]\n")
+	none := write("none.yaml", "policies: []\n")
+	empty := write("empty.yaml", "")
+
+	s, err := Load(detectors, vendors, policies)
+	if err != nil || len(s.Policies) != 1 || s.ExplicitlyEmpty {
+		t.Fatalf("detectors, vendors and policies: %v (ExplicitlyEmpty %v)", err, s != nil && s.ExplicitlyEmpty)
+	}
+	if s, err = Load(none, policies); err != nil || len(s.Policies) != 1 || s.ExplicitlyEmpty {
+		t.Fatalf("none and policies: %v", err)
+	}
+	if s, err = Load(detectors, none); err != nil || len(s.Policies) != 0 || !s.ExplicitlyEmpty {
+		t.Fatalf("detectors and none: %v", err)
+	}
+
+	_, err = Load(detectors, vendors)
+	want := fmt.Sprintf(`%s:1:1: no policies: none of the 2 rule files (%s, %s) defines one, so every flow would be allowed (write "policies: []" in one of them to mean no policies)`,
+		detectors, detectors, vendors)
+	if err == nil || err.Error() != want {
+		t.Errorf("detectors and vendors: err = %v\nwant %s", err, want)
+	}
+	// The empty file is the problem, wherever it is; the others still load.
+	_, err = Load(policies, empty, detectors)
+	want = empty + `:1:1: empty rule file: no detectors, policies, vendors or tests (write "policies: []" to mean no policies)`
+	if err == nil || err.Error() != want {
+		t.Errorf("with an empty file: err = %v\nwant %s", err, want)
 	}
 }

@@ -21,7 +21,9 @@ import (
 )
 
 // reloader reloads the rule files on SIGHUP and when they change. A reload that fails keeps the
-// rules in force: it is logged with every error, and the proxy never runs without a policy.
+// rules in force: it is logged with every error, and the proxy never runs without a policy. A
+// reload that would leave no policy where some are in force is one that fails, unless the rule
+// files say "policies: []": an editor's non-atomic save must not open the gate.
 type reloader struct {
 	cfg      config.Config
 	paths    []string
@@ -62,6 +64,9 @@ func (r *reloader) watch(ctx context.Context) {
 func (r *reloader) reload(why string) bool {
 	r.last = fingerprint(r.paths)
 	p, err := loadPolicy(r.cfg, r.paths)
+	if err == nil {
+		err = dropsEveryPolicy(r.pipeline.Rules(), p.set)
+	}
 	if err != nil {
 		r.failed.Add(1)
 		ev := r.logger.Error().Str("type", "rules").Str("trigger", why)
@@ -79,10 +84,25 @@ func (r *reloader) reload(why string) bool {
 	}
 	r.pipeline.Swap(p.catalog, p.engine, r.hasher, p.set)
 	r.ok.Add(1)
-	r.logger.Info().Str("type", "rules").Str("trigger", why).Strs("files", p.set.Files).
+	ev := r.logger.Info()
+	if len(p.set.Policies) == 0 {
+		ev = r.logger.Warn().Str("note", `no policies, as the rule files say ("policies: []"): every flow is allowed`)
+	}
+	ev.Str("type", "rules").Str("trigger", why).Strs("files", p.set.Files).
 		Int("policies", len(p.set.Policies)).Int("detectors", len(p.custom)).Int("vendors", len(p.set.Vendors)).
 		Msg("rules reloaded")
 	return true
+}
+
+// dropsEveryPolicy refuses a new set with no policy in place of one with some, unless the new
+// files say "policies: []". rules.Load already refuses files that define no policy without
+// saying so; this keeps the reload fail-closed on its own, whatever reaches it.
+func dropsEveryPolicy(old, next *rules.Set) error {
+	if old == nil || len(old.Policies) == 0 || len(next.Policies) > 0 || next.ExplicitlyEmpty {
+		return nil
+	}
+	return fmt.Errorf(`the rule files (%s) define no policies where %d are in force; write "policies: []" in one of them to mean no policies`,
+		strings.Join(next.Files, ", "), len(old.Policies))
 }
 
 // fingerprint names the rule files with their sizes and modification times; directories stand
