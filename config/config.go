@@ -36,6 +36,7 @@ type Config struct {
 	AllowClients   []string          `yaml:"allow_clients"`   // CIDRs or single IPs allowed to use the proxy
 	ProxyAuth      ProxyAuth         `yaml:"proxy_auth"`
 	Body           Body              `yaml:"body"`
+	Inspection     Inspection        `yaml:"inspection"`
 	Timeouts       Timeouts          `yaml:"timeouts"`
 	Log            Log               `yaml:"log"`
 	LeafCacheSize  int               `yaml:"leaf_cache_size"` // leaf certificates kept in memory
@@ -73,6 +74,15 @@ type ProxyAuth struct {
 	Users []User `yaml:"users"`
 }
 
+// Inspection says what happens to what customs could not inspect completely.
+type Inspection struct {
+	// Incomplete is the action for a request to a catalog vendor that customs could not
+	// inspect completely (a coding it cannot undo, a decode or extraction limit, an unreadable
+	// WebSocket message): block, alert or allow. Requests to other hosts raise an alert at most;
+	// policies see flow.incomplete either way.
+	Incomplete string `yaml:"incomplete"`
+}
+
 // Body bounds how much of a request body is read and decoded for inspection.
 type Body struct {
 	InspectLimit Size   `yaml:"inspect_limit"` // request bytes read for inspection
@@ -106,6 +116,7 @@ func Default() Config {
 		AllowClients:  []string{"127.0.0.0/8", "::1/128"},
 		ProxyAuth:     ProxyAuth{Realm: "customs"},
 		Body:          Body{InspectLimit: 8 << 20, DecodeLimit: 32 << 20, Oversize: "forward"},
+		Inspection:    Inspection{Incomplete: "block"},
 		LeafCacheSize: 1024,
 		HTTP2:         true,
 		Timeouts: Timeouts{

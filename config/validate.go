@@ -170,6 +170,7 @@ func (c *Config) validate(v *validator) {
 		}
 	}
 	v.oneOf("body.oversize", c.Body.Oversize, "forward", "block")
+	v.oneOf("inspection.incomplete", c.Inspection.Incomplete, "block", "alert", "allow")
 
 	// Zero is rejected rather than read as "no limit": a timeout lost to a
 	// typo would let one stuck upstream hold connections forever.

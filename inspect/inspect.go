@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/customs-dev/customs/catalog"
@@ -53,10 +54,15 @@ type Options struct {
 	Hasher    *detectors.Hasher
 	// Rules decide the verdict from the findings; nil allows every flow.
 	Rules *rules.Set
+	// Incomplete is what happens to a request to a catalog vendor that could not be inspected
+	// completely when the policies would let it through: block (the default, ""), alert or
+	// allow. Requests to other hosts get an alert at most.
+	Incomplete flow.Action
 }
 
 // Pipeline runs the inspection stages over flows.
 type Pipeline struct {
+	incomplete  flow.Action
 	decodeLimit int64
 	stages      []Stage
 	limits      extract.Limits
@@ -73,7 +79,10 @@ type snapshot struct {
 
 // New builds a pipeline.
 func New(opts Options) *Pipeline {
-	p := &Pipeline{decodeLimit: opts.DecodeLimit, stages: opts.Stages, limits: opts.Limits}
+	p := &Pipeline{decodeLimit: opts.DecodeLimit, stages: opts.Stages, limits: opts.Limits, incomplete: opts.Incomplete}
+	if p.incomplete == "" {
+		p.incomplete = flow.Block
+	}
 	if p.decodeLimit <= 0 {
 		p.decodeLimit = 32 << 20
 	}
@@ -130,11 +139,12 @@ func (p *Pipeline) Inspect(ctx context.Context, f *flow.Flow) flow.Verdict {
 	f.DecodedBytes = int64(len(req.Body))
 	p.extract(f, req)
 	if sn.detectors != nil {
-		f.Findings = sn.detectors.Find(req.Segments, sn.hasher)
+		f.Findings = dropOwnCredentials(vendor, sn.detectors.Find(req.Segments, sn.hasher))
 	}
 	if sn.rules != nil {
 		req.Verdict = decide(ctx, sn.rules, sn.catalog, f, vendor)
 	}
+	req.Verdict = p.applyIncomplete(f, vendor != nil, req.Verdict)
 	for _, s := range p.stages {
 		if err := s.Run(ctx, req); err != nil && f.Error == "" {
 			f.Error = "inspect: " + err.Error()
@@ -174,7 +184,7 @@ func (p *Pipeline) Decide(ctx context.Context, f *flow.Flow) flow.Verdict {
 	if sn.catalog != nil {
 		v, _ = sn.catalog.Lookup(f.Host)
 	}
-	return decide(ctx, sn.rules, sn.catalog, f, v)
+	return p.applyIncomplete(f, v != nil, decide(ctx, sn.rules, sn.catalog, f, v))
 }
 
 func decide(ctx context.Context, rs *rules.Set, cat *catalog.Catalog, f *flow.Flow, v *catalog.Vendor) flow.Verdict {
@@ -211,6 +221,38 @@ func (p *Pipeline) extract(f *flow.Flow, req *Request) {
 	req.Segments = res.Segments
 	f.Segments = res.Segments
 	f.Notes = append(f.Notes, res.Notes...)
+	for _, l := range res.Limited {
+		f.MarkIncompleteReason("extraction-limit:" + l)
+	}
+}
+
+// applyIncomplete makes "could not inspect completely" a decision: when the flow carries
+// incompleteness reasons and the policies' verdict is weaker than the configured action (for a
+// catalog vendor; alert at most for other hosts), that action decides, with the reasons in its
+// message. A redaction is not possible on a body not read whole, so it becomes a block.
+func (p *Pipeline) applyIncomplete(f *flow.Flow, known bool, v flow.Verdict) flow.Verdict {
+	if len(f.Incomplete) == 0 {
+		return v
+	}
+	act := p.incomplete
+	if !known && act == flow.Block {
+		act = flow.Alert
+	}
+	if v.Action == flow.Redact {
+		return flow.Verdict{Action: flow.Block, Policy: v.Policy, Matched: v.Matched,
+			Message: v.Message + " customs could not read the whole request (" + strings.Join(f.Incomplete, ", ") + "), so the values cannot be removed safely."}
+	}
+	if rank(act) <= rank(v.Action) {
+		return v
+	}
+	msg := "customs could not inspect this request completely (" + strings.Join(f.Incomplete, ", ") + ")"
+	switch act {
+	case flow.Block:
+		msg += ", and requests it cannot inspect are not sent to this vendor (inspection.incomplete: block)."
+	default:
+		msg += "."
+	}
+	return flow.Verdict{Action: act, Policy: "incomplete", Message: msg, Matched: append(v.Matched, "incomplete")}
 }
 
 // InspectResponse extracts the texts of a response body (the vendor's answer, assembled from its
@@ -236,33 +278,72 @@ func (p *Pipeline) InspectResponse(f *flow.Flow, header http.Header, body []byte
 	f.Notes = append(f.Notes, res.Notes...)
 }
 
-func (p *Pipeline) decode(f *flow.Flow) []byte {
-	if f.ContentEncoding == "" || len(f.RequestBody) == 0 {
-		return f.RequestBody
+// decode undoes the request's content codings and character set, as the vendor will before it
+// reads the body. What cannot be undone whole makes the flow incomplete, with the reason.
+func (p *Pipeline) decode(f *flow.Flow) []byte { return p.decodeBody(f, f) }
+
+// decodeBody is decode that records marks and notes on rec, which may be a scratch flow when the
+// body is decoded again after inspection (redaction, masking).
+func (p *Pipeline) decodeBody(f, rec *flow.Flow) []byte {
+	return p.decodeCharset(f, rec, p.decodeCodings(f, rec))
+}
+
+// decodeCodings undoes the content codings.
+func (p *Pipeline) decodeCodings(f, rec *flow.Flow) []byte {
+	body := f.RequestBody
+	if len(body) == 0 {
+		return body
 	}
-	// An oversize body was cut at the inspection cap, so its compressed stream is truncated: decode
-	// what there is and do not call the cut an error.
-	out, err := decode.Body(f.ContentEncoding, f.RequestBody, p.decodeLimit)
+	if f.ContentEncoding != "" {
+		out, err := decode.Body(f.ContentEncoding, body, p.decodeLimit)
+		switch {
+		case err == nil:
+			body = out
+		case errors.Is(err, decode.ErrTooLarge):
+			rec.Mark(flow.MarkDecodeTruncated)
+			rec.MarkIncompleteReason(decode.Reason(err))
+			rec.Notes = append(rec.Notes, fmt.Sprintf("content-encoding: decoded body over %d bytes; only that much was inspected", p.decodeLimit))
+			body = out
+		case errors.Is(err, decode.ErrUnsupported):
+			rec.Mark(flow.MarkDecodeError)
+			rec.MarkIncompleteReason(decode.Reason(err))
+			rec.Notes = append(rec.Notes, "content-encoding: "+err.Error()+"; the raw body was inspected")
+		default:
+			// An oversize body was cut at the inspection window, so its coded stream is
+			// truncated there: the cut is not an error (the rest is scanned as it streams).
+			if !f.HasMark(flow.MarkOversize) || len(out) == 0 {
+				rec.Mark(flow.MarkDecodeError)
+				rec.MarkIncompleteReason(decode.Reason(err))
+				rec.Notes = append(rec.Notes, "content-encoding: "+err.Error())
+			}
+			if len(out) > 0 {
+				body = out
+			}
+		}
+	}
+	return body
+}
+
+// decodeCharset reads a UTF-16, UTF-32 or Latin-1 body as UTF-8.
+func (p *Pipeline) decodeCharset(f, rec *flow.Flow, body []byte) []byte {
+	ct := ""
+	if f.RequestHeader != nil {
+		ct = f.RequestHeader.Get("Content-Type")
+	}
+	text, charset, err := decode.Text(ct, body, p.decodeLimit)
 	switch {
 	case err == nil:
-		return out
-	case errors.Is(err, decode.ErrTooLarge):
-		f.Mark(flow.MarkDecodeTruncated)
-		f.Notes = append(f.Notes, fmt.Sprintf("content-encoding: decoded body over %d bytes; only that much was inspected", p.decodeLimit))
-		return out
-	case errors.Is(err, decode.ErrUnsupported):
-		f.Mark(flow.MarkDecodeError)
-		f.Notes = append(f.Notes, "content-encoding: "+err.Error()+"; the raw body was inspected")
-		return f.RequestBody
+	case errors.Is(err, decode.ErrCorrupt) && f.HasMark(flow.MarkOversize):
+		// Cut at the window inside a character: the rest streams.
 	default:
-		if f.HasMark(flow.MarkOversize) && len(out) > 0 {
-			return out
-		}
-		f.Mark(flow.MarkDecodeError)
-		f.Notes = append(f.Notes, "content-encoding: "+err.Error())
-		if len(out) > 0 {
-			return out
-		}
-		return f.RequestBody
+		rec.MarkIncompleteReason(decode.Reason(err))
+		rec.Notes = append(rec.Notes, "charset: "+err.Error())
 	}
+	if charset != "" {
+		rec.Notes = append(rec.Notes, "charset: "+charset+" read as UTF-8")
+	}
+	if len(text) > 0 || len(body) == 0 {
+		body = text
+	}
+	return body
 }

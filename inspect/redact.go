@@ -51,6 +51,8 @@ func (p *Pipeline) rewrite(f *flow.Flow, label func(flow.Finding, int) string, e
 			return Redacted{}, fmt.Errorf("%w: the body is larger than the inspection window, and its unseen rest may hold more", ErrCannotRedact)
 		case f.HasMark(flow.MarkDecodeTruncated), f.HasMark(flow.MarkDecodeError):
 			return Redacted{}, fmt.Errorf("%w: the body's content coding could not be decoded whole", ErrCannotRedact)
+		case f.HasMark(flow.MarkIncomplete):
+			return Redacted{}, fmt.Errorf("%w: the request could not be inspected completely (%s)", ErrCannotRedact, strings.Join(f.Incomplete, ", "))
 		}
 		for _, n := range f.Notes {
 			if strings.HasPrefix(n, "extraction limit reached") {
@@ -59,7 +61,13 @@ func (p *Pipeline) rewrite(f *flow.Flow, label func(flow.Finding, int) string, e
 		}
 	}
 	edits := redactionEdits(f.Findings, label)
-	er := &extract.Request{Vendor: f.Vendor.ID, Method: f.Method, Body: p.decode(f)}
+	if encode && len(edits) > 0 && f.RequestHeader != nil {
+		// The redacted body would go out as UTF-8 under a Content-Type that says otherwise.
+		if _, cs, _ := decode.Text(f.RequestHeader.Get("Content-Type"), p.decodeCodings(f, &flow.Flow{}), p.decodeLimit); cs != "" {
+			return Redacted{}, fmt.Errorf("%w: the body is %s, and is only read, never rewritten, in that character set", ErrCannotRedact, cs)
+		}
+	}
+	er := &extract.Request{Vendor: f.Vendor.ID, Method: f.Method, Body: p.decodeBody(f, &flow.Flow{})}
 	if u, err := url.Parse(f.URL); err == nil {
 		er.Path, er.RawQuery = u.Path, u.RawQuery
 	}
