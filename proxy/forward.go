@@ -2,13 +2,17 @@ package proxy
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/elazarl/goproxy"
@@ -40,17 +44,22 @@ func (s *Server) handleRequest(in *http.Request, ctx *goproxy.ProxyCtx) (_ *http
 	if f.Host == "" {
 		return in, s.finishEarly(f, in, http.StatusBadRequest, "customs: request has no host", "client")
 	}
-	if mode == flow.Intercepted && f.Host != info.connectHost {
-		// The scope decision, the certificate and the record were all for the CONNECT host; a
+	if mode == flow.Intercepted && f.Host != info.name {
+		// The scope decision, the certificate and the record were all for the opened name; a
 		// request for another host inside that session would be forwarded to a host customs
-		// never chose to open.
+		// never chose to open (domain fronting).
 		return in, s.finishEarly(f, in, http.StatusMisdirectedRequest,
-			fmt.Sprintf("customs: request for host %q inside a CONNECT to %q", f.Host, info.connectHost), "client")
+			fmt.Sprintf("customs: request for host %q inside a tunnel opened for %q", f.Host, info.name), "client")
 	}
-	if mode == flow.Plain && !s.opts.Scope.Opens(f.Host) {
-		// Out-of-scope plain HTTP passes through like a tunnel: metadata only, body unread.
-		s.opts.Pipeline.Classify(f)
-		return in, s.forward(f, in, in.Body, in.ContentLength)
+	if mode == flow.Plain {
+		if _, err := netip.ParseAddr(f.Host); err == nil {
+			f.Mark(flow.MarkIPTarget)
+		}
+		if !s.opensPlain(f) {
+			// Out-of-scope plain HTTP passes through like a tunnel: metadata only, body unread.
+			s.opts.Pipeline.Classify(f)
+			return in, s.forward(f, info, in, in.Body, in.ContentLength)
+		}
 	}
 
 	window, rest, err := readWindow(in.Body, in.ContentLength, s.opts.InspectLimit)
@@ -58,9 +67,21 @@ func (s *Server) handleRequest(in *http.Request, ctx *goproxy.ProxyCtx) (_ *http
 		f.Mark(flow.MarkClientAbort)
 		return in, s.finishEarly(f, in, http.StatusBadRequest, "customs: reading request body: "+err.Error(), "client")
 	}
+	if len(in.Trailer) > 0 {
+		// Trailers come after the body, past inspection; no AI API reads request trailers, so
+		// they are dropped (outbound) rather than sent unseen.
+		names := make([]string, 0, len(in.Trailer))
+		for k := range in.Trailer {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		f.Notes = append(f.Notes, "request trailers not forwarded: "+strings.Join(names, ", "))
+	}
 	f.RequestHeader = in.Header // the inbound request is read-only from here on
 	f.RequestBody = window
-	f.ContentEncoding = in.Header.Get("Content-Encoding")
+	// Several Content-Encoding lines are one list (RFC 9110 5.3), and the vendor decodes them
+	// all.
+	f.ContentEncoding = strings.Join(in.Header.Values("Content-Encoding"), ", ")
 	body, length := io.Reader(bytes.NewReader(window)), int64(len(window))
 	if rest != nil {
 		f.Mark(flow.MarkOversize)
@@ -69,7 +90,7 @@ func (s *Server) handleRequest(in *http.Request, ctx *goproxy.ProxyCtx) (_ *http
 			f.Verdict = flow.Verdict{Action: flow.Block, Policy: "oversize", Message: msg}
 			return in, s.finishEarly(f, in, http.StatusRequestEntityTooLarge, msg, "")
 		}
-		body, length = io.MultiReader(body, rest), in.ContentLength
+		length = in.ContentLength
 	}
 
 	verdict := s.opts.Pipeline.Inspect(in.Context(), f)
@@ -89,13 +110,28 @@ func (s *Server) handleRequest(in *http.Request, ctx *goproxy.ProxyCtx) (_ *http
 				out.URL.RawQuery = red.RawQuery
 			}
 			f.Notes = append(f.Notes, fmt.Sprintf("redact: %d values replaced", red.Values))
-			return in, s.forward(f, out, bytes.NewReader(red.Body), int64(len(red.Body)))
+			return in, s.forward(f, info, out, bytes.NewReader(red.Body), int64(len(red.Body)))
 		}
 	}
 	if verdict.Action == flow.Block {
 		return in, s.blockResponse(f, in, verdict)
 	}
-	return in, s.forward(f, in, body, length)
+	if rest != nil {
+		// Past the window the body is scanned as it streams upstream.
+		sr := newScanReader(io.MultiReader(bytes.NewReader(window), rest), s.opts.Pipeline.NewStream(in.Context(), f))
+		return in, s.forwardStream(f, info, in, sr, length)
+	}
+	return in, s.forward(f, info, in, body, length)
+}
+
+// opensPlain reports whether a plain-HTTP proxy request is read: when its host is in scope, and
+// when it names an IP address — cleartext costs nothing to read, and an address says nothing of
+// the vendor behind it.
+func (s *Server) opensPlain(f *flow.Flow) bool {
+	if s.opts.Scope.Opens(f.Host) {
+		return true
+	}
+	return f.HasMark(flow.MarkIPTarget) && s.opts.Scope.Mode != InterceptNone && !s.opts.Scope.Never.Match(f.Host)
 }
 
 func (s *Server) requestInfo(in *http.Request, ctx *goproxy.ProxyCtx) (*connInfo, flow.Mode) {
@@ -150,12 +186,14 @@ func outbound(in *http.Request, body io.Reader, length int64) *http.Request {
 	out := in.Clone(in.Context())
 	out.RequestURI = ""
 	out.Close = false
+	out.Trailer = nil // see handleRequest: trailers would reach the vendor uninspected
 	upgrade := isUpgrade(in.Header)
 	removeHopHeaders(out.Header)
 	if upgrade {
 		// A WebSocket upgrade needs its hop-by-hop pair to reach the vendor.
 		out.Header.Set("Connection", "Upgrade")
 		out.Header.Set("Upgrade", in.Header.Get("Upgrade"))
+		wsOfferable(out.Header)
 	}
 	if body == nil || length == 0 {
 		out.Body, out.ContentLength = http.NoBody, 0
@@ -186,6 +224,10 @@ func removeHopHeaders(h http.Header) {
 	}
 }
 
+func isWebSocket(h http.Header) bool {
+	return headerHasToken(h, "Upgrade", "websocket")
+}
+
 func isUpgrade(h http.Header) bool {
 	return headerHasToken(h, "Connection", "upgrade") && h.Get("Upgrade") != ""
 }
@@ -203,16 +245,58 @@ func headerHasToken(h http.Header, name, token string) bool {
 
 // forward sends the request upstream and returns the response with its body wrapped so that the
 // flow is recorded when the client has received it all (or gone away).
-func (s *Server) forward(f *flow.Flow, in *http.Request, body io.Reader, length int64) *http.Response {
+func (s *Server) forward(f *flow.Flow, info *connInfo, in *http.Request, body io.Reader, length int64) *http.Response {
+	return s.forwardStream(f, info, in, body, length)
+}
+
+// forwardStream is forward for a body that may be a scanReader: a scan that blocks the body
+// aborts the upstream request and answers the client with the block, and the flow is recorded
+// only once the scan is over.
+func (s *Server) forwardStream(f *flow.Flow, info *connInfo, in *http.Request, body io.Reader, length int64) *http.Response {
 	s.inflight.add()
+	sr, _ := body.(*scanReader)
 	var sent countingReader
 	if body != nil && body != http.NoBody {
 		sent.r = body
 		body = &sent
 	}
-	resp, err := s.transport.RoundTrip(outbound(in, body, length))
+	out := outbound(in, body, length)
+	if sr != nil {
+		// The transport closes the body when it is done with it; the scan must hear of it.
+		out.Body = struct {
+			io.Reader
+			io.Closer
+		}{out.Body, sr}
+	}
+	if f.Mode == flow.Intercepted {
+		if addr := info.dialAddr(); addr != "" {
+			// The client chose the address (a CONNECT to an IP); the name it authenticated is
+			// still what the upstream certificate is verified against.
+			out = out.WithContext(context.WithValue(out.Context(), dialAddrKey{}, addr))
+		}
+	}
+	resp, err := s.transport.RoundTrip(out)
+	if sr != nil {
+		// A failed round trip may be the scan's abort: wait for the scan to say. A response
+		// may come before the body is all sent (a full-duplex API); the scan then goes on, and
+		// the flow takes its verdict when it is recorded.
+		v, blocked := sr.verdictNow()
+		if err != nil {
+			v, blocked = sr.outcome()
+		}
+		if blocked {
+			if err == nil {
+				_ = resp.Body.Close() // an early answer to a request the vendor never got whole
+			}
+			f.RequestBytes = sent.n.Load()
+			f.Verdict = v
+			resp := s.blockResponse(f, in, v)
+			s.inflight.done()
+			return resp
+		}
+	}
 	if err != nil {
-		f.RequestBytes = sent.n
+		f.RequestBytes = sent.n.Load()
 		if in.Context().Err() != nil {
 			f.Mark(flow.MarkClientAbort)
 		}
@@ -239,7 +323,11 @@ func (s *Server) forward(f *flow.Flow, in *http.Request, body io.Reader, length 
 		resp.Header.Set("Transfer-Encoding", "chunked")
 	}
 	rb := &flowBody{rc: resp.Body, f: f, finish: func(f *flow.Flow, up int64, answer []byte) {
-		f.RequestBytes = sent.n + up
+		if sr != nil {
+			// The stream's findings and verdict are final only once the body has been read.
+			f.Verdict, _ = sr.outcome()
+		}
+		f.RequestBytes = sent.n.Load() + up
 		f.ResponseBody = answer
 		if len(answer) > 0 && f.API != "" {
 			s.opts.Pipeline.InspectResponse(f, resp.Header, answer)
@@ -258,6 +346,11 @@ func (s *Server) forward(f *flow.Flow, in *http.Request, body io.Reader, length 
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		f.Mark(flow.MarkWebSocket)
 		if rw, ok := resp.Body.(io.ReadWriteCloser); ok {
+			if f.RequestHeader != nil && isWebSocket(in.Header) {
+				// An inspected request: every message of its session is inspected too.
+				resp.Body = s.newWSSession(in.Context(), f, resp, rw, rb)
+				return resp
+			}
 			resp.Body = &flowConn{flowBody: rb, w: rw}
 			return resp
 		}
@@ -307,14 +400,16 @@ func textResponse(in *http.Request, status int, msg string) *http.Response {
 	return resp
 }
 
+// countingReader counts the body bytes the transport has read. The transport's write loop may
+// make its last Read while the response is already being recorded, hence the atomic.
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 

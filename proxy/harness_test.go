@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/rs/zerolog"
 
 	"github.com/customs-dev/customs/catalog"
@@ -26,6 +28,7 @@ import (
 	"github.com/customs-dev/customs/inspect"
 	"github.com/customs-dev/customs/proxy"
 	"github.com/customs-dev/customs/proxy/ca"
+	"github.com/customs-dev/customs/rules"
 )
 
 // world is one end-to-end test setup on loopback: a fake vendor upstream that serves any host
@@ -42,18 +45,20 @@ type world struct {
 	leaves    *ca.Leaves
 	flows     chan *flow.Flow
 	release   chan struct{} // lets /sse send its second event
+	seen      *upstreamLog  // what the fake vendor received
 }
 
 type worldOptions struct {
 	mutate      func(*proxy.Options)
 	stages      []inspect.Stage
 	decodeLimit int64
-	detect      bool // run the built-in detectors
+	detect      bool       // run the built-in detectors
+	rules       *rules.Set // policies; nil allows everything
 }
 
 func newWorld(t *testing.T, wo worldOptions) *world {
 	t.Helper()
-	w := &world{t: t, flows: make(chan *flow.Flow, 1000), release: make(chan struct{})}
+	w := &world{t: t, flows: make(chan *flow.Flow, 1000), release: make(chan struct{}), seen: &upstreamLog{}}
 	var err error
 	if w.customsCA, err = ca.Create(t.TempDir()); err != nil {
 		t.Fatal(err)
@@ -62,7 +67,7 @@ func newWorld(t *testing.T, wo worldOptions) *world {
 		t.Fatal(err)
 	}
 	upLeaves := ca.NewLeaves(w.upCA, ca.LeafOptions{})
-	w.upstream = httptest.NewUnstartedServer(w.vendorHandler())
+	w.upstream = httptest.NewUnstartedServer(w.seen.wrap(w.vendorHandler()))
 	w.upstream.TLS = &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
 		name := h.ServerName
 		if name == "" {
@@ -72,14 +77,14 @@ func newWorld(t *testing.T, wo worldOptions) *world {
 	}}
 	w.upstream.StartTLS()
 	t.Cleanup(w.upstream.Close)
-	w.plain = httptest.NewServer(w.vendorHandler())
+	w.plain = httptest.NewServer(w.seen.wrap(w.vendorHandler()))
 	t.Cleanup(w.plain.Close)
 
 	cat, err := catalog.Builtin()
 	if err != nil {
 		t.Fatal(err)
 	}
-	popts := inspect.Options{Catalog: cat, Stages: wo.stages, DecodeLimit: wo.decodeLimit}
+	popts := inspect.Options{Catalog: cat, Stages: wo.stages, DecodeLimit: wo.decodeLimit, Rules: wo.rules}
 	if wo.detect {
 		if popts.Detectors, err = builtin.Engine(nil); err != nil {
 			t.Fatal(err)
@@ -250,7 +255,9 @@ func (w *world) vendorHandler() http.Handler {
 		rw.(http.Flusher).Flush()
 		resetConnection(rw)
 	})
-	mux.HandleFunc("/ws", wsEcho)
+	mux.HandleFunc("/ws", w.wsEcho(websocket.CompressionDisabled))
+	mux.HandleFunc("/v1/realtime", w.wsEcho(websocket.CompressionContextTakeover))
+	mux.HandleFunc("/ws-no-takeover", w.wsEcho(websocket.CompressionNoContextTakeover))
 	return mux
 }
 
@@ -297,5 +304,119 @@ func assertStreams(t *testing.T, w *world, c *http.Client, url, last string) {
 	rest, _ := io.ReadAll(br)
 	if !strings.Contains(string(rest), last) {
 		t.Fatalf("rest of stream %q", rest)
+	}
+}
+
+// upstreamLog remembers what the fake vendor received — request line, headers and the first MiB
+// of each body — so a test can assert that a secret never reached it, decoded as a vendor would
+// see it.
+type upstreamLog struct {
+	mu   sync.Mutex
+	reqs []string
+}
+
+const upstreamKeep = 1 << 20
+
+func (l *upstreamLog) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %s %s\nHost: %s\n", r.Method, r.URL.RequestURI(), r.Proto, r.Host)
+		for k, vs := range r.Header {
+			for _, v := range vs {
+				fmt.Fprintf(&b, "%s: %s\n", k, v)
+			}
+		}
+		entry := len(l.add(b.String())) - 1
+		r.Body = &keepBody{rc: r.Body, log: l, entry: entry}
+		h.ServeHTTP(rw, r)
+	})
+}
+
+func (l *upstreamLog) add(s string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.reqs = append(l.reqs, s)
+	return l.reqs
+}
+
+// saw reports whether any received request (or WebSocket message) contains s.
+func (l *upstreamLog) saw(s string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range l.reqs {
+		if strings.Contains(r, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// countOf counts the received requests that contain s.
+func (l *upstreamLog) countOf(s string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, r := range l.reqs {
+		if strings.Contains(r, s) {
+			n++
+		}
+	}
+	return n
+}
+
+func (l *upstreamLog) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.reqs)
+}
+
+type keepBody struct {
+	rc       io.ReadCloser
+	log      *upstreamLog
+	entry    int
+	kept     int
+	complete bool
+}
+
+func (k *keepBody) Read(p []byte) (int, error) {
+	n, err := k.rc.Read(p)
+	if errors.Is(err, io.EOF) && !k.complete {
+		// The vendor has the whole body: only now could it act on it.
+		k.complete = true
+		k.log.mu.Lock()
+		k.log.reqs[k.entry] += "\n<<complete>>"
+		k.log.mu.Unlock()
+	}
+	if room := upstreamKeep - k.kept; room > 0 && n > 0 {
+		k.log.mu.Lock()
+		k.log.reqs[k.entry] += string(p[:min(n, room)])
+		k.log.mu.Unlock()
+		k.kept += min(n, room)
+	}
+	return n, err
+}
+
+func (k *keepBody) Close() error { return k.rc.Close() }
+
+// wsEcho answers each WebSocket message with "echo:" and the message, and logs what it received
+// (decoded, as the vendor reads it) for the tests that check what reached it.
+func (w *world) wsEcho(mode websocket.CompressionMode) http.HandlerFunc {
+	return func(rw http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(rw, r, &websocket.AcceptOptions{CompressionMode: mode, CompressionThreshold: 1})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			typ, msg, err := c.Read(r.Context())
+			if err != nil {
+				w.seen.add("ws-closed: " + err.Error())
+				return
+			}
+			w.seen.add("ws-message: " + string(msg))
+			if err := c.Write(r.Context(), typ, append([]byte("echo:"), msg...)); err != nil {
+				return
+			}
+		}
 	}
 }

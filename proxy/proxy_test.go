@@ -18,6 +18,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,24 +32,8 @@ import (
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/inspect"
 	"github.com/customs-dev/customs/proxy"
+	"github.com/customs-dev/customs/rules"
 )
-
-func wsEcho(rw http.ResponseWriter, r *http.Request) {
-	c, err := websocket.Accept(rw, r, nil)
-	if err != nil {
-		return
-	}
-	defer c.CloseNow()
-	for {
-		typ, msg, err := c.Read(r.Context())
-		if err != nil {
-			return
-		}
-		if err := c.Write(r.Context(), typ, append([]byte("echo:"), msg...)); err != nil {
-			return
-		}
-	}
-}
 
 // The client sees a leaf for exactly the host it asked for, signed by the customs CA, and the flow
 // is recorded as intercepted with its vendor.
@@ -261,37 +246,55 @@ func TestContentEncodingDecodedForInspection(t *testing.T) {
 	const decodeLimit = 1 << 20
 	w := newWorld(t, worldOptions{stages: []inspect.Stage{capture}, decodeLimit: decodeLimit})
 	bomb := gzipBytes(t, bytes.Repeat([]byte{0}, 64<<20)) // 64 MiB of zeros, ~64 KiB compressed
+	gz := func(b []byte) []byte { return gzipBytes(t, b) }
 	tests := []struct {
-		encoding  string
-		body      []byte
-		wantLen   int
-		wantMarks []flow.Mark
+		encodings  []string // one header line each
+		body       []byte
+		wantLen    int
+		wantMarks  []flow.Mark
+		incomplete string // the reason the request is refused; "" when it goes through
 	}{
-		{"gzip", gzipBytes(t, prompt), len(prompt), nil},
-		{"deflate", zlibBytes(t, prompt), len(prompt), nil},
-		{"br", brBytes(t, prompt), len(prompt), nil},
-		{"zstd", zstdBytes(t, prompt), len(prompt), nil},
-		{"identity", prompt, len(prompt), nil},
-		{"gzip", bomb, decodeLimit, []flow.Mark{flow.MarkDecodeTruncated}},
-		{"x-unknown", prompt, len(prompt), []flow.Mark{flow.MarkDecodeError}},
-		{"gzip", prompt, len(prompt), []flow.Mark{flow.MarkDecodeError}}, // not actually gzip
+		{[]string{"gzip"}, gz(prompt), len(prompt), nil, ""},
+		{[]string{"deflate"}, zlibBytes(t, prompt), len(prompt), nil, ""},
+		{[]string{"br"}, brBytes(t, prompt), len(prompt), nil, ""},
+		{[]string{"zstd"}, zstdBytes(t, prompt), len(prompt), nil, ""},
+		{[]string{"identity"}, prompt, len(prompt), nil, ""},
+		// Two header lines are one list (RFC 9110): both codings are undone, last first.
+		{[]string{"gzip", "gzip"}, gz(gz(prompt)), len(prompt), nil, ""},
+		{[]string{"gzip", "br"}, brBytes(t, gz(prompt)), len(prompt), nil, ""},
+		{[]string{"gzip, gzip"}, gz(gz(prompt)), len(prompt), nil, ""},
+		// What cannot be decoded whole is refused, not passed with a mark.
+		{[]string{"gzip"}, bomb, decodeLimit, []flow.Mark{flow.MarkDecodeTruncated, flow.MarkIncomplete}, "decode-limit"},
+		{[]string{"x-unknown"}, prompt, len(prompt), []flow.Mark{flow.MarkDecodeError, flow.MarkIncomplete}, "unsupported-coding"},
+		{[]string{"gzip"}, prompt, 0, []flow.Mark{flow.MarkDecodeError, flow.MarkIncomplete}, "corrupt-coding"}, // not actually gzip
+		{[]string{"gzip", "gzip", "gzip", "gzip", "gzip"}, gz(gz(gz(gz(gz(prompt))))), 0, []flow.Mark{flow.MarkIncomplete}, "too-many-codings"},
 	}
 	c := w.client(false)
 	for i, tt := range tests {
-		t.Run(fmt.Sprintf("%d-%s", i, tt.encoding), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%d-%s", i, strings.Join(tt.encodings, "+")), func(t *testing.T) {
 			req, _ := http.NewRequest("POST", "https://api.openai.com/echo", bytes.NewReader(tt.body))
-			req.Header.Set("Content-Encoding", tt.encoding)
+			for _, e := range tt.encodings {
+				req.Header.Add("Content-Encoding", e)
+			}
+			before := w.seen.count()
 			resp, err := c.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			echoed, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if !bytes.Equal(echoed, tt.body) || resp.Header.Get("X-Upstream-Content-Encoding") != tt.encoding {
+			f := w.nextFlow()
+			if tt.incomplete != "" {
+				if resp.StatusCode != http.StatusForbidden || w.seen.count() != before || !strings.Contains(string(echoed), tt.incomplete) {
+					t.Fatalf("status %d, upstream requests %d→%d, body %q: want a 403 naming %s, nothing upstream", resp.StatusCode, before, w.seen.count(), echoed, tt.incomplete)
+				}
+				if !slices.Contains(f.Incomplete, tt.incomplete) || f.Verdict.Policy != "incomplete" {
+					t.Fatalf("flow incomplete %v verdict %+v", f.Incomplete, f.Verdict)
+				}
+			} else if !bytes.Equal(echoed, tt.body) || resp.Header.Get("X-Upstream-Content-Encoding") != tt.encodings[0] {
 				t.Fatalf("upstream did not receive the original bytes (got %d bytes, encoding %q)", len(echoed), resp.Header.Get("X-Upstream-Content-Encoding"))
 			}
-			f := w.nextFlow()
-			if int(f.DecodedBytes) != tt.wantLen {
+			if tt.wantLen > 0 && int(f.DecodedBytes) != tt.wantLen {
 				t.Errorf("decoded %d bytes, want %d", f.DecodedBytes, tt.wantLen)
 			}
 			for _, m := range tt.wantMarks {
@@ -779,47 +782,94 @@ func TestShutdownDrainsInFlight(t *testing.T) {
 }
 
 // A 1 GiB upload streams through with bounded memory (design: ~64 MiB RSS growth at most).
+// TestHugeUploadBoundedMemory: a 1 GiB upload streams through with memory bounded, scanned as it
+// goes by every built-in detector under the default policies; with a key in its last bytes the
+// request is refused and the vendor never receives it whole.
 func TestHugeUploadBoundedMemory(t *testing.T) {
 	if testing.Short() {
-		t.Skip("1 GiB transfer; run without -short")
+		t.Skip("1 GiB transfers; run without -short")
 	}
-	w := newWorld(t, worldOptions{})
+	w := newWorld(t, worldOptions{detect: true, rules: rules.Default()})
 	const size = 1 << 30
-	runtime.GC()
-	debug.FreeOSMemory()
-	// Reset the peak-RSS mark so earlier tests (the compression bomb) do not count.
-	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
-		t.Skipf("cannot reset peak RSS: %v", err)
-	}
-	before := rssKiB(t)
-	body := io.LimitReader(zeroReader{}, size)
-	req, _ := http.NewRequest("POST", "https://api.openai.com/count", body)
-	req.ContentLength = size
-	resp, err := w.client(false).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if string(got) != strconv.Itoa(size) {
-		t.Fatalf("upstream received %s bytes", got)
-	}
-	peak := peakRSSKiB(t)
-	growth := (peak - before) / 1024
-	t.Logf("RSS before %d MiB, peak %d MiB, growth %d MiB (client, proxy and upstream in one process)", before/1024, peak/1024, growth)
-	if growth > 64 {
-		t.Errorf("RSS grew %d MiB for a 1 GiB upload, want <= 64 MiB", growth)
-	}
-	if f := w.nextFlow(); !f.HasMark(flow.MarkOversize) || f.RequestBytes != size {
-		t.Errorf("flow marks %v sent %d", f.Marks, f.RequestBytes)
+	const key = "aws_access_key_id = AKIAQ3EGRZ7WYH2LXK5N\n"
+	for _, tc := range []struct {
+		name   string
+		tail   string
+		status int
+	}{
+		{"clean", "", http.StatusOK},
+		{"key at the end", key, http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runtime.GC()
+			debug.FreeOSMemory()
+			// Reset the peak-RSS mark so earlier work (a compression bomb) does not count.
+			if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+				t.Skipf("cannot reset peak RSS: %v", err)
+			}
+			before := rssKiB(t)
+			completeBefore := w.seen.countOf("<<complete>>")
+			head := `{"model":"gpt-4o","messages":[{"role":"user","content":"`
+			end := tc.tail + `"}]}`
+			body := io.MultiReader(strings.NewReader(head), io.LimitReader(&proseReader{}, size-int64(len(head)+len(end))), strings.NewReader(end))
+			req, _ := http.NewRequest("POST", "https://api.openai.com/count", body)
+			req.ContentLength = size
+			req.Header.Set("Content-Type", "application/json")
+			start := time.Now()
+			resp, err := w.client(false).Do(req)
+			var got []byte
+			if err == nil {
+				got, _ = io.ReadAll(resp.Body)
+				resp.Body.Close()
+			}
+			elapsed := time.Since(start)
+			peak := peakRSSKiB(t)
+			growth := (peak - before) / 1024
+			t.Logf("%s: RSS before %d MiB, peak %d MiB, growth %d MiB; %.0f MB/s end to end (client, proxy and upstream in one process)",
+				tc.name, before/1024, peak/1024, growth, float64(size)/elapsed.Seconds()/1e6)
+			if growth > 64 {
+				t.Errorf("RSS grew %d MiB for a 1 GiB upload, want <= 64 MiB", growth)
+			}
+			f := w.nextFlow()
+			switch tc.status {
+			case http.StatusOK:
+				if err != nil || resp.StatusCode != 200 || string(got) != strconv.Itoa(size) {
+					t.Fatalf("err %v, upstream received %s bytes", err, got)
+				}
+				if !f.HasMark(flow.MarkOversize) || f.RequestBytes != size || f.Verdict.Action != flow.Allow {
+					t.Errorf("flow marks %v sent %d verdict %+v", f.Marks, f.RequestBytes, f.Verdict)
+				}
+			default:
+				// The client may see the 403, or a reset while it still writes the body.
+				if err == nil && resp.StatusCode != http.StatusForbidden {
+					t.Fatalf("status %d body %q", resp.StatusCode, got)
+				}
+				if f.Verdict.Action != flow.Block || f.Verdict.Policy != "block-secrets-to-ai" || f.RequestBytes >= size {
+					t.Fatalf("flow verdict %+v sent %d of %d", f.Verdict, f.RequestBytes, size)
+				}
+				if w.seen.countOf("<<complete>>") != completeBefore {
+					t.Fatal("the upstream received the whole body")
+				}
+			}
+		})
 	}
 }
 
-type zeroReader struct{}
+// proseReader yields prompt-like text for ever: what the detectors scan at their usual pace, not
+// a run of zeros they skip.
+type proseReader struct{ off int }
 
-func (zeroReader) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
+const prose = "The quarterly report shows revenue up 4% on the prior period; the team will review the " +
+	"forecast with finance on Thursday and circulate the notes afterwards. Please summarise the risks. "
+
+func (r *proseReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		c := copy(p[n:], prose[r.off:])
+		n += c
+		r.off = (r.off + c) % len(prose)
+	}
+	return n, nil
 }
 
 func rssKiB(t *testing.T) int64     { return procStatus(t, "VmRSS:") }

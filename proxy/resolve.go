@@ -82,6 +82,13 @@ type dialer struct {
 	resolve *Resolver
 }
 
+// dialAddrKey carries, in a request's context, the address an opened tunnel's requests must go
+// to instead of the URL's host (see connInfo.dialAddr).
+type dialAddrKey struct{}
+
 func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	if a, ok := ctx.Value(dialAddrKey{}).(string); ok && a != "" {
+		addr = a
+	}
 	return d.Dialer.DialContext(ctx, network, d.resolve.Rewrite(addr))
 }

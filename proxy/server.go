@@ -57,6 +57,10 @@ type Options struct {
 	ResponseLimit int64
 	BlockOversize bool // refuse (413) bodies larger than InspectLimit instead of forwarding them
 
+	// PeekTimeout bounds the wait for a client's first bytes in a tunnel customs has not decided
+	// on (its CONNECT host is out of scope, so its ClientHello must be read); default 10s.
+	PeekTimeout time.Duration
+
 	DialTimeout           time.Duration // default 10s
 	TLSHandshakeTimeout   time.Duration // default 10s
 	ResponseHeaderTimeout time.Duration // default 5m: LLM APIs may think for minutes before answering
@@ -90,6 +94,7 @@ func New(opts Options) (*Server, error) {
 		opts.ResponseLimit = 1 << 20
 	}
 	setDefault(&opts.DialTimeout, 10*time.Second)
+	setDefault(&opts.PeekTimeout, 10*time.Second)
 	setDefault(&opts.TLSHandshakeTimeout, 10*time.Second)
 	setDefault(&opts.ResponseHeaderTimeout, 5*time.Minute)
 	setDefault(&opts.IdleConnTimeout, 90*time.Second)
@@ -181,16 +186,6 @@ func (s *Server) ClientConns() int { return s.conns.len() }
 
 func (s *Server) isDraining() bool { return s.draining.Load() }
 
-// connInfo is what customs knows about a proxy client connection; intercepted requests inherit it
-// from their CONNECT.
-type connInfo struct {
-	addr        string
-	user        string
-	connectHost string // the CONNECT target customs decided to open, for intercepted requests
-}
-
-type connInfoKey struct{}
-
 // serveHTTP admits a client (allow-list, then proxy authentication) before goproxy sees it.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	info := &connInfo{addr: r.RemoteAddr}
@@ -279,6 +274,12 @@ func (s *Server) newFlow(r *http.Request, info *connInfo, mode flow.Mode) *flow.
 	}
 	if f.Host == "" {
 		f.Host = normalizeHost(hostOnly(r.Host))
+	}
+	if info.target != "" {
+		info.applyTo(f)
+		if r.Method == http.MethodConnect {
+			f.Host = info.name // a tunnel goes by the name its TLS authenticates
+		}
 	}
 	return f
 }

@@ -14,92 +14,45 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/elazarl/goproxy"
-
 	"github.com/customs-dev/customs/flow"
 )
 
-// handleConnect decides, per CONNECT, between opening the TLS session (intercept) and passing the
-// bytes through untouched (tunnel).
-func (s *Server) handleConnect(authority string, ctx *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
-	info, _ := ctx.Req.Context().Value(connInfoKey{}).(*connInfo)
-	if info == nil {
-		info = &connInfo{addr: ctx.Req.RemoteAddr}
-	}
-	host, port, err := ParseConnectTarget(authority)
-	if err != nil {
-		msg := "customs: bad CONNECT request: " + err.Error()
-		ctx.Resp = textResponse(ctx.Req, http.StatusBadRequest, msg)
-		f := s.newFlow(ctx.Req, info, flow.Tunnelled)
-		f.Status, f.Error, f.ErrorKind, f.End = http.StatusBadRequest, msg, "client", time.Now()
-		s.opts.Recorder.Record(f)
-		return goproxy.RejectConnect, authority
-	}
-	target := net.JoinHostPort(host, port)
-	ctx.UserData = info
-	if s.isDraining() {
-		ctx.Resp = textResponse(ctx.Req, http.StatusServiceUnavailable, "customs: shutting down")
-		return goproxy.RejectConnect, target
-	}
-	if s.opts.Scope.Opens(host) {
-		info.connectHost = host
-		return &goproxy.ConnectAction{Action: goproxy.ConnectMitm, TLSConfig: s.leafConfig(host)}, target
-	}
-	return &goproxy.ConnectAction{Action: goproxy.ConnectHijack, Hijack: func(r *http.Request, client net.Conn, _ *goproxy.ProxyCtx) {
-		s.tunnel(r, client, info, host, target)
-	}}, target
-}
-
-// leafConfig serves the client a leaf for exactly the CONNECT host. The host name, not the SNI, is
-// what customs checked against its scope, so it is also what the certificate names.
-func (s *Server) leafConfig(host string) func(string, *goproxy.ProxyCtx) (*tls.Config, error) {
-	// The server's ALPN order decides (crypto/tls picks the first of its own protocols the client
-	// offers), so h2 goes first when it is on.
-	protos := []string{"http/1.1"}
-	if s.opts.HTTP2 {
-		protos = []string{"h2", "http/1.1"}
-	}
-	return func(string, *goproxy.ProxyCtx) (*tls.Config, error) {
-		return &tls.Config{
-			MinVersion: tls.VersionTLS12,
-			NextProtos: protos,
-			GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-				return s.opts.Leaves.Get(host)
-			},
-		}, nil
-	}
-}
-
-// tunnel relays a CONNECT it does not open, counting bytes for the metadata-only flow.
-func (s *Server) tunnel(r *http.Request, client net.Conn, info *connInfo, host, target string) {
+// tunnel relays a CONNECT it does not open, counting bytes for the metadata-only flow. The
+// client already has its 200 and upstream is dialled; first is what customs read of the client
+// while deciding, sent on first.
+// Policies see the tunnel's metadata (vendor, marks such as ip-target or no-sni) before any byte
+// goes upstream, and may refuse it.
+func (s *Server) tunnel(r *http.Request, client, upstream net.Conn, info *connInfo, first []byte) {
 	// A tunnel is not counted as in flight: customs cannot see whether a request is under way
 	// inside it, and idle pooled tunnels would otherwise hold every shutdown for the whole drain.
 	// Shutdown closes tunnels after the requests it can see have finished.
 	defer client.Close()
+	defer upstream.Close()
 	f := s.newFlow(r, info, flow.Tunnelled)
-	f.Host = host
 	s.opts.Pipeline.Classify(f)
 	defer func() {
 		f.End = time.Now()
 		s.opts.Recorder.Record(f)
 	}()
-
-	ctx, cancel := context.WithTimeout(context.Background(), s.opts.DialTimeout)
-	upstream, err := s.dialer.DialContext(ctx, "tcp", target)
-	cancel()
-	if err != nil {
-		kind, msg := classifyUpstreamError(host, err)
-		f.Status, f.Error, f.ErrorKind = http.StatusBadGateway, msg, kind
-		_ = textResponse(r, http.StatusBadGateway, msg).Write(client)
+	if v := s.opts.Pipeline.Decide(r.Context(), f); v.Action == flow.Block {
+		f.Verdict, f.Status = v, http.StatusForbidden
+		if len(first) > 0 && first[0] == 22 {
+			_, _ = client.Write([]byte{21, 3, 3, 0, 2, 2, 49}) // fatal access_denied
+		}
 		return
+	} else if v.Action == flow.Alert {
+		f.Verdict = v
 	}
-	defer upstream.Close()
-	if _, err := io.WriteString(client, connectResponseLine(r)); err != nil {
-		f.Error, f.ErrorKind = "client: "+err.Error(), "client"
-		return
+
+	if len(first) > 0 {
+		if _, err := upstream.Write(first); err != nil {
+			f.Error, f.ErrorKind = "upstream: "+err.Error(), "upstream"
+			return
+		}
 	}
 	f.Status = http.StatusOK
 	var up, down atomic.Int64
+	up.Add(int64(len(first)))
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go relay(&wg, upstream, client, &up)

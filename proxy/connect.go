@@ -1,0 +1,354 @@
+package proxy
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/elazarl/goproxy"
+
+	"github.com/customs-dev/customs/flow"
+	"github.com/customs-dev/customs/proxy/clienthello"
+)
+
+// The scope rule. A CONNECT names a destination, but what the client's TLS authenticates — and
+// what a vendor's front end routes on — is the server name in its ClientHello (SNI). So customs
+// opens a tunnel when either names a host in scope:
+//
+//   - CONNECT host in scope: opened at once; the SNI is read during the handshake, and the leaf
+//     names the SNI (so a client asking for another name through a vendor's CONNECT is still
+//     opened and inspected, not refused by a certificate error, and marked sni-mismatch).
+//   - otherwise the ClientHello is peeked before deciding: an SNI in scope opens the tunnel (a
+//     CONNECT to a vendor's IP address, or to an unrelated name, with the vendor's SNI);
+//     cleartext HTTP inside a CONNECT is always opened (reading it costs nothing, and its Host
+//     must then match the CONNECT host); anything else is tunnelled byte for byte, recorded with
+//     what was seen (ip-target, no-sni, sni-mismatch, ech, not-tls) for policies to judge.
+//
+// The name a flow records as its Host is the name the client's TLS authenticates: the SNI when
+// there is one, else the CONNECT host. Upstream, an opened request goes to the CONNECT target and
+// is verified against that name, so a client can pick the address but never an identity.
+
+// connInfo is what customs knows about a proxy client connection; intercepted requests inherit it
+// from their CONNECT.
+type connInfo struct {
+	addr string
+	user string
+
+	connectHost string // the CONNECT target's host, normalised
+	target      string // the CONNECT target, host:port
+	// name is the host an opened tunnel was opened for: the SNI, else the CONNECT host. Requests
+	// inside must be for it.
+	name  string
+	sni   string
+	marks []flow.Mark
+}
+
+func (c *connInfo) mark(m flow.Mark) {
+	for _, have := range c.marks {
+		if have == m {
+			return
+		}
+	}
+	c.marks = append(c.marks, m)
+}
+
+// applyTo copies the connection's facts onto a flow.
+func (c *connInfo) applyTo(f *flow.Flow) {
+	f.Target, f.SNI = c.target, c.sni
+	for _, m := range c.marks {
+		f.Mark(m)
+	}
+}
+
+// dialAddr is where requests of an opened tunnel go: the CONNECT target when the client named an
+// address other than the opened name (an IP), else "" for the URL's own host.
+func (c *connInfo) dialAddr() string {
+	if c.target == "" || c.connectHost == c.name {
+		return ""
+	}
+	return c.target
+}
+
+type connInfoKey struct{}
+
+// reentryKey marks a CONNECT handed back to goproxy after customs peeked at it and chose to open
+// it.
+type reentryKey struct{}
+
+// handleConnect decides, per CONNECT, between opening the TLS session (intercept), peeking at it
+// first, and passing the bytes through untouched (tunnel).
+func (s *Server) handleConnect(authority string, ctx *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
+	if info, ok := ctx.Req.Context().Value(reentryKey{}).(*connInfo); ok {
+		ctx.UserData = info
+		return &goproxy.ConnectAction{Action: goproxy.ConnectMitm, TLSConfig: s.leafConfig(info)}, info.target
+	}
+	info, _ := ctx.Req.Context().Value(connInfoKey{}).(*connInfo)
+	if info == nil {
+		info = &connInfo{addr: ctx.Req.RemoteAddr}
+	}
+	host, port, err := ParseConnectTarget(authority)
+	if err != nil {
+		msg := "customs: bad CONNECT request: " + err.Error()
+		ctx.Resp = textResponse(ctx.Req, http.StatusBadRequest, msg)
+		f := s.newFlow(ctx.Req, info, flow.Tunnelled)
+		f.Status, f.Error, f.ErrorKind, f.End = http.StatusBadRequest, msg, "client", time.Now()
+		s.opts.Recorder.Record(f)
+		return goproxy.RejectConnect, authority
+	}
+	target := net.JoinHostPort(host, port)
+	info.connectHost, info.target, info.name = host, target, host
+	if _, err := netip.ParseAddr(host); err == nil {
+		info.mark(flow.MarkIPTarget)
+	}
+	ctx.UserData = info
+	if s.isDraining() {
+		ctx.Resp = textResponse(ctx.Req, http.StatusServiceUnavailable, "customs: shutting down")
+		return goproxy.RejectConnect, target
+	}
+	if s.opts.Scope.Opens(host) {
+		return &goproxy.ConnectAction{Action: goproxy.ConnectMitm, TLSConfig: s.leafConfig(info)}, target
+	}
+	return &goproxy.ConnectAction{Action: goproxy.ConnectHijack, Hijack: func(r *http.Request, client net.Conn, _ *goproxy.ProxyCtx) {
+		s.peekConnect(r, client, info, port)
+	}}, target
+}
+
+// leafConfig serves the client a leaf for the name the tunnel is opened for: the SNI of its
+// ClientHello when it sends a valid one, else the CONNECT host.
+func (s *Server) leafConfig(info *connInfo) func(string, *goproxy.ProxyCtx) (*tls.Config, error) {
+	// The server's ALPN order decides (crypto/tls picks the first of its own protocols the client
+	// offers), so h2 goes first when it is on.
+	protos := []string{"http/1.1"}
+	if s.opts.HTTP2 {
+		protos = []string{"h2", "http/1.1"}
+	}
+	return func(string, *goproxy.ProxyCtx) (*tls.Config, error) {
+		base := &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: protos}
+		base.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			// Runs once per connection, before any request on it is read: the requests see
+			// info as it is left here.
+			if info.sni == "" {
+				info.noteSNI(hello.ServerName)
+			}
+			cfg := base.Clone()
+			cfg.GetConfigForClient = nil
+			name := info.name
+			cfg.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return s.opts.Leaves.Get(name) }
+			return cfg, nil
+		}
+		return base, nil
+	}
+}
+
+// noteSNI records a ClientHello's server name on the connection and makes it the opened name.
+// An SNI that is not a valid host name (an IP literal, which RFC 6066 forbids, or junk) is
+// ignored for naming and leaves the no-sni mark.
+func (c *connInfo) noteSNI(raw string) {
+	sni := normalizeHost(raw)
+	if sni == "" {
+		c.mark(flow.MarkNoSNI)
+		return
+	}
+	if _, err := netip.ParseAddr(sni); err == nil || validHostname(sni) != nil {
+		c.mark(flow.MarkNoSNI)
+		return
+	}
+	c.sni = sni
+	if sni != c.connectHost {
+		c.mark(flow.MarkSNIMismatch)
+	}
+	c.name = sni
+}
+
+// peekConnect answers a CONNECT whose host is out of scope, reads the client's first flight, and
+// decides: open it (SNI in scope, or cleartext HTTP), or tunnel it with what was seen recorded.
+func (s *Server) peekConnect(r *http.Request, client net.Conn, info *connInfo, port string) {
+	// Dialling first keeps a tunnel's failure an HTTP answer (502) the client can read; if the
+	// peek then opens the tunnel instead, the connection is simply closed unused.
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.DialTimeout)
+	upstream, err := s.dialer.DialContext(ctx, "tcp", info.target)
+	cancel()
+	if err != nil {
+		defer client.Close()
+		f := s.newFlow(r, info, flow.Tunnelled)
+		s.opts.Pipeline.Classify(f)
+		kind, msg := classifyUpstreamError(f.Host, err)
+		f.Status, f.Error, f.ErrorKind = http.StatusBadGateway, msg, kind
+		_ = textResponse(r, http.StatusBadGateway, msg).Write(client)
+		f.End = time.Now()
+		s.opts.Recorder.Record(f)
+		return
+	}
+	if _, err := io.WriteString(client, connectResponseLine(r)); err != nil {
+		_ = client.Close()
+		_ = upstream.Close()
+		return
+	}
+	// On port 443 a client that says nothing within the peek timeout is closed: every TLS client
+	// speaks first, so silence there is only a way to get a tunnel unseen (waiting, then sending
+	// a vendor's ClientHello). On other ports the tunnel opens for server-first protocols; no
+	// vendor API listens there.
+	first, err := readFirstFlight(client, s.opts.PeekTimeout)
+	var hello clienthello.Hello
+	var helloErr error
+	if len(first) > 0 {
+		hello, helloErr = clienthello.Parse(first)
+	}
+	switch {
+	case len(first) == 0 && port == "443":
+		_ = upstream.Close()
+		s.refuseTunnel(r, client, info, "client-silent",
+			fmt.Sprintf("customs: the client sent nothing within %s of its CONNECT (%v)", s.opts.PeekTimeout, err), false)
+		return
+	case len(first) == 0:
+		// A server-first protocol on another port: nothing to peek at.
+		info.mark(flow.MarkNotTLS)
+	case helloErr == nil:
+		if hello.ECH {
+			info.mark(flow.MarkECH)
+		}
+		info.noteSNI(hello.ServerName)
+		if info.sni != "" && s.opts.Scope.Opens(info.sni) {
+			_ = upstream.Close()
+			s.reenter(r, client, info, first)
+			return
+		}
+	case errors.Is(helloErr, clienthello.ErrNotTLS):
+		if looksLikeHTTP(first) {
+			// Cleartext HTTP through a CONNECT costs nothing to read: open it, and let the
+			// request's Host be checked against the CONNECT host like any other.
+			_ = upstream.Close()
+			s.reenter(r, client, info, first)
+			return
+		}
+		info.mark(flow.MarkNotTLS)
+	default:
+		// A malformed or endless hello: the vendor would refuse it too, and there is no name to
+		// judge it by.
+		_ = upstream.Close()
+		s.refuseTunnel(r, client, info, "bad-client-hello", "customs: "+helloErr.Error(), true)
+		return
+	}
+	s.tunnel(r, client, upstream, info, first)
+}
+
+// readFirstFlight reads what a client sends first, until it holds a whole ClientHello, something
+// that is not one, or clienthello.MaxSize bytes.
+func readFirstFlight(c net.Conn, timeout time.Duration) ([]byte, error) {
+	_ = c.SetReadDeadline(time.Now().Add(timeout))
+	defer func() { _ = c.SetReadDeadline(time.Time{}) }()
+	buf := make([]byte, 0, 2048)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, make([]byte, len(buf))...)[:len(buf)]
+		}
+		n, err := c.Read(buf[len(buf):min(cap(buf), clienthello.MaxSize+1)])
+		buf = buf[:len(buf)+n]
+		if _, perr := clienthello.Parse(buf); !errors.Is(perr, clienthello.ErrNeedMore) {
+			return buf, nil
+		}
+		if err != nil || len(buf) > clienthello.MaxSize {
+			return buf, err
+		}
+	}
+}
+
+// looksLikeHTTP reports whether a stream starts with an HTTP/1.x request line or the HTTP/2
+// cleartext preface.
+func looksLikeHTTP(b []byte) bool {
+	sp := bytes.IndexByte(b, ' ')
+	if sp <= 0 || sp > 16 {
+		return false
+	}
+	for _, c := range b[:sp] {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// reenter hands a peeked CONNECT back to goproxy to be opened, with the bytes already read
+// replayed in front of the connection.
+func (s *Server) reenter(r *http.Request, client net.Conn, info *connInfo, first []byte) {
+	conn := &replayConn{Conn: client, r: io.MultiReader(bytes.NewReader(first), client)}
+	req := r.WithContext(context.WithValue(r.Context(), reentryKey{}, info))
+	s.gp.ServeHTTP(&hijackWriter{conn: conn, h: http.Header{}}, req)
+}
+
+// refuseTunnel closes a tunnel customs will not open, with a TLS alert when the client speaks
+// TLS, and records it.
+func (s *Server) refuseTunnel(r *http.Request, client net.Conn, info *connInfo, policy, msg string, tlsAlert bool) {
+	defer client.Close()
+	if tlsAlert {
+		// alert(21), TLS 1.2 record version, fatal(2) access_denied(49): the client reports a
+		// refusal instead of a truncated stream.
+		_, _ = client.Write([]byte{21, 3, 3, 0, 2, 2, 49})
+	}
+	f := s.newFlow(r, info, flow.Tunnelled)
+	s.opts.Pipeline.Classify(f)
+	f.Status = http.StatusForbidden
+	f.Verdict = flow.Verdict{Action: flow.Block, Policy: policy, Message: msg}
+	f.End = time.Now()
+	s.opts.Recorder.Record(f)
+}
+
+// replayConn is a client connection with bytes already read from it put back in front.
+type replayConn struct {
+	net.Conn
+	r io.Reader
+	// goproxy answers the CONNECT again when it is handed back; the client already has its
+	// answer, so that second one is swallowed.
+	headDone bool
+	head     []byte
+}
+
+func (c *replayConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func (c *replayConn) Write(p []byte) (int, error) {
+	if c.headDone {
+		return c.Conn.Write(p)
+	}
+	c.head = append(c.head, p...)
+	i := bytes.Index(c.head, []byte("\r\n\r\n"))
+	if i < 0 {
+		return len(p), nil
+	}
+	c.headDone = true
+	if rest := c.head[i+4:]; len(rest) > 0 {
+		if _, err := c.Conn.Write(rest); err != nil {
+			return 0, err
+		}
+	}
+	c.head = nil
+	return len(p), nil
+}
+
+// CloseWrite keeps half-close working through the wrapper.
+func (c *replayConn) CloseWrite() error {
+	if hc, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return hc.CloseWrite()
+	}
+	return c.Conn.Close()
+}
+
+// hijackWriter lets goproxy "hijack" a connection customs already holds.
+type hijackWriter struct {
+	conn net.Conn
+	h    http.Header
+}
+
+func (w *hijackWriter) Header() http.Header         { return w.h }
+func (w *hijackWriter) Write(p []byte) (int, error) { return w.conn.Write(p) }
+func (w *hijackWriter) WriteHeader(int)             {}
+func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return w.conn, bufio.NewReadWriter(bufio.NewReader(w.conn), bufio.NewWriter(w.conn)), nil
+}
