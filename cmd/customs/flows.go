@@ -287,7 +287,7 @@ func printRecord(w io.Writer, r *store.Record) {
 	row("source", string(r.Source)+", "+string(r.Mode))
 	row("client", r.Client.Addr)
 	row("user", r.Client.User)
-	row("request", r.Method+" "+r.Host+pathOf(r.URL))
+	row("request", r.Method+" "+r.Host+pathOf(flow.MaskURL(r.URL, r.Findings)))
 	if r.Vendor.ID != "" {
 		row("vendor", fmt.Sprintf("%s (%s, %s, %s)", r.Vendor.ID, r.Vendor.Name, r.Vendor.Category, r.Vendor.Country))
 	}
@@ -471,7 +471,7 @@ func exportFlows(ctx context.Context, cfg config.Config, src flowSource, f store
 			return hw.Add(har.Entry{Flow: rec.Flow(), ResponseBody: rec.ResponseBody})
 		}
 		if !reveal {
-			rec.URL = har.MaskURL(rec.URL)
+			rec.URL = har.MaskURL(flow.MaskURL(rec.URL, rec.Findings))
 			rec.RequestHeader, rec.ResponseHeader = har.MaskHeaders(rec.RequestHeader), har.MaskHeaders(rec.ResponseHeader)
 		}
 		return enc.Encode(toWire(&rec))

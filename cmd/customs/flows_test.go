@@ -127,7 +127,7 @@ func TestFlowsAndReplayEndToEnd(t *testing.T) {
 		{"client", []string{"flows", "--client", "127.0.0.1", "--limit", "1"}, []string{"anthropic.messages"}, []string{"openai"}},
 		{"window", []string{"flows", "--until", "1h"}, nil, []string{"openai", "anthropic"}},
 		{"show masked", []string{"flows", "show", blockedID, "--body"}, []string{"secret.aws-access-key-id AKIA************PLMR", "block-secrets-to-ai",
-			"--- read by customs (", `messages[0].content  "deploy with [secret.aws-access-key-id AKIA************PLMR]"`}, []string{key}},
+			"--- read by customs (", "\nmessages[0].content ", ` "deploy with [secret.aws-access-key-id AKIA************PLMR]"`}, []string{key}},
 		{"show response", []string{"flows", "show", allowedID, "--body"}, []string{"NIGHTJAR-204", `{"object":"chat.completion","choices":[]}`}, nil},
 		{"replay same rules", []string{"replay", "--diff"}, []string{"3 flows, 3 inspected", "0 changed"}, nil},
 	}

@@ -332,6 +332,10 @@ type wireRecord struct {
 	Matched           []string        `json:"policies,omitempty"`
 	Notes             []string        `json:"notes,omitempty"`
 	Marks             []flow.Mark     `json:"marks,omitempty"`
+	Incomplete        []string        `json:"incomplete,omitempty"`
+	SNI               string          `json:"sni,omitempty"`
+	Target            string          `json:"target,omitempty"`
+	Messages          int             `json:"messages,omitempty"`
 	Segments          []store.Segment `json:"segments,omitempty"`
 	Error             string          `json:"error,omitempty"`
 	ErrorKind         string          `json:"error_kind,omitempty"`
@@ -367,11 +371,11 @@ type wireFinding struct {
 
 func toWire(r *store.Record) wireRecord {
 	w := wireRecord{ID: r.ID, Start: r.Start, End: r.End, Source: string(r.Source), Mode: string(r.Mode), Client: r.Client.Addr,
-		User: r.Client.User, Host: r.Host, Method: r.Method, Path: pathOf(r.URL), API: r.API, Vendor: wireVendor(r.Vendor), Status: r.Status,
+		User: r.Client.User, Host: r.Host, Method: r.Method, Path: pathOf(flow.MaskURL(r.URL, r.Findings)), API: r.API, Vendor: wireVendor(r.Vendor), Status: r.Status,
 		RequestBytes: r.RequestBytes, ResponseBytes: r.ResponseBytes, ContentEncoding: r.ContentEncoding,
 		Findings: wireFindings(r.Findings), Action: string(r.Verdict.Action), Policy: r.Verdict.Policy,
 		Reason: r.Verdict.Message, Matched: r.Verdict.Matched, Notes: r.Notes, Marks: r.Marks, Segments: r.Segments,
-		Error: r.Error, ErrorKind: r.ErrorKind}
+		Error: r.Error, ErrorKind: r.ErrorKind, Incomplete: r.Incomplete, SNI: r.SNI, Target: r.Target, Messages: r.Messages}
 	if r.HasBodies {
 		w.URL, w.RequestHeader, w.RequestTruncated = r.URL, r.RequestHeader, r.RequestTruncated
 		w.ResponseHeader, w.ResponseTruncated, w.HasBodies = r.ResponseHeader, r.ResponseTruncated, true
@@ -404,6 +408,7 @@ func (w wireRecord) record() (store.Record, error) {
 		Status: w.Status, RequestBytes: w.RequestBytes, ResponseBytes: w.ResponseBytes, ContentEncoding: w.ContentEncoding,
 		Verdict: flow.Verdict{Action: flow.Action(w.Action), Policy: w.Policy, Message: w.Reason, Matched: w.Matched},
 		Notes:   w.Notes, Marks: w.Marks, Segments: w.Segments, Error: w.Error, ErrorKind: w.ErrorKind,
+		Incomplete: w.Incomplete, SNI: w.SNI, Target: w.Target, Messages: w.Messages,
 		RequestHeader: w.RequestHeader, RequestTruncated: w.RequestTruncated,
 		ResponseHeader: w.ResponseHeader, ResponseTruncated: w.ResponseTruncated, HasBodies: w.HasBodies}
 	var err error

@@ -41,7 +41,8 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p := inspect.New(inspect.Options{Catalog: pol.catalog, Detectors: pol.engine, Hasher: hasher, Rules: pol.set})
+	p := inspect.New(inspect.Options{Catalog: pol.catalog, Detectors: pol.engine, Hasher: hasher, Rules: pol.set,
+		DecodeLimit: int64(cfg.Body.DecodeLimit), Incomplete: flow.Action(cfg.Inspection.Incomplete)})
 	ctx := context.Background()
 
 	var next func() (*flow.Flow, error)

@@ -183,7 +183,7 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 		return nil, err
 	}
 	pipeline := inspect.New(inspect.Options{Catalog: pol.catalog, DecodeLimit: int64(cfg.Body.DecodeLimit),
-		Detectors: pol.engine, Hasher: hasher, Rules: pol.set})
+		Detectors: pol.engine, Hasher: hasher, Rules: pol.set, Incomplete: flow.Action(cfg.Inspection.Incomplete)})
 	rulesFrom := "the embedded default pack"
 	if len(cfg.Rules) > 0 {
 		rulesFrom = strings.Join(pol.set.Files, ", ")
