@@ -27,6 +27,7 @@ type Engine struct {
 	prevMask, nextMask   [][MaxRunBucket + 1]uint64
 	termScanner          []int // term bit -> index in scanners
 	scratch              sync.Pool
+	memo                 *memo // what short texts yielded (see memo.go)
 }
 
 // compiler is implemented by detectors that prepare themselves at load time (Pattern).
@@ -93,6 +94,7 @@ func New(ds []Detector) (*Engine, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	e.memo = newMemo()
 	e.auto = buildAutomaton(keywords)
 	e.buildRunTable()
 	e.scratch.New = func() any { return newScanState(e) }
@@ -169,6 +171,7 @@ type scanState struct {
 	lastStart, lastEnd int
 	findFn             func(Match) // checks the span, drops a repeat of the same span
 	runFn              func(Match) // checks the span (runners interleave, so no repeat check)
+	hitFn              func(kw, start int)
 }
 
 func newScanState(e *Engine) *scanState {
@@ -188,6 +191,14 @@ func newScanState(e *Engine) *scanState {
 			st.emit(st.det, m)
 		}
 	}
+	st.hitFn = func(kw, start int) {
+		for _, i := range e.owners[kw] {
+			if len(st.hits[i]) == 0 {
+				st.touched = append(st.touched, i)
+			}
+			st.hits[i] = append(st.hits[i], start)
+		}
+	}
 	return st
 }
 
@@ -205,14 +216,7 @@ func (e *Engine) Scan(text string, emit func(d Detector, m Match)) {
 	}
 	st.touched = st.touched[:0]
 
-	e.auto.scan(text, func(kw, start int) {
-		for _, i := range e.owners[kw] {
-			if len(st.hits[i]) == 0 {
-				st.touched = append(st.touched, i)
-			}
-			st.hits[i] = append(st.hits[i], start)
-		}
-	})
+	e.auto.scan(text, st.hitFn) // built once per state: a closure per text was an allocation per segment
 	slices.Sort(st.touched)
 	ai := 0
 	for _, i := range st.touched {

@@ -97,31 +97,60 @@ func (e *Engine) Find(segs []flow.Segment, h *Hasher) []flow.Finding {
 	var out []flow.Finding
 	type seenKey struct{ detector, hash string }
 	var seen map[seenKey][]int // value -> indexes in out of its findings
-	for _, s := range segs {
+	add := func(s *flow.Segment, meta Meta, start, end int, conf float64, preview, hash string) {
+		k := seenKey{meta.ID, hash}
+		f := flow.Finding{
+			Detector: meta.ID, Class: string(meta.Class), Severity: string(meta.Severity),
+			Path: s.Path, Start: start, End: end, Preview: preview, Hash: hash, Confidence: conf,
+		}
+		for _, i := range seen[k] {
+			if strings.HasPrefix(s.Path, out[i].Path+"/") {
+				out[i] = f // the leaf names the value more precisely than its document
+				return
+			}
+		}
+		if seen == nil {
+			seen = map[seenKey][]int{}
+		}
+		seen[k] = append(seen[k], len(out))
+		out = append(out, f)
+	}
+	// One callback for every segment, reading the current one: a closure per segment was an
+	// allocation per segment, and requests carry dozens of short ones (headers, names).
+	var (
+		s    *flow.Segment
+		hits []memoHit // what the current short segment yields, for the memo
+		memo bool
+	)
+	emit := func(d Detector, m Match) {
+		meta := d.Meta()
+		v := s.Text[m.Start:m.End]
+		preview, hash := Mask(v), h.Hash(v)
+		if memo {
+			hits = append(hits, memoHit{meta: meta, start: m.Start, end: m.End, confidence: m.Confidence, preview: preview, hash: hash})
+		}
+		add(s, meta, m.Start, m.End, m.Confidence, preview, hash)
+	}
+	for i := range segs {
+		s = &segs[i]
 		if s.Text == "" {
 			continue
 		}
-		e.Scan(s.Text, func(d Detector, m Match) {
-			meta := d.Meta()
-			v := s.Text[m.Start:m.End]
-			k := seenKey{meta.ID, h.Hash(v)}
-			f := flow.Finding{
-				Detector: meta.ID, Class: string(meta.Class), Severity: string(meta.Severity),
-				Path: s.Path, Start: m.Start, End: m.End,
-				Preview: Mask(v), Hash: k.hash, Confidence: m.Confidence,
+		memo = len(s.Text) <= memoMaxText
+		if !memo {
+			e.Scan(s.Text, emit)
+			continue
+		}
+		k := e.memo.key(s.Text)
+		if cached, ok := e.memo.get(h, k); ok {
+			for _, c := range cached {
+				add(s, c.meta, c.start, c.end, c.confidence, c.preview, c.hash)
 			}
-			for _, i := range seen[k] {
-				if strings.HasPrefix(s.Path, out[i].Path+"/") {
-					out[i] = f // the leaf names the value more precisely than its document
-					return
-				}
-			}
-			if seen == nil {
-				seen = map[seenKey][]int{}
-			}
-			seen[k] = append(seen[k], len(out))
-			out = append(out, f)
-		})
+			continue
+		}
+		hits = nil
+		e.Scan(s.Text, emit)
+		e.memo.put(h, k, hits)
 	}
 	return out
 }

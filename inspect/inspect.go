@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/customs-dev/customs/catalog"
@@ -75,6 +76,7 @@ type snapshot struct {
 	detectors *detectors.Engine
 	hasher    *detectors.Hasher
 	rules     *rules.Set
+	subs      sync.Map // *catalog.Vendor -> []string, see subprocessorsOf
 }
 
 // New builds a pipeline.
@@ -142,7 +144,7 @@ func (p *Pipeline) Inspect(ctx context.Context, f *flow.Flow) flow.Verdict {
 		f.Findings = dropOwnCredentials(vendor, sn.detectors.Find(req.Segments, sn.hasher))
 	}
 	if sn.rules != nil {
-		req.Verdict = decide(ctx, sn.rules, sn.catalog, f, vendor)
+		req.Verdict = sn.decide(ctx, f, vendor)
 	}
 	req.Verdict = p.applyIncomplete(f, vendor != nil, req.Verdict)
 	for _, s := range p.stages {
@@ -152,6 +154,18 @@ func (p *Pipeline) Inspect(ctx context.Context, f *flow.Flow) flow.Verdict {
 	}
 	f.Verdict = req.Verdict
 	return req.Verdict
+}
+
+// subprocessorsOf is subprocessors, computed once per vendor of the snapshot's catalog (the
+// list is read-only and the same for every flow to v; building it was a tenth of a request's
+// inspection).
+func (sn *snapshot) subprocessorsOf(v *catalog.Vendor) []string {
+	if l, ok := sn.subs.Load(v); ok {
+		return l.([]string)
+	}
+	l := subprocessors(sn.catalog, v)
+	sn.subs.Store(v, l)
+	return l
 }
 
 // subprocessors names whom v passes data to: the catalog vendors its relationships point to (by
@@ -184,17 +198,18 @@ func (p *Pipeline) Decide(ctx context.Context, f *flow.Flow) flow.Verdict {
 	if sn.catalog != nil {
 		v, _ = sn.catalog.Lookup(f.Host)
 	}
-	return p.applyIncomplete(f, v != nil, decide(ctx, sn.rules, sn.catalog, f, v))
+	return p.applyIncomplete(f, v != nil, sn.decide(ctx, f, v))
 }
 
-func decide(ctx context.Context, rs *rules.Set, cat *catalog.Catalog, f *flow.Flow, v *catalog.Vendor) flow.Verdict {
+// decide runs the snapshot's policies over f, bound for v (nil outside the catalog).
+func (sn *snapshot) decide(ctx context.Context, f *flow.Flow, v *catalog.Vendor) flow.Verdict {
 	in := rules.NewInput(f)
 	if v != nil {
 		in.Vendor.Known = true
 		in.Vendor.Verified = v.HeadquartersVerified
-		in.Vendor.Subprocessors = subprocessors(cat, v)
+		in.Vendor.Subprocessors = sn.subprocessorsOf(v)
 	}
-	d := rs.EvaluateContext(ctx, in)
+	d := sn.rules.EvaluateContext(ctx, in)
 	verdict := d.Verdict()
 	for _, m := range d.Matched {
 		verdict.Matched = append(verdict.Matched, m.ID)

@@ -66,7 +66,7 @@ func (p *Pipeline) InspectMessage(ctx context.Context, f *flow.Flow, n int, text
 	view := *f
 	view.Findings, view.Segments, view.Incomplete = mv.Findings, mv.Segments, mv.Incomplete
 	if sn.rules != nil {
-		mv.Verdict = decide(ctx, sn.rules, sn.catalog, &view, vendor)
+		mv.Verdict = sn.decide(ctx, &view, vendor)
 	}
 	mv.Verdict = p.applyIncomplete(&view, vendor != nil, mv.Verdict)
 	if mv.Verdict.Action == flow.Redact {

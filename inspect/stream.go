@@ -252,7 +252,7 @@ func (s *Stream) scanLocked(chunk []byte, final bool) {
 func (s *Stream) decideLocked() {
 	v := flow.Verdict{Action: flow.Allow}
 	if s.sn.rules != nil {
-		v = decide(s.ctx, s.sn.rules, s.sn.catalog, s.f, s.vendor)
+		v = s.sn.decide(s.ctx, s.f, s.vendor)
 	}
 	v = s.p.applyIncomplete(s.f, s.vendor != nil, v)
 	if v.Action == flow.Redact {

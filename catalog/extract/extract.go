@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/customs-dev/customs/flow"
 )
@@ -129,12 +130,56 @@ func buildRegistry() []*API {
 
 // Lookup returns the API shape a request matches, or nil.
 func Lookup(r *Request) *API {
-	for _, a := range registry {
-		if a.matches(r) {
+	// Matching walks every shape's path patterns (a microsecond a request); clients call the
+	// same few endpoints again and again, so the answer is remembered per vendor, method and
+	// path, in a bounded memo.
+	key := r.Vendor + "\x00" + r.Method + "\x00" + r.Path
+	if len(key) <= 256 {
+		if a, ok := lookupMemo.get(key); ok {
 			return a
 		}
 	}
-	return nil
+	var found *API
+	for _, a := range registry {
+		if a.matches(r) {
+			found = a
+			break
+		}
+	}
+	if len(key) <= 256 {
+		lookupMemo.put(key, found)
+	}
+	return found
+}
+
+// lookupMemo remembers Lookup's answers; two generations of at most 4096 paths each.
+var lookupMemo = &apiMemo{young: map[string]*API{}}
+
+type apiMemo struct {
+	mu         sync.Mutex
+	young, old map[string]*API
+}
+
+func (m *apiMemo) get(k string) (*API, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if a, ok := m.young[k]; ok {
+		return a, true
+	}
+	a, ok := m.old[k]
+	if ok {
+		m.young[k] = a
+	}
+	return a, ok
+}
+
+func (m *apiMemo) put(k string, a *API) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.young) >= 4096 {
+		m.old, m.young = m.young, make(map[string]*API, 1024)
+	}
+	m.young[k] = a
 }
 
 // APIs lists the names of every recognised API shape, for documentation and tests.

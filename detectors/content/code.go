@@ -62,6 +62,11 @@ var _ detectors.Detector = (*source)(nil)
 func (d *source) Meta() detectors.Meta { return d.meta }
 
 func (d *source) Find(text string, _ []int, emit func(detectors.Match)) {
+	if strings.IndexByte(text, '\n') < 0 {
+		// One line cannot hold minStrong code lines, nor a fence and its content: most
+		// segments (header values, model names, short answers) end here, unclassified.
+		return
+	}
 	scanCode(text, func(start, end int, conf float64) {
 		emit(detectors.Match{Start: start, End: end, Confidence: conf})
 	})
