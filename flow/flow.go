@@ -43,6 +43,20 @@ const (
 	Block  Action = "block"
 )
 
+// Rank orders actions from weakest to strongest (allow 0, alert 1, redact 2, block 3), so that
+// where several decisions meet the strongest wins.
+func (a Action) Rank() int {
+	switch a {
+	case Alert:
+		return 1
+	case Redact:
+		return 2
+	case Block:
+		return 3
+	}
+	return 0
+}
+
 // Mark is a fact about a flow worth filtering on that is not a finding, such as a body too large to
 // inspect whole.
 type Mark string

@@ -257,7 +257,7 @@ func (p *Pipeline) applyIncomplete(f *flow.Flow, known bool, v flow.Verdict) flo
 		return flow.Verdict{Action: flow.Block, Policy: v.Policy, Matched: v.Matched,
 			Message: v.Message + " customs could not read the whole request (" + strings.Join(f.Incomplete, ", ") + "), so the values cannot be removed safely."}
 	}
-	if rank(act) <= rank(v.Action) {
+	if act.Rank() <= v.Action.Rank() {
 		return v
 	}
 	msg := "customs could not inspect this request completely (" + strings.Join(f.Incomplete, ", ") + ")"

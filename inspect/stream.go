@@ -259,22 +259,11 @@ func (s *Stream) decideLocked() {
 		v = flow.Verdict{Action: flow.Block, Policy: v.Policy, Matched: v.Matched,
 			Message: v.Message + " (the body was too large to hold, so the values could not be removed from it)"}
 	}
-	if rank(v.Action) >= rank(s.verdict.Action) {
+	if v.Action.Rank() >= s.verdict.Action.Rank() {
 		s.verdict = v
 	}
 }
 
-func rank(a flow.Action) int {
-	switch a {
-	case flow.Block:
-		return 3
-	case flow.Redact:
-		return 2
-	case flow.Alert:
-		return 1
-	}
-	return 0
-}
 
 // unescapeJSONText undoes JSON string escapes (\n, \", \\, \/, \uXXXX with surrogate pairs)
 // anywhere in b, as a vendor's JSON parser would inside strings, so that a value written with

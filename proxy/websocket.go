@@ -171,7 +171,7 @@ func (ws *wsSession) record(mv inspect.MessageVerdict) {
 	for _, r := range mv.Incomplete {
 		f.MarkIncompleteReason(r)
 	}
-	if rankAction(mv.Verdict.Action) > rankAction(f.Verdict.Action) {
+	if mv.Verdict.Action.Rank() > f.Verdict.Action.Rank() {
 		f.Verdict = mv.Verdict
 	}
 }
@@ -289,17 +289,6 @@ func (ws *wsSession) observe(b []byte) {
 	}
 }
 
-func rankAction(a flow.Action) int {
-	switch a {
-	case flow.Block:
-		return 3
-	case flow.Redact:
-		return 2
-	case flow.Alert:
-		return 1
-	}
-	return 0
-}
 
 // wsOfferable keeps of a client's Sec-WebSocket-Extensions offer only what customs can read
 // (permessage-deflate), so that the vendor cannot accept an extension that would hide the

@@ -202,7 +202,7 @@ func (s *Set) evaluate(ctx context.Context, in *Input) Decision {
 			continue
 		}
 		dec.Matched = append(dec.Matched, MatchedPolicy{ID: p.ID, Action: p.Action, FailedClosed: failedClosed})
-		if decider == nil || actionRank(p.Action) > actionRank(decider.Action) {
+		if decider == nil || p.Action.Rank() > decider.Action.Rank() {
 			decider, failed = p, failedClosed
 		}
 		if !p.Continue {

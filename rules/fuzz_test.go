@@ -41,7 +41,7 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		d := s.Evaluate(in)
-		if actionRank(d.Action) == 0 && d.Action != "allow" {
+		if d.Action.Rank() == 0 && d.Action != "allow" {
 			t.Fatalf("decision with action %q", d.Action)
 		}
 	})

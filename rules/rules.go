@@ -775,18 +775,6 @@ func (l *loader) expect(d *decoder, f field, path string) Expect {
 	return e
 }
 
-// actionRank orders actions from weakest to strongest.
-func actionRank(a flow.Action) int {
-	switch a {
-	case flow.Alert:
-		return 1
-	case flow.Redact:
-		return 2
-	case flow.Block:
-		return 3
-	}
-	return 0
-}
 
 // sortedClasses lists the distinct classes of findings, sorted, for messages.
 func sortedClasses(fs []flow.Finding) string {
