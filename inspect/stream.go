@@ -264,7 +264,6 @@ func (s *Stream) decideLocked() {
 	}
 }
 
-
 // unescapeJSONText undoes JSON string escapes (\n, \", \\, \/, \uXXXX with surrogate pairs)
 // anywhere in b, as a vendor's JSON parser would inside strings, so that a value written with
 // escapes is scanned as the text it stands for. It copies only when b holds a backslash.

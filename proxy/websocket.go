@@ -289,7 +289,6 @@ func (ws *wsSession) observe(b []byte) {
 	}
 }
 
-
 // wsOfferable keeps of a client's Sec-WebSocket-Extensions offer only what customs can read
 // (permessage-deflate), so that the vendor cannot accept an extension that would hide the
 // messages from inspection.

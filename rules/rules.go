@@ -775,7 +775,6 @@ func (l *loader) expect(d *decoder, f field, path string) Expect {
 	return e
 }
 
-
 // sortedClasses lists the distinct classes of findings, sorted, for messages.
 func sortedClasses(fs []flow.Finding) string {
 	var cs []string
