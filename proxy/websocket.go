@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -118,7 +119,31 @@ func (ws *wsSession) Write(p []byte) (int, error) {
 			break
 		}
 		if m.Opcode != wsframe.OpText && m.Opcode != wsframe.OpBinary {
-			out = append(out, m.Raw...) // ping, pong, close: never compressed, forwarded as they came
+			// Ping, pong and close: never compressed, forwarded as they came, but their payload
+			// (up to 125 bytes, echoed by the vendor) is data too: it is inspected, and since a
+			// control frame is not rewritten, anything but allow or alert refuses the session.
+			payload := m.Payload
+			if m.Opcode == wsframe.OpClose && len(payload) >= 2 {
+				payload = payload[2:] // the status code, then the reason
+			}
+			if len(payload) > 0 {
+				mv := ws.s.opts.Pipeline.InspectMessage(ws.ctx, ws.f, ws.n, true, payload)
+				if mv.Verdict.Action == flow.Redact {
+					mv.Verdict.Action = flow.Block
+					mv.Verdict.Message += " (a control frame is not rewritten)"
+				}
+				// Named after the frame (ws[3](ping):body) and not counted as a message.
+				relabel(&mv, fmt.Sprintf("ws[%d]:", ws.n), fmt.Sprintf("ws[%d](%s):", ws.n, controlName(m.Opcode)))
+				ws.recordControl(mv)
+				if mv.Verdict.Action == flow.Block {
+					if len(out) > 0 {
+						_, _ = ws.writeUp(out)
+					}
+					ws.refuse(mv, "", closePolicyViolation)
+					return len(p), nil
+				}
+			}
+			out = append(out, m.Raw...)
 			continue
 		}
 		mv := ws.s.opts.Pipeline.InspectMessage(ws.ctx, ws.f, ws.n, m.Opcode == wsframe.OpText, m.Payload)
@@ -159,11 +184,18 @@ func (ws *wsSession) writeUp(b []byte) (int, error) {
 
 // record adds one client message's inspection to the session's flow.
 func (ws *wsSession) record(mv inspect.MessageVerdict) {
+	ws.n++
+	ws.mu.Lock()
+	ws.f.Messages = ws.n
+	ws.mu.Unlock()
+	ws.recordControl(mv)
+}
+
+// recordControl adds an inspection to the session's flow without counting a message.
+func (ws *wsSession) recordControl(mv inspect.MessageVerdict) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	f := ws.f
-	ws.n++
-	f.Messages = ws.n
 	f.Findings = append(f.Findings, mv.Findings...)
 	if room := wsMaxSegments - len(f.Segments); room > 0 {
 		f.Segments = append(f.Segments, mv.Segments[:min(room, len(mv.Segments))]...)
@@ -214,6 +246,26 @@ func (ws *wsSession) refuse(mv inspect.MessageVerdict, eventID string, code uint
 	// and the echo could reach the client before the refusal. Closing ends the other
 	// goroutine's read, which then delivers the refusal to the client and ends the session.
 	_ = ws.conn.Close()
+}
+
+// relabel renames the paths of an inspection from one prefix to another.
+func relabel(mv *inspect.MessageVerdict, from, to string) {
+	for i := range mv.Segments {
+		mv.Segments[i].Path = to + strings.TrimPrefix(mv.Segments[i].Path, from)
+	}
+	for i := range mv.Findings {
+		mv.Findings[i].Path = to + strings.TrimPrefix(mv.Findings[i].Path, from)
+	}
+}
+
+func controlName(op byte) string {
+	switch op {
+	case wsframe.OpPing:
+		return "ping"
+	case wsframe.OpPong:
+		return "pong"
+	}
+	return "close"
 }
 
 func closeReason(v flow.Verdict) string {

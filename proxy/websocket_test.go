@@ -1,9 +1,12 @@
 package proxy_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -167,5 +170,38 @@ func TestWebSocketHandshakeHeaderInspected(t *testing.T) {
 	}
 	if f := w.nextFlow(); f.Verdict.Action != flow.Block || w.seen.saw(wsKey) {
 		t.Fatalf("verdict %+v", f.Verdict)
+	}
+}
+
+// TestWebSocketControlFramePayloads: a ping's payload reaches the vendor (which echoes it in its
+// pong); a key sent that way is refused like one in a message.
+func TestWebSocketControlFramePayloads(t *testing.T) {
+	w := newWorld(t, worldOptions{detect: true, rules: rules.Default()})
+	conn := dialThroughProxy(t, w, "api.openai.com")
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	_, _ = io.WriteString(conn, "GET /ws HTTP/1.1\r\nHost: api.openai.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %v %v", resp, err)
+	}
+	// A masked ping carrying the key (RFC 6455 5.5.2), as a raw frame.
+	payload := []byte("aws_access_key_id=" + wsKey)
+	frame := []byte{0x89, 0x80 | byte(len(payload)), 1, 2, 3, 4}
+	for i, c := range payload {
+		frame = append(frame, c^[]byte{1, 2, 3, 4}[i%4])
+	}
+	if _, err := conn.Write(frame); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(br)
+	if !strings.Contains(string(rest), `"type":"error"`) || !strings.Contains(string(rest), "\x03\xf0") { // close 1008
+		t.Fatalf("after the ping: %q", rest)
+	}
+	f := w.nextFlow()
+	if f.Verdict.Action != flow.Block || w.seen.saw(wsKey) {
+		t.Fatalf("verdict %+v, vendor saw the key: %v", f.Verdict, w.seen.saw(wsKey))
 	}
 }
