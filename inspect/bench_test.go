@@ -140,3 +140,25 @@ func BenchmarkInspect4KiBParts(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkStreamScan is the scan of a body past the inspection window: 64 MiB of prompt text
+// given to a Stream in 1 MiB writes, as the proxy does, every detector over every chunk.
+func BenchmarkStreamScan(b *testing.B) {
+	p := benchPipeline(b)
+	const size = 64 << 20
+	sentence := "The quarterly report shows revenue up 4% on the prior period; please summarise the risks. "
+	chunk := []byte(strings.Repeat(sentence, (1<<20)/len(sentence)+1))[:1<<20]
+	b.SetBytes(size)
+	for b.Loop() {
+		f := &flow.Flow{Host: "api.openai.com", Method: "POST", URL: "https://api.openai.com/v1/files",
+			RequestHeader: http.Header{"Content-Type": {"application/json"}}, RequestBody: chunk}
+		p.Inspect(context.Background(), f)
+		s := p.NewStream(context.Background(), f)
+		for range size / len(chunk) {
+			s.Write(chunk)
+		}
+		if v := s.Close(); v.Action != flow.Allow {
+			b.Fatalf("verdict %+v", v)
+		}
+	}
+}
