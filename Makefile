@@ -20,10 +20,12 @@ run: build ## Build and run customs with its embedded defaults (proxy 127.0.0.1:
 	./$(BIN) serve
 
 .PHONY: test
-test: lint ## Vet, gofmt, staticcheck and every test: the suite under -race, then the long ones (1 GiB upload, 10 MB linear-time inputs) without it.
+test: lint ## Vet, gofmt, staticcheck and every test under -race (-short: the long ones are in test-long). Under 5 minutes on 2 cores.
 	$(GO) test -race -short -count=1 $(PKGS)
-	$(GO) test -count=1 -run 'TestHugeUploadBoundedMemory' -v ./proxy/
-	$(GO) test -count=1 -run 'TestHugeInputs|TestLinearTime|TestEngineLinearTime' ./detectors/...
+
+.PHONY: test-long
+test-long: ## Every test without -short and -race, the long ones included: 1 GiB uploads, 10 MiB linear-time inputs, floods, full disks, kills. CI runs it after test.
+	$(GO) test -count=1 -timeout 30m $(PKGS)
 
 .PHONY: check
 check: test ## Alias kept for habit: vet + tests with -race.

@@ -41,6 +41,7 @@ var layers = map[string]int{
 	"internal/golden":                  16, // golden-file helper for tests
 	"internal/suggest":                 16, // "did you mean" distances
 	"internal/secretfile":              16, // the 0600 hex secret files (finding key, store key, admin token)
+	"internal/lineartime":              16, // linear-time checks for tests, by ratio
 }
 
 // confined third-party libraries and the one package (tree) allowed to import each: their types

@@ -2,12 +2,12 @@ package builtin_test
 
 import (
 	"encoding/base64"
+	"github.com/customs-dev/customs/internal/lineartime"
 	"math/rand/v2"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/customs-dev/customs/detectors"
 	"github.com/customs-dev/customs/detectors/builtin"
@@ -126,12 +126,10 @@ func digitRun(n int) string {
 // Times are wall-clock, so each run gets a second chance when the machine is busy.
 func TestEngineLinearTime(t *testing.T) {
 	e := sharedEngine(t)
-	size, limit := 10<<20, 2*time.Second
+	// The larger input is lineartime.Growth times this: 10 MiB, 2 MiB with -short or -race.
+	small := (10 << 20) / lineartime.Growth
 	if raceEnabled || testing.Short() {
-		size, limit = 2<<20, 400*time.Millisecond
-	}
-	if raceEnabled {
-		limit *= 15 // the race detector slows this code by about an order of magnitude
+		small = (2 << 20) / lineartime.Growth
 	}
 	cases := append([]struct{ name, unit string }{{"digits", ""}}, pathological...)
 	for _, c := range cases {
@@ -142,28 +140,10 @@ func TestEngineLinearTime(t *testing.T) {
 				}
 				return strings.Repeat(c.unit, n/len(c.unit)+1)[:n]
 			}
-			timed := func(text string, limit time.Duration) time.Duration {
-				var d time.Duration
-				for range 2 {
-					t0 := time.Now()
-					scanChecked(t, e, text)
-					d = time.Since(t0)
-					if d <= limit {
-						break
-					}
-				}
-				return d
-			}
-			small := build(size / 10)
-			if d := timed(small, limit/10); d > limit/10 {
-				t.Fatalf("%d bytes took %v: %d bytes would take over %v", len(small), d, size, limit)
-			}
-			text := build(size)
-			d := timed(text, limit)
-			t.Logf("%d bytes in %v (%.0f MiB/s)", len(text), d.Round(time.Millisecond), float64(len(text))/d.Seconds()/(1<<20))
-			if d > limit {
-				t.Errorf("%d bytes took %v, over %v", len(text), d, limit)
-			}
+			lineartime.Check(t, c.name, small, func(n int) func() {
+				text := build(n)
+				return func() { scanChecked(t, e, text) }
+			})
 		})
 	}
 }

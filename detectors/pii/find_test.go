@@ -1,9 +1,10 @@
 package pii
 
 import (
+	"fmt"
+	"github.com/customs-dev/customs/internal/lineartime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/customs-dev/customs/detectors"
 )
@@ -229,35 +230,29 @@ func TestHugeInputs(t *testing.T) {
 		{"ip", "10."}, {"hex-colon", "fd:"}, {"upper-digit", "A1"}, {"dot-local", ".local"},
 		{"plus-digits", "+4"}, {"emailish", "a.b@c"}, {"card-groups", "4539 "},
 	} {
-		text := strings.Repeat(c.unit, size/len(c.unit))
-		start := time.Now()
-		n := 0
-		e.Scan(text, func(detectors.Detector, detectors.Match) { n++ })
-		// Linear, not quadratic: a quadratic scanner would take minutes here.
-		if d := time.Since(start); d > time.Duration(raceFactor)*3*time.Second {
-			t.Errorf("%s: 10 MB took %v", c.name, d)
-		} else {
-			t.Logf("%s: 10 MB in %v, %d matches", c.name, d, n)
-		}
+		lineartime.Check(t, c.name, size/lineartime.Growth/raceFactor, func(n int) func() {
+			text := strings.Repeat(c.unit, n/len(c.unit))
+			return func() { e.Scan(text, func(detectors.Detector, detectors.Match) {}) }
+		})
 	}
 }
 
 // TestOnesAndAts is the pair of pathological inputs the issue names, on the scanners alone.
 func TestOnesAndAts(t *testing.T) {
+	ds, _ := Detectors()
 	for _, unit := range []string{"1", "@"} {
-		text := strings.Repeat(unit, 10<<20)
-		ds, _ := Detectors()
-		var took time.Duration
-		for _, d := range ds {
-			hits := keywordHitsFast(text, d.Meta().Keywords)
-			start := time.Now()
-			d.Find(text, hits, func(detectors.Match) {})
-			took += time.Since(start)
-		}
-		if took > time.Duration(raceFactor)*time.Second {
-			t.Errorf("10 MB of %q took %v", unit, took)
-		}
-		t.Logf("10 MB of %q: %v in all detectors' Find", unit, took)
+		lineartime.Check(t, fmt.Sprintf("%q in every detector", unit), (10<<20)/lineartime.Growth/raceFactor, func(n int) func() {
+			text := strings.Repeat(unit, n)
+			hits := make([][]int, len(ds))
+			for i, d := range ds {
+				hits[i] = keywordHitsFast(text, d.Meta().Keywords)
+			}
+			return func() {
+				for i, d := range ds {
+					d.Find(text, hits[i], func(detectors.Match) {})
+				}
+			}
+		})
 	}
 }
 
