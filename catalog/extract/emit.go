@@ -615,13 +615,26 @@ func looksLikeText(b []byte) bool {
 	if len(b) == 0 || !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
 		return false
 	}
-	printable := 0
-	for _, r := range string(b) {
-		if r >= 0x20 && r != 0x7f || r == '\n' || r == '\r' || r == '\t' {
+	// A byte loop rather than a range over string(b): that conversion copied the body whole,
+	// one memmove of up to the decode limit that the scheduler cannot preempt (it held up
+	// garbage collections, and so every request, under a flood of compression bombs). b is valid
+	// UTF-8, so every rune past ASCII is printable and counts at its first byte.
+	printable, runes := 0, 0
+	for _, c := range b {
+		switch {
+		case c >= utf8.RuneSelf:
+			if utf8.RuneStart(c) {
+				printable++
+				runes++
+			}
+		case c >= 0x20 && c != 0x7f || c == '\n' || c == '\r' || c == '\t':
 			printable++
+			runes++
+		default:
+			runes++
 		}
 	}
-	return printable*10 >= utf8.RuneCount(b)*9
+	return printable*10 >= runes*9
 }
 
 func isTextual(mediaType string) bool {

@@ -6,8 +6,9 @@
 // Codings joins repeated Content-Encoding lines; Body decodes a body held in memory and
 // NewReader one that streams; Text turns a UTF-16, UTF-32 or Latin-1 body into UTF-8. Whatever
 // cannot be decoded whole is an error that errors.Is sorts (ErrUnsupported, ErrTooManyCodings,
-// ErrCorrupt, ErrTooLarge, ErrCharset) and Reason names, returned beside as much as did decode,
-// so that the caller can treat "inspected only in part" as a decision.
+// ErrCorrupt, ErrTooLarge, ErrCharset, ErrBudget) and Reason names, returned beside as much as
+// did decode, so that the caller can treat "inspected only in part" as a decision. BodyWithin and
+// NewReaderWithin hold what they decode within a process-wide Budget (see budget.go).
 package decode
 
 import (
@@ -53,6 +54,16 @@ const zstdMaxWindow = 8 << 20
 // much of the text as there is, and the error is the fault nearest the wire: the one that caused
 // the others.
 func Body(contentEncoding string, raw []byte, limit int64) ([]byte, error) {
+	return BodyWithin(contentEncoding, raw, limit, nil)
+}
+
+// BodyWithin is Body with what decoding holds leased from a Budget through l (nil: no budget):
+// each stage's decoder state while the stage runs, and each stage's output, as it grows, until
+// the next stage has read it (the last stage's output stays leased until l is released). When
+// the budget has no room within the lease's wait, decoding stops with an error wrapping
+// ErrBudget and returns what decoded so far: a bomb waits for its own client's share instead of
+// taking everyone's memory.
+func BodyWithin(contentEncoding string, raw []byte, limit int64, l *Lease) ([]byte, error) {
 	if limit < 0 {
 		return nil, fmt.Errorf("decode: negative limit %d", limit)
 	}
@@ -74,14 +85,20 @@ func Body(contentEncoding string, raw []byte, limit int64) ([]byte, error) {
 
 	data := raw
 	var first error
+	var charged int64 // the lease's charge for data, when data is a stage's output
 	for i := len(codings) - 1; i >= 0; i-- {
-		out, err := decodeOne(codings[i], data, limit)
-		data = out
+		out, cost, err := decodeOne(codings[i], data, limit, l)
+		// This stage has read its input: an earlier stage's output is no longer held.
+		l.Shrink(charged)
+		data, charged = out, cost
 		if err != nil && first == nil {
 			// Decoding goes on: the next stage can still turn this prefix into inspectable
 			// text. A later stage that fails because this one cut its input short reports
 			// nothing new, so the first fault is the one worth reporting.
 			first = err
+		}
+		if errors.Is(err, ErrBudget) {
+			break // no more to spend on this body
 		}
 	}
 	return data, first
@@ -147,45 +164,119 @@ func clip(name string) string {
 	return name[:most] + "..."
 }
 
-// decodeOne undoes one coding. Decoders are pooled because building one costs more than decoding
-// a typical prompt (zstd allocates its tables, flate its 32 KiB window).
-func decodeOne(coding string, raw []byte, limit int64) ([]byte, error) {
+// decodeOne undoes one coding, and returns what the lease holds for its output. Decoders are
+// pooled because building one costs more than decoding a typical prompt (zstd allocates its
+// tables, flate its 32 KiB window).
+func decodeOne(coding string, raw []byte, limit int64, l *Lease) ([]byte, int64, error) {
+	room := min(limit+1, max(64<<10, int64(len(raw))*expansion))
+	if coding != "br" || l == nil || room > limit {
+		return decodeStage(coding, raw, limit, l, room, true)
+	}
+	// brotli decodes ahead into its window, up to 16 MiB, whatever output is asked of it: a bomb
+	// stopped at its room would still have cost a window's worth of decoding. So it is decoded
+	// first with the window its room needs; only a body that outgrows the room is decoded again,
+	// with the window the limit needs, when the budget has that now.
+	first, held, err := decodeStage(coding, raw, room-1, l, room, true)
+	if !errors.Is(err, ErrTooLarge) {
+		return first, held, err
+	}
+	state := windowCost(coding, raw, limit)
+	if err := l.TryGrow(state + room); err != nil {
+		return first, held, stageError(coding, err)
+	}
+	l.Shrink(state + room) // decodeStage leases them again, now that they are known to fit
+	l.Shrink(held)
+	return decodeStage(coding, raw, limit, l, room, false)
+}
+
+// decodeStage undoes one coding with room leased up front for its output (waiting for it when
+// wait is set), and returns what the lease holds for the output.
+func decodeStage(coding string, raw []byte, limit int64, l *Lease, room int64, wait bool) ([]byte, int64, error) {
+	// The decoder's state is leased before it is built: a bomb's window is allocated before the
+	// first output byte, and 64 of them at once were most of the memory a flood took. So is room
+	// for what the body may fairly decode to; only this first lease may wait for budget.
+	state := windowCost(coding, raw, limit)
+	grow := l.TryGrow
+	if wait {
+		grow = l.Grow
+	}
+	if err := grow(state + room); err != nil {
+		return nil, 0, stageError(coding, err)
+	}
+	defer l.Shrink(state)
 	var (
 		out []byte
 		err error
 	)
+	a := &allocator{lease: l, room: room}
+	defer a.trim()
 	src := bytes.NewReader(raw)
 	switch coding {
 	case "gzip":
-		out, err = decodeGzip(src, len(raw), limit)
+		out, err = decodeGzip(src, len(raw), limit, a)
 	case "deflate":
-		out, err = decodeDeflate(src, raw, limit)
+		out, err = decodeDeflate(src, raw, limit, a)
 	case "br":
-		out, err = decodeBrotli(raw, limit)
+		out, err = decodeBrotli(raw, limit, a)
 	case "zstd":
-		out, err = decodeZstd(src, len(raw), limit)
+		out, err = decodeZstd(src, len(raw), limit, a)
 	default:
 		// parse admits only the codings above; reaching here is a bug, not hostile input.
-		return raw, fmt.Errorf("decode: %w %q", ErrUnsupported, coding)
+		return raw, 0, fmt.Errorf("decode: %w %q", ErrUnsupported, coding)
 	}
-	return out, stageError(coding, err)
+	return out, a.held, stageError(coding, err)
 }
 
-// stageError classifies what a decoder of one coding returned: nil, over the limit, or a fault
-// in the stream.
+// stageError classifies what a decoder of one coding returned: nil, over the limit, out of
+// budget, or a fault in the stream.
 func stageError(coding string, err error) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, ErrTooLarge):
 		return fmt.Errorf("decode %s: %w", coding, ErrTooLarge)
+	case errors.Is(err, ErrBudget):
+		return fmt.Errorf("decode %s: %w", coding, err)
 	}
 	return &codingError{coding: coding, err: err}
 }
 
+// expansion is how much larger than its coded size a body may decode within the budget leased
+// up front: text compresses 4 to 20 times, a bomb thousands.
+const expansion = 64
+
+// allocator leases a stage's output buffer as it grows: within room, leased up front, for
+// nothing more; past it, only what the budget has at once.
+type allocator struct {
+	lease *Lease
+	room  int64 // leased before decoding
+	held  int64 // the output buffer's capacity
+}
+
+func (a *allocator) grow(n int64) error {
+	if a == nil {
+		return nil
+	}
+	if over := a.held + n - max(a.room, a.held); over > 0 {
+		if err := a.lease.TryGrow(over); err != nil {
+			return err
+		}
+	}
+	a.held += n
+	return nil
+}
+
+// trim gives back the room the output did not use; the lease then holds the output's size.
+func (a *allocator) trim() {
+	if a.room > a.held {
+		a.lease.Shrink(a.room - a.held)
+		a.room = a.held
+	}
+}
+
 var gzipPool sync.Pool // *gzip.Reader
 
-func decodeGzip(src io.Reader, rawLen int, limit int64) ([]byte, error) {
+func decodeGzip(src io.Reader, rawLen int, limit int64, a *allocator) ([]byte, error) {
 	zr, _ := gzipPool.Get().(*gzip.Reader)
 	if zr == nil {
 		zr = new(gzip.Reader)
@@ -195,7 +286,7 @@ func decodeGzip(src io.Reader, rawLen int, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	// Concatenated gzip members are one valid body (RFC 1952 2.2); Reset turns multistream on.
-	return readAll(zr, rawLen, limit)
+	return readAll(zr, rawLen, limit, a)
 }
 
 var (
@@ -205,7 +296,7 @@ var (
 
 // decodeDeflate reads the zlib format that RFC 9110 calls "deflate", and raw DEFLATE when the
 // zlib header is absent, because some clients (and old IIS) send raw DEFLATE under that name.
-func decodeDeflate(src io.Reader, raw []byte, limit int64) ([]byte, error) {
+func decodeDeflate(src io.Reader, raw []byte, limit int64, a *allocator) ([]byte, error) {
 	if !zlibHeader(raw) {
 		fr, _ := flatePool.Get().(io.ReadCloser)
 		if fr == nil {
@@ -214,7 +305,7 @@ func decodeDeflate(src io.Reader, raw []byte, limit int64) ([]byte, error) {
 			return nil, err
 		}
 		defer flatePool.Put(fr)
-		return readAll(fr, len(raw), limit)
+		return readAll(fr, len(raw), limit, a)
 	}
 	zr, _ := zlibPool.Get().(io.ReadCloser)
 	if zr == nil {
@@ -227,7 +318,7 @@ func decodeDeflate(src io.Reader, raw []byte, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer zlibPool.Put(zr)
-	return readAll(zr, len(raw), limit)
+	return readAll(zr, len(raw), limit, a)
 }
 
 // zlibHeader reports whether raw starts with a zlib header (RFC 1950 2.2): method 8 (deflate), a
@@ -244,7 +335,7 @@ func zlibHeader(raw []byte) bool {
 
 var brotliPool sync.Pool // *brotli.Reader
 
-func decodeBrotli(raw []byte, limit int64) ([]byte, error) {
+func decodeBrotli(raw []byte, limit int64, a *allocator) ([]byte, error) {
 	src := io.Reader(bytes.NewReader(raw))
 	if first, ok := clampBrotliWindow(raw, limit); ok {
 		src = io.MultiReader(bytes.NewReader([]byte{first}), bytes.NewReader(raw[1:]))
@@ -256,7 +347,7 @@ func decodeBrotli(raw []byte, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer brotliPool.Put(br)
-	return readAll(br, len(raw), limit)
+	return readAll(br, len(raw), limit, a)
 }
 
 // clampBrotliWindow returns a replacement first byte for a brotli stream that declares a window
@@ -289,7 +380,7 @@ func clampBrotliWindow(raw []byte, limit int64) (byte, bool) {
 
 var zstdPool sync.Pool // *zstd.Decoder
 
-func decodeZstd(src io.Reader, rawLen int, limit int64) ([]byte, error) {
+func decodeZstd(src io.Reader, rawLen int, limit int64, a *allocator) ([]byte, error) {
 	zd, err := zstdDecoder()
 	if err != nil {
 		return nil, err
@@ -303,12 +394,14 @@ func decodeZstd(src io.Reader, rawLen int, limit int64) ([]byte, error) {
 		_ = zd.Reset(nil)
 		zstdPool.Put(zd)
 	}()
-	return readAll(zd, rawLen, limit)
+	return readAll(zd, rawLen, limit, a)
 }
 
 // readAll reads r to its end, keeping at most limit bytes. Unlike io.ReadAll it never grows the
-// buffer past limit+1 bytes, which is what bounds memory under a compression bomb.
-func readAll(r io.Reader, rawLen int, limit int64) ([]byte, error) {
+// buffer past limit+1 bytes, which is what bounds memory under a compression bomb; each growth
+// is leased through a first (nil: no budget), and a growth the budget refuses ends the read with
+// that error and what was read.
+func readAll(r io.Reader, rawLen int, limit int64, a *allocator) ([]byte, error) {
 	// limit+1 is how a read past the limit is told apart from a body of exactly limit bytes.
 	if limit == math.MaxInt64 {
 		limit--
@@ -317,13 +410,19 @@ func readAll(r io.Reader, rawLen int, limit int64) ([]byte, error) {
 	// Text compresses about 4:1; guessing so saves most regrowth for ordinary bodies, and the
 	// guess is clamped so a bomb gets the limit at once instead of a series of doublings.
 	size := min(max(int64(rawLen)*4, 4<<10), limit+1)
+	if err := a.grow(size); err != nil {
+		return nil, err
+	}
 	buf := make([]byte, 0, size)
 	for {
 		if len(buf) == cap(buf) {
 			grown := min(int64(cap(buf))*2, limit+1)
-			buf = append(buf, make([]byte, grown-int64(len(buf)))...)[:len(buf)]
+			if err := a.grow(grown - int64(cap(buf))); err != nil {
+				return buf, err
+			}
+			buf = regrow(buf, grown)
 		}
-		n, err := lr.Read(buf[len(buf):cap(buf)])
+		n, err := lr.Read(buf[len(buf):min(cap(buf), len(buf)+readChunk)])
 		buf = buf[:len(buf)+n]
 		if int64(len(buf)) > limit {
 			return buf[:limit], ErrTooLarge
@@ -335,4 +434,20 @@ func readAll(r io.Reader, rawLen int, limit int64) ([]byte, error) {
 			return buf, err
 		}
 	}
+}
+
+// Copies of many MiB are one memmove, which the scheduler cannot preempt (and which takes the
+// page faults of fresh memory): growing a bomb's output by append held up garbage collections'
+// stop-the-world, and so every other request in the process, for 100-300 ms (measured with
+// 64 brotli bombs). So the output grows by a copy in pieces, and a decoder is never handed more
+// than readChunk bytes to fill at once.
+const readChunk = 256 << 10
+
+// regrow returns buf with capacity n, copied a piece at a time.
+func regrow(buf []byte, n int64) []byte {
+	out := make([]byte, len(buf), n) // large allocations are zeroed in preemptible pieces
+	for i := 0; i < len(buf); i += readChunk {
+		copy(out[i:min(len(buf), i+readChunk)], buf[i:])
+	}
+	return out
 }

@@ -21,12 +21,15 @@ var (
 	// ErrCharset means the Content-Type declares a character set this package does not convert,
 	// on a body that is not plain ASCII; the body was returned as it is.
 	ErrCharset = errors.New("unsupported charset")
+	// ErrBudget means the process-wide decode Budget (or the client's share of it) had no room
+	// for the body within the wait; only what decoded before was returned.
+	ErrBudget = errors.New("decode budget exhausted")
 )
 
 // Reason returns a short, stable token for err, for metrics and for marks on a flow: "" for nil,
 // "unsupported-coding", "too-many-codings", "corrupt-coding" (a content coding),
 // "corrupt-charset" (a UTF-16 or UTF-32 text cut inside a character), "decode-limit",
-// "unsupported-charset", and "other" for an error outside this taxonomy (a negative limit, a
+// "decode-budget", "unsupported-charset", and "other" for an error outside this taxonomy (a negative limit, a
 // failed read of the body).
 func Reason(err error) string {
 	var ce *codingError
@@ -42,6 +45,8 @@ func Reason(err error) string {
 		return "unsupported-charset"
 	case errors.Is(err, ErrTooLarge):
 		return "decode-limit"
+	case errors.Is(err, ErrBudget):
+		return "decode-budget"
 	case errors.As(err, &ce) && ce.text:
 		return "corrupt-charset"
 	case errors.Is(err, ErrCorrupt):

@@ -2,6 +2,7 @@ package decode_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -109,6 +110,7 @@ func TestErrorTaxonomy(t *testing.T) {
 		{"ErrCorrupt", decode.ErrCorrupt},
 		{"ErrTooLarge", decode.ErrTooLarge},
 		{"ErrCharset", decode.ErrCharset},
+		{"ErrBudget", decode.ErrBudget},
 	}
 	type result struct {
 		out []byte
@@ -128,6 +130,19 @@ func TestErrorTaxonomy(t *testing.T) {
 			}
 			defer r.Close()
 			out, err := io.ReadAll(r)
+			return result{out, err}
+		}
+	}
+	// A budget of 64 KiB in all, with no wait: less than any decoder's state and room.
+	budgeted := func(ce string, raw []byte, lim int64, streamed bool) func() result {
+		return func() result {
+			l := decode.NewBudget(64<<10, 0, 0).Lease(context.Background(), "client")
+			defer l.Release()
+			if streamed {
+				_, err := decode.NewReaderWithin(ce, bytes.NewReader(raw), lim, l)
+				return result{nil, err}
+			}
+			out, err := decode.BodyWithin(ce, raw, lim, l)
 			return result{out, err}
 		}
 	}
@@ -158,6 +173,8 @@ func TestErrorTaxonomy(t *testing.T) {
 		{"text-unsupported-charset", text16("text/plain; charset=Shift_JIS", []byte("\x93\xfa\x96\x7b AKIA"), limit), "unsupported-charset", []string{"ErrCharset"}},
 		{"text-utf16-odd-byte", text16("application/json; charset=utf-16le", []byte("{\x00\"\x00a"), limit), "corrupt-charset", []string{"ErrCorrupt"}},
 		{"text-too-large", text16("application/json", utf16le(`{"a":"AKIAIOSFODNN7EXAMPLE"}`), 8), "decode-limit", []string{"ErrTooLarge"}},
+		{"body-over-budget", budgeted("gzip", gz, limit, false), "decode-budget", []string{"ErrBudget"}},
+		{"stream-over-budget", budgeted("br", encode(t, "br", big), limit, true), "decode-budget", []string{"ErrBudget"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

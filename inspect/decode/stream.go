@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/flate"
@@ -36,6 +37,15 @@ var errClosed = errors.New("decode: read after Close")
 // Close returns the decoders to their pools; it does not close r. The reader is not safe for
 // concurrent use.
 func NewReader(contentEncoding string, r io.Reader, maxDecoded int64) (io.ReadCloser, error) {
+	return NewReaderWithin(contentEncoding, r, maxDecoded, nil)
+}
+
+// NewReaderWithin is NewReader with its decoders' state leased from a Budget through l (nil: no
+// budget) before anything is read, and given back by Close. The output is not leased: it goes
+// out as it is read, a buffer at a time. When the budget has no room within the lease's wait,
+// it returns an error wrapping ErrBudget. Only the decoders' state is leased here: with the
+// limit of a stream, brotli's window is not clamped (up to 16 MiB, twice that while it grows).
+func NewReaderWithin(contentEncoding string, r io.Reader, maxDecoded int64, l *Lease) (io.ReadCloser, error) {
 	if maxDecoded < 0 {
 		return nil, fmt.Errorf("decode: negative limit %d", maxDecoded)
 	}
@@ -43,8 +53,15 @@ func NewReader(contentEncoding string, r io.Reader, maxDecoded int64) (io.ReadCl
 	if err != nil {
 		return nil, err
 	}
+	var cost int64
+	for _, c := range codings {
+		cost += windowCost(c, nil, maxDecoded)
+	}
+	if err := l.Grow(cost); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", strings.Join(codings, ", "), err)
+	}
 	// One slot for the wire and one per stage; the identity reader's limiter counts as a stage.
-	s := &stream{faults: make([]error, max(len(codings), 1)+1)}
+	s := &stream{faults: make([]error, max(len(codings), 1)+1), lease: l, leased: cost}
 	s.src = &source{r: r, s: s}
 	if len(codings) == 0 {
 		s.out = &limiter{r: s.src, left: maxDecoded, s: s, idx: 0, coding: "identity", last: true}
@@ -74,6 +91,8 @@ type stream struct {
 	out    io.Reader
 	faults []error // faults[0] is the wire's, faults[i+1] that of stage i
 	err    error   // sticky: what Read returned last, once it was not nil
+	lease  *Lease  // the decoders' state is leased from it until Close
+	leased int64
 }
 
 // fault records err against stage idx (-1 for the wire) unless that stage already has one.
@@ -119,6 +138,8 @@ func (s *stream) Close() error {
 	for _, st := range s.stages {
 		st.release()
 	}
+	s.lease.Shrink(s.leased)
+	s.leased = 0
 	s.err = errClosed
 	return nil
 }
