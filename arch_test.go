@@ -50,6 +50,7 @@ var confined = map[string][]string{
 	"github.com/elazarl/goproxy":          {"proxy"},
 	"github.com/gopacket/gopacket":        {"capture"},
 	"github.com/dgraph-io/badger/v4":      {"store"},
+	"github.com/dgraph-io/ristretto/v2":   {"store"}, // badger's cache and mmap files, for reading tables outside badger
 	"github.com/google/cel-go":            {"rules"},
 	"gopkg.in/yaml.v3":                    {"rules", "config"},
 	"github.com/prometheus/client_golang": {"admin"},

@@ -246,6 +246,17 @@ type Recorder interface {
 	Record(*Flow)
 }
 
+// DurableRecorder is a recorder that can record a flow durably: RecordDurable returns only
+// once the flow is on stable storage (committed and synced), or with the error that kept it
+// from getting there. With store.durability: sync, the proxy is given one and calls
+// RecordDurable instead of Record, and releases the last bytes of a response only after it
+// returns: a client then never holds an answer for a flow that a crash could lose.
+// Implementations must be safe for concurrent use; RecordDurable blocks for a commit and an
+// fsync (milliseconds), and is bounded by the implementation's own timeout.
+type DurableRecorder interface {
+	RecordDurable(*Flow) error
+}
+
 // Recorders fans a flow out to several recorders in order.
 type Recorders []Recorder
 

@@ -43,11 +43,20 @@ type Options struct {
 	// GCInterval is how often retention, the size budget and value-log GC run: 10 minutes by
 	// default; negative disables the timer (RunRetention still works).
 	GCInterval time.Duration
-	// SyncWrites makes every batch fsync before it is acknowledged: without it, acknowledged
-	// flows survive a crash of the process (kill -9) but not of the machine.
+	// SyncWrites makes badger fsync every write before it is acknowledged: without it,
+	// acknowledged flows survive a crash of the process (kill -9) but not of the machine.
+	// RecordDurable syncs its batches either way.
 	SyncWrites bool
-	// MinFreeBytes is the free disk space Open requires: 64 MiB by default; negative disables
-	// the check.
+	// DurableTimeout bounds how long RecordDurable waits for its flow to be written: 10 s by
+	// default.
+	DurableTimeout time.Duration
+	// MinFreeBytes is the free disk space the store keeps: Open refuses to start with less, and
+	// the writer stops writing (dropping and counting flows) before a batch would take the disk
+	// below it, and starts again when space is back. badger dies of SIGBUS when its
+	// memory-mapped files cannot grow, so this reserve is what keeps a full disk from taking
+	// the process down; it must cover what badger writes on its own after the last check
+	// (flushes, a compaction, a value-log GC rewrite). 0 means the default (defaultMinFree, or
+	// more when the sizing options need it); negative disables the reserve, for tests only.
 	MinFreeBytes int64
 
 	// Memory and file sizing (defaults suit a small machine; see the package documentation).
@@ -63,6 +72,8 @@ type Options struct {
 
 	// tableSize overrides the 2 MiB LSM table size, for tests that need many tables.
 	tableSize int64
+	// skipChecks: Open does not read the files first (Verify has just read them).
+	skipChecks bool
 }
 
 const (
@@ -72,11 +83,18 @@ const (
 	defaultQueueBytes   = 64 << 20
 	defaultBatchSize    = 1024
 	defaultGCInterval   = 10 * time.Minute
-	defaultMinFree      = 64 << 20
+	defaultMinFree      = 256 << 20
 	defaultMemTable     = 8 << 20
 	defaultBlockCache   = 32 << 20
 	defaultIndexCache   = 16 << 20
 	defaultValueLogFile = 128 << 20
+
+	// The LSM tree's shape (see badgerOptions); the free-space reserve is derived from it.
+	numMemtables            = 3
+	numLevelZeroTables      = 4
+	numLevelZeroTablesStall = 12
+	baseTableSize           = 2 << 20
+	baseLevelSize           = 32 << 20
 	// valueThreshold: values of this size or more go to the value log, the rest stay in the LSM
 	// tree. Bodies always go, and so does the metadata of a flow with findings (~500 bytes):
 	// the LSM tree then holds little but keys, which keeps compaction (and its table builders'
@@ -105,12 +123,17 @@ func (o *Options) setDefaults() {
 	if o.GCInterval == 0 {
 		o.GCInterval = defaultGCInterval
 	}
+	if o.DurableTimeout <= 0 {
+		o.DurableTimeout = defaultDurableTimeout
+	}
 	def(&o.QueueBytes, defaultQueueBytes)
-	def(&o.MinFreeBytes, defaultMinFree)
 	def(&o.MemTableSize, defaultMemTable)
 	def(&o.BlockCacheSize, defaultBlockCache)
 	def(&o.IndexCacheSize, defaultIndexCache)
 	def(&o.ValueLogFileSize, defaultValueLogFile)
+	if o.MinFreeBytes == 0 {
+		o.MinFreeBytes = max(defaultMinFree, o.reserveFloor())
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -144,19 +167,25 @@ func (o *Options) validate() error {
 // package documentation for the numbers).
 func (o *Options) badgerOptions() badger.Options {
 	b := badger.DefaultOptions(o.Dir).
-		WithLogger(badgerLogger{o.Logger.With().Str("component", "badger").Logger()}).
+		// WithLoggingLevel installs badger's own stderr logger: it must come before WithLogger.
 		WithLoggingLevel(badger.WARNING).
+		WithLogger(badgerLogger{o.Logger.With().Str("component", "badger").Logger()}).
 		WithMetricsEnabled(false).
 		WithDetectConflicts(false). // one writer, write batches only
 		WithNumVersionsToKeep(1).
 		WithSyncWrites(o.SyncWrites).
+		// Damage read at run time is an error, not garbage or a panic: every table block's
+		// checksum is verified when it is read from disk (cached blocks are not read again),
+		// and every value's when it is read from the value log.
+		WithChecksumVerificationMode(options.OnBlockRead).
+		WithVerifyValueChecksum(true).
 		WithValueThreshold(valueThreshold).
 		WithMemTableSize(o.MemTableSize).
-		WithNumMemtables(3).
-		WithNumLevelZeroTables(4).
-		WithNumLevelZeroTablesStall(12).
-		WithBaseTableSize(2 << 20).
-		WithBaseLevelSize(32 << 20).
+		WithNumMemtables(numMemtables).
+		WithNumLevelZeroTables(numLevelZeroTables).
+		WithNumLevelZeroTablesStall(numLevelZeroTablesStall).
+		WithBaseTableSize(baseTableSize).
+		WithBaseLevelSize(baseLevelSize).
 		WithNumCompactors(2).
 		WithBlockCacheSize(o.BlockCacheSize).
 		WithIndexCacheSize(o.IndexCacheSize).

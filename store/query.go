@@ -147,6 +147,10 @@ func (s *Store) Each(ctx context.Context, f Filter, withBodies bool, fn func(*Re
 	if s.closing.Load() {
 		return ErrClosed
 	}
+	return s.guard("reading flows", func() error { return s.each(ctx, f, withBodies, fn) })
+}
+
+func (s *Store) each(ctx context.Context, f Filter, withBodies bool, fn func(*Record) error) error {
 	p := s.plan(f)
 	if p.empty {
 		return nil
@@ -249,7 +253,7 @@ func (s *Store) scanDay(ctx context.Context, d uint32, p *plan, withBodies bool,
 			hasBody, err = decodeMeta(v, r)
 			return err
 		}); err != nil {
-			return fmt.Errorf("store: flow %s: %w", r.ID, err)
+			return fmt.Errorf("%w: flow %s: %v", ErrUnreadable, r.ID, err)
 		}
 		if !p.match(r) {
 			return nil
@@ -258,7 +262,7 @@ func (s *Store) scanDay(ctx context.Context, d uint32, p *plan, withBodies bool,
 			if hasBody {
 				if got, ok := body.seek(x); ok && got == x {
 					if err := body.it.Item().Value(func(v []byte) error { return decodeBody(v, r) }); err != nil {
-						return fmt.Errorf("store: flow %s body: %w", r.ID, err)
+						return fmt.Errorf("%w: flow %s body: %v", ErrUnreadable, r.ID, err)
 					}
 				}
 			} else {
@@ -402,31 +406,7 @@ func (s *Store) Get(ctx context.Context, flowID string) (Record, error) {
 		return Record{}, fmt.Errorf("%w: %s is past retention", ErrNotFound, flowID)
 	}
 	r := Record{ID: u.String()}
-	err = s.db.View(func(txn *badger.Txn) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		item, err := txn.Get(recordKey(famMeta, x))
-		if err != nil {
-			return err
-		}
-		var hasBody bool
-		if err := item.Value(func(v []byte) error {
-			hasBody, err = decodeMeta(v, &r)
-			return err
-		}); err != nil {
-			return err
-		}
-		if !hasBody {
-			r.HasBodies = true
-			return nil
-		}
-		item, err = txn.Get(recordKey(famBody, x))
-		if err != nil {
-			return err
-		}
-		return item.Value(func(v []byte) error { return decodeBody(v, &r) })
-	})
+	err = s.guard("reading flow "+flowID, func() error { return s.get(ctx, x, &r) })
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return Record{}, fmt.Errorf("%w: %s", ErrNotFound, flowID)
 	}
@@ -434,4 +414,41 @@ func (s *Store) Get(ctx context.Context, flowID string) (Record, error) {
 		return Record{}, fmt.Errorf("store: get %s: %w", flowID, err)
 	}
 	return r, nil
+}
+
+func (s *Store) get(ctx context.Context, x id, r *Record) error {
+	return s.db.View(func(txn *badger.Txn) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		item, err := txn.Get(recordKey(famMeta, x))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrUnreadable, err)
+		}
+		var hasBody bool
+		if err := item.Value(func(v []byte) error {
+			hasBody, err = decodeMeta(v, r)
+			return err
+		}); err != nil {
+			return fmt.Errorf("%w: %v", ErrUnreadable, err)
+		}
+		if !hasBody {
+			r.HasBodies = true
+			return nil
+		}
+		item, err = txn.Get(recordKey(famBody, x))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return fmt.Errorf("%w: the body is missing", ErrUnreadable)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: body: %v", ErrUnreadable, err)
+		}
+		if err := item.Value(func(v []byte) error { return decodeBody(v, r) }); err != nil {
+			return fmt.Errorf("%w: body: %v", ErrUnreadable, err)
+		}
+		return nil
+	})
 }

@@ -29,7 +29,15 @@ func (s *Store) RunRetention(now time.Time) (daysDropped int, err error) {
 	}
 	s.maintMu.Lock()
 	defer s.maintMu.Unlock()
+	err = s.guard("running retention", func() error {
+		var err error
+		daysDropped, err = s.runRetention(now)
+		return err
+	})
+	return daysDropped, err
+}
 
+func (s *Store) runRetention(now time.Time) (daysDropped int, err error) {
 	days, err := s.days()
 	if err != nil {
 		return 0, err
@@ -247,6 +255,10 @@ func (s *Store) gcValueLog() int {
 		case <-s.stopMaint:
 			return n
 		default:
+		}
+		if !s.maintenanceRoom() {
+			s.log.Warn().Msg("store: value-log GC skipped: the disk is below the free-space reserve")
+			break
 		}
 		if err := s.db.RunValueLogGC(gcDiscardRatio); err != nil {
 			break // badger.ErrNoRewrite: nothing left worth rewriting; ErrRejected: one already runs

@@ -68,10 +68,15 @@ type Store struct {
 	flushErr error
 	// put commits a batch (s.write; tests replace it to make writes fail).
 	put func([]*entry) error
+	// freeSpace reports the bytes free on dir's disk (freeBytes; tests replace it).
+	freeSpace atomic.Pointer[func(dir string) (int64, bool)]
+	// diskLow: the disk is below the reserve; Record drops until the writer sees space again.
+	diskLow atomic.Bool
+	free    atomic.Int64 // free bytes at the writer's last look
 
-	written, dropped, writeErrors, batches, daysDropped atomic.Uint64
-	disk, diskAt                                        atomic.Int64 // Dir's size on disk, and when it was walked
-	dropLog, errLog                                     logLimiter
+	written, dropped, writeErrors, batches, daysDropped, readErrors atomic.Uint64
+	disk, diskAt                                                    atomic.Int64 // Dir's size on disk, and when it was walked
+	dropLog, errLog, readLog                                        logLimiter
 }
 
 // Stats are the store's counters, for metrics.
@@ -84,18 +89,32 @@ type Stats struct {
 	QueuedBytes int64  // their encoded size
 	DaysDropped uint64 // days dropped by retention and the size budget
 	DiskBytes   int64  // bytes Dir occupies on disk (LSM tree, value log, WAL)
+	ReadErrors  uint64 // reads that met unreadable data (ErrUnreadable): damage found at run time
+	// DiskLow: the disk has less free space than the reserve (MinFreeBytes): flows are dropped
+	// until it has more. FreeBytes is the free space the writer last saw.
+	DiskLow   bool
+	FreeBytes int64
 }
 
 // entry is one encoded flow waiting to be committed: keys[i] gets vals[i].
 type entry struct {
 	keys, vals [][]byte
 	size       int64
+	// done, for a flow recorded with RecordDurable, receives the outcome once the flow's batch
+	// is committed and synced (buffered: the writer never waits on it).
+	done chan error
 }
 
 // Open opens (or creates) the store in opts.Dir. An encrypted store opened with another key
 // fails with ErrWrongKey; a plain store opened with a key fails with ErrNotEncrypted and an
 // encrypted one opened without a key with ErrEncrypted. A directory that cannot be created or
-// written, or a disk with less than MinFreeBytes free, is an error here, not at the first write.
+// written is an error here, not at the first write, and so is a disk with less than
+// MinFreeBytes free (ErrDiskFull).
+//
+// Before badger touches the files, Open reads the MANIFEST, every table (every block, its
+// checksum verified) and the logs badger replays at open; a damaged store is not opened and
+// Open returns a *DamageError (ErrDamaged) naming each problem: badger would otherwise cut the
+// damage away silently, and the flows with it.
 func Open(opts Options) (*Store, error) {
 	opts.setDefaults()
 	if err := opts.validate(); err != nil {
@@ -104,8 +123,17 @@ func Open(opts Options) (*Store, error) {
 	if err := prepareDir(opts.Dir, opts.MinFreeBytes); err != nil {
 		return nil, err
 	}
+	if floor := opts.reserveFloor(); opts.MinFreeBytes > 0 && opts.MinFreeBytes < floor {
+		opts.Logger.Warn().Str("component", "store").Str("min_free", mib(opts.MinFreeBytes)).Str("needed", mib(floor)).
+			Msg("store: the free-space reserve is smaller than what the store can write between two checks; a full disk may crash the process")
+	}
 	if err := checkEncryption(opts.Dir, opts.Key); err != nil {
 		return nil, err
+	}
+	if !opts.skipChecks {
+		if err := checkBeforeOpen(opts); err != nil {
+			return nil, err
+		}
 	}
 	db, err := openBadger(opts.badgerOptions())
 	if err != nil {
@@ -120,7 +148,7 @@ func Open(opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("store: open %s: %w", opts.Dir, err)
 	}
-	if err := checkSchema(db); err != nil {
+	if err := safeCheckSchema(db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", opts.Dir, err)
 	}
@@ -136,6 +164,11 @@ func Open(opts Options) (*Store, error) {
 		maintDone: make(chan struct{}),
 	}
 	s.put = s.write
+	fb := freeBytes
+	s.freeSpace.Store(&fb)
+	if free, ok := freeBytes(opts.Dir); ok {
+		s.free.Store(free)
+	}
 	go s.writer()
 	go s.maintain()
 	return s, nil
@@ -169,8 +202,8 @@ func prepareDir(dir string, minFree int64) error {
 	}
 	if minFree > 0 {
 		if free, ok := freeBytes(dir); ok && free < minFree {
-			return fmt.Errorf("store: only %s free on the disk of %s, need at least %s: free some space or move the data directory",
-				mib(free), dir, mib(minFree))
+			return fmt.Errorf("%w: only %s free on the disk of %s, and the store keeps %s free (store.min_free): free some space or move the data directory",
+				ErrDiskFull, mib(free), dir, mib(minFree))
 		}
 	}
 	return nil
@@ -205,6 +238,15 @@ func checkEncryption(dir string, key []byte) error {
 }
 
 var sanityText = []byte("Hello Badger") // badger's key registry sanity text
+
+func safeCheckSchema(db *badger.DB) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: badger panicked reading the schema version: %v", ErrUnreadable, r)
+		}
+	}()
+	return checkSchema(db)
+}
 
 func checkSchema(db *badger.DB) error {
 	var have []byte
@@ -242,6 +284,10 @@ func (s *Store) Record(f *flow.Flow) {
 		s.drop("store closed")
 		return
 	}
+	if s.diskLow.Load() {
+		s.drop("") // the reason (free space, reserve) was noted by the writer
+		return
+	}
 	if len(s.queue) >= cap(s.queue) {
 		s.drop("queue full")
 		return
@@ -264,7 +310,9 @@ var _ flow.Recorder = (*Store)(nil)
 
 func (s *Store) drop(reason string) {
 	s.dropped.Add(1)
-	s.dropLog.note(reason)
+	if reason != "" {
+		s.dropLog.note(reason)
+	}
 	s.logDrops(false)
 }
 
@@ -347,7 +395,6 @@ func (s *Store) newEntry(f *flow.Flow) *entry {
 	hasBody := len(r.RequestHeader) > 0 || len(r.RequestBody) > 0 || len(r.ResponseHeader) > 0 || len(r.ResponseBody) > 0
 
 	id := id(x)
-	day := dayOfID(id)
 	e := &entry{keys: make([][]byte, 0, 12), vals: make([][]byte, 0, 12)}
 	add := func(k, v []byte) {
 		e.keys = append(e.keys, k)
@@ -358,35 +405,42 @@ func (s *Store) newEntry(f *flow.Flow) *entry {
 	if hasBody {
 		add(recordKey(famBody, id), appendBody(make([]byte, 0, 256+len(r.RequestBody)+len(r.ResponseBody)), &r))
 	}
+	r.eachIndexKey(id, func(k []byte) { add(k, nil) })
+	return e
+}
+
+// eachIndexKey calls fn with every index key of the flow r describes, whose ID is x. (Repair
+// rebuilds the indexes of a repaired store from the flows' metadata with it.)
+func (r *Record) eachIndexKey(x id, fn func([]byte)) {
+	day := dayOfID(x)
 	index := func(fam byte, v string) {
 		if v != "" {
-			add(append(indexPrefix(day, fam, v), id[:]...), nil)
+			fn(append(indexPrefix(day, fam, v), x[:]...))
 		}
 	}
-	index(famVendor, f.Vendor.ID)
-	index(famCategory, f.Vendor.Category)
-	index(famClient, clientIP(f.Client.Addr))
-	index(famUser, f.Client.User)
-	index(famAction, string(f.Verdict.Action))
-	index(famAPI, f.API)
-	index(famHost, f.Host)
+	index(famVendor, r.Vendor.ID)
+	index(famCategory, r.Vendor.Category)
+	index(famClient, clientIP(r.Client.Addr))
+	index(famUser, r.Client.User)
+	index(famAction, string(r.Verdict.Action))
+	index(famAPI, r.API)
+	index(famHost, r.Host)
 	// One index entry per detector, however many findings it made.
-	if len(f.Findings) <= 16 {
-		for i, fd := range f.Findings {
-			if !slices.ContainsFunc(f.Findings[:i], func(p flow.Finding) bool { return p.Detector == fd.Detector }) {
+	if len(r.Findings) <= 16 {
+		for i, fd := range r.Findings {
+			if !slices.ContainsFunc(r.Findings[:i], func(p flow.Finding) bool { return p.Detector == fd.Detector }) {
 				index(famDetector, fd.Detector)
 			}
 		}
 	} else {
 		seen := make(map[string]bool)
-		for _, fd := range f.Findings {
+		for _, fd := range r.Findings {
 			if !seen[fd.Detector] {
 				seen[fd.Detector] = true
 				index(famDetector, fd.Detector)
 			}
 		}
 	}
-	return e
 }
 
 // writer is the one goroutine that commits: it drains the queue in write batches.
@@ -421,6 +475,9 @@ func (s *Store) writer() {
 			s.logWriteErrors(true)
 			return
 		case <-tick.C:
+			if s.diskLow.Load() {
+				s.diskRoom(0) // is there room again?
+			}
 			s.logDrops(false)
 			s.logWriteErrors(false)
 		}
@@ -441,19 +498,36 @@ func (s *Store) drain(n int, batch []*entry) {
 // commit writes one batch and counts it as written, or as lost to a write error.
 func (s *Store) commit(batch []*entry) {
 	var size int64
+	waiters := false
 	for _, e := range batch {
 		size += e.size
+		waiters = waiters || e.done != nil
 	}
 	defer s.queuedBytes.Add(-size)
 	n := uint64(len(batch))
 	if s.abandon.Load() {
 		s.dropped.Add(n)
 		s.dropLog.note("store closed before the queue was written")
+		notify(batch, ErrClosed)
+		return
+	}
+	// Keep the reserve free once this batch is written: badger's value log and WAL take about
+	// the batch's encoded size.
+	if !s.diskRoom(size) {
+		s.dropped.Add(n)
+		s.logDrops(false)
+		notify(batch, ErrDiskFull)
 		return
 	}
 	s.writeMu.Lock()
 	err := s.put(batch)
+	if err == nil && waiters && !s.opts.SyncWrites {
+		// Group commit: one fsync of the write-ahead and value logs for every durable flow of
+		// the batch. (With SyncWrites badger has synced them already.)
+		err = s.sync()
+	}
 	s.writeMu.Unlock()
+	notify(batch, err)
 	if err != nil {
 		if s.flushErr == nil {
 			s.flushErr = err
@@ -465,6 +539,15 @@ func (s *Store) commit(batch []*entry) {
 	}
 	s.written.Add(n)
 	s.batches.Add(1)
+}
+
+// notify tells the batch's durable flows how their write went.
+func notify(batch []*entry, err error) {
+	for _, e := range batch {
+		if e.done != nil {
+			e.done <- err
+		}
+	}
 }
 
 func (s *Store) write(batch []*entry) (err error) {
@@ -554,6 +637,9 @@ func (s *Store) Stats() Stats {
 		QueuedBytes: s.queuedBytes.Load(),
 		DaysDropped: s.daysDropped.Load(),
 		DiskBytes:   s.diskBytes(),
+		ReadErrors:  s.readErrors.Load(),
+		DiskLow:     s.diskLow.Load(),
+		FreeBytes:   s.free.Load(),
 	}
 }
 
