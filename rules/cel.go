@@ -12,6 +12,7 @@ import (
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common"
 	"github.com/google/cel-go/common/ast"
+	"github.com/google/cel-go/common/operators"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/common/types/traits"
@@ -381,13 +382,81 @@ func (d *decoder) compileWhen(p *Policy, n *yaml.Node, path string) {
 	}
 	bad := false
 	native := checked.NativeRep()
+	at := func(e ast.Expr) Pos {
+		r, _ := native.SourceInfo().GetOffsetRange(e.ID())
+		return m.offset(int(r.Start))
+	}
+	// literal is the string constant e, if it is one.
+	literal := func(e ast.Expr) (string, bool) {
+		if e.Kind() != ast.LiteralKind {
+			return "", false
+		}
+		s, ok := e.AsLiteral().(types.String)
+		return string(s), ok
+	}
+	// name records a detector ID or a class a condition compares findings with: a class is
+	// checked here, a detector once every rule file is in (see Options.Detectors). A typo there
+	// would make the condition silently false for every flow.
+	name := func(kind string, e ast.Expr) {
+		s, ok := literal(e)
+		if !ok {
+			return
+		}
+		if kind == "class" {
+			if !contains(classes, s) {
+				msg := fmt.Sprintf("%s: unknown class %q", path, s)
+				if c := closest(s, classes); c != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", c)
+				} else {
+					msg += "; the classes are " + strings.Join(classes, ", ")
+				}
+				d.errorAt(at(e), "%s", msg)
+				bad = true
+			}
+			return
+		}
+		p.detectorRefs = append(p.detectorRefs, nameRef{name: s, path: path, pos: at(e)})
+	}
+	// field is "class" or "detector" when e reads that field of a finding (f.class).
+	field := func(e ast.Expr) string {
+		if e.Kind() != ast.SelectKind {
+			return ""
+		}
+		switch f := e.AsSelect().FieldName(); f {
+		case "class", "detector":
+			return f
+		}
+		return ""
+	}
 	ast.PostOrderVisit(native.Expr(), ast.NewExprVisitor(func(e ast.Expr) {
 		if e.Kind() != ast.CallKind {
 			return
 		}
 		call := e.AsCall()
+		args := call.Args()
 		var check func(string) error
 		switch call.FunctionName() {
+		case "has_class", "has_detector":
+			if len(args) == 1 {
+				name(strings.TrimPrefix(call.FunctionName(), "has_"), args[0])
+			}
+			return
+		case operators.Equals, operators.NotEquals:
+			if len(args) == 2 {
+				if f := field(args[0]); f != "" {
+					name(f, args[1])
+				} else if f := field(args[1]); f != "" {
+					name(f, args[0])
+				}
+			}
+			return
+		case operators.In:
+			if f := field(args[0]); len(args) == 2 && f != "" && args[1].Kind() == ast.ListKind {
+				for _, el := range args[1].AsList().Elements() {
+					name(f, el)
+				}
+			}
+			return
 		case "in_cidr":
 			check = func(s string) error { _, err := parsePrefix(s); return err }
 		case "host_matches":
@@ -395,17 +464,15 @@ func (d *decoder) compileWhen(p *Policy, n *yaml.Node, path string) {
 		default:
 			return
 		}
-		args := call.Args()
-		if len(args) != 2 || args[1].Kind() != ast.LiteralKind {
+		if len(args) != 2 {
 			return
 		}
-		s, ok := args[1].AsLiteral().(types.String)
+		s, ok := literal(args[1])
 		if !ok {
 			return
 		}
-		if err := check(string(s)); err != nil {
-			r, _ := native.SourceInfo().GetOffsetRange(args[1].ID())
-			d.errorAt(m.offset(int(r.Start)), "%s: %s: %v", path, call.FunctionName(), err)
+		if err := check(s); err != nil {
+			d.errorAt(at(args[1]), "%s: %s: %v", path, call.FunctionName(), err)
 			bad = true
 		}
 	}))

@@ -110,6 +110,7 @@ func (d *decoder) parseYAML() *yaml.Node {
 		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 			e.Line, _ = strconv.Atoi(m[1])
 			e.Msg = m[2]
+			e.Line, e.Col = syntaxPos(d.src, e.Line, e.Msg)
 			e.line, e.hasLine = sourceLine(d.src, e.Line)
 		}
 		d.errs = append(d.errs, e)

@@ -34,6 +34,10 @@ type Policy struct {
 	Pos     Pos
 	WhenPos Pos
 
+	// detectorRefs are the detector IDs the condition names as literals, checked against
+	// the known detectors once every file is loaded.
+	detectorRefs []nameRef
+
 	// guarded runs under the cost limit; fast, when the condition's worst case within the
 	// input envelope is under the limit, runs without tracking (see cost.go).
 	guarded, fast cel.Program

@@ -1,12 +1,15 @@
 package rules
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -51,6 +54,10 @@ type DetectorSpec struct {
 	Pos        Pos // the start of the spec in its file
 	PatternPos Pos
 }
+
+// FullID is the ID the detector's findings carry: its ID under its class
+// (marker.acme-codename).
+func (d DetectorSpec) FullID() string { return d.Class + "." + d.ID }
 
 // Examples are strings a custom detector must and must not match, checked by `customs rules
 // test` (and by go test for the embedded pack).
@@ -126,13 +133,29 @@ var (
 
 const defaultClient = "127.0.0.1:50000"
 
+// Options tune a load.
+type Options struct {
+	// Detectors are the IDs of the detectors the rules run with besides the files' own: the
+	// built-in ones (rules does not import the detectors). When given, a detector a condition
+	// or a test names (has_detector("pii.emial"), f.detector == "...", expect.detectors) that is
+	// neither one of them nor a detector of the files is an error at the name, with the
+	// closest known ID. Nil skips the check.
+	Detectors []string
+}
+
 // Load reads rule files and directories (their *.yaml and *.yml files, sorted by name, not
 // recursively) and merges them in order. Every problem in every file is returned at once, as
 // Errors. A file with nothing in it is an error, and so are files that together define no
 // policy, unless one of them says "policies: []" (see Set.ExplicitlyEmpty). Without paths it
 // returns an empty Set: the caller decides whether that means Default.
 func Load(paths ...string) (*Set, error) {
+	return LoadWith(Options{}, paths...)
+}
+
+// LoadWith is Load with options.
+func LoadWith(opts Options, paths ...string) (*Set, error) {
 	l := newLoader()
+	l.opts = opts
 	seen := map[string]bool{}
 	for _, p := range paths {
 		files, err := expand(p)
@@ -170,7 +193,13 @@ func Load(paths ...string) (*Set, error) {
 // "policies: []". name appears in errors, and relative request paths of tests are resolved
 // against its directory.
 func Parse(name string, src []byte) (*Set, error) {
+	return ParseWith(Options{}, name, src)
+}
+
+// ParseWith is Parse with options.
+func ParseWith(opts Options, name string, src []byte) (*Set, error) {
 	l := newLoader()
+	l.opts = opts
 	l.add(name, src)
 	return l.finish()
 }
@@ -214,16 +243,22 @@ func unwrapPath(err error) error {
 
 // loader merges rule files, remembering where each ID was first defined.
 type loader struct {
+	opts     Options
 	set      *Set
 	errs     Errors
 	detector map[string]Pos
 	policy   map[string]Pos
 	vendor   map[string]Pos
 	test     map[string]Pos
-	// expects are the policies tests name, checked once every file is in.
-	expects []expectRef
-	srcs    map[string][]byte
-	order   map[string]int // of files (and unreadable paths) as met, for sorting errors
+	// expects are the policies tests name, checked once every file is in; detectorRefs the
+	// detectors tests name, likewise.
+	expects      []expectRef
+	detectorRefs []nameRef
+	// declared are the IDs of the files' detectors, loaded or not (one with a bad pattern
+	// is still the detector a policy means): full when the class is known, else short.
+	declared []string
+	srcs     map[string][]byte
+	order    map[string]int // of files (and unreadable paths) as met, for sorting errors
 
 	// listed counts the policies the files list, loaded or not; explicit is whether one says
 	// "policies: []"; start is where the first file's top-level mapping starts. unsure is whether
@@ -238,6 +273,13 @@ type loader struct {
 type expectRef struct {
 	policy, path string
 	pos          Pos
+}
+
+// nameRef is a name written in a rule file (a detector ID), where it is written and the path of
+// the key that holds it, for messages.
+type nameRef struct {
+	name, path string
+	pos        Pos
 }
 
 func newLoader() *loader {
@@ -263,6 +305,9 @@ func (l *loader) finish() (*Set, error) {
 		}
 		l.errorAt(ref.pos, "%s", msg)
 	}
+	if l.opts.Detectors != nil {
+		l.checkDetectors()
+	}
 	if l.start != nil && l.listed == 0 && !l.explicit && !l.unsure {
 		l.errorAt(*l.start, "%s", noPolicies(l.set.Files))
 		l.errs[len(l.errs)-1].last = true
@@ -287,6 +332,53 @@ func (l *loader) finish() (*Set, error) {
 	}
 	l.set.ExplicitlyEmpty = len(l.set.Policies) == 0 && l.explicit
 	return l.set, nil
+}
+
+// checkDetectors reports every detector ID a condition or a test names that no detector has,
+// neither a known one (Options.Detectors) nor one of the files'. A name matches as DetectorIs
+// matches findings: the full ID (secret.aws-access-key-id) or the ID without its namespace.
+func (l *loader) checkDetectors() {
+	known := map[string]bool{}
+	var full []string
+	add := func(id string) {
+		if known[id] {
+			return
+		}
+		known[id] = true
+		full = append(full, id)
+	}
+	for _, id := range l.opts.Detectors {
+		add(id)
+	}
+	for _, d := range l.declared {
+		add(d)
+	}
+	short := map[string]bool{}
+	for _, id := range full {
+		if _, s, ok := strings.Cut(id, "."); ok {
+			short[s] = true
+		} else {
+			short[id] = true // a file's detector whose class did not load
+		}
+	}
+	shortIDs := slices.Sorted(maps.Keys(short))
+	for _, r := range l.detectorRefs {
+		if known[r.name] || short[r.name] {
+			continue
+		}
+		msg := fmt.Sprintf("%s: unknown detector %q", r.path, r.name)
+		// Suggest in the form the name was written: with its namespace or without.
+		candidates := full
+		if !strings.Contains(r.name, ".") {
+			candidates = shortIDs
+		}
+		if c := closest(r.name, candidates); c != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", c)
+		} else {
+			msg += "; neither a built-in detector nor one of the rule files' has this ID"
+		}
+		l.errorAt(r.pos, "%s", msg)
+	}
 }
 
 // noPolicies is the problem with files that together define no policy without saying so.
@@ -415,6 +507,14 @@ func (l *loader) detectors(d *decoder, section field) {
 		if f, ok := fs["class"]; ok {
 			spec.Class, _ = d.oneOf(f, path+".class", classes...)
 		}
+		if strings.Contains(spec.ID, ".") {
+			// The class is the namespace: "acme.codename" would read as a detector of a
+			// class "acme", and has_detector could not tell it from a built-in's short name.
+			fixed := strings.ReplaceAll(spec.ID, ".", "-")
+			d.errorf(fs["id"].val, "%s.id: %q: a detector ID has no dot, its class is its namespace (write %q: its findings are %s.%s)",
+				path, spec.ID, fixed, cmp.Or(spec.Class, "<class>"), fixed)
+			spec.ID = ""
+		}
 		if f, ok := fs["severity"]; ok {
 			spec.Severity, _ = d.oneOf(f, path+".severity", severities...)
 		}
@@ -492,6 +592,12 @@ func (l *loader) detectors(d *decoder, section field) {
 		}
 		if f, ok := fs["examples"]; ok {
 			spec.Examples = d.examples(f, path+".examples")
+		}
+		switch {
+		case spec.ID != "" && spec.Class != "":
+			l.declared = append(l.declared, spec.FullID())
+		case spec.ID != "":
+			l.declared = append(l.declared, spec.ID)
 		}
 		if spec.ID != "" && l.unique(d, l.detector, "detector", spec.ID, spec.Pos) && len(d.errs) == nerr {
 			l.set.Detectors = append(l.set.Detectors, spec)
@@ -583,6 +689,9 @@ func (l *loader) policies(d *decoder, section field) (int, bool) {
 			if w, ok := d.str(f, path+".when"); ok {
 				p.When = w
 				d.compileWhen(p, resolve(f.val), path+".when")
+				// Checked once every file is in, whether or not the policy loads: its other
+				// problems are no reason to keep quiet about this one.
+				l.detectorRefs = append(l.detectorRefs, p.detectorRefs...)
 			}
 		}
 		if p.ID != "" && l.unique(d, l.policy, "policy", p.ID, p.Pos) && len(d.errs) == nerr {
@@ -768,7 +877,9 @@ func (l *loader) expect(d *decoder, f field, path string) Expect {
 		for j, id := range ids {
 			if !idPattern.MatchString(id) {
 				d.errorAt(pos[j], "%s.%s[%d]: %q is not a detector ID", path, s.key, j, id)
+				continue
 			}
+			l.detectorRefs = append(l.detectorRefs, nameRef{name: id, path: fmt.Sprintf("%s.%s[%d]", path, s.key, j), pos: pos[j]})
 		}
 		*s.dst = ids
 	}

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/customs-dev/customs/internal/golden"
 )
@@ -32,7 +31,7 @@ func TestGolden(t *testing.T) {
 			path := filepath.Join("testdata/rules", kind, name)
 			base := strings.TrimSuffix(path, ".yaml")
 			t.Run(kind+"/"+strings.TrimSuffix(name, ".yaml"), func(t *testing.T) {
-				set, err := Load(path)
+				set, err := LoadWith(Options{Detectors: testDetectors}, path)
 				var got []byte
 				switch {
 				case kind == "valid" && err != nil:
@@ -56,6 +55,9 @@ func TestGolden(t *testing.T) {
 		}
 	}
 }
+
+// testDetectors stand for the built-in detectors, which rules does not import.
+var testDetectors = []string{"secret.aws-access-key-id", "secret.github-token", "pii.email", "pii.phone", "marker.confidential"}
 
 func renderSet(t *testing.T, s *Set) []byte {
 	t.Helper()
@@ -304,13 +306,11 @@ func TestMergeBomb(t *testing.T) {
 		}
 		src += fmt.Sprintf("], id: a%d}\n", i)
 	}
-	start := time.Now()
+	// The limit is what bounds the work: hitting it is the proof (an unbounded expansion of
+	// this bomb would not return at all).
 	_, err := Parse("bomb.yaml", []byte(src))
 	if err == nil || !strings.Contains(err.Error(), "merges more than") {
 		t.Errorf("err = %v, want the merge limit", err)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("Parse took %v", d)
 	}
 }
 
