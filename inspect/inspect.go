@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -59,12 +60,17 @@ type Options struct {
 	// completely when the policies would let it through: block (the default, ""), alert or
 	// allow. Requests to other hosts get an alert at most.
 	Incomplete flow.Action
+	// DecodeBudget bounds the decoded bytes (and decoder state) held at once by every body this
+	// pipeline decodes, with a share per client (the flow's client address); a body that cannot
+	// get budget in time is incomplete ("decode-budget"). nil: no budget (offline tools).
+	DecodeBudget *decode.Budget
 }
 
 // Pipeline runs the inspection stages over flows.
 type Pipeline struct {
 	incomplete  flow.Action
 	decodeLimit int64
+	budget      *decode.Budget
 	stages      []Stage
 	limits      extract.Limits
 	cur         atomic.Pointer[snapshot]
@@ -81,7 +87,7 @@ type snapshot struct {
 
 // New builds a pipeline.
 func New(opts Options) *Pipeline {
-	p := &Pipeline{decodeLimit: opts.DecodeLimit, stages: opts.Stages, limits: opts.Limits, incomplete: opts.Incomplete}
+	p := &Pipeline{decodeLimit: opts.DecodeLimit, stages: opts.Stages, limits: opts.Limits, incomplete: opts.Incomplete, budget: opts.DecodeBudget}
 	if p.incomplete == "" {
 		p.incomplete = flow.Block
 	}
@@ -137,7 +143,10 @@ func (sn *snapshot) classify(f *flow.Flow) *catalog.Vendor {
 func (p *Pipeline) Inspect(ctx context.Context, f *flow.Flow) flow.Verdict {
 	sn := p.cur.Load()
 	vendor := sn.classify(f)
-	req := &Request{Flow: f, Body: p.decode(f), Verdict: flow.Verdict{Action: flow.Allow}}
+	// The decoded body is leased until the inspection that reads it is over.
+	lease := p.budget.Lease(ctx, budgetClient(f))
+	defer lease.Release()
+	req := &Request{Flow: f, Body: p.decode(f, lease), Verdict: flow.Verdict{Action: flow.Allow}}
 	f.DecodedBytes = int64(len(req.Body))
 	p.extract(f, req)
 	if sn.detectors != nil {
@@ -278,7 +287,9 @@ func (p *Pipeline) InspectResponse(f *flow.Flow, header http.Header, body []byte
 		return
 	}
 	if ce := header.Get("Content-Encoding"); ce != "" {
-		decoded, err := decode.Body(ce, body, p.decodeLimit)
+		lease := p.budget.Lease(context.Background(), budgetClient(f))
+		defer lease.Release()
+		decoded, err := decode.BodyWithin(ce, body, p.decodeLimit, lease)
 		if err != nil && !errors.Is(err, decode.ErrTooLarge) {
 			// A response cut at the capture limit is a truncated stream: use what decoded.
 			f.Notes = append(f.Notes, "response: "+err.Error())
@@ -287,33 +298,77 @@ func (p *Pipeline) InspectResponse(f *flow.Flow, header http.Header, body []byte
 	}
 	res := extract.ExtractResponse(f.API, header.Get("Content-Type"), body, p.limits)
 	f.Segments = append(f.Segments, res.Segments...)
-	if sn := p.cur.Load(); sn.detectors != nil {
-		f.Findings = append(f.Findings, sn.detectors.Find(res.Segments, sn.hasher)...)
+	sn := p.cur.Load()
+	found := 0
+	if sn.detectors != nil {
+		fs := sn.detectors.Find(res.Segments, sn.hasher)
+		found = len(fs)
+		f.Findings = append(f.Findings, fs...)
 	}
 	f.Notes = append(f.Notes, res.Notes...)
+	if found > 0 {
+		p.DecideAnswer(context.Background(), f)
+	}
+}
+
+// DecideAnswer runs the policies again once the vendor's answer has been read (an HTTP
+// response, or a WebSocket session's messages from the vendor), so that what the answer
+// carries is judged too. The answer has already reached the client, so the strongest action
+// left is an alert: a policy that would block or redact is recorded as an alert, with its
+// message and the note that it matched the answer.
+func (p *Pipeline) DecideAnswer(ctx context.Context, f *flow.Flow) {
+	sn := p.cur.Load()
+	if sn.rules == nil {
+		return
+	}
+	v := sn.decide(ctx, f, sn.vendorOf(f))
+	if v.Action.Rank() <= f.Verdict.Action.Rank() {
+		return
+	}
+	if f.Verdict.Action.Rank() >= flow.Alert.Rank() {
+		// Already an alert, a redaction or a block: the record keeps that decision and says
+		// the answer matched more.
+		f.Notes = append(f.Notes, "answer: policy "+v.Policy+" ("+string(v.Action)+") matched what the vendor sent back")
+		return
+	}
+	msg := v.Message
+	if v.Action != flow.Alert {
+		msg += " (matched in the vendor's answer, which had already reached the client: recorded as an alert, not a " + string(v.Action) + ")"
+	}
+	f.Verdict = flow.Verdict{Action: flow.Alert, Policy: v.Policy, Message: msg, Matched: v.Matched}
 }
 
 // decode undoes the request's content codings and character set, as the vendor will before it
 // reads the body. What cannot be undone whole makes the flow incomplete, with the reason.
-func (p *Pipeline) decode(f *flow.Flow) []byte { return p.decodeBody(f, f) }
+func (p *Pipeline) decode(f *flow.Flow, lease *decode.Lease) []byte {
+	return p.decodeBody(f, f, lease)
+}
 
 // decodeBody is decode that records marks and notes on rec, which may be a scratch flow when the
 // body is decoded again after inspection (redaction, masking).
-func (p *Pipeline) decodeBody(f, rec *flow.Flow) []byte {
-	return p.decodeCharset(f, rec, p.decodeCodings(f, rec))
+func (p *Pipeline) decodeBody(f, rec *flow.Flow, lease *decode.Lease) []byte {
+	return p.decodeCharset(f, rec, p.decodeCodings(f, rec, lease))
 }
 
 // decodeCodings undoes the content codings.
-func (p *Pipeline) decodeCodings(f, rec *flow.Flow) []byte {
+func (p *Pipeline) decodeCodings(f, rec *flow.Flow, lease *decode.Lease) []byte {
 	body := f.RequestBody
 	if len(body) == 0 {
 		return body
 	}
 	if f.ContentEncoding != "" {
-		out, err := decode.Body(f.ContentEncoding, body, p.decodeLimit)
+		out, err := decode.BodyWithin(f.ContentEncoding, body, p.decodeLimit, lease)
 		switch {
 		case err == nil:
 			body = out
+		case errors.Is(err, decode.ErrBudget):
+			// Not this body's fault alone: the proxy is decoding as much as it will hold at
+			// once (or this client is). What did decode is inspected; the rest is not.
+			rec.MarkIncompleteReason(decode.Reason(err))
+			rec.Notes = append(rec.Notes, "content-encoding: "+err.Error()+"; only what decoded before was inspected")
+			if len(out) > 0 {
+				body = out
+			}
 		case errors.Is(err, decode.ErrTooLarge):
 			rec.Mark(flow.MarkDecodeTruncated)
 			rec.MarkIncompleteReason(decode.Reason(err))
@@ -361,4 +416,13 @@ func (p *Pipeline) decodeCharset(f, rec *flow.Flow, body []byte) []byte {
 		body = text
 	}
 	return body
+}
+
+// budgetClient is who a flow's decoding is charged to in the decode budget: its client's address
+// without the port (one host's connections share one share).
+func budgetClient(f *flow.Flow) string {
+	if host, _, err := net.SplitHostPort(f.Client.Addr); err == nil {
+		return host
+	}
+	return f.Client.Addr
 }

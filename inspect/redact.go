@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -61,13 +62,22 @@ func (p *Pipeline) rewrite(f *flow.Flow, label func(flow.Finding, int) string, e
 		}
 	}
 	edits := redactionEdits(f.Findings, label)
+	// Decoding again is leased like the first time; scratch hears whether it came out whole.
+	lease := p.budget.Lease(context.Background(), budgetClient(f))
+	defer lease.Release()
+	scratch := &flow.Flow{}
 	if encode && len(edits) > 0 && f.RequestHeader != nil {
 		// The redacted body would go out as UTF-8 under a Content-Type that says otherwise.
-		if _, cs, _ := decode.Text(f.RequestHeader.Get("Content-Type"), p.decodeCodings(f, &flow.Flow{}), p.decodeLimit); cs != "" {
+		if _, cs, _ := decode.Text(f.RequestHeader.Get("Content-Type"), p.decodeCodings(f, scratch, lease), p.decodeLimit); cs != "" {
 			return Redacted{}, fmt.Errorf("%w: the body is %s, and is only read, never rewritten, in that character set", ErrCannotRedact, cs)
 		}
 	}
-	er := &extract.Request{Vendor: f.Vendor.ID, Method: f.Method, Body: p.decodeBody(f, &flow.Flow{})}
+	er := &extract.Request{Vendor: f.Vendor.ID, Method: f.Method, Body: p.decodeBody(f, scratch, lease)}
+	if encode && len(scratch.Incomplete) > 0 {
+		// Decoded in part this time (the decode budget was short): rewriting that part would
+		// send a truncated body.
+		return Redacted{}, fmt.Errorf("%w: the body could not be decoded again whole (%s)", ErrCannotRedact, strings.Join(scratch.Incomplete, ", "))
+	}
 	if u, err := url.Parse(f.URL); err == nil {
 		er.Path, er.RawQuery = u.Path, u.RawQuery
 	}

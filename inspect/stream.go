@@ -91,9 +91,13 @@ func (p *Pipeline) NewStream(ctx context.Context, f *flow.Flow) *Stream {
 	f.Mark(flow.MarkOversize)
 	if f.ContentEncoding != "" {
 		pr, pw := io.Pipe()
-		dec, err := decode.NewReader(f.ContentEncoding, pr, StreamDecodeLimit)
+		// The decoders' windows are leased from the decode budget for as long as they run.
+		lease := p.budget.Lease(ctx, budgetClient(f))
+		dec, err := decode.NewReaderWithin(f.ContentEncoding, pr, StreamDecodeLimit, lease)
 		if err != nil {
-			// The window's inspection already saw this coding refused, and decided on it.
+			// A coding refused (the window's inspection already saw it, and decided on it), or
+			// no decode budget for the stream's decoders: the rest cannot be read.
+			lease.Release()
 			s.incomplete(err)
 			_ = pr.Close()
 			s.done = make(chan struct{})
@@ -103,6 +107,7 @@ func (p *Pipeline) NewStream(ctx context.Context, f *flow.Flow) *Stream {
 		s.pw, s.done = pw, make(chan struct{})
 		go func() {
 			defer close(s.done)
+			defer lease.Release()
 			defer dec.Close()
 			buf := make([]byte, 256<<10)
 			for {

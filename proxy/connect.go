@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -49,6 +48,10 @@ type connInfo struct {
 	name  string
 	sni   string
 	marks []flow.Mark
+
+	port string      // the CONNECT target's port: requests inside must be for it too
+	tls  bool        // the opened tunnel carries TLS that customs terminated
+	conn *clientConn // the opened tunnel's client side: its deadlines follow the requests
 }
 
 func (c *connInfo) mark(m flow.Mark) {
@@ -87,8 +90,12 @@ type reentryKey struct{}
 // first, and passing the bytes through untouched (tunnel).
 func (s *Server) handleConnect(authority string, ctx *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
 	if info, ok := ctx.Req.Context().Value(reentryKey{}).(*connInfo); ok {
+		// customs has opened the tunnel (see open): goproxy reads requests from the plaintext.
+		// TLS inside it would be a second session inside the first; nothing needs that.
 		ctx.UserData = info
-		return &goproxy.ConnectAction{Action: goproxy.ConnectMitm, TLSConfig: s.leafConfig(info)}, info.target
+		return &goproxy.ConnectAction{Action: goproxy.ConnectMitm, TLSConfig: func(string, *goproxy.ProxyCtx) (*tls.Config, error) {
+			return nil, errors.New("customs: TLS inside an opened tunnel is not supported")
+		}}, info.target
 	}
 	info, _ := ctx.Req.Context().Value(connInfoKey{}).(*connInfo)
 	if info == nil {
@@ -100,11 +107,11 @@ func (s *Server) handleConnect(authority string, ctx *goproxy.ProxyCtx) (*goprox
 		ctx.Resp = textResponse(ctx.Req, http.StatusBadRequest, msg)
 		f := s.newFlow(ctx.Req, info, flow.Tunnelled)
 		f.Status, f.Error, f.ErrorKind, f.End = http.StatusBadRequest, msg, "client", time.Now()
-		s.opts.Recorder.Record(f)
+		_ = s.record(f)
 		return goproxy.RejectConnect, authority
 	}
 	target := net.JoinHostPort(host, port)
-	info.connectHost, info.target, info.name = host, target, host
+	info.connectHost, info.target, info.name, info.port = host, target, host, port
 	if _, err := netip.ParseAddr(host); err == nil {
 		info.mark(flow.MarkIPTarget)
 	}
@@ -113,8 +120,16 @@ func (s *Server) handleConnect(authority string, ctx *goproxy.ProxyCtx) (*goprox
 		ctx.Resp = textResponse(ctx.Req, http.StatusServiceUnavailable, "customs: shutting down")
 		return goproxy.RejectConnect, target
 	}
+	if refusal := s.checkTarget(ctx.Req.Context(), host, port, true); refusal != nil {
+		// Before the 200: the client reads why, and nothing was dialled.
+		ctx.Resp = textResponse(ctx.Req, http.StatusForbidden, refusal.Error())
+		s.recordRefusal(s.newFlow(ctx.Req, info, flow.Tunnelled), refusal)
+		return goproxy.RejectConnect, target
+	}
 	if s.opts.Scope.Opens(host) {
-		return &goproxy.ConnectAction{Action: goproxy.ConnectMitm, TLSConfig: s.leafConfig(info)}, target
+		return &goproxy.ConnectAction{Action: goproxy.ConnectHijack, Hijack: func(r *http.Request, client net.Conn, _ *goproxy.ProxyCtx) {
+			s.open(r, client, info, nil, false)
+		}}, target
 	}
 	return &goproxy.ConnectAction{Action: goproxy.ConnectHijack, Hijack: func(r *http.Request, client net.Conn, _ *goproxy.ProxyCtx) {
 		s.peekConnect(r, client, info, port)
@@ -123,29 +138,27 @@ func (s *Server) handleConnect(authority string, ctx *goproxy.ProxyCtx) (*goprox
 
 // leafConfig serves the client a leaf for the name the tunnel is opened for: the SNI of its
 // ClientHello when it sends a valid one, else the CONNECT host.
-func (s *Server) leafConfig(info *connInfo) func(string, *goproxy.ProxyCtx) (*tls.Config, error) {
+func (s *Server) leafConfig(info *connInfo) *tls.Config {
 	// The server's ALPN order decides (crypto/tls picks the first of its own protocols the client
 	// offers), so h2 goes first when it is on.
 	protos := []string{"http/1.1"}
 	if s.opts.HTTP2 {
 		protos = []string{"h2", "http/1.1"}
 	}
-	return func(string, *goproxy.ProxyCtx) (*tls.Config, error) {
-		base := &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: protos}
-		base.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
-			// Runs once per connection, before any request on it is read: the requests see
-			// info as it is left here.
-			if info.sni == "" {
-				info.noteSNI(hello.ServerName)
-			}
-			cfg := base.Clone()
-			cfg.GetConfigForClient = nil
-			name := info.name
-			cfg.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return s.opts.Leaves.Get(name) }
-			return cfg, nil
+	base := &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: protos}
+	base.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		// Runs once per connection, before any request on it is read: the requests see
+		// info as it is left here.
+		if info.sni == "" {
+			info.noteSNI(hello.ServerName)
 		}
-		return base, nil
+		cfg := base.Clone()
+		cfg.GetConfigForClient = nil
+		name := info.name
+		cfg.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return s.opts.Leaves.Get(name) }
+		return cfg, nil
 	}
+	return base
 }
 
 // noteSNI records a ClientHello's server name on the connection and makes it the opened name.
@@ -176,6 +189,14 @@ func (s *Server) peekConnect(r *http.Request, client net.Conn, info *connInfo, p
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.DialTimeout)
 	upstream, err := s.dialer.DialContext(ctx, "tcp", info.target)
 	cancel()
+	var refusal *DestinationError
+	if errors.As(err, &refusal) {
+		// The name resolved elsewhere at dial time than when it was checked (rebinding).
+		defer client.Close()
+		_ = textResponse(r, http.StatusForbidden, refusal.Error()).Write(client)
+		s.recordRefusal(s.newFlow(r, info, flow.Tunnelled), refusal)
+		return
+	}
 	if err != nil {
 		defer client.Close()
 		f := s.newFlow(r, info, flow.Tunnelled)
@@ -184,7 +205,7 @@ func (s *Server) peekConnect(r *http.Request, client net.Conn, info *connInfo, p
 		f.Status, f.Error, f.ErrorKind = http.StatusBadGateway, msg, kind
 		_ = textResponse(r, http.StatusBadGateway, msg).Write(client)
 		f.End = time.Now()
-		s.opts.Recorder.Record(f)
+		_ = s.record(f)
 		return
 	}
 	if _, err := io.WriteString(client, connectResponseLine(r)); err != nil {
@@ -218,7 +239,7 @@ func (s *Server) peekConnect(r *http.Request, client net.Conn, info *connInfo, p
 		info.noteSNI(hello.ServerName)
 		if info.sni != "" && s.opts.Scope.Opens(info.sni) {
 			_ = upstream.Close()
-			s.reenter(r, client, info, first)
+			s.open(r, client, info, first, true)
 			return
 		}
 	case errors.Is(helloErr, clienthello.ErrNotTLS):
@@ -226,7 +247,7 @@ func (s *Server) peekConnect(r *http.Request, client net.Conn, info *connInfo, p
 			// Cleartext HTTP through a CONNECT costs nothing to read: open it, and let the
 			// request's Host be checked against the CONNECT host like any other.
 			_ = upstream.Close()
-			s.reenter(r, client, info, first)
+			s.open(r, client, info, first, true)
 			return
 		}
 		info.mark(flow.MarkNotTLS)
@@ -276,14 +297,6 @@ func looksLikeHTTP(b []byte) bool {
 	return true
 }
 
-// reenter hands a peeked CONNECT back to goproxy to be opened, with the bytes already read
-// replayed in front of the connection.
-func (s *Server) reenter(r *http.Request, client net.Conn, info *connInfo, first []byte) {
-	conn := &replayConn{Conn: client, r: io.MultiReader(bytes.NewReader(first), client)}
-	req := r.WithContext(context.WithValue(r.Context(), reentryKey{}, info))
-	s.gp.ServeHTTP(&hijackWriter{conn: conn, h: http.Header{}}, req)
-}
-
 // refuseTunnel closes a tunnel customs will not open, with a TLS alert when the client speaks
 // TLS, and records it.
 func (s *Server) refuseTunnel(r *http.Request, client net.Conn, info *connInfo, policy, msg string, tlsAlert bool) {
@@ -298,57 +311,5 @@ func (s *Server) refuseTunnel(r *http.Request, client net.Conn, info *connInfo, 
 	f.Status = http.StatusForbidden
 	f.Verdict = flow.Verdict{Action: flow.Block, Policy: policy, Message: msg}
 	f.End = time.Now()
-	s.opts.Recorder.Record(f)
-}
-
-// replayConn is a client connection with bytes already read from it put back in front.
-type replayConn struct {
-	net.Conn
-	r io.Reader
-	// goproxy answers the CONNECT again when it is handed back; the client already has its
-	// answer, so that second one is swallowed.
-	headDone bool
-	head     []byte
-}
-
-func (c *replayConn) Read(p []byte) (int, error) { return c.r.Read(p) }
-
-func (c *replayConn) Write(p []byte) (int, error) {
-	if c.headDone {
-		return c.Conn.Write(p)
-	}
-	c.head = append(c.head, p...)
-	i := bytes.Index(c.head, []byte("\r\n\r\n"))
-	if i < 0 {
-		return len(p), nil
-	}
-	c.headDone = true
-	if rest := c.head[i+4:]; len(rest) > 0 {
-		if _, err := c.Conn.Write(rest); err != nil {
-			return 0, err
-		}
-	}
-	c.head = nil
-	return len(p), nil
-}
-
-// CloseWrite keeps half-close working through the wrapper.
-func (c *replayConn) CloseWrite() error {
-	if hc, ok := c.Conn.(interface{ CloseWrite() error }); ok {
-		return hc.CloseWrite()
-	}
-	return c.Conn.Close()
-}
-
-// hijackWriter lets goproxy "hijack" a connection customs already holds.
-type hijackWriter struct {
-	conn net.Conn
-	h    http.Header
-}
-
-func (w *hijackWriter) Header() http.Header         { return w.h }
-func (w *hijackWriter) Write(p []byte) (int, error) { return w.conn.Write(p) }
-func (w *hijackWriter) WriteHeader(int)             {}
-func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return w.conn, bufio.NewReadWriter(bufio.NewReader(w.conn), bufio.NewWriter(w.conn)), nil
+	_ = s.record(f)
 }

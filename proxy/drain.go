@@ -4,8 +4,10 @@ import (
 	"context"
 	"log"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 )
@@ -13,12 +15,30 @@ import (
 // connTracker remembers every client connection, including those goproxy hijacks for CONNECT,
 // which http.Server forgets; Shutdown closes what is left after the drain. It wraps the listener
 // rather than watching http.ConnState, because a hijacked connection never reports its close.
+//
+// It also applies the connection limits: a connection accepted over max in total, or over
+// perClient from one IP address, is marked refused; serveHTTP answers its first request with a
+// 503 and closes it. Refused connections do not count against the limits, and may hold their
+// socket for refusedGrace at most.
 type connTracker struct {
-	mu    sync.Mutex
-	conns map[*trackedConn]struct{}
+	mu        sync.Mutex
+	conns     map[*trackedConn]struct{}
+	max       int
+	perClient int
+	admitted  int
+	byClient  map[netip.Addr]int
 }
 
-func newConnTracker() *connTracker { return &connTracker{conns: make(map[*trackedConn]struct{})} }
+// refusedGrace bounds how long a connection over a limit may take to send the request that
+// gets its 503.
+const refusedGrace = 5 * time.Second
+
+func newConnTracker(max, perClient int) *connTracker {
+	return &connTracker{conns: make(map[*trackedConn]struct{}), max: max, perClient: perClient, byClient: map[netip.Addr]int{}}
+}
+
+// trackedConnKey finds a request's *trackedConn in its context (http.Server.ConnContext).
+type trackedConnKey struct{}
 
 func (t *connTracker) listener(ln net.Listener) net.Listener {
 	return &trackedListener{Listener: ln, t: t}
@@ -53,25 +73,71 @@ func (l *trackedListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	tc := &trackedConn{Conn: c, t: l.t}
-	l.t.mu.Lock()
-	l.t.conns[tc] = struct{}{}
-	l.t.mu.Unlock()
+	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+		tc.client = ap.Addr().Unmap()
+	}
+	t := l.t
+	t.mu.Lock()
+	t.conns[tc] = struct{}{}
+	switch {
+	case t.admitted >= t.max:
+		tc.refused = "max_connections"
+	case t.byClient[tc.client] >= t.perClient:
+		tc.refused = "max_connections_per_client"
+	default:
+		tc.admitted = true
+		t.admitted++
+		t.byClient[tc.client]++
+	}
+	t.mu.Unlock()
+	if tc.refused != "" {
+		tc.refuseBy = time.Now().Add(refusedGrace)
+		_ = tc.Conn.SetDeadline(tc.refuseBy)
+	}
 	return tc, nil
 }
 
 type trackedConn struct {
 	net.Conn
-	t    *connTracker
-	once sync.Once
+	t        *connTracker
+	once     sync.Once
+	client   netip.Addr
+	admitted bool      // counted against the limits
+	refused  string    // the limit it is over ("" when admitted)
+	refuseBy time.Time // a refused connection's deadlines never go past this
 }
 
 func (c *trackedConn) Close() error {
 	c.once.Do(func() {
-		c.t.mu.Lock()
-		delete(c.t.conns, c)
-		c.t.mu.Unlock()
+		t := c.t
+		t.mu.Lock()
+		delete(t.conns, c)
+		if c.admitted {
+			t.admitted--
+			if t.byClient[c.client]--; t.byClient[c.client] <= 0 {
+				delete(t.byClient, c.client)
+			}
+		}
+		t.mu.Unlock()
 	})
 	return c.Conn.Close()
+}
+
+// SetDeadline and SetReadDeadline keep a refused connection within its grace: the HTTP server
+// would otherwise give it the full header timeout.
+func (c *trackedConn) SetDeadline(t time.Time) error {
+	return c.Conn.SetDeadline(c.clamp(t))
+}
+
+func (c *trackedConn) SetReadDeadline(t time.Time) error {
+	return c.Conn.SetReadDeadline(c.clamp(t))
+}
+
+func (c *trackedConn) clamp(t time.Time) time.Time {
+	if !c.refuseBy.IsZero() && (t.IsZero() || t.After(c.refuseBy)) {
+		return c.refuseBy
+	}
+	return t
 }
 
 // CloseWrite and CloseRead keep TCP half-close working through the wrapper, so a tunnel can pass

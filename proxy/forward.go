@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -27,6 +28,16 @@ import (
 // the client as an HTTP answer that says why.
 func (s *Server) handleRequest(in *http.Request, ctx *goproxy.ProxyCtx) (_ *http.Request, resp *http.Response) {
 	info, mode := s.requestInfo(in, ctx)
+	if cc := info.conn; mode == flow.Intercepted && cc != nil {
+		// No client deadline while this request is served; the idle one once its answer is out.
+		cc.requestStart()
+		defer func() { resp = cc.track(resp) }()
+		if info.tls && in.URL.Scheme == "http" {
+			// customs terminated the client's TLS itself (see open), so goproxy read plaintext
+			// and named the scheme after it.
+			in.URL.Scheme = "https"
+		}
+	}
 	f := s.newFlow(in, info, mode)
 	// goproxy serves intercepted connections on goroutines without a recover: a panic anywhere in
 	// inspection would take the whole proxy down. One bad request must only fail itself.
@@ -51,7 +62,16 @@ func (s *Server) handleRequest(in *http.Request, ctx *goproxy.ProxyCtx) (_ *http
 		return in, s.finishEarly(f, in, http.StatusMisdirectedRequest,
 			fmt.Sprintf("customs: request for host %q inside a tunnel opened for %q", f.Host, info.name), "client")
 	}
+	if mode == flow.Intercepted && info.port != "" && urlPort(in.URL) != info.port {
+		// The same for the port: the CONNECT's port is the one the port rule allowed.
+		return in, s.finishEarly(f, in, http.StatusMisdirectedRequest,
+			fmt.Sprintf("customs: request for port %s inside a tunnel opened for port %s", urlPort(in.URL), info.port), "client")
+	}
 	if mode == flow.Plain {
+		if refusal := s.checkTarget(in.Context(), f.Host, urlPort(in.URL), false); refusal != nil {
+			f.Verdict = flow.Verdict{Action: flow.Block, Policy: refusal.Policy, Message: refusal.Error()}
+			return in, s.finishEarly(f, in, http.StatusForbidden, refusal.Error(), "")
+		}
 		if _, err := netip.ParseAddr(f.Host); err == nil {
 			f.Mark(flow.MarkIPTarget)
 		}
@@ -122,6 +142,17 @@ func (s *Server) handleRequest(in *http.Request, ctx *goproxy.ProxyCtx) (_ *http
 		return in, s.forwardStream(f, info, in, sr, length)
 	}
 	return in, s.forward(f, info, in, body, length)
+}
+
+// urlPort is the port a request URL names, or its scheme's default.
+func urlPort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "https" || u.Scheme == "wss" {
+		return "443"
+	}
+	return "80"
 }
 
 // opensPlain reports whether a plain-HTTP proxy request is read: when its host is in scope, and
@@ -295,6 +326,15 @@ func (s *Server) forwardStream(f *flow.Flow, info *connInfo, in *http.Request, b
 			return resp
 		}
 	}
+	var refusal *DestinationError
+	if errors.As(err, &refusal) {
+		// Refused at dial time: the name resolved to a refused address (DNS rebinding).
+		f.RequestBytes = sent.n.Load()
+		f.Verdict = flow.Verdict{Action: flow.Block, Policy: refusal.Policy, Message: refusal.Error()}
+		resp := s.finishEarly(f, in, http.StatusForbidden, refusal.Error(), "")
+		s.inflight.done()
+		return resp
+	}
 	if err != nil {
 		f.RequestBytes = sent.n.Load()
 		if in.Context().Err() != nil {
@@ -322,7 +362,7 @@ func (s *Server) forwardStream(f *flow.Flow, info *connInfo, in *http.Request, b
 		// streamGenerateContent) would sit in the server's buffer until it ends.
 		resp.Header.Set("Transfer-Encoding", "chunked")
 	}
-	rb := &flowBody{rc: resp.Body, f: f, finish: func(f *flow.Flow, up int64, answer []byte) {
+	rb := &flowBody{rc: resp.Body, f: f, finish: func(f *flow.Flow, up int64, answer []byte) error {
 		if sr != nil {
 			// The stream's findings and verdict are final only once the body has been read.
 			f.Verdict, _ = sr.outcome()
@@ -331,10 +371,23 @@ func (s *Server) forwardStream(f *flow.Flow, info *connInfo, in *http.Request, b
 		f.ResponseBody = answer
 		if len(answer) > 0 && f.API != "" {
 			s.opts.Pipeline.InspectResponse(f, resp.Header, answer)
+		} else if f.HasMark(flow.MarkWebSocket) && slices.ContainsFunc(f.Findings, func(x flow.Finding) bool { return strings.HasPrefix(x.Path, "response:") }) {
+			s.opts.Pipeline.DecideAnswer(in.Context(), f) // what the vendor sent in the session
 		}
-		s.finish(f)
+		err := s.finish(f)
 		s.inflight.done()
+		return err
 	}}
+	if _, ok := s.opts.Recorder.(flow.DurableRecorder); ok && resp.StatusCode != http.StatusSwitchingProtocols {
+		rb.durable, rb.length = true, resp.ContentLength
+		if resp.ContentLength == 0 || in.Method == http.MethodHead || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified {
+			// A bodiless answer is whole as soon as its head is sent: record before.
+			if err := rb.settle(); err != nil {
+				_ = resp.Body.Close()
+				return textResponse(in, http.StatusServiceUnavailable, "customs: the exchange could not be recorded durably ("+err.Error()+"); the answer is withheld")
+			}
+		}
+	}
 	if s.opts.ResponseLimit > 0 && resp.StatusCode != http.StatusSwitchingProtocols {
 		// Keep the vendor's answer (bounded): for the record, and for extraction once the client
 		// has it when the API is one customs reads.
@@ -368,7 +421,7 @@ func (s *Server) finishEarly(f *flow.Flow, in *http.Request, status int, msg, ki
 	if kind != "" {
 		f.Error, f.ErrorKind = msg, kind
 	}
-	s.finish(f)
+	_ = s.finish(f) // customs' own answer: given even when the record fails (logged)
 	return textResponse(in, status, msg)
 }
 
@@ -377,7 +430,7 @@ func (s *Server) finishEarly(f *flow.Flow, in *http.Request, status int, msg, ki
 func (s *Server) blockResponse(f *flow.Flow, in *http.Request, v flow.Verdict) *http.Response {
 	r := inspect.RefusalFor(f, v)
 	f.Status = r.Status
-	s.finish(f)
+	_ = s.finish(f) // a refusal leaks nothing: given even when the record fails (logged)
 	resp := goproxy.NewResponse(in, r.Header.Get("Content-Type"), r.Status, string(r.Body))
 	for k, vs := range r.Header {
 		resp.Header[k] = vs
@@ -385,14 +438,30 @@ func (s *Server) blockResponse(f *flow.Flow, in *http.Request, v flow.Verdict) *
 	return resp
 }
 
-func (s *Server) finish(f *flow.Flow) {
+func (s *Server) finish(f *flow.Flow) error {
 	if f.End.IsZero() {
 		f.End = time.Now()
 	}
 	if f.Verdict.Action == "" {
 		f.Verdict.Action = flow.Allow
 	}
-	s.opts.Recorder.Record(f)
+	return s.record(f)
+}
+
+// record hands a finished flow to the recorders. With a durable recorder (store.durability:
+// sync) it returns once the flow is committed and synced, or with the reason it is not; the
+// caller decides what that means for the client (see flowBody.settle).
+func (s *Server) record(f *flow.Flow) error {
+	d, ok := s.opts.Recorder.(flow.DurableRecorder)
+	if !ok {
+		s.opts.Recorder.Record(f)
+		return nil
+	}
+	if err := d.RecordDurable(f); err != nil {
+		s.opts.Logger.Error().Str("flow_id", f.ID).Err(err).Msg("flow not recorded durably")
+		return err
+	}
+	return nil
 }
 
 func textResponse(in *http.Request, status int, msg string) *http.Response {
@@ -419,7 +488,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 type flowBody struct {
 	rc     io.ReadCloser
 	f      *flow.Flow
-	finish func(f *flow.Flow, up int64, answer []byte)
+	finish func(f *flow.Flow, up int64, answer []byte) error
 	keep   int    // response bytes to keep for extraction
 	answer []byte // the first keep bytes of the response
 
@@ -429,9 +498,75 @@ type flowBody struct {
 	eof  bool
 	err  error
 	done bool
+
+	// With a durable recorder the end of the answer is held back until the flow is committed
+	// and synced: the last byte when the length is known, else the end of the stream (the
+	// final chunk, END_STREAM or close, which is what completes the answer for the client).
+	durable bool
+	length  int64  // the answer's Content-Length, -1 when unknown
+	ending  bool   // the upstream body is whole; what is held goes once settled
+	held    []byte // the held last byte
+	settled bool
+	setErr  error
 }
 
 func (b *flowBody) Read(p []byte) (int, error) {
+	if !b.durable {
+		return b.read(p)
+	}
+	if b.ending {
+		if err := b.settle(); err != nil {
+			return 0, fmt.Errorf("customs: the exchange could not be recorded durably, the answer's end is withheld: %w", err)
+		}
+		if len(b.held) > 0 {
+			n := copy(p, b.held)
+			b.held = b.held[n:]
+			return n, nil
+		}
+		return 0, io.EOF
+	}
+	n, err := b.read(p)
+	switch {
+	case b.length > 0 && b.downNow() >= b.length && n > 0:
+		b.held = append(b.held[:0], p[n-1])
+		b.ending = true
+		return n - 1, nil
+	case errors.Is(err, io.EOF):
+		b.ending = true
+		return n, nil
+	}
+	return n, err
+}
+
+func (b *flowBody) downNow() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.down
+}
+
+// settle finishes the flow (its record included) once, before the end of the answer goes to
+// the client.
+func (b *flowBody) settle() error {
+	if b.settled {
+		return b.setErr
+	}
+	b.settled = true
+	b.mu.Lock()
+	if b.done {
+		b.mu.Unlock()
+		return nil
+	}
+	b.done = true
+	b.eof = true
+	f := b.f
+	f.ResponseBytes = b.down
+	up, answer := b.up, b.answer
+	b.mu.Unlock()
+	b.setErr = b.finish(f, up, answer)
+	return b.setErr
+}
+
+func (b *flowBody) read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	b.mu.Lock()
 	b.down += int64(n)
@@ -467,7 +602,7 @@ func (b *flowBody) Close() error {
 	}
 	up, answer := b.up, b.answer
 	b.mu.Unlock()
-	b.finish(f, up, answer)
+	_ = b.finish(f, up, answer)
 	return err
 }
 

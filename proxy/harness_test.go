@@ -26,6 +26,7 @@ import (
 	"github.com/customs-dev/customs/detectors/builtin"
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/inspect"
+	"github.com/customs-dev/customs/inspect/decode"
 	"github.com/customs-dev/customs/proxy"
 	"github.com/customs-dev/customs/proxy/ca"
 	"github.com/customs-dev/customs/rules"
@@ -54,6 +55,10 @@ type worldOptions struct {
 	decodeLimit int64
 	detect      bool       // run the built-in detectors
 	rules       *rules.Set // policies; nil allows everything
+	// resolve replaces the default resolve rules (which send every name to the fakes); "UP" and
+	// "PLAIN" in an address stand for the TLS and plain fakes' addresses.
+	resolve []string
+	budget  *decode.Budget // the pipeline's decode budget (nil: none)
 }
 
 func newWorld(t *testing.T, wo worldOptions) *world {
@@ -84,7 +89,7 @@ func newWorld(t *testing.T, wo worldOptions) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	popts := inspect.Options{Catalog: cat, Stages: wo.stages, DecodeLimit: wo.decodeLimit, Rules: wo.rules}
+	popts := inspect.Options{Catalog: cat, Stages: wo.stages, DecodeLimit: wo.decodeLimit, Rules: wo.rules, DecodeBudget: wo.budget}
 	if wo.detect {
 		if popts.Detectors, err = builtin.Engine(nil); err != nil {
 			t.Fatal(err)
@@ -97,7 +102,16 @@ func newWorld(t *testing.T, wo worldOptions) *world {
 	roots.AddCert(w.upCA.Cert)
 	upAddr := w.upstream.Listener.Addr().String()
 	plainAddr := w.plain.Listener.Addr().String()
-	resolver, err := proxy.ParseResolve([]string{"api.mistral.ai=" + plainAddr, "example.net=" + plainAddr, "*=" + upAddr})
+	// 192.0.2.80 stands for a vendor's address reached over plain HTTP: a client may not name
+	// the loopback fakes themselves (the destination rule), the operator's resolve rules may.
+	resolveRules := []string{"api.mistral.ai=" + plainAddr, "example.net=" + plainAddr, "192.0.2.80=" + plainAddr, "*=" + upAddr}
+	if wo.resolve != nil {
+		resolveRules = nil
+		for _, r := range wo.resolve {
+			resolveRules = append(resolveRules, strings.NewReplacer("UP", upAddr, "PLAIN", plainAddr).Replace(r))
+		}
+	}
+	resolver, err := proxy.ParseResolve(resolveRules)
 	if err != nil {
 		t.Fatal(err)
 	}

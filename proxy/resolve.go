@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/netip"
@@ -57,12 +56,19 @@ func ParseResolve(specs []string) (*Resolver, error) {
 
 // Rewrite maps a dial address (host:port) to the address to dial.
 func (r *Resolver) Rewrite(addr string) string {
+	to, _ := r.rewrite(addr)
+	return to
+}
+
+// rewrite is Rewrite that also reports whether a rule matched: where a rule sends a host is the
+// operator's choice, not the client's (see the destination rule).
+func (r *Resolver) rewrite(addr string) (string, bool) {
 	if r == nil || len(r.rules) == 0 {
-		return addr
+		return addr, false
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return addr
+		return addr, false
 	}
 	host = normalizeHost(host)
 	for _, rule := range r.rules {
@@ -70,25 +76,8 @@ func (r *Resolver) Rewrite(addr string) string {
 			if rule.port != "" {
 				port = rule.port
 			}
-			return net.JoinHostPort(rule.host, port)
+			return net.JoinHostPort(rule.host, port), true
 		}
 	}
-	return addr
-}
-
-// dialer dials upstream servers, applying the resolver first.
-type dialer struct {
-	net.Dialer
-	resolve *Resolver
-}
-
-// dialAddrKey carries, in a request's context, the address an opened tunnel's requests must go
-// to instead of the URL's host (see connInfo.dialAddr).
-type dialAddrKey struct{}
-
-func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	if a, ok := ctx.Value(dialAddrKey{}).(string); ok && a != "" {
-		addr = a
-	}
-	return d.Dialer.DialContext(ctx, network, d.resolve.Rewrite(addr))
+	return addr, false
 }

@@ -66,6 +66,30 @@ type Options struct {
 	ResponseHeaderTimeout time.Duration // default 5m: LLM APIs may think for minutes before answering
 	IdleConnTimeout       time.Duration // default 90s
 	MaxIdleConnsPerHost   int           // default 256
+
+	// The destination rule (see destination.go). AllowDestinations lists destinations reached
+	// despite it: CIDRs, IP addresses, host names, "*.suffix". AllowPorts lists the ports a
+	// CONNECT may reach (default 443); plain-HTTP requests may reach 80 and these. DNS resolves
+	// names for the rule and for upstream dials (nil: the system resolver).
+	AllowDestinations []string
+	AllowPorts        []int
+	DNS               *net.Resolver
+
+	// Client-side deadlines inside intercepted connections, which goproxy reads without any:
+	// from the CONNECT's 200 to the end of the client's TLS handshake (default 10s); from the
+	// first byte of a request to the end of its header (default 30s; a new connection's first
+	// request counts from the handshake); between requests (default 2m). Outside CONNECT the
+	// HTTP server applies the same header and idle timeouts.
+	ClientHandshakeTimeout time.Duration
+	ClientHeaderTimeout    time.Duration
+	ClientIdleTimeout      time.Duration
+	// MaxHeaderBytes caps a request's header, inside intercepted connections as outside
+	// (default 1 MiB, net/http's): over it the client gets 431.
+	MaxHeaderBytes int
+	// MaxConns and MaxConnsPerClient cap the client connections open at once, in total and per
+	// client IP address (defaults 10000 and 1000); over them a client gets 503.
+	MaxConns          int
+	MaxConnsPerClient int
 }
 
 // Server is a running customs proxy.
@@ -74,6 +98,7 @@ type Server struct {
 	gp        *goproxy.ProxyHttpServer
 	transport *http.Transport
 	dialer    *dialer
+	dest      *destinations
 	http      *http.Server
 	conns     *connTracker
 	inflight  *inflight
@@ -99,17 +124,31 @@ func New(opts Options) (*Server, error) {
 	setDefault(&opts.ResponseHeaderTimeout, 5*time.Minute)
 	setDefault(&opts.IdleConnTimeout, 90*time.Second)
 	setDefault(&opts.MaxIdleConnsPerHost, 256)
+	setDefault(&opts.ClientHandshakeTimeout, 10*time.Second)
+	setDefault(&opts.ClientHeaderTimeout, 30*time.Second)
+	setDefault(&opts.ClientIdleTimeout, 2*time.Minute)
+	setDefault(&opts.MaxHeaderBytes, http.DefaultMaxHeaderBytes)
+	setDefault(&opts.MaxConns, 10000)
+	setDefault(&opts.MaxConnsPerClient, 1000)
+	if len(opts.AllowPorts) == 0 {
+		opts.AllowPorts = DefaultAllowPorts
+	}
+	nets, hosts, err := ParseDestinations(opts.AllowDestinations)
+	if err != nil {
+		return nil, err
+	}
 	if opts.Realm == "" {
 		opts.Realm = "customs"
 	}
 	if opts.Recorder == nil {
 		opts.Recorder = flow.Recorders(nil)
 	}
-	s := &Server{opts: opts, conns: newConnTracker(), inflight: newInflight(), allow: opts.AllowClients}
+	s := &Server{opts: opts, conns: newConnTracker(opts.MaxConns, opts.MaxConnsPerClient), inflight: newInflight(), allow: opts.AllowClients}
 	if len(s.allow) == 0 {
 		s.allow = defaultClients
 	}
-	s.dialer = &dialer{Dialer: net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second}, resolve: opts.Resolve}
+	s.dest = &destinations{allowNets: nets, allowHosts: hosts, ports: opts.AllowPorts, dns: opts.DNS}
+	s.dialer = newDialer(opts.DialTimeout, opts.Resolve, s.dest)
 	s.transport = &http.Transport{
 		// Never chain through HTTPS_PROXY from customs' own environment: that often points at
 		// customs itself.
@@ -142,12 +181,25 @@ func New(opts Options) (*Server, error) {
 	s.gp = gp
 	s.http = &http.Server{
 		Handler:           http.HandlerFunc(s.serveHTTP),
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: opts.ClientHeaderTimeout,
+		IdleTimeout:       opts.ClientIdleTimeout,
+		MaxHeaderBytes:    opts.MaxHeaderBytes,
 		ErrorLog:          newStdLogger(opts.Logger),
+		// serveHTTP needs the connection: its admission under the connection limits, and the
+		// deadlines of what is opened on it once hijacked.
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if tc, ok := c.(*trackedConn); ok {
+				return context.WithValue(ctx, trackedConnKey{}, tc)
+			}
+			return ctx
+		},
 	}
 	return s, nil
 }
+
+// AddOwnListener tells the destination rule about another listener of this process (the admin
+// API): no client may reach it through the proxy. Serve adds the proxy's own listener.
+func (s *Server) AddOwnListener(addr net.Addr) { s.dest.addOwn(addr.String()) }
 
 func setDefault[T int | int64 | time.Duration](v *T, def T) {
 	if *v <= 0 {
@@ -157,6 +209,7 @@ func setDefault[T int | int64 | time.Duration](v *T, def T) {
 
 // Serve accepts proxy clients on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
+	s.AddOwnListener(ln.Addr())
 	err := s.http.Serve(s.conns.listener(ln))
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
@@ -192,6 +245,17 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.clientAllowed(r.RemoteAddr) {
 		s.refuse(w, r, info, http.StatusForbidden, "allow_clients",
 			fmt.Sprintf("customs: client %s is not allowed to use this proxy (allow_clients)", hostOnly(r.RemoteAddr)))
+		return
+	}
+	if tc, _ := r.Context().Value(trackedConnKey{}).(*trackedConn); tc != nil && tc.refused != "" {
+		// Over a connection limit: answered, recorded, and closed.
+		w.Header().Set("Retry-After", "1")
+		limit := s.opts.MaxConns
+		if tc.refused == "max_connections_per_client" {
+			limit = s.opts.MaxConnsPerClient
+		}
+		s.refuse(w, r, info, http.StatusServiceUnavailable, tc.refused,
+			fmt.Sprintf("customs: too many connections (%s: %d); try again later", tc.refused, limit))
 		return
 	}
 	if s.opts.Authenticate != nil {
@@ -252,7 +316,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, info *connInfo, 
 	f.Status = status
 	f.Verdict = flow.Verdict{Action: flow.Block, Policy: policy, Message: msg}
 	f.End = time.Now()
-	s.opts.Recorder.Record(f)
+	_ = s.record(f)
 }
 
 // newFlow starts a flow for request r from client info.

@@ -96,7 +96,10 @@ func roundTrip(t *testing.T, conn io.ReadWriter, req string) (*http.Response, st
 // CONNECT line. Each case is a way an attacker tried to reach a vendor unseen.
 func TestScopeBySNI(t *testing.T) {
 	const secret = "planted-secret-0c1d2e3f"
-	w := newWorld(t, worldOptions{mutate: func(o *proxy.Options) { o.PeekTimeout = 500 * time.Millisecond }})
+	w := newWorld(t, worldOptions{mutate: func(o *proxy.Options) {
+		o.PeekTimeout = 500 * time.Millisecond
+		o.AllowPorts = []int{443, 80} // the cleartext case CONNECTs to port 80
+	}})
 	cases := []struct {
 		name, target, sni, host string
 		wantMode                flow.Mode
@@ -222,7 +225,7 @@ func TestPolicyRefusesTunnel(t *testing.T) {
 func TestPlainHTTPToIPIsInspected(t *testing.T) {
 	w := newWorld(t, worldOptions{})
 	c := w.client(false)
-	resp, err := c.Post("http://"+w.plain.Listener.Addr().String()+"/echo", "application/json", strings.NewReader(`{"prompt":"hello"}`))
+	resp, err := c.Post("http://192.0.2.80/echo", "application/json", strings.NewReader(`{"prompt":"hello"}`))
 	if err != nil {
 		t.Fatal(err)
 	}

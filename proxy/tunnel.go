@@ -32,7 +32,10 @@ func (s *Server) tunnel(r *http.Request, client, upstream net.Conn, info *connIn
 	s.opts.Pipeline.Classify(f)
 	defer func() {
 		f.End = time.Now()
-		s.opts.Recorder.Record(f)
+		if f.Verdict.Action == "" {
+			f.Verdict.Action = flow.Allow // let through: a decision like any other
+		}
+		_ = s.record(f)
 	}()
 	if v := s.opts.Pipeline.Decide(r.Context(), f); v.Action == flow.Block {
 		f.Verdict, f.Status = v, http.StatusForbidden
