@@ -49,6 +49,13 @@ type Config struct {
 	RulesReload Duration `yaml:"rules_reload"` // how often rule files are checked for changes; 0 turns polling off (SIGHUP still reloads)
 	Alerts      Alerts   `yaml:"alerts"`
 	Store       Store    `yaml:"store"`
+	// AllowDestinations are CIDRs, IPs or host names ("*.suffix" too) clients may reach despite
+	// the destination rule (loopback, link-local, unspecified, cloud metadata refused).
+	AllowDestinations []string `yaml:"allow_destinations"`
+	// AllowPorts are the ports a CONNECT may reach; plain-HTTP requests may reach 80 and these.
+	AllowPorts []int `yaml:"allow_ports"`
+	// Limits bound connections, header bytes and decoding.
+	Limits Limits `yaml:"limits"`
 }
 
 // Store configures the flow store (DIR/store): every flow is kept, encrypted, for Retention.
@@ -59,6 +66,15 @@ type Store struct {
 	BodyLimit Size     `yaml:"body_limit"` // bytes of each request and response body kept
 	Queue     int      `yaml:"queue"`      // flows waiting to be written; beyond that they are dropped and counted
 	KeyFile   string   `yaml:"key_file"`   // AES-256 key (32 bytes); default DIR/store.key, created 0600
+	// MinFree is the free space the store keeps on its disk: below it, flows are dropped
+	// (counted) instead of written, until space is back. badger dies of SIGBUS on a full disk.
+	MinFree Size `yaml:"min_free"`
+	// Required: a store that cannot be opened (damaged, or no room on its disk) stops serve at
+	// start (exit 2). Without it, serve proxies without recording and says so loudly.
+	Required bool `yaml:"required"`
+	// Durability is async (flows are queued and written in batches: a crash loses the queue) or
+	// sync (a response completes only once its flow is committed and fsynced).
+	Durability string `yaml:"durability"`
 }
 
 // Alerts configure where alerts go besides the log.
@@ -90,13 +106,32 @@ type Body struct {
 	Oversize     string `yaml:"oversize"`      // forward or block a body over the limits
 }
 
-// Timeouts bound the proxy's upstream connections and its shutdown.
+// Timeouts bound the proxy's upstream connections, its clients' connections and its shutdown.
 type Timeouts struct {
 	Dial           Duration `yaml:"dial"`
 	TLSHandshake   Duration `yaml:"tls_handshake"`
 	ResponseHeader Duration `yaml:"response_header"` // long: LLM APIs can think for minutes before sending headers
 	Idle           Duration `yaml:"idle"`            // upstream idle connections
 	Drain          Duration `yaml:"drain"`           // graceful shutdown bound
+	// Client side, inside intercepted connections as outside: the client's TLS handshake after
+	// its CONNECT, a request's header from its first byte, and a connection between requests.
+	ClientHandshake Duration `yaml:"client_handshake"`
+	ClientHeader    Duration `yaml:"client_header"`
+	ClientIdle      Duration `yaml:"client_idle"`
+}
+
+// Limits bound what clients may make customs hold: connections, header bytes, and the memory
+// (and so the CPU) spent decoding request bodies.
+type Limits struct {
+	MaxConnections          int  `yaml:"max_connections"`            // client connections open at once; over it, 503
+	MaxConnectionsPerClient int  `yaml:"max_connections_per_client"` // the same per client IP address
+	MaxHeaderBytes          Size `yaml:"max_header_bytes"`           // a request's header; over it, 431
+	// DecodeBudget bounds the decoded bytes and decoder windows held at once by every request
+	// body being decoded; DecodeBudgetPerClient is one client IP's share of it. A body that
+	// cannot get its share within DecodeWait is incomplete ("decode-budget").
+	DecodeBudget          Size     `yaml:"decode_budget"`
+	DecodeBudgetPerClient Size     `yaml:"decode_budget_per_client"`
+	DecodeWait            Duration `yaml:"decode_wait"`
 }
 
 // Log sets the level and destination of the JSON log.
@@ -125,11 +160,18 @@ func Default() Config {
 			ResponseHeader: Duration(5 * time.Minute),
 			Idle:           Duration(90 * time.Second),
 			Drain:          Duration(30 * time.Second),
+			// What the proxy's HTTP server applied outside CONNECT before they were settings.
+			ClientHandshake: Duration(10 * time.Second),
+			ClientHeader:    Duration(30 * time.Second),
+			ClientIdle:      Duration(2 * time.Minute),
 		},
 		Log:         Log{Level: "info"},
 		RulesReload: Duration(2 * time.Second),
-		Store:       Store{Enabled: true, Retention: Duration(30 * 24 * time.Hour), BodyLimit: 256 << 10, Queue: 8192},
+		Store:       Store{Enabled: true, Retention: Duration(30 * 24 * time.Hour), BodyLimit: 256 << 10, Queue: 8192, MinFree: 256 << 20, Durability: "async"},
 		Alerts:      Alerts{Queue: 1024},
+		AllowPorts:  []int{443},
+		Limits: Limits{MaxConnections: 10000, MaxConnectionsPerClient: 1000, MaxHeaderBytes: 1 << 20,
+			DecodeBudget: 256 << 20, DecodeBudgetPerClient: 64 << 20, DecodeWait: Duration(2 * time.Second)},
 	}
 }
 

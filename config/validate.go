@@ -136,6 +136,10 @@ func (c *Config) validate(v *validator) {
 	if c.Store.Queue < 1 {
 		v.errorf("store.queue", "must be at least 1")
 	}
+	if c.Store.MinFree <= 0 {
+		v.errorf("store.min_free", "must be greater than zero (the store dies of SIGBUS on a full disk); got %d", c.Store.MinFree)
+	}
+	v.oneOf("store.durability", c.Store.Durability, "async", "sync")
 	if c.Alerts.Queue < 1 {
 		v.errorf("alerts.queue", "must be at least 1")
 	}
@@ -159,6 +163,19 @@ func (c *Config) validate(v *validator) {
 			v.errorf(fmt.Sprintf("allow_clients[%d]", i), "%v", err)
 		}
 	}
+	for i, s := range c.AllowDestinations {
+		if err := checkDestination(s); err != nil {
+			v.errorf(fmt.Sprintf("allow_destinations[%d]", i), "%v", err)
+		}
+	}
+	if len(c.AllowPorts) == 0 {
+		v.errorf("allow_ports", "must list at least one port (443 is what HTTPS clients CONNECT to)")
+	}
+	for i, p := range c.AllowPorts {
+		if p < 1 || p > 65535 {
+			v.errorf(fmt.Sprintf("allow_ports[%d]", i), "must be a port from 1 to 65535; got %d", p)
+		}
+	}
 	c.ProxyAuth.validate(v)
 
 	for _, l := range []struct {
@@ -180,16 +197,46 @@ func (c *Config) validate(v *validator) {
 	}{
 		{"dial", c.Timeouts.Dial}, {"tls_handshake", c.Timeouts.TLSHandshake},
 		{"response_header", c.Timeouts.ResponseHeader}, {"idle", c.Timeouts.Idle}, {"drain", c.Timeouts.Drain},
+		{"client_handshake", c.Timeouts.ClientHandshake}, {"client_header", c.Timeouts.ClientHeader},
+		{"client_idle", c.Timeouts.ClientIdle},
 	} {
 		if t.d <= 0 {
 			v.errorf("timeouts."+t.key, "must be greater than zero; got %s", time.Duration(t.d))
 		}
 	}
+	c.Limits.validate(v, c.Body.DecodeLimit)
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	if c.LeafCacheSize <= 0 {
 		v.errorf("leaf_cache_size", "must be greater than zero; got %d", c.LeafCacheSize)
 	}
 	c.validateVendors(v)
+}
+
+// validate rejects zero limits for the same reason as zero timeouts: a limit lost to a typo
+// would leave the proxy open to the flood it exists for.
+func (l *Limits) validate(v *validator, decodeLimit Size) {
+	for _, n := range []struct {
+		key string
+		n   int64
+	}{
+		{"max_connections", int64(l.MaxConnections)}, {"max_connections_per_client", int64(l.MaxConnectionsPerClient)},
+		{"max_header_bytes", int64(l.MaxHeaderBytes)}, {"decode_budget", int64(l.DecodeBudget)},
+		{"decode_budget_per_client", int64(l.DecodeBudgetPerClient)},
+	} {
+		if n.n <= 0 {
+			v.errorf("limits."+n.key, "must be greater than zero; got %d", n.n)
+		}
+	}
+	if l.DecodeBudgetPerClient > l.DecodeBudget && l.DecodeBudget > 0 {
+		v.errorf("limits.decode_budget_per_client", "must not be more than limits.decode_budget (%s); got %s", l.DecodeBudget, l.DecodeBudgetPerClient)
+	}
+	if l.DecodeBudgetPerClient > 0 && l.DecodeBudgetPerClient < decodeLimit {
+		// A body decoded to the limit could never be held: every such body would be incomplete.
+		v.errorf("limits.decode_budget_per_client", "must be at least body.decode_limit (%s), plus room for the decoder's window; got %s", decodeLimit, l.DecodeBudgetPerClient)
+	}
+	if l.DecodeWait < 0 {
+		v.errorf("limits.decode_wait", "must not be negative")
+	}
 }
 
 func (a *ProxyAuth) validate(v *validator) {
@@ -281,6 +328,21 @@ func checkClient(s string) error {
 		return fmt.Errorf("invalid IP address %q: want an IP address or a CIDR such as \"10.0.0.0/8\"", s)
 	}
 	return nil
+}
+
+// checkDestination accepts an allow_destinations entry: a CIDR, an IP address, a host name or a
+// "*.suffix" wildcard.
+func checkDestination(s string) error {
+	if strings.Contains(s, "/") {
+		if _, err := netip.ParsePrefix(s); err != nil {
+			return fmt.Errorf("invalid CIDR %q", s)
+		}
+		return nil
+	}
+	if s == "*" {
+		return fmt.Errorf(`"*" would switch the destination rule off; name the networks or hosts to allow`)
+	}
+	return checkHost(s, false)
 }
 
 // checkHost accepts a hostname, an IP address or a "*.suffix" wildcard, and
