@@ -180,6 +180,24 @@ func (e *bypassEnv) connect(t *testing.T, target string) net.Conn {
 	return raw
 }
 
+// connectStatus sends a CONNECT and returns the status of the answer (a refusal comes before
+// any 200).
+func (e *bypassEnv) connectStatus(t *testing.T, target string) int {
+	t.Helper()
+	raw, err := net.DialTimeout("tcp", e.s.proxy, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	_ = raw.SetDeadline(time.Now().Add(30 * time.Second))
+	fmt.Fprintf(raw, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, target)
+	resp, err := http.ReadResponse(bufio.NewReader(raw), &http.Request{Method: http.MethodConnect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode
+}
+
 // rawExchange writes req on conn and reads as many responses as want.
 func rawExchange(t *testing.T, conn net.Conn, req string, want int) []int {
 	t.Helper()
@@ -278,7 +296,8 @@ func TestBypassAttempts(t *testing.T) {
 	tlsAddr, plainAddr, upCA := bypassVendor(t, log)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "customs.yaml")
-	if err := os.WriteFile(cfg, []byte("body:\n  inspect_limit: 1MiB\n  decode_limit: 4MiB\n"), 0o644); err != nil {
+	// allow_ports: the h2c case below CONNECTs to port 80, which the port rule refuses by default.
+	if err := os.WriteFile(cfg, []byte("body:\n  inspect_limit: 1MiB\n  decode_limit: 4MiB\nallow_ports: [443, 80]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")
@@ -360,6 +379,11 @@ func TestBypassAttempts(t *testing.T) {
 		{"plain HTTP to an IP address", func(t *testing.T) int {
 			return env.post(t, env.client, "http://104.18.7.193/v1/chat/completions", hdr("Host", "api.openai.com"), keyed)
 		}, 403, "block-secrets-to-bare-ip"},
+		// Issue 12: the proxy is not a path into the host (the other destinations are the proxy
+		// package's tests: here --resolve "*" sends every name to the fake vendor).
+		{"CONNECT to SSH on the proxy's host", func(t *testing.T) int {
+			return env.connectStatus(t, "127.0.0.1:22")
+		}, 403, "port"},
 
 		// Look everywhere the bytes can go.
 		{"a header", func(t *testing.T) int {

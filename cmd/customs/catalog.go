@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -33,18 +32,21 @@ func loadCatalog(cfg config.Config) (*catalog.Catalog, error) {
 
 // cmdCatalog prints the vendor catalog, so that policy authors can see what a vendor ID means.
 func cmdCatalog(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "list" && args[0] != "show") {
-		return usageError{errors.New(`want "catalog list" or "catalog show ID"`)}
-	}
-	sub := args[0]
-	fs := newFlagSet("catalog "+sub, stderr)
-	asJSON := fs.Bool("json", false, "print JSON ("+map[string]string{"list": "one vendor per line", "show": "the vendor and its edges"}[sub]+")")
-	configPath := fs.String("config", "", "config file whose vendors: are merged into the built-in catalog")
+	return subcommands("catalog", catalogHelp, args, stdout, map[string]func([]string) error{
+		"list": func(args []string) error { return catalogCmd("list", catalogListHelp, args, stdout) },
+		"show": func(args []string) error { return catalogCmd("show", catalogShowHelp, args, stdout) },
+	})
+}
+
+func catalogCmd(sub string, h help, args []string, stdout io.Writer) error {
+	c := newCommand("catalog "+sub, h, stdout)
+	asJSON := c.fs.Bool("json", false, "print JSON ("+map[string]string{"list": "one vendor per line", "show": "the vendor and its edges"}[sub]+")")
+	configPath := c.fs.String("config", "", "config file whose vendors: are merged into the built-in catalog")
 	category := ""
 	if sub == "list" {
-		fs.StringVar(&category, "category", "", "only vendors of this category ("+strings.Join(catalog.Categories(), ", ")+")")
+		c.fs.StringVar(&category, "category", "", "only vendors of this category ("+strings.Join(catalog.Categories(), ", ")+")")
 	}
-	positional, err := parseInterleaved(fs, args[1:])
+	positional, err := c.parse(args)
 	if err != nil {
 		return err
 	}
@@ -63,10 +65,10 @@ func cmdCatalog(args []string, stdout, stderr io.Writer) error {
 	switch sub {
 	case "list":
 		if len(positional) > 0 {
-			return usageError{fmt.Errorf("unexpected argument %q", positional[0])}
+			return usageError{fmt.Errorf("unexpected argument %q; %s", positional[0], c.hint())}
 		}
-		if category != "" && !slices.Contains(catalog.Categories(), category) {
-			return usageError{fmt.Errorf("unknown category %q; want one of %s", category, strings.Join(catalog.Categories(), ", "))}
+		if err := checkCategory(category); err != nil {
+			return usageError{fmt.Errorf("--category: %w", err)}
 		}
 		return listVendors(stdout, cat, category, *asJSON)
 	default:
@@ -85,23 +87,16 @@ func cmdCatalog(args []string, stdout, stderr io.Writer) error {
 	}
 }
 
-// parseInterleaved parses flags given before, between or after positional arguments
-// ("show openai --json" as well as "show --json openai"), which flag.Parse alone does not.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usageError{err}
-		}
-		if fs.NArg() == 0 {
-			return positional, nil
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+// checkCategory refuses a category the catalog does not have, naming the closest.
+func checkCategory(c string) error {
+	if c == "" || slices.Contains(catalog.Categories(), c) {
+		return nil
 	}
+	msg := fmt.Sprintf("unknown category %q", c)
+	if s := closestName(c, catalog.Categories()); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return fmt.Errorf("%s; want one of %s", msg, strings.Join(catalog.Categories(), ", "))
 }
 
 func unknownVendor(cat *catalog.Catalog, id string) error {

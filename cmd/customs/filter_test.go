@@ -28,7 +28,7 @@ func TestFilterQuery(t *testing.T) {
 				Action: "block", API: "openai.chat", Host: "api.openai.com", Limit: 5, Oldest: true}},
 		{name: "rfc3339 window", query: "since=2026-11-19T10:00:00Z&until=2026-11-20T10:00:00.5Z",
 			want: store.Filter{Since: time.Date(2026, 11, 19, 10, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 20, 10, 0, 0, 5e8, time.UTC)}},
-		{name: "bad action", query: "action=blok", wantErr: `action: want allow, alert, redact or block; got "blok"`},
+		{name: "bad action", query: "action=blok", wantErr: `action: unknown action "blok" (did you mean "block"?); want allow, alert, redact or block`},
 		{name: "bad since", query: "since=yesterday", wantErr: `since: want a time`},
 		{name: "negative age", query: "until=-3d", wantErr: `until: want a time`},
 		{name: "bad limit", query: "limit=-1", wantErr: `limit: want a number, got "-1"`},
@@ -119,7 +119,7 @@ func TestWireBodies(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := store.Record{ID: "01KAAAAAAAAAAAAAAAAAAAAAAA", HasBodies: true, RequestBody: tc.body, ResponseBody: tc.body}
-			raw, err := json.Marshal(toWire(&rec))
+			raw, err := json.Marshal(toWire(&view{Record: rec}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -130,7 +130,7 @@ func TestWireBodies(t *testing.T) {
 			if err := json.Unmarshal(raw, &w); err != nil {
 				t.Fatal(err)
 			}
-			back, err := w.record()
+			back, err := w.view()
 			if err != nil || !bytes.Equal(back.RequestBody, tc.body) || !bytes.Equal(back.ResponseBody, tc.body) {
 				t.Fatalf("round trip: %q %q (%v), want %q", back.RequestBody, back.ResponseBody, err, tc.body)
 			}
@@ -140,7 +140,7 @@ func TestWireBodies(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"flow_id":"x","request_body_base64":"%%%"}`), &w); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.record(); err == nil || !strings.Contains(err.Error(), "request_body_base64") {
+	if _, err := w.view(); err == nil || !strings.Contains(err.Error(), "request_body_base64") {
 		t.Fatalf("bad base64: %v", err)
 	}
 }

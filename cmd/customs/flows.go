@@ -8,18 +8,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/rs/zerolog"
-
+	"github.com/customs-dev/customs/catalog"
+	"github.com/customs-dev/customs/catalog/extract"
 	"github.com/customs-dev/customs/config"
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/har"
-	"github.com/customs-dev/customs/inspect"
 	"github.com/customs-dev/customs/store"
 )
 
@@ -32,22 +30,26 @@ type flowFlags struct {
 	oldest, asJSON                                              bool
 }
 
-func (ff *flowFlags) register(fs *flag.FlagSet, since string, limit int) {
+// register adds the flags. Replay reads oldest first whatever it is told, so it has no
+// --oldest; the listing's default limit is given, 0 for all.
+func (ff *flowFlags) register(fs *flag.FlagSet, since string, limit int, oldest bool) {
 	fs.StringVar(&ff.configPath, "config", "", "config file (data directory, store key, rules)")
 	fs.StringVar(&ff.data, "data", "", "data directory (default ./customs-data)")
 	fs.StringVar(&ff.admin, "admin", "", "admin address of the running customs serve, used while it holds the store (default: the config's)")
 	fs.StringVar(&ff.since, "since", since, "flows from this age (24h, 30d), date (2026-11-20) or time (RFC 3339) on")
 	fs.StringVar(&ff.until, "until", "", "flows before this age, date or time")
 	fs.StringVar(&ff.vendor, "vendor", "", "catalog vendor ID (customs catalog list)")
-	fs.StringVar(&ff.category, "category", "", "vendor category (ai-provider, analytics, ...)")
+	fs.StringVar(&ff.category, "category", "", "vendor category: "+strings.Join(catalog.Categories(), ", "))
 	fs.StringVar(&ff.client, "client", "", "client IP (any port) or ip:port")
 	fs.StringVar(&ff.user, "user", "", "proxy user")
-	fs.StringVar(&ff.detector, "detector", "", "flows with a finding of this detector (secret.aws-access-key-id)")
+	fs.StringVar(&ff.detector, "detector", "", "flows with a finding of this detector ID (secret.aws-access-key-id)")
 	fs.StringVar(&ff.action, "action", "", "verdict: allow, alert, redact or block")
-	fs.StringVar(&ff.api, "api", "", "recognised API (openai.chat)")
+	fs.StringVar(&ff.api, "api", "", "recognised API name (openai.chat)")
 	fs.StringVar(&ff.host, "host", "", "request host")
 	fs.IntVar(&ff.limit, "limit", limit, "at most this many flows (0: all)")
-	fs.BoolVar(&ff.oldest, "oldest", false, "oldest first (default newest first)")
+	if oldest {
+		fs.BoolVar(&ff.oldest, "oldest", false, "oldest first (default newest first)")
+	}
 	fs.BoolVar(&ff.asJSON, "json", false, "JSON lines")
 }
 
@@ -68,7 +70,10 @@ func (ff *flowFlags) config() (config.Config, error) {
 	return cfg, nil
 }
 
-func (ff *flowFlags) filter(now time.Time) (store.Filter, error) {
+// filter is the store filter the flags describe. Names are checked against what customs knows
+// (the catalog, the detectors, the APIs), so that a typo is an error naming what was meant
+// rather than an empty list.
+func (ff *flowFlags) filter(cfg config.Config, now time.Time) (store.Filter, error) {
 	f := store.Filter{Vendor: ff.vendor, Category: ff.category, Client: ff.client, User: ff.user, Detector: ff.detector,
 		Action: ff.action, API: ff.api, Host: ff.host, Limit: ff.limit, Oldest: ff.oldest}
 	var err error
@@ -82,8 +87,35 @@ func (ff *flowFlags) filter(now time.Time) (store.Filter, error) {
 			return f, fmt.Errorf("--until: %w", err)
 		}
 	}
+	if ff.limit < 0 {
+		return f, fmt.Errorf("--limit: want 0 (all) or more, got %d", ff.limit)
+	}
 	if err := checkAction(ff.action); err != nil {
 		return f, fmt.Errorf("--action: %w", err)
+	}
+	if err := checkCategory(ff.category); err != nil {
+		return f, fmt.Errorf("--category: %w", err)
+	}
+	if err := checkAPI(ff.api); err != nil {
+		return f, fmt.Errorf("--api: %w", err)
+	}
+	if ff.vendor == "" && ff.detector == "" {
+		return f, nil
+	}
+	// Vendors and detectors come from the config and its rule files too.
+	pol, err := loadPolicy(cfg, cfg.Rules)
+	if err != nil {
+		return f, fmt.Errorf("the rules of the configuration, which name vendors and detectors: %w", err)
+	}
+	if ff.vendor != "" {
+		if _, ok := pol.catalog.Vendor(ff.vendor); !ok {
+			return f, fmt.Errorf("--vendor: %w", unknownVendor(pol.catalog, ff.vendor))
+		}
+	}
+	if ff.detector != "" {
+		if f.Detector, err = checkDetector(pol, ff.detector); err != nil {
+			return f, fmt.Errorf("--detector: %w", err)
+		}
 	}
 	return f, nil
 }
@@ -93,27 +125,97 @@ func checkAction(a string) error {
 	case "", "allow", "alert", "redact", "block":
 		return nil
 	}
-	return fmt.Errorf("want allow, alert, redact or block; got %q", a)
+	msg := fmt.Sprintf("unknown action %q", a)
+	if s := closestName(a, []string{"allow", "alert", "redact", "block"}); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return errors.New(msg + "; want allow, alert, redact or block")
 }
+
+// checkAPI refuses an API name no extractor recognises.
+func checkAPI(api string) error {
+	names := extract.APIs()
+	if api == "" || slices.Contains(names, api) {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown API %q", api)
+	if s := closestName(api, names); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	slices.Sort(names)
+	return fmt.Errorf("%s; the APIs are %s", msg, strings.Join(names, ", "))
+}
+
+// checkDetector returns the full ID of a detector named in full or without its namespace
+// (aws-access-key-id), as rule files may name it, or an error naming the closest.
+func checkDetector(pol *policy, id string) (string, error) {
+	var full []string
+	for _, d := range pol.engine.Detectors() {
+		full = append(full, d.Meta().ID)
+	}
+	if slices.Contains(full, id) {
+		return id, nil
+	}
+	var short []string
+	for _, f := range full {
+		if _, s, ok := strings.Cut(f, "."); ok && s == id {
+			short = append(short, f)
+		}
+	}
+	if len(short) == 1 {
+		return short[0], nil
+	}
+	msg := fmt.Sprintf("unknown detector %q", id)
+	if s := closestName(id, full); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return "", errors.New(msg + "; the built-in detectors and those of the config's rule files are known")
+}
+
+// The --json of a listing, an export and flows show: detected values are never in clear
+// unless --reveal, which is recorded.
 
 func cmdFlows(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "show" {
 		return cmdFlowsShow(args[1:], stdout, stderr)
 	}
-	fs := newFlagSet("flows", stderr)
+	c := newCommand("flows", flowsHelp, stdout)
 	var ff flowFlags
-	ff.register(fs, "24h", 50)
-	export := fs.String("export", "", "write the matching flows as evidence: jsonl or har (with --out)")
-	out := fs.String("out", "", "file to export to")
-	reveal := fs.Bool("reveal", false, "export: write bodies and secret headers in clear (logged); default masks every detected value")
-	if err := parseFlags(fs, args); err != nil {
+	ff.register(c.fs, "24h", 50, true)
+	export := c.fs.String("export", "", "write the matching flows as evidence: jsonl or har (with --out)")
+	out := c.fs.String("out", "", "file to export to (0600)")
+	reveal := c.fs.Bool("reveal", false, "export: write the detected values in clear (recorded in DIR/audit.log)")
+	positional, err := c.parse(args)
+	if err != nil {
 		return err
+	}
+	if len(positional) > 0 {
+		msg := fmt.Sprintf("unexpected argument %q", positional[0])
+		if s := closestName(positional[0], []string{"show"}); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		return usageError{fmt.Errorf("%s; %s", msg, c.hint())}
+	}
+	switch {
+	case *export == "" && *out != "":
+		return usageError{errors.New("--out is where --export writes: give --export jsonl or --export har")}
+	case *export == "" && *reveal:
+		return usageError{errors.New(`--reveal applies to --export (and to "flows show ID --body")`)}
+	case *export != "" && *export != "jsonl" && *export != "har":
+		return usageError{fmt.Errorf("--export: want jsonl or har, got %q", *export)}
+	case *export != "" && *out == "":
+		return usageError{errors.New("--export needs --out FILE")}
+	case *export != "" && ff.asJSON:
+		return usageError{errors.New("--json is for listings; --export jsonl writes JSON lines")}
 	}
 	cfg, err := ff.config()
 	if err != nil {
 		return usageError{err}
 	}
-	f, err := ff.filter(time.Now())
+	if *export != "" && !c.set("limit") {
+		ff.limit = 0 // evidence is every matching flow unless told otherwise
+	}
+	f, err := ff.filter(cfg, time.Now())
 	if err != nil {
 		return usageError{err}
 	}
@@ -124,34 +226,36 @@ func cmdFlows(args []string, stdout, stderr io.Writer) error {
 	defer closeSrc()
 	ctx := context.Background()
 	if *export != "" {
-		if *out == "" {
-			return usageError{errors.New("--export needs --out FILE")}
-		}
-		return exportFlows(ctx, cfg, src, f, *export, *out, *reveal, stderr)
+		return exportFlows(ctx, src, f, *export, *out, *reveal, stderr)
 	}
+	n := 0
+	var more bool
 	if ff.asJSON {
 		enc := json.NewEncoder(stdout)
-		return src.Each(ctx, f, false, func(r *store.Record) error { return enc.Encode(toWire(r)) })
+		more, err = src.Each(ctx, f, readOptions{}, func(v *view) error { n++; return enc.Encode(toWire(v)) })
+	} else {
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "TIME\tFLOW\tCLIENT\tVENDOR\tAPI\tACTION\tFINDINGS")
+		more, err = src.Each(ctx, f, readOptions{}, func(v *view) error {
+			n++
+			client := v.Client.Addr
+			if v.Client.User != "" {
+				client += " (" + v.Client.User + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Start.Local().Format("2006-01-02 15:04:05"), v.ID, client,
+				orDash(v.Vendor.ID, v.Host), orDash(v.API, ""), actionOf(v.Verdict), summarize(v.Findings))
+			return nil
+		})
+		_ = tw.Flush()
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tFLOW\tCLIENT\tVENDOR\tAPI\tACTION\tFINDINGS")
-	n := 0
-	err = src.Each(ctx, f, false, func(r *store.Record) error {
-		n++
-		client := r.Client.Addr
-		if r.Client.User != "" {
-			client += " (" + r.Client.User + ")"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Start.Local().Format("2006-01-02 15:04:05"), r.ID, client,
-			orDash(r.Vendor.ID, r.Host), orDash(r.API, ""), r.Verdict.Action, summarize(r.Findings))
-		return nil
-	})
-	_ = tw.Flush()
 	if err != nil {
 		return err
 	}
-	if n == 0 {
+	switch {
+	case n == 0:
 		fmt.Fprintln(stderr, "no flows match")
+	case more:
+		fmt.Fprintf(stderr, "%s shown, newest first; more match: --limit N to see more (0: all)\n", plural(n, "flow", ""))
 	}
 	return nil
 }
@@ -190,19 +294,23 @@ func summarize(fs []flow.Finding) string {
 }
 
 func cmdFlowsShow(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("flows show", stderr)
-	configPath := fs.String("config", "", "config file")
-	data := fs.String("data", "", "data directory (default ./customs-data)")
-	adminAddr := fs.String("admin", "", "admin address of the running customs serve (default: the config's)")
-	body := fs.Bool("body", false, "print the request and response bodies, detected values masked")
-	reveal := fs.Bool("reveal", false, "with --body: print detected values in clear (this is logged)")
-	asJSON := fs.Bool("json", false, "the record as JSON")
-	ids, err := parseInterleaved(fs, args)
+	c := newCommand("flows show", flowsShowHelp, stdout)
+	configPath := c.fs.String("config", "", "config file")
+	data := c.fs.String("data", "", "data directory (default ./customs-data)")
+	adminAddr := c.fs.String("admin", "", "admin address of the running customs serve (default: the config's)")
+	body := c.fs.Bool("body", false, "add the headers, bodies and the texts customs read, detected values masked")
+	reveal := c.fs.Bool("reveal", false, "with --body: the detected values in clear (recorded in DIR/audit.log)")
+	asJSON := c.fs.Bool("json", false, "the record as JSON")
+	ids, err := c.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(ids) != 1 {
-		return usageError{errors.New("flows show takes one flow ID")}
+		return usageError{fmt.Errorf("flows show takes one flow ID; %s", c.hint())}
+	}
+	if *reveal && !*body {
+		// What is revealed is the bodies: a reveal without them would be recorded for nothing.
+		return usageError{errors.New("--reveal shows the bodies in clear: give --body too")}
 	}
 	ff := flowFlags{configPath: *configPath, data: *data, admin: *adminAddr}
 	cfg, err := ff.config()
@@ -214,10 +322,14 @@ func cmdFlowsShow(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer closeSrc()
-	if a, ok := src.(*apiSource); ok {
-		a.metaOnly = !*body
+	o := readOptions{}
+	switch {
+	case *reveal:
+		o = readOptions{bodies: clearBodies, texts: true, reveal: "flow " + ids[0]}
+	case *body:
+		o = readOptions{bodies: maskedBodies, texts: true}
 	}
-	rec, err := src.Get(context.Background(), ids[0])
+	v, err := src.Get(context.Background(), ids[0], o)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return usageError{err}
@@ -225,80 +337,55 @@ func cmdFlowsShow(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *reveal {
-		if err := auditReveal(cfg, stderr, rec.ID); err != nil {
+		// Shown decoded, as the masked view is.
+		m, err := newMasker(cfg)
+		if err != nil {
 			return err
 		}
-	}
-	var m *masker
-	if *body {
-		if m, err = newMasker(cfg); err != nil {
-			return err
-		}
+		texts := v.texts
+		v = m.revealed(&v.Record, false)
+		v.texts = texts
 	}
 	if *asJSON {
-		if !*body {
-			rec.RequestBody, rec.ResponseBody, rec.HasBodies = nil, nil, false
-		} else if !*reveal {
-			masked, err := m.record(&rec)
-			if err != nil {
-				return err
-			}
-			rec = masked
-		}
-		return json.NewEncoder(stdout).Encode(toWire(&rec))
+		return json.NewEncoder(stdout).Encode(toWire(v))
 	}
-	printRecord(stdout, &rec)
+	printRecord(stdout, v)
 	if *body {
-		printBodies(stdout, m, &rec, *reveal)
+		printBodies(stdout, v)
 	}
 	return nil
 }
 
-// auditReveal records that someone read stored values in clear: in DIR/audit.log (0600, append
-// only) and on stderr. A reveal that cannot be recorded does not happen.
-func auditReveal(cfg config.Config, stderr io.Writer, what string) error {
-	path := filepath.Join(cfg.Data, "audit.log")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return fmt.Errorf("--reveal is recorded in %s, which cannot be written: %w", path, err)
-	}
-	defer f.Close()
-	user := os.Getenv("USER")
-	if user == "" {
-		user = strconv.Itoa(os.Getuid())
-	}
-	for _, w := range []io.Writer{f, stderr} {
-		l := zerolog.New(w).With().Timestamp().Logger()
-		l.Warn().Str("type", "audit").Str("flows", what).Str("os_user", user).Msg("stored values revealed in clear")
-	}
-	return f.Sync()
-}
-
-func printRecord(w io.Writer, r *store.Record) {
+func printRecord(w io.Writer, v *view) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	row := func(k, v string) {
-		if v != "" {
-			fmt.Fprintf(tw, "%s\t%s\n", k, v)
+	row := func(k, val string) {
+		if val != "" {
+			fmt.Fprintf(tw, "%s\t%s\n", k, val)
 		}
 	}
+	r := &v.Record
 	row("flow", r.ID)
 	row("time", r.Start.Local().Format(time.RFC3339Nano))
 	row("duration", r.Duration().String())
 	row("source", string(r.Source)+", "+string(r.Mode))
 	row("client", r.Client.Addr)
 	row("user", r.Client.User)
-	row("request", r.Method+" "+r.Host+pathOf(flow.MaskURL(r.URL, r.Findings)))
+	request := r.Method + " " + r.Host + shownPath(v)
+	if v.HasBodies && r.URL != "" {
+		request = r.Method + " " + r.URL // with the query: masked, or revealed
+	}
+	row("request", request)
 	if r.Vendor.ID != "" {
 		row("vendor", fmt.Sprintf("%s (%s, %s, %s)", r.Vendor.ID, r.Vendor.Name, r.Vendor.Category, r.Vendor.Country))
 	}
 	row("api", r.API)
 	row("status", fmt.Sprint(r.Status))
 	row("bytes", fmt.Sprintf("%d out, %d in", r.RequestBytes, r.ResponseBytes))
-	v := string(r.Verdict.Action)
+	verdict := string(actionOf(r.Verdict))
 	if r.Verdict.Policy != "" {
-		v += " (policy " + r.Verdict.Policy + ")"
+		verdict += " (policy " + r.Verdict.Policy + ")"
 	}
-	row("verdict", v)
+	row("verdict", verdict)
 	row("reason", r.Verdict.Message)
 	for _, n := range r.Notes {
 		row("note", n)
@@ -306,7 +393,11 @@ func printRecord(w io.Writer, r *store.Record) {
 	for _, m := range r.Marks {
 		row("mark", string(m))
 	}
-	row("error", r.Error)
+	errText := r.Error
+	if !v.masked {
+		errText = scrubURL(r.Error, r.URL, har.MaskURL(flow.MaskURL(r.URL, r.Findings)))
+	}
+	row("error", errText)
 	_ = tw.Flush()
 	if len(r.Findings) > 0 {
 		fmt.Fprintln(w)
@@ -326,27 +417,26 @@ func shortHash(h string) string {
 	return h
 }
 
-// printBodies prints the stored request and response bodies: decoded, and with each detected
-// value replaced by its detector and masked preview unless reveal.
-func printBodies(w io.Writer, m *masker, r *store.Record, reveal bool) {
-	shown := *r
-	if reveal {
-		shown.RequestBody = m.revealed(r)
-	} else {
-		masked, err := m.record(r)
-		if err != nil {
-			fmt.Fprintf(w, "\nbodies not shown: %v (--reveal prints them in clear)\n", err)
-			return
-		}
-		shown = masked
+// printBodies prints the request headers and body, the texts customs read in the request, and
+// the response body: as the view holds them (masked unless revealed).
+func printBodies(w io.Writer, v *view) {
+	r := &v.Record
+	if len(r.RequestHeader) > 0 {
+		fmt.Fprintln(w, "\n--- request headers")
+		printHeaders(w, r.RequestHeader)
 	}
-	req, resp, segs := shown.RequestBody, shown.ResponseBody, m.segments(&shown)
-	fmt.Fprintf(w, "\n--- request body (%d bytes stored%s%s)\n%s\n", len(r.RequestBody), truncatedNote(r.RequestTruncated),
-		map[bool]string{true: ", decoded", false: ""}[r.ContentEncoding != ""], req)
-	if len(segs) > 0 {
-		fmt.Fprintf(w, "--- read by customs (%d segments)\n", len(segs))
+	state := ", values masked"
+	if !v.masked {
+		state = ", values in clear"
+	}
+	if r.ContentEncoding != "" {
+		state = ", " + r.ContentEncoding + "-encoded as stored" + state
+	}
+	fmt.Fprintf(w, "\n--- request body (%d bytes%s%s)\n%s\n", len(r.RequestBody), truncatedNote(r.RequestTruncated), state, r.RequestBody)
+	if len(v.texts) > 0 {
+		fmt.Fprintf(w, "--- read by customs (%s)\n", plural(len(v.texts), "segment", ""))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		for _, sg := range segs {
+		for _, sg := range v.texts {
 			if sg.Media != "" {
 				fmt.Fprintf(tw, "%s\t[%s, %d bytes]\n", sg.Path, sg.Media, sg.Size)
 				continue
@@ -355,7 +445,20 @@ func printBodies(w io.Writer, m *masker, r *store.Record, reveal bool) {
 		}
 		_ = tw.Flush()
 	}
-	fmt.Fprintf(w, "--- response body (%d bytes stored%s)\n%s\n", len(r.ResponseBody), truncatedNote(r.ResponseTruncated), resp)
+	fmt.Fprintf(w, "--- response body (%d bytes%s)\n%s\n", len(r.ResponseBody), truncatedNote(r.ResponseTruncated), r.ResponseBody)
+}
+
+func printHeaders(w io.Writer, h map[string][]string) {
+	names := make([]string, 0, len(h))
+	for n := range h {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		for _, v := range h[n] {
+			fmt.Fprintf(w, "%s: %s\n", n, v)
+		}
+	}
 }
 
 func truncatedNote(t bool) string {
@@ -365,116 +468,34 @@ func truncatedNote(t bool) string {
 	return ""
 }
 
-// masker shows stored flows to a responder: bodies decoded, each detected value replaced by its
-// detector and masked preview, and the texts customs read in them. It compiles the rules and
-// detectors once for all the flows of a command.
-type masker struct{ p *inspect.Pipeline }
-
-func newMasker(cfg config.Config) (*masker, error) {
-	pol, err := loadPolicy(cfg, cfg.Rules)
-	if err != nil {
-		return nil, err
-	}
-	hasher, err := loadHasher(cfg, false)
-	if err != nil {
-		return nil, err
-	}
-	return &masker{p: inspect.New(inspect.Options{Catalog: pol.catalog, Detectors: pol.engine, Hasher: hasher})}, nil
-}
-
-// record re-inspects the stored request with the current detectors and returns the record with
-// its request body decoded and masked, and its response body withheld when a detector finds
-// something in it.
-func (m *masker) record(r *store.Record) (store.Record, error) {
-	f := r.Flow()
-	f.Findings, f.Notes, f.Segments, f.Marks = nil, nil, nil, nil
-	m.p.Inspect(context.Background(), f)
-	body, err := m.p.Masked(f)
-	if err != nil {
-		return store.Record{}, fmt.Errorf("the request body cannot be masked safely: %w", err)
-	}
-	out := *r
-	out.RequestBody = body // decoded: what it says about its coding no longer applies
-	out.ContentEncoding = ""
-	if out.RequestHeader != nil {
-		out.RequestHeader = out.RequestHeader.Clone()
-		out.RequestHeader.Del("Content-Encoding")
-	}
-	if len(r.ResponseBody) > 0 {
-		rf := &flow.Flow{API: f.API}
-		m.p.InspectResponse(rf, r.ResponseHeader, r.ResponseBody)
-		if len(rf.Findings) > 0 {
-			out.ResponseBody = []byte(fmt.Sprintf("[withheld: %s found in the response; --reveal prints it]", summarize(rf.Findings)))
-		}
-	}
-	return out, nil
-}
-
-// segments are the texts customs reads in r's request body, path by path.
-func (m *masker) segments(r *store.Record) []flow.Segment {
-	f := r.Flow()
-	f.Findings, f.Notes, f.Segments, f.Marks = nil, nil, nil, nil
-	m.p.Inspect(context.Background(), f)
-	return f.Segments
-}
-
-// revealed returns the request body decoded (Content-Encoding undone), values in clear.
-func (m *masker) revealed(r *store.Record) []byte {
-	f := r.Flow()
-	f.Findings = nil // nothing to replace: Masked returns the decoded body as it is
-	body, err := m.p.Masked(f)
-	if err != nil {
-		return r.RequestBody
-	}
-	return body
-}
-
-// exportFlows writes the matching flows as JSON lines or HAR 1.2, bodies masked unless reveal.
-func exportFlows(ctx context.Context, cfg config.Config, src flowSource, f store.Filter, format, path string, reveal bool, stderr io.Writer) error {
-	if format != "jsonl" && format != "har" {
-		return usageError{fmt.Errorf("--export: want jsonl or har, got %q", format)}
-	}
-	if reveal {
-		if err := auditReveal(cfg, stderr, fmt.Sprintf("export to %s (filter %s)", path, filterToQuery(f).Encode())); err != nil {
-			return err
-		}
-	}
+// exportFlows writes the matching flows as JSON lines or HAR 1.2, values masked unless reveal.
+func exportFlows(ctx context.Context, src flowSource, f store.Filter, format, path string, reveal bool, stderr io.Writer) error {
 	out, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
-		return err
+		return usageError{fmt.Errorf("--out: %w", err)}
 	}
-	var m *masker
-	if !reveal {
-		if m, err = newMasker(cfg); err != nil {
-			out.Close()
-			return err
-		}
+	o := readOptions{bodies: maskedBodies}
+	if reveal {
+		o = readOptions{bodies: clearBodies, reveal: fmt.Sprintf("export to %s (filter %s)", path, filterToQuery(f).Encode())}
 	}
 	var hw *har.Writer
 	enc := json.NewEncoder(out)
 	if format == "har" {
-		hw = har.NewWriter(out, har.WriteOptions{RevealHeaders: reveal})
+		// A masked view is masked already, by the same rules the writer applies (flow.MaskURL,
+		// har.MaskURL, har.MaskHeaders) and more: the writer must not mask it again, which
+		// would shift the path spans of its findings onto the masked text.
+		hw = har.NewWriter(out, har.WriteOptions{RevealHeaders: true})
 	}
 	n := 0
-	err = src.Each(ctx, f, true, func(r *store.Record) error {
-		rec := *r
-		if !reveal && len(rec.RequestBody) > 0 {
-			masked, err := m.record(&rec)
-			if err != nil {
-				rec.RequestBody, rec.ContentEncoding = []byte(fmt.Sprintf("[withheld: %v]", err)), ""
-			} else {
-				rec = masked
-			}
-		}
+	more, err := src.Each(ctx, f, o, func(v *view) error {
 		n++
+		rec := v.Record
+		rec.Verdict.Action = actionOf(rec.Verdict)
 		if hw != nil {
 			return hw.Add(har.Entry{Flow: rec.Flow(), ResponseBody: rec.ResponseBody})
 		}
-		if !reveal {
-			rec.URL = har.MaskURL(flow.MaskURL(rec.URL, rec.Findings))
-			rec.RequestHeader, rec.ResponseHeader = har.MaskHeaders(rec.RequestHeader), har.MaskHeaders(rec.ResponseHeader)
-		}
-		return enc.Encode(toWire(&rec))
+		v.Record = rec
+		return enc.Encode(toWire(v))
 	})
 	if err == nil && hw != nil {
 		err = hw.Close()
@@ -483,8 +504,15 @@ func exportFlows(ctx context.Context, cfg config.Config, src flowSource, f store
 		err = cerr // evidence that did not reach the disk is not exported
 	}
 	if err != nil {
-		return fmt.Errorf("export to %s: %w", path, err)
+		return fmt.Errorf("export to %s (%s written, the file is incomplete): %w", path, plural(n, "flow", ""), err)
 	}
-	fmt.Fprintf(stderr, "exported %d flows to %s (%s%s)\n", n, path, format, map[bool]string{true: ", values in clear", false: ", values masked"}[reveal])
+	state := ", values masked"
+	if reveal {
+		state = ", values in clear"
+	}
+	fmt.Fprintf(stderr, "exported %s to %s (%s%s)\n", plural(n, "flow", ""), path, format, state)
+	if more {
+		fmt.Fprintf(stderr, "more flows match than --limit %d exported\n", f.Limit)
+	}
 	return nil
 }

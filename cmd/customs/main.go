@@ -33,21 +33,32 @@ Usage:
                                     run the detectors and policies over text, a JSON body or a
                                     raw HTTP request; findings are masked; --fail exits 1 on any
   customs flows [--since 24h] [--until T] [--vendor ID] [--category C] [--client ADDR] [--user U]
-                [--detector ID] [--action A] [--api NAME] [--host H] [--limit N] [--json]
+                [--detector ID] [--action A] [--api NAME] [--host H] [--limit N] [--oldest] [--json]
                                     the stored flows, newest first (works while serve runs)
   customs flows show ID [--body [--reveal]] [--json]
                                     one flow; bodies decoded with detected values masked
-  customs flows [filters] --export jsonl|har --out FILE [--reveal]
-                                    evidence export (HAR 1.2), values masked unless --reveal
-  customs replay [--since 30d] [--until T] [filters] [--rules PATH]... [--diff] [--json]
-                                    re-run today's detectors and policies over stored flows
+  customs flows [filters] --export jsonl|har --out FILE [--limit N] [--reveal]
+                                    evidence export (every matching flow), values masked unless --reveal
+  customs replay [--since 30d] [--until T] [filters] [--limit N] [--rules PATH]... [--diff] [--json]
+                                    re-run today's detectors and policies over stored flows, oldest first
   customs replay --har FILE [--store] [--rules PATH]... [--json]
                                     inspect a HAR file the same way (--store keeps its flows)
   customs rules lint [PATH]...      load and type-check rule files; errors with file:line:col (exit 2)
   customs rules test [PATH]... [-v] run the rule files' tests and detector examples (exit 1 on a failure)
   customs rules default             print the embedded default policy pack
+  customs store verify | repair [--out DIR]   read every flow and file, exit 1 if damaged | copy what is readable to a new store
 
-Run "customs COMMAND -h" for a command's flags.
+Every command takes --data DIR (default ./customs-data) and --config FILE.
+Run "customs COMMAND -h" (or "customs help COMMAND") for a command's flags and examples.
+Exit codes: 0 ok, 1 findings a command was asked to fail on or a failure at run time,
+2 usage or configuration error.
+
+Examples:
+  customs serve                                   # proxy 127.0.0.1:8080, admin 127.0.0.1:8081
+  customs flows --since 7d --vendor openai --action block
+  customs flows show 01K... --body
+  customs replay --since 30d --rules new-rules/ --diff
+  customs rules lint policies/
 `
 
 func main() {
@@ -68,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "serve":
-		err = cmdServe(args[1:], stderr)
+		err = cmdServe(args[1:], stdout, stderr)
 	case "ca":
 		err = cmdCA(args[1:], stdout, stderr)
 	case "scan":
@@ -81,11 +92,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdFlows(args[1:], stdout, stderr)
 	case "replay":
 		err = cmdReplay(args[1:], stdout, stderr)
-	case "help", "-h", "--help":
+	case "store":
+		err = cmdStore(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && args[0] == "help" {
+			// "customs help flows show" is "customs flows show -h".
+			return run(append(args[1:len(args):len(args)], "-h"), stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "customs: unknown command %q\n\n%s", args[0], usage)
+		msg := fmt.Sprintf("unknown command %q", args[0])
+		if s := closestName(args[0], commands); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		fmt.Fprintf(stderr, "customs: %s\n\n%s", msg, usage)
 		return exitConfig
 	}
 	switch {
@@ -112,22 +133,29 @@ type stringList []string
 func (s *stringList) String() string     { return fmt.Sprint(*s) }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+// commands are the top level's, for "did you mean".
+var commands = []string{"serve", "ca", "catalog", "scan", "flows", "replay", "rules", "store", "help"}
+
+// newFlagSet is the flag set of a command without a help of its own (newCommand has one): -h
+// lists its flags on w and exits 0.
+func newFlagSet(name string, w io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("customs "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // parseFlags words the errors
+	fs.Usage = func() {
+		fmt.Fprintf(w, "Usage:\n  customs %s [flags]\n\nFlags:\n%s", name, flagLines(fs))
+	}
 	return fs
 }
 
-// parseFlags parses args and turns a flag error into a usage error.
+// parseFlags parses args, flags anywhere among them, for a command that takes no positional
+// argument; a flag error is a usage error that names the closest flag.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
+	positional, err := parseInterleaved(fs, args) // on -h, the flag package has called fs.Usage
+	if err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	if len(positional) > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", positional[0])}
 	}
 	return nil
 }

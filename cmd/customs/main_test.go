@@ -166,7 +166,6 @@ func TestSecondSignalSkipsDrain(t *testing.T) {
 		}
 	}()
 	time.Sleep(300 * time.Millisecond)
-	start := time.Now()
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	s.waitLine(t, map[string]any{"message": "shutting down: draining requests in flight"})
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
@@ -177,9 +176,6 @@ func TestSecondSignalSkipsDrain(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("customs still draining after a second SIGTERM")
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("took %v to stop after the second signal", d)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/customs-dev/customs/catalog"
 	"github.com/customs-dev/customs/config"
@@ -32,10 +31,21 @@ type customDetector struct {
 // loadPolicy loads the rule files at paths (none: the embedded default pack) on top of cfg's
 // catalog and codenames. Every problem is reported at once, at its place in a rule file.
 func loadPolicy(cfg config.Config, paths []string) (*policy, error) {
+	all, err := builtin.Detectors(cfg.Codenames)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: %w", err)
+	}
+	builtinIDs := map[string]bool{}
+	ids := make([]string, 0, len(all))
+	for _, d := range all {
+		builtinIDs[d.Meta().ID] = true
+		ids = append(ids, d.Meta().ID)
+	}
 	set := rules.Default()
 	if len(paths) > 0 {
-		var err error
-		if set, err = rules.Load(paths...); err != nil {
+		// The built-in IDs, so that a condition naming a detector none has is an error
+		// (has_detector("pii.emial") would be false for every flow).
+		if set, err = rules.LoadWith(rules.Options{Detectors: ids}, paths...); err != nil {
 			return nil, err
 		}
 	}
@@ -73,14 +83,6 @@ func loadPolicy(cfg config.Config, paths []string) (*policy, error) {
 	}
 	p.catalog = cat
 
-	all, err := builtin.Detectors(cfg.Codenames)
-	if err != nil {
-		return nil, fmt.Errorf("detectors: %w", err)
-	}
-	builtinIDs := map[string]bool{}
-	for _, d := range all {
-		builtinIDs[d.Meta().ID] = true
-	}
 	for _, spec := range set.Detectors {
 		d := patternFrom(spec)
 		id := d.M.ID
@@ -101,15 +103,6 @@ func loadPolicy(cfg config.Config, paths []string) (*policy, error) {
 	return p, nil
 }
 
-// customID is the engine ID of a rule file's detector: as written when namespaced
-// (acme.codename), else under its class (marker.acme-codename).
-func customID(spec rules.DetectorSpec) string {
-	if strings.Contains(spec.ID, ".") {
-		return spec.ID
-	}
-	return spec.Class + "." + spec.ID
-}
-
 func patternFrom(spec rules.DetectorSpec) *detectors.Pattern {
 	sev := detectors.Severity(spec.Severity)
 	if sev == "" {
@@ -123,7 +116,7 @@ func patternFrom(spec rules.DetectorSpec) *detectors.Pattern {
 		ex.NoMatch = append(ex.NoMatch, e.Text)
 	}
 	return &detectors.Pattern{
-		M: detectors.Meta{ID: customID(spec), Class: detectors.Class(spec.Class), Severity: sev,
+		M: detectors.Meta{ID: spec.FullID(), Class: detectors.Class(spec.Class), Severity: sev,
 			Description: spec.Description, Keywords: spec.Keywords, Examples: ex},
 		Regexp: spec.Pattern, Group: spec.Group, Window: spec.Window, Back: spec.Back, Boundary: spec.Boundary,
 		MinEntropy: spec.MinEntropy, Placeholders: spec.Placeholders, Confidence: spec.Confidence,

@@ -91,7 +91,7 @@ func BenchmarkReplayStore(b *testing.B) {
 	var totals replay.Totals
 	b.ResetTimer()
 	for b.Loop() {
-		next := streamRecords(context.Background(), s, store.Filter{Oldest: true})
+		next := streamRecords(context.Background(), &storeSource{st: s}, store.Filter{Oldest: true})
 		totals, err = replay.Run(context.Background(), p, next, func(*replay.Diff) error { return nil }, replay.Options{})
 		if err != nil {
 			b.Fatal(err)

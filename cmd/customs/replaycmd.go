@@ -22,15 +22,16 @@ import (
 
 // cmdReplay re-inspects stored flows (or a HAR file) with today's detectors and policies.
 func cmdReplay(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("replay", stderr)
+	c := newCommand("replay", replayHelp, stdout)
+	fs := c.fs
 	var ff flowFlags
-	ff.register(fs, "30d", 0)
+	ff.register(fs, "30d", 0, false)
 	var rulePaths stringList
 	fs.Var(&rulePaths, "rules", "rule file or directory to replay with (repeatable; default: the config's rules, else the embedded pack)")
 	diff := fs.Bool("diff", false, "report only flows whose findings or verdict differ from what was recorded")
 	harFile := fs.String("har", "", "inspect the flows of this HAR file instead of the store")
 	keep := fs.Bool("store", false, "with --har: keep the inspected flows in the store")
-	if err := parseFlags(fs, args); err != nil {
+	if err := c.noArgs(args); err != nil {
 		return err
 	}
 	cfg, err := ff.config()
@@ -90,7 +91,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 		if *keep {
 			return usageError{errors.New("--store keeps the flows of a --har file")}
 		}
-		filter, err := ff.filter(time.Now())
+		filter, err := ff.filter(cfg, time.Now())
 		if err != nil {
 			return usageError{err}
 		}
@@ -153,12 +154,13 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	mbs := float64(totals.Bytes) / (1 << 20) / max(totals.Elapsed.Seconds(), 1e-9)
-	summary := fmt.Sprintf("%d flows, %d inspected (%.1f MiB of bodies, %.0f MiB/s), %d changed: %d new findings, %d gone, %d verdicts changed",
-		totals.Flows, totals.Inspected, float64(totals.Bytes)/(1<<20), mbs, totals.Changed, totals.NewFindings, totals.GoneFindings, totals.ActionChanged)
+	summary := fmt.Sprintf("%s, %d inspected (%.1f MiB of bodies, %.0f MiB/s), %d changed: %s, %d gone, %s changed",
+		plural(totals.Flows, "flow", ""), totals.Inspected, float64(totals.Bytes)/(1<<20), mbs, totals.Changed,
+		plural(totals.NewFindings, "new finding", ""), totals.GoneFindings, plural(totals.ActionChanged, "verdict", ""))
 	if *harFile != "" {
 		// A HAR file has no outcome of its own to compare with: say what customs decides.
-		summary = fmt.Sprintf("%d flows, %d inspected (%.1f MiB of bodies): %d findings; %d blocked, %d redacted, %d alerted, %d allowed",
-			totals.Flows, totals.Inspected, float64(totals.Bytes)/(1<<20), findings, actions[flow.Block], actions[flow.Redact],
+		summary = fmt.Sprintf("%s, %d inspected (%.1f MiB of bodies): %s; %d blocked, %d redacted, %d alerted, %d allowed",
+			plural(totals.Flows, "flow", ""), totals.Inspected, float64(totals.Bytes)/(1<<20), plural(findings, "finding", ""), actions[flow.Block], actions[flow.Redact],
 			actions[flow.Alert], actions[flow.Allow])
 		if sink != nil {
 			summary += fmt.Sprintf("; %d kept in the store", totals.Flows-tooOld)
@@ -178,9 +180,9 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 
 func verdictText(v flow.Verdict) string {
 	if v.Policy == "" {
-		return string(v.Action)
+		return string(actionOf(v))
 	}
-	return string(v.Action) + " (" + v.Policy + ")"
+	return string(actionOf(v)) + " (" + v.Policy + ")"
 }
 
 // streamRecords feeds replay from the store in time order without holding every flow: Each
@@ -191,14 +193,16 @@ func streamRecords(ctx context.Context, src flowSource, filter store.Filter) fun
 	ctx, cancel := context.WithCancel(ctx)
 	go func() {
 		defer close(ch)
-		errc <- src.Each(ctx, filter, true, func(r *store.Record) error {
+		// The values in clear: replay re-inspects them and prints only masked findings.
+		_, err := src.Each(ctx, filter, readOptions{bodies: clearBodies}, func(v *view) error {
 			select {
-			case ch <- r.Flow():
+			case ch <- v.Flow():
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()
 			}
 		})
+		errc <- err
 	}()
 	return func() (*flow.Flow, error) {
 		f, ok := <-ch
@@ -213,22 +217,14 @@ func streamRecords(ctx context.Context, src flowSource, filter store.Filter) fun
 func diffJSON(d *replay.Diff, har bool) map[string]any {
 	f := d.Flow
 	m := map[string]any{"flow_id": f.ID, "time": f.Start, "host": f.Host, "api": f.API, "vendor": f.Vendor.ID,
-		"action": f.Verdict.Action, "policy": f.Verdict.Policy, "findings": wireFindings(f.Findings)}
+		"action": actionOf(f.Verdict), "policy": f.Verdict.Policy, "findings": wireFindings(f.Findings)}
 	if !har {
-		m["was"] = map[string]any{"action": d.Was.Action, "policy": d.Was.Policy}
+		m["was"] = map[string]any{"action": actionOf(d.Was), "policy": d.Was.Policy}
 		m["new_findings"] = wireFindings(d.Added)
 		m["gone_findings"] = wireFindings(d.Removed)
 		m["changed"] = d.Changed()
 	}
 	return m
-}
-
-func wireFindings(fs []flow.Finding) []wireFinding {
-	out := make([]wireFinding, 0, len(fs))
-	for _, x := range fs {
-		out = append(out, wireFinding{x.Detector, x.Class, x.Severity, x.Path, x.Start, x.End, x.Preview, x.Hash, x.Confidence})
-	}
-	return out
 }
 
 // progressBar draws the flows done on a terminal; elsewhere (a pipe, a file, CI) it draws nothing.
@@ -243,6 +239,6 @@ func progressBar(stderr io.Writer) func(int) {
 	start := time.Now()
 	return func(done int) {
 		rate := float64(done) / max(time.Since(start).Seconds(), 1e-9)
-		fmt.Fprintf(f, "\rreplay: %d flows (%.0f/s)%s", done, rate, strings.Repeat(" ", 8))
+		fmt.Fprintf(f, "\rreplay: %s (%.0f/s)%s", plural(done, "flow", ""), rate, strings.Repeat(" ", 8))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/customs-dev/customs/detectors/builtin"
 	"github.com/customs-dev/customs/internal/golden"
 	"github.com/customs-dev/customs/rules"
 )
@@ -26,6 +27,8 @@ func TestRulesCommands(t *testing.T) {
 		{"test-default-pack", []string{"rules", "test", "-v"}, 0},
 		{"test-broken", []string{"rules", "test", "broken.yaml"}, 2},
 		{"no-subcommand", []string{"rules"}, 2},
+		{"lint-typos", []string{"rules", "lint", "typos.yaml"}, 2},
+		{"lint-syntax", []string{"rules", "lint", "syntax.yaml"}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,5 +45,21 @@ func TestRulesCommands(t *testing.T) {
 	}
 	if !strings.Contains(out, "policies:") {
 		t.Fatal("rules default printed no policies")
+	}
+}
+
+// The embedded pack names only detectors and classes that exist: the check rule files get at
+// load time (issue 12) holds for the pack loaded without it.
+func TestDefaultPackNamesKnownDetectors(t *testing.T) {
+	all, err := builtin.Detectors(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, d := range all {
+		ids = append(ids, d.Meta().ID)
+	}
+	if _, err := rules.ParseWith(rules.Options{Detectors: ids}, rules.DefaultFile, rules.DefaultSource()); err != nil {
+		t.Fatal(err)
 	}
 }

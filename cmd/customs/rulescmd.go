@@ -22,24 +22,29 @@ import (
 	"github.com/customs-dev/customs/rules"
 )
 
-const rulesUsage = `usage: customs rules lint [PATH]...     load, compile and type-check rule files; exit 2 on errors
-       customs rules test [PATH]...     run the files' tests and detector examples; exit 1 on a failure
-       customs rules default            print the embedded default policy pack
-
-PATH is a rule file or a directory of them; none means the config's rules (--config), else the
-embedded default pack.
-`
-
 func cmdRules(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprint(stderr, rulesUsage)
-		return usageError{errors.New("want lint, test or default")}
+	return subcommands("rules", rulesHelp, args, stdout, map[string]func([]string) error{
+		"lint":    func(args []string) error { return rulesCmd("lint", rulesLintHelp, args, stdout, stderr) },
+		"test":    func(args []string) error { return rulesCmd("test", rulesTestHelp, args, stdout, stderr) },
+		"default": func(args []string) error { return rulesCmd("default", rulesDefaultHelp, args, stdout, stderr) },
+	})
+}
+
+func rulesCmd(sub string, h help, args []string, stdout, stderr io.Writer) error {
+	c := newCommand("rules "+sub, h, stdout)
+	if sub == "default" {
+		if err := c.noArgs(args); err != nil {
+			return err
+		}
+		_, err := stdout.Write(rules.DefaultSource())
+		return err
 	}
-	sub := args[0]
-	fs := newFlagSet("rules "+sub, stderr)
-	configPath := fs.String("config", "", "config file (for codenames, vendors and its rules)")
-	verbose := fs.Bool("v", false, "test: list every test and example, not only failures")
-	paths, err := parseInterleaved(fs, args[1:])
+	configPath := c.fs.String("config", "", "config file (for codenames, vendors and its rules)")
+	verbose := new(bool)
+	if sub == "test" {
+		verbose = c.fs.Bool("v", false, "list every test and example, not only failures")
+	}
+	paths, err := c.parse(args)
 	if err != nil {
 		return err
 	}
@@ -52,31 +57,25 @@ func cmdRules(args []string, stdout, stderr io.Writer) error {
 	if len(paths) == 0 {
 		paths = cfg.Rules
 	}
-	switch sub {
-	case "default":
-		_, err := stdout.Write(rules.DefaultSource())
-		return err
-	case "lint":
+	if sub == "lint" {
 		pol, err := loadPolicy(cfg, paths)
 		if err != nil {
 			printRuleErrors(stderr, err)
 			return ruleErrors{err}
 		}
-		fmt.Fprintf(stdout, "ok: %s: %d policies, %d detectors, %d vendors, %d tests\n", describeFiles(pol.set, paths),
-			len(pol.set.Policies), len(pol.set.Detectors), len(pol.set.Vendors), len(pol.set.Tests))
-		return nil
-	case "test":
-		pol, hasher, err := loadPolicyAndKey(cfg, paths, stderr)
-		if err != nil {
-			return err
-		}
-		if failed := runRuleTests(stdout, pol, hasher, *verbose); failed > 0 {
-			return errFindings
-		}
+		fmt.Fprintf(stdout, "ok: %s: %s, %s, %s, %s\n", describeFiles(pol.set, paths),
+			plural(len(pol.set.Policies), "policy", "policies"), plural(len(pol.set.Detectors), "detector", ""),
+			plural(len(pol.set.Vendors), "vendor", ""), plural(len(pol.set.Tests), "test", ""))
 		return nil
 	}
-	fmt.Fprint(stderr, rulesUsage)
-	return usageError{fmt.Errorf("unknown subcommand %q", sub)}
+	pol, hasher, err := loadPolicyAndKey(cfg, paths, stderr)
+	if err != nil {
+		return err
+	}
+	if failed := runRuleTests(stdout, pol, hasher, *verbose); failed > 0 {
+		return errFindings
+	}
+	return nil
 }
 
 // ruleErrors are rule-file errors already printed with their carets: exit 2, nothing more to say.
@@ -164,8 +163,8 @@ func runRuleTests(w io.Writer, pol *policy, hasher *detectors.Hasher, verbose bo
 		}
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(w, "%d passed, %d failed (%d tests, %d detector examples)\n", len(results)-failed, failed,
-		len(pol.set.Tests), len(results)-len(pol.set.Tests))
+	fmt.Fprintf(w, "%d passed, %d failed (%s, %s)\n", len(results)-failed, failed,
+		plural(len(pol.set.Tests), "test", ""), plural(len(results)-len(pol.set.Tests), "detector example", ""))
 	return failed
 }
 

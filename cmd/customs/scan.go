@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -51,7 +50,8 @@ func loadHasher(cfg config.Config, create bool) (*detectors.Hasher, error) {
 var requestLine = regexp.MustCompile(`^[A-Z]+ \S+ HTTP/\d(\.\d)?\r?\n`)
 
 func cmdScan(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("scan", stderr)
+	c := newCommand("scan", scanHelp, stdout)
+	fs := c.fs
 	asJSON := fs.Bool("json", false, "print findings as JSON lines")
 	fail := fs.Bool("fail", false, "exit 1 when anything is found")
 	configPath := fs.String("config", "", "config file (for codenames, vendors and rules)")
@@ -59,26 +59,19 @@ func cmdScan(args []string, stdout, stderr io.Writer) error {
 	var rulePaths stringList
 	fs.Var(&rulePaths, "rules", "rule file or directory (repeatable): its detectors and vendors apply, and its policies give the verdict (default: the config's rules, else the embedded pack)")
 	data := fs.String("data", "", "data directory whose finding.key keys the hashes (default ./customs-data)")
-	var input string
-	// The file may come before or after the flags.
-	if len(args) > 0 && (args[0] == "-" || !strings.HasPrefix(args[0], "-")) {
-		input, args = args[0], args[1:]
+	positional, err := c.parse(args)
+	if err != nil {
+		return err
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
+	if len(positional) > 1 {
+		return usageError{fmt.Errorf("scan takes one FILE (or - for standard input); %s", c.hint())}
 	}
-	if fs.NArg() > 1 || (input != "" && fs.NArg() > 0) {
-		return usageError{fmt.Errorf("scan takes one FILE (or - for standard input)")}
-	}
-	if input == "" {
-		input = fs.Arg(0)
+	input := ""
+	if len(positional) == 1 {
+		input = positional[0]
 	}
 	cfg := config.Default()
 	if *configPath != "" {
-		var err error
 		if cfg, err = config.Load(*configPath); err != nil {
 			return usageError{err}
 		}
@@ -200,7 +193,7 @@ func printFindings(w io.Writer, name string, f *flow.Flow) {
 	if api == "" {
 		api = "none recognised"
 	}
-	fmt.Fprintf(w, "%s: api %s, %d segments, %d findings\n", name, api, len(f.Segments), len(f.Findings))
+	fmt.Fprintf(w, "%s: api %s, %s, %s\n", name, api, plural(len(f.Segments), "segment", ""), plural(len(f.Findings), "finding", ""))
 	vendor := f.Vendor.ID
 	if vendor == "" {
 		vendor = "none (host " + cmp.Or(f.Host, "not given") + ")"

@@ -28,6 +28,7 @@ import (
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/flowlog"
 	"github.com/customs-dev/customs/inspect"
+	"github.com/customs-dev/customs/inspect/decode"
 	"github.com/customs-dev/customs/proxy"
 	"github.com/customs-dev/customs/proxy/ca"
 	"github.com/customs-dev/customs/store"
@@ -48,8 +49,9 @@ type serveFlags struct {
 	rules      stringList
 }
 
-func cmdServe(args []string, stderr io.Writer) error {
-	sf := &serveFlags{fs: newFlagSet("serve", stderr)}
+func cmdServe(args []string, stdout, stderr io.Writer) error {
+	cmd := newCommand("serve", serveHelp, stdout)
+	sf := &serveFlags{fs: cmd.fs}
 	fs := sf.fs
 	fs.StringVar(&sf.configPath, "config", "", "config file (YAML); flags override it")
 	fs.StringVar(&sf.listen, "listen", "", "proxy address (default 127.0.0.1:8080)")
@@ -61,7 +63,7 @@ func cmdServe(args []string, stderr io.Writer) error {
 	fs.StringVar(&sf.logLevel, "log-level", "", "debug, info, warn or error (default info)")
 	fs.StringVar(&sf.logFile, "log-file", "", "write logs to FILE instead of stderr")
 	fs.Var(&sf.rules, "rules", "rule file or directory (repeatable; default: the embedded policy pack)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cmd.noArgs(args); err != nil {
 		return err
 	}
 	cfg, err := sf.config()
@@ -156,6 +158,7 @@ type server struct {
 	reloader *reloader
 	store    *store.Store // nil when store.enabled is false
 	api      http.Handler
+	token    string // the admin token: the flow API needs it, and /metrics off loopback
 }
 
 // build turns a validated configuration into a ready proxy: CA, catalog, pipeline, scope, trust
@@ -182,7 +185,10 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	pipeline := inspect.New(inspect.Options{Catalog: pol.catalog, DecodeLimit: int64(cfg.Body.DecodeLimit),
+	// One decode budget for every body the proxy decodes: a flood of compression bombs waits for
+	// its own client's share instead of taking the process's memory and CPU.
+	budget := decode.NewBudget(int64(cfg.Limits.DecodeBudget), int64(cfg.Limits.DecodeBudgetPerClient), cfg.Limits.DecodeWait.D())
+	pipeline := inspect.New(inspect.Options{Catalog: pol.catalog, DecodeLimit: int64(cfg.Body.DecodeLimit), DecodeBudget: budget,
 		Detectors: pol.engine, Hasher: hasher, Rules: pol.set, Incomplete: flow.Action(cfg.Inspection.Incomplete)})
 	rulesFrom := "the embedded default pack"
 	if len(cfg.Rules) > 0 {
@@ -221,6 +227,8 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 	}
 
 	metrics := admin.NewMetrics()
+	metrics.GaugeFunc("customs_decode_budget_bytes", "Decoded bytes and decoder state held now under limits.decode_budget.",
+		func() float64 { used, _ := budget.Used(""); return float64(used) })
 	metrics.GaugeFunc("customs_leaf_certificates_minted", "Leaf certificates minted since start.",
 		func() float64 { return float64(leaves.Minted()) })
 	metrics.CounterFunc("customs_rules_reloads_total", "Rule reloads that took effect.", func() float64 { return float64(rl.ok.Load()) })
@@ -253,6 +261,15 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 		TLSHandshakeTimeout:   cfg.Timeouts.TLSHandshake.D(),
 		ResponseHeaderTimeout: cfg.Timeouts.ResponseHeader.D(),
 		IdleConnTimeout:       cfg.Timeouts.Idle.D(),
+		// Issue 12: where clients may go, and how much of customs they may hold.
+		AllowDestinations:      cfg.AllowDestinations,
+		AllowPorts:             cfg.AllowPorts,
+		ClientHandshakeTimeout: cfg.Timeouts.ClientHandshake.D(),
+		ClientHeaderTimeout:    cfg.Timeouts.ClientHeader.D(),
+		ClientIdleTimeout:      cfg.Timeouts.ClientIdle.D(),
+		MaxHeaderBytes:         int(cfg.Limits.MaxHeaderBytes),
+		MaxConns:               cfg.Limits.MaxConnections,
+		MaxConnsPerClient:      cfg.Limits.MaxConnectionsPerClient,
 	}
 	if users := cfg.ProxyAuth.Users; len(users) > 0 {
 		opts.Authenticate = func(name, password string) bool {
@@ -266,28 +283,33 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 			return ok
 		}
 	}
+	// The token exists on every admin address, loopback included: any local process could
+	// otherwise read the stored bodies.
+	token, err := adminToken(cfg)
+	if err != nil {
+		return nil, err
+	}
 	var st *store.Store
 	var api http.Handler
 	if cfg.Store.Enabled {
-		if st, err = openStore(cfg, logger, true); err != nil {
+		var unavailable error
+		if st, unavailable, err = openServeStore(cfg, logger); err != nil {
 			return nil, fmt.Errorf("flow store: %w", err)
 		}
-		opts.Recorder = append(opts.Recorder.(flow.Recorders), st)
-		token := ""
-		if !loopback(cfg.Admin) {
-			// Reachable from other machines: the flow API (bodies included) needs the token.
-			if token, err = loadOrCreateToken(cfg.Data); err != nil {
-				st.Close(context.Background())
-				return nil, err
-			}
+		storeMetrics(metrics, st)
+		if unavailable != nil {
+			api = unavailableAPI(unavailable)
 		}
-		api = flowsAPI(st, token, logger)
+	}
+	if st != nil {
+		opts.Recorder = storeRecorder(cfg, opts.Recorder.(flow.Recorders), st)
+		api = flowsAPI(flowsAPIOptions{Store: st, Token: token, Pipeline: pipeline, Data: cfg.Data, Logger: logger})
 		for _, c := range []struct {
 			name, help string
 			pick       func(store.Stats) uint64
 		}{
 			{"customs_store_flows_written_total", "Flows committed to the store.", func(s store.Stats) uint64 { return s.Written }},
-			{"customs_store_flows_dropped_total", "Flows dropped because the store's queue was full.", func(s store.Stats) uint64 { return s.Dropped }},
+			{"customs_store_flows_dropped_total", "Flows not recorded: the store's queue was full, or its disk below store.min_free.", func(s store.Stats) uint64 { return s.Dropped }},
 			{"customs_store_write_errors_total", "Flows lost to write errors (disk full, I/O).", func(s store.Stats) uint64 { return s.WriteErrors }},
 			{"customs_store_days_dropped_total", "Whole days of flows dropped by retention or the size budget.", func(s store.Stats) uint64 { return s.DaysDropped }},
 		} {
@@ -305,7 +327,7 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 	}
 	metrics.GaugeFunc("customs_client_connections", "Client connections open now (tunnels and intercepted sessions included).",
 		func() float64 { return float64(p.ClientConns()) })
-	return &server{cfg: cfg, proxy: p, metrics: metrics, leaves: leaves, caPath: caPath, alerts: alerts, reloader: rl, store: st, api: api}, nil
+	return &server{cfg: cfg, proxy: p, metrics: metrics, leaves: leaves, caPath: caPath, alerts: alerts, reloader: rl, store: st, api: api, token: token}, nil
 }
 
 func buildScope(cfg config.Config, pipeline *inspect.Pipeline) (proxy.Scope, error) {
@@ -393,11 +415,14 @@ func (s *server) run(logger zerolog.Logger) error {
 			return usageError{fmt.Errorf("admin listen %s: %w", s.cfg.Admin, err)}
 		}
 		adminAddr = aln.Addr().String()
+		// Not through the proxy: the admin API holds every flow's bodies.
+		s.proxy.AddOwnListener(aln.Addr())
 		extra := map[string]http.Handler{}
 		if s.api != nil {
 			extra["/api/"] = s.api
 		}
-		adminSrv = &http.Server{Handler: admin.HandlerWith(s.metrics, &ready, extra), ReadHeaderTimeout: 10 * time.Second}
+		adminSrv = &http.Server{Handler: adminHandler(admin.HandlerWith(s.metrics, &ready, extra), s.cfg.Admin, aln.Addr(), s.token),
+			ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = adminSrv.Serve(aln) }()
 	}
 
@@ -418,7 +443,7 @@ func (s *server) run(logger zerolog.Logger) error {
 		return fmt.Errorf("proxy stopped: %w", err)
 	case got := <-sig:
 		ready.Store(false)
-		logger.Info().Str("signal", got.String()).Dur("drain", s.cfg.Timeouts.Drain.D()).Msg("shutting down: draining requests in flight")
+		logger.Info().Str("signal", got.String()).Str("drain", s.cfg.Timeouts.Drain.D().String()).Msg("shutting down: draining requests in flight")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeouts.Drain.D())
 	defer cancel()

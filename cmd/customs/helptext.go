@@ -1,0 +1,155 @@
+package main
+
+// The help of every level of the command line, in one place so that it reads as one manual
+// (README.md's CLI sections say the same).
+
+var serveHelp = help{
+	usage: `customs serve [--config FILE] [--listen ADDR] [--admin ADDR] [--data DIR]
+              [--intercept catalog|all|none] [--upstream-ca FILE]... [--resolve HOST=ADDR]...
+              [--log-level LEVEL] [--log-file FILE] [--rules PATH]...`,
+	about: `Run the proxy: open the traffic bound for AI and analytics vendors, inspect it, apply the
+policies, and record every flow in DIR/store. The admin listener serves /healthz, /readyz,
+/metrics and the flow API that "customs flows" reads while serve holds the store. Flags
+override the config file. SIGHUP reloads the rules; SIGTERM drains and exits 0.`,
+	examples: `customs serve                                   # proxy 127.0.0.1:8080, admin 127.0.0.1:8081, data ./customs-data
+customs serve --config customs.yaml --rules policies/
+customs serve --listen 0.0.0.0:3128 --admin off`,
+}
+
+var caHelp = help{
+	usage: `customs ca init   [--data DIR]
+customs ca export [--data DIR]`,
+	about: `The interception CA that clients must trust: DIR/ca.pem, its key DIR/ca-key.pem (0600).
+customs serve creates it on first start when it is missing.`,
+	commands: `init     create the CA (refused when one exists)
+export   print the CA certificate (PEM) for clients to trust`,
+	examples: `customs ca init --data /var/lib/customs
+customs ca export > customs-ca.pem
+sudo cp customs-ca.pem /usr/local/share/ca-certificates/customs.crt && sudo update-ca-certificates`,
+}
+
+var caInitHelp = help{
+	usage:    `customs ca init [--data DIR]`,
+	about:    `Create the interception CA: ECDSA P-256, path length 0, valid 10 years. An existing CA is never replaced.`,
+	examples: `customs ca init --data /var/lib/customs`,
+}
+
+var caExportHelp = help{
+	usage:    `customs ca export [--data DIR]`,
+	about:    `Print the CA certificate (PEM) on stdout. The key never leaves DIR.`,
+	examples: `customs ca export > customs-ca.pem`,
+}
+
+var catalogHelp = help{
+	usage: `customs catalog list [--category C] [--json] [--config FILE]
+customs catalog show ID [--json] [--config FILE]`,
+	about: `What customs knows of each vendor: hosts, API endpoints and where prompts sit in them,
+headquarters, subprocessors and supply-chain edges, each with its sources. The config's
+vendors: are merged in.`,
+	commands: `list       the vendors, one per line
+show ID    one vendor in full`,
+	examples: `customs catalog list --category analytics
+customs catalog show openai
+customs catalog show mixpanel --json`,
+}
+
+var catalogListHelp = help{
+	usage:    `customs catalog list [--category C] [--json] [--config FILE]`,
+	about:    `List the vendors of the catalog (with the config's vendors: merged in).`,
+	examples: "customs catalog list\ncustoms catalog list --category ai-provider --json",
+}
+
+var catalogShowHelp = help{
+	usage:    `customs catalog show ID [--json] [--config FILE]`,
+	about:    `Show one vendor: hosts, endpoints, subprocessors and supply-chain edges.`,
+	examples: "customs catalog show anthropic\ncustoms catalog show sentry --json",
+}
+
+var scanHelp = help{
+	usage: `customs scan [FILE|-] [--json] [--fail] [--rules PATH]... [--host HOST] [--config FILE] [--data DIR]`,
+	about: `Run the detectors and the policies over text, a JSON body or a raw HTTP request (FILE, or
+standard input for - or no FILE). Findings are masked: a preview and a keyed hash, never the
+value. --fail exits 1 when anything is found.`,
+	examples: `customs scan prompt.txt
+customs scan testdata/requests/openai-chat.http --json
+echo 'key AKIAZ7VQ3KXJ5N2WPLMR' | customs scan - --fail
+customs scan body.json --host api.openai.com --rules policies/`,
+}
+
+var rulesHelp = help{
+	usage: `customs rules lint [PATH]... [--config FILE]
+customs rules test [PATH]... [-v] [--config FILE]
+customs rules default`,
+	about: `Check rule files (detectors, vendors, policies and their tests). PATH is a rule file or a
+directory of them; none means the config's rules (--config), else the embedded default pack.`,
+	commands: `lint      load, compile and type-check; every error as file:line:col (exit 2)
+test      run the files' tests and detector examples (exit 1 on a failure)
+default   print the embedded default policy pack`,
+	examples: `customs rules lint policies/
+customs rules test policies/ -v
+customs rules default > policies/default.yaml`,
+}
+
+var rulesLintHelp = help{
+	usage: `customs rules lint [PATH]... [--config FILE]`,
+	about: `Load, compile and type-check rule files. Every problem is reported at once as
+file:line:col with the line and a caret; exit 2 when there is one.`,
+	examples: "customs rules lint policies/\ncustoms rules lint team.yaml extra.yaml",
+}
+
+var rulesTestHelp = help{
+	usage: `customs rules test [PATH]... [-v] [--config FILE]`,
+	about: `Run the rule files' tests and every detector example; exit 1 when one fails. -v lists the
+passing ones too.`,
+	examples: "customs rules test policies/\ncustoms rules test -v",
+}
+
+var rulesDefaultHelp = help{
+	usage:    `customs rules default`,
+	about:    `Print the embedded default policy pack, the policies in force without rule files.`,
+	examples: `customs rules default > policies/default.yaml`,
+}
+
+var flowsHelp = help{
+	usage: `customs flows [--since 24h] [--until T] [filters] [--limit N] [--oldest] [--json]
+customs flows [--since 24h] [filters] --export jsonl|har --out FILE [--reveal]
+customs flows show ID [--body [--reveal]] [--json]`,
+	about: `List the recorded flows, newest first; at most --limit (50) are listed, and stderr says when
+more match. With --export, every matching flow (or --limit of them) is written as JSON lines
+or HAR 1.2 to --out (0600), detected values masked unless --reveal. --reveal is recorded in
+DIR/audit.log; a reveal that cannot be recorded is refused.
+Filters: --vendor, --category, --client, --user, --detector, --action, --api, --host; an
+unknown vendor, category, detector, API or action is an error that names the closest.
+While customs serve runs it holds the store; flows then reads through its admin API with the
+token in DIR/admin.token.`,
+	commands: `show ID   one flow (customs flows show -h)`,
+	examples: `customs flows                                         # the last 24 h, newest first
+customs flows --since 7d --vendor openai --action block
+customs flows --detector secret.aws-access-key-id --client 10.2.3.4 --json
+customs flows --since 30d --category analytics --export har --out evidence.har
+customs flows show 01K... --body`,
+}
+
+var flowsShowHelp = help{
+	usage: `customs flows show ID [--body [--reveal]] [--json]`,
+	about: `One flow: request, vendor, verdict, findings (masked previews and keyed hashes). --body adds
+the bodies, decoded, with every detected value replaced by its detector and masked preview,
+and each text customs read in the request (headers, URL and query included), masked the same
+way. --reveal (with --body) shows the values in clear and is recorded in DIR/audit.log.`,
+	examples: `customs flows show 01K...
+customs flows show 01K... --body
+customs flows show 01K... --body --reveal
+customs flows show 01K... --json`,
+}
+
+var replayHelp = help{
+	usage: `customs replay [--since 30d] [--until T] [filters] [--limit N] [--rules PATH]... [--diff] [--json]
+customs replay --har FILE [--store] [--rules PATH]... [--json]`,
+	about: `Re-run today's detectors and policies (or --rules) over stored flows, oldest first, and
+report what differs from what was decided at the time (--diff: only those). With --har, inspect
+the flows of a HAR file the same way; --store keeps them in the store. While customs serve runs,
+the stored bodies are read through its admin API, which records the read in DIR/audit.log.`,
+	examples: `customs replay --since 30d --rules new-rules/ --diff
+customs replay --vendor openai --json
+customs replay --har session.har --store`,
+}
