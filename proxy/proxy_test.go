@@ -766,15 +766,11 @@ func TestShutdownDrainsInFlight(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // the request is now waiting on the upstream
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	start := time.Now()
 	if err := w.proxy.Shutdown(ctx); err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}
 	if got := <-done; got != "slow done" {
 		t.Fatalf("in-flight request got %q", got)
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("shutdown took %v", d)
 	}
 	if _, err := net.DialTimeout("tcp", w.proxyURL.Host, time.Second); err == nil {
 		t.Error("proxy still accepts connections after shutdown")
