@@ -53,9 +53,12 @@ type Record struct {
 	Country  string    `json:"country,omitempty"`
 	Host     string    `json:"host"`
 	API      string    `json:"api,omitempty"`
-	Client   string    `json:"client"`
-	User     string    `json:"user,omitempty"`
-	Findings []Finding `json:"findings"`
+	// Model and ServedModel are the flow's: the model requested, the one the answer named.
+	Model       string    `json:"model,omitempty"`
+	ServedModel string    `json:"served_model,omitempty"`
+	Client      string    `json:"client"`
+	User        string    `json:"user,omitempty"`
+	Findings    []Finding `json:"findings"`
 }
 
 // Finding is one finding of an alert.
@@ -124,7 +127,8 @@ func NewRecord(f *flow.Flow) Record {
 	r := Record{
 		Type: "alert", Time: f.End, FlowID: f.ID, Action: string(f.Verdict.Action), Policy: f.Verdict.Policy,
 		Policies: f.Verdict.Matched, Reason: f.Verdict.Message, Vendor: f.Vendor.ID, Category: f.Vendor.Category,
-		Country: f.Vendor.Country, Host: f.Host, API: f.API, Client: f.Client.Addr, User: f.Client.User,
+		Country: f.Vendor.Country, Host: f.Host, API: f.API, Model: f.Model, ServedModel: f.ServedModel,
+		Client: f.Client.Addr, User: f.Client.User,
 		Findings: make([]Finding, 0, len(f.Findings)),
 	}
 	if r.Time.IsZero() {
@@ -192,6 +196,12 @@ func (s *Sink) logLine(r Record) {
 	ev.Str("host", r.Host)
 	if r.API != "" {
 		ev.Str("api", r.API)
+	}
+	if r.Model != "" {
+		ev.Str("model", r.Model)
+	}
+	if r.ServedModel != "" {
+		ev.Str("served_model", r.ServedModel)
 	}
 	ev.Str("client", r.Client)
 	if r.User != "" {

@@ -1,6 +1,8 @@
 // Package catalog maps request hosts to the vendors behind them: AI providers and platforms, AI
-// tools, and the analytics and telemetry services in their supply chain. The built-in catalog is
-// vendors.json, generated from the project's vendor reference and embedded in the binary.
+// tools, SaaS with AI features, LLM-observability services, and the analytics and telemetry
+// services in their supply chain. The built-in catalog is vendors.json, embedded in the binary:
+// the project's vendor reference (vendors.yaml) in the same shape, and the vendors issue 13 added,
+// researched and marked the same way (verified only where the vendor's own material was read).
 package catalog
 
 import (
@@ -68,16 +70,19 @@ type Endpoint struct {
 	Method string `json:"method"` // an HTTP method; a WebSocket is its GET upgrade
 	// Path may hold {placeholders}, a query, or a description in parentheses where the vendor
 	// documents none.
-	Path           string   `json:"path"`
-	Host           string   `json:"host,omitempty"` // set when only one of the vendor's hosts serves it
-	ContentType    string   `json:"content_type,omitempty"`
-	PromptFields   []string `json:"prompt_fields,omitempty"`   // prompt text
-	FileFields     []string `json:"file_fields,omitempty"`     // uploaded files, images, audio
-	IdentityFields []string `json:"identity_fields,omitempty"` // who the event is about (analytics)
-	Encoding       string   `json:"encoding,omitempty"`        // how an ingestion body is encoded
-	Notes          string   `json:"notes,omitempty"`
-	Verified       bool     `json:"verified"`
-	Evidence       string   `json:"evidence,omitempty"`
+	Path         string   `json:"path"`
+	Host         string   `json:"host,omitempty"` // set when only one of the vendor's hosts serves it
+	ContentType  string   `json:"content_type,omitempty"`
+	PromptFields []string `json:"prompt_fields,omitempty"` // prompt text
+	// CompletionFields hold the model's answer where a request carries it: the traces and logs
+	// that LLM-observability services ingest send the completion along with the prompt.
+	CompletionFields []string `json:"completion_fields,omitempty"`
+	FileFields       []string `json:"file_fields,omitempty"`     // uploaded files, images, audio
+	IdentityFields   []string `json:"identity_fields,omitempty"` // who the event is about (analytics)
+	Encoding         string   `json:"encoding,omitempty"`        // how an ingestion body is encoded
+	Notes            string   `json:"notes,omitempty"`
+	Verified         bool     `json:"verified"`
+	Evidence         string   `json:"evidence,omitempty"`
 }
 
 // Subprocessors is what a vendor's published sub-processor list says.
@@ -176,9 +181,13 @@ const (
 const EvidenceOperator = "operator"
 
 var categories = map[string]bool{
-	"ai-provider":        true, // first-party model API, inference host, or model router
-	"ai-platform":        true, // cloud AI platform (Azure OpenAI, Bedrock, Vertex, Model Studio)
-	"ai-tool":            true, // end-user AI tools (coding assistants)
+	"ai-provider": true, // first-party model API, inference host, or model router
+	"ai-platform": true, // cloud AI platform (Azure OpenAI, Bedrock, Vertex, Model Studio)
+	"ai-tool":     true, // end-user AI tools (coding assistants, AI writing and meeting tools)
+	// SaaS whose AI features run inside the service (Notion AI, Slack AI, Zoom AI Companion): no
+	// host of their own, so the catalog opens all of the SaaS's traffic, most of which is not
+	// AI; not an AI category, so the AI policies do not apply to all of it by default.
+	"saas-ai":            false,
 	"analytics":          false,
 	"error-tracking":     false,
 	"observability":      false,

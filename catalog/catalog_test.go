@@ -33,6 +33,25 @@ var lookupHosts = []string{
 	"www.datadoghq-browser-agent.com",
 	"app.launchdarkly.com",
 	"in.hotjar.com",
+	"api.smith.langchain.com",
+	"cloud.langfuse.com",
+	"us.cloud.langfuse.com",
+	"oai.helicone.ai",
+	"trace.wandb.ai",
+	"otlp.arize.com",
+	"api.braintrust.dev",
+	"api.portkey.ai",
+	"gateway.ai.cloudflare.com",
+	"api.cerebras.ai",
+	"api.sambanova.ai",
+	"integrate.api.nvidia.com",
+	"api.aleph-alpha.com",
+	"api.minimax.io",
+	"qianfan.baidubce.com",
+	"api.hunyuan.cloud.tencent.com",
+	"cloudcode-pa.googleapis.com",
+	"www.notion.so",
+	"www.google-analytics.com",
 	// wildcard
 	"myres.openai.azure.com",
 	"my-proj.services.ai.azure.com",
@@ -45,6 +64,21 @@ var lookupHosts = []string{
 	"nexus-websocket-a.intercom.io",
 	"widget.intercom-messenger.com",
 	"script.hotjar.com",
+	"server.codeium.com",
+	"api.tabnine.com",
+	"api.jetbrains.ai",
+	"api.app.prod.grazie.aws.intellij.net",
+	"capi.grammarly.com",
+	"api.elevenlabs.io",
+	"my-app--serve.modal.run",
+	"llama3.lepton.run",
+	"oai.endpoints.kepler.ai.cloud.ovh.net",
+	"my-agent-1a2b.us.langgraph.app",
+	"t.contentsquare.net",
+	"static.hj.contentsquare.net",
+	"k.clarity.ms",
+	"com-acme-prod1.collector.snplow.net",
+	"acme.dataplane.rudderstack.com",
 	// template
 	"bedrock-runtime.us-east-1.amazonaws.com",
 	"bedrock-runtime-fips.us-gov-west-1.amazonaws.com",
@@ -64,6 +98,13 @@ var lookupHosts = []string{
 	"http-intake.logs.us3.datadoghq.com",
 	"http-intake.logs.ddog-gov.com",
 	"uploads.au.intercomcdn.com",
+	"ark.cn-beijing.volces.com",
+	"us-south.ml.cloud.ibm.com",
+	"inference.generativeai.eu-paris-1.oci.oraclecloud.com",
+	"model-abc123.api.baseten.co",
+	"sdk.iad-05.braze.com",
+	"rest.fra-01.braze.eu",
+	"acme.sc.omtrdc.net",
 	// spellings a Host header or SNI may carry
 	"API.OpenAI.com",
 	"api.openai.com:443",
@@ -91,6 +132,18 @@ var lookupHosts = []string{
 	"datadoghq.com",
 	"http-intake.logs.us9.datadoghq.com",
 	"www.google.com",
+	"smith.langchain.com.evil.com",
+	"langfuse.com",
+	"cloud.langfuse.com.evil.com",
+	"api.cerebras.ai.evil.com",
+	"modal.run",
+	"sdk.iad-01.braze.com.evil.com",
+	"ml.cloud.ibm.com",
+	"generativeai.eu-paris-1.oci.oraclecloud.com",
+	"kepler.ai.cloud.ovh.net",
+	"notslack.com",
+	"googleapis.com",
+	"oauth2.googleapis.com",
 	"localhost",
 	"10.0.0.1:8080",
 	"[2001:db8::1]:443",
@@ -120,15 +173,26 @@ func TestLookupGolden(t *testing.T) {
 	golden.Check(t, filepath.Join("testdata", "lookup.golden"), []byte(got))
 }
 
-// TestBuiltinHasEveryVendor pins the vendor list against the reference: the 34 vendors of
-// vendors.yaml, schema version 1.
+// TestBuiltinHasEveryVendor pins the vendor list: the 34 vendors of the reference (vendors.yaml)
+// and the 71 that issue 13 added (AI coding tools and SaaS AI features, model vendors, routers and
+// inference hosts, LLM-observability services, analytics and session replay).
 func TestBuiltinHasEveryVendor(t *testing.T) {
 	want := []string{
-		"alibaba-dashscope", "amplitude", "anthropic", "aws-bedrock", "azure-openai", "cohere",
-		"cursor", "datadog", "deepseek", "fireworks-ai", "fullstory", "github-copilot",
-		"google-gemini", "google-vertex-ai", "groq", "heap", "hotjar", "huggingface", "intercom",
-		"launchdarkly", "logrocket", "mistral", "mixpanel", "moonshot-ai", "openai", "openrouter",
-		"perplexity", "posthog", "segment", "sentry", "statsig", "together-ai", "xai", "zhipu-ai",
+		"adobe-analytics", "ai21", "aleph-alpha", "alibaba-dashscope", "amplitude", "anthropic", "anyscale",
+		"arize", "assemblyai", "aws-bedrock", "azure-openai", "baidu-qianfan", "baseten", "braintrust",
+		"braze", "cerebras", "cloudflare-ai-gateway", "cohere", "comet-opik", "contentsquare", "cursor",
+		"customer-io", "datadog", "deepgram", "deepinfra", "deepseek", "elevenlabs", "fireworks-ai",
+		"fullstory", "github-copilot", "google-analytics", "google-code-assist", "google-gemini",
+		"google-vertex-ai", "grammarly", "groq", "heap", "helicone", "hotjar", "huggingface", "humanloop",
+		"hyperbolic", "ibm-watsonx", "intercom", "jetbrains-ai", "jina-ai", "lambda", "langfuse",
+		"langsmith", "launchdarkly", "lepton-ai", "logrocket", "lunary", "meta-llama-api",
+		"microsoft-clarity", "midjourney", "minimax", "mistral", "mixpanel", "modal", "moonshot-ai",
+		"mouseflow", "mparticle", "nebius", "notion", "novita-ai", "nvidia-nim", "openai", "openrouter",
+		"oracle-oci-genai", "otter", "ovhcloud-ai", "pendo", "perplexity", "portkey", "posthog",
+		"quantum-metric", "reka", "replicate", "rudderstack", "runway", "sambanova", "sarvam", "scaleway",
+		"segment", "sentry", "slack", "smartlook", "snowplow", "sourcegraph", "stability-ai", "statsig",
+		"tabnine", "tencent-hunyuan", "together-ai", "traceloop", "upstage", "volcengine-ark", "voyage-ai",
+		"wandb", "windsurf", "writer", "xai", "zhipu-ai", "zoom",
 	}
 	c, err := catalog.Builtin()
 	if err != nil {
@@ -155,6 +219,46 @@ func TestBuiltinHasEveryVendor(t *testing.T) {
 	}
 }
 
+// TestBuiltinFacts holds every vendor to what a responder needs of it: at least one host, a
+// headquarters country and a source; every host and endpoint says what its claim rests on; and
+// a claim marked verified rests on the vendor's own documentation, specification or SDK, read
+// (a source whose note says it was not read does not count).
+func TestBuiltinFacts(t *testing.T) {
+	c, err := catalog.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifying := map[string]bool{"vendor-doc": true, "vendor-spec": true, "vendor-sdk": true}
+	for _, v := range c.Vendors() {
+		if len(v.Hosts) == 0 || v.Country == "" || len(v.Sources) == 0 {
+			t.Errorf("vendor %q: %d hosts, headquarters %q, %d sources; want a host, a country and a source", v.ID, len(v.Hosts), v.Country, len(v.Sources))
+		}
+		read := false
+		for _, s := range v.Sources {
+			read = read || !strings.HasPrefix(s.Note, "not read")
+		}
+		claim := func(what string, verified bool, evidence string) {
+			switch {
+			case evidence == "":
+				t.Errorf("vendor %q: %s has no evidence", v.ID, what)
+			case verified && !verifying[evidence]:
+				t.Errorf("vendor %q: %s is verified on %s evidence", v.ID, what, evidence)
+			case verified && !read:
+				t.Errorf("vendor %q: %s is verified but every source says it was not read", v.ID, what)
+			}
+		}
+		for _, h := range v.Hosts {
+			claim("host "+h.Pattern, h.Verified, h.Evidence)
+		}
+		for _, e := range v.Endpoints {
+			claim("endpoint "+e.Method+" "+e.Path, e.Verified, e.Evidence)
+		}
+		if s := v.Subprocessors; s != nil && len(s.Entries) > 0 && s.Source == "" && len(v.Sources) == 0 {
+			t.Errorf("vendor %q: a subprocessor list without a source", v.ID)
+		}
+	}
+}
+
 func TestBuiltinIsShared(t *testing.T) {
 	a, errA := catalog.Builtin()
 	b, errB := catalog.Builtin()
@@ -178,7 +282,7 @@ func TestVendorsIsACopy(t *testing.T) {
 func TestIsAI(t *testing.T) {
 	for category, want := range map[string]bool{
 		"ai-provider": true, "ai-platform": true, "ai-tool": true,
-		"analytics": false, "session-replay": false, "": false, "AI-PROVIDER": false,
+		"analytics": false, "session-replay": false, "saas-ai": false, "": false, "AI-PROVIDER": false,
 	} {
 		if got := catalog.IsAI(category); got != want {
 			t.Errorf("IsAI(%q) = %v, want %v", category, got, want)

@@ -10,8 +10,10 @@ import (
 )
 
 // referenceEdges are the supply-chain edges of vendors.yaml (compiled 2026-11-21): 11
-// relationships that expand to 36 from -> to pairs. Written out here rather than read from the
-// reference so that a change to either side is a visible diff.
+// relationships that expand to 36 from -> to pairs, then the 3 that issue 13 added (owners of
+// W&B, Langfuse and Windsurf). Written out here rather than read from the reference so that a
+// change to either side is a visible diff. Contentsquare, an outside company in the reference,
+// is a catalog vendor since issue 13.
 var referenceEdges = []struct {
 	from, to []string
 	kind     string
@@ -28,7 +30,13 @@ var referenceEdges = []struct {
 	{[]string{"anthropic"}, []string{"statsig"}, "client-telemetry", false},
 	{[]string{"openai"}, []string{"statsig", "sentry", "datadog"}, "client-telemetry", false},
 	{[]string{"hotjar", "heap"}, []string{"contentsquare"}, "parent-company", false},
+	{[]string{"wandb"}, []string{"coreweave"}, "parent-company", false},
+	{[]string{"langfuse"}, []string{"clickhouse"}, "parent-company", false},
+	{[]string{"windsurf"}, []string{"cognition"}, "parent-company", false},
 }
+
+// externalCompanies are the relationship ends that are not catalog vendors.
+var externalCompanies = []string{"coreweave", "clickhouse", "cognition"}
 
 func edgeKey(e catalog.Edge) string {
 	return fmt.Sprintf("%s -> %s %s verified=%v", e.From, e.To, e.Kind, e.Verified)
@@ -55,11 +63,11 @@ func TestBuiltinHasEveryRelationship(t *testing.T) {
 			}
 		}
 	}
-	if len(want) != 36 {
-		t.Fatalf("reference table has %d edges, want 36", len(want))
+	if len(want) != 36+3 {
+		t.Fatalf("reference table has %d edges, want 39", len(want))
 	}
 	got := map[string]bool{}
-	for _, id := range append(vendorIDs(c), "contentsquare") {
+	for _, id := range append(vendorIDs(c), externalCompanies...) {
 		for _, e := range c.Edges(id) {
 			if e.From != id && e.To != id {
 				t.Errorf("Edges(%q) returned %s", id, edgeKey(e))
@@ -114,8 +122,12 @@ func TestEdges(t *testing.T) {
 	}
 
 	hotjar := c.Edges("hotjar")
-	if len(hotjar) != 1 || hotjar[0].FromExternal || !hotjar[0].ToExternal {
-		t.Errorf("Edges(hotjar) = %+v, want one edge to an external company", hotjar)
+	if len(hotjar) != 1 || hotjar[0].FromExternal || hotjar[0].ToExternal {
+		t.Errorf("Edges(hotjar) = %+v, want one edge to a catalog vendor", hotjar)
+	}
+	wandb := c.Edges("wandb")
+	if len(wandb) != 1 || wandb[0].FromExternal || !wandb[0].ToExternal || wandb[0].To != "coreweave" {
+		t.Errorf("Edges(wandb) = %+v, want one edge to an external company", wandb)
 	}
 	openai := c.Edges("openai")
 	openai[0].From = "changed"
@@ -135,7 +147,7 @@ func TestVendor(t *testing.T) {
 			t.Errorf("Vendor(%q) = %v, %v", id, v, ok)
 		}
 	}
-	for _, id := range []string{"", "OpenAI", "contentsquare", "openai "} {
+	for _, id := range []string{"", "OpenAI", "coreweave", "openai "} {
 		if v, ok := c.Vendor(id); ok || v != nil {
 			t.Errorf("Vendor(%q) = %v, %v; want none", id, v, ok)
 		}

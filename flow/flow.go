@@ -164,6 +164,20 @@ type Flow struct {
 	Method string
 	URL    string
 	API    string // which vendor API shape was recognised, e.g. openai.chat; empty if none
+	// Model is the model the request asked for: the body's "model", or where the API names it
+	// in the URL the model there (Gemini and Vertex models/{model}, Bedrock /model/{modelId},
+	// an Azure deployment's name, the Realtime API's ?model=). "" when the request named none.
+	// At most MaxModelLen bytes (ModelName); MaskedValue when a finding lies where it was read
+	// (a secret pasted into "model" is not logged).
+	Model string
+	// ServedModel is the model the vendor's answer says served the request (the answer's or
+	// stream's "model", Gemini's modelVersion), set when the answer is read: "" before, and
+	// when the answer names none.
+	ServedModel string
+	// Params are the request's retention parameters (ParamKeys: store, background, metadata,
+	// persist, ...), each a token (ParamTrue, ParamPresent, PersistFile, ...), never the value
+	// the client sent. nil when the request set none.
+	Params map[string]string
 
 	RequestHeader   http.Header
 	RequestBody     []byte // the inspected window of the raw body, at most the inspection cap

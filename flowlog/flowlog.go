@@ -4,6 +4,8 @@
 package flowlog
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -57,6 +59,15 @@ func (l *Logger) Record(f *flow.Flow) {
 	if f.API != "" {
 		ev.Str("api", f.API)
 	}
+	if f.Model != "" {
+		ev.Str("model", f.Model)
+	}
+	if f.ServedModel != "" {
+		ev.Str("served_model", f.ServedModel)
+	}
+	if len(f.Params) > 0 {
+		ev.Dict("params", params(f.Params))
+	}
 	ev.Str("action", string(f.Verdict.Action))
 	if f.Verdict.Policy != "" {
 		ev.Str("policy", f.Verdict.Policy)
@@ -103,6 +114,16 @@ func hostOf(target string) string {
 		target = target[:i]
 	}
 	return strings.Trim(target, "[]")
+}
+
+// params is the retention parameters in key order, so that lines are stable: their values are
+// tokens (true, present, file), never what the client sent.
+func params(m map[string]string) *zerolog.Event {
+	d := zerolog.Dict()
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		d.Str(k, m[k])
+	}
+	return d
 }
 
 func findings(fs []flow.Finding) *zerolog.Array {

@@ -51,6 +51,15 @@ func TestRecordGolden(t *testing.T) {
 			f.Notes = []string{"body: json: unexpected end at offset 58"}
 			return f
 		}},
+		{"models", func() *flow.Flow {
+			f := base()
+			f.Host, f.URL = "api.openai.com", "https://api.openai.com/v1/responses"
+			f.Vendor = flow.Vendor{ID: "openai", Name: "OpenAI", Category: "ai-provider", Country: "US"}
+			f.API, f.Model, f.ServedModel = "openai.responses", "gpt-4o", "gpt-4o-2024-11-20"
+			f.Params = map[string]string{flow.ParamStore: flow.ParamTrue, flow.ParamPreviousResponseID: flow.ParamPresent, flow.ParamMetadata: flow.ParamPresent}
+			f.Verdict = flow.Verdict{Action: flow.Block, Policy: "refuse-openai-store", Message: "OpenAI may not store our prompts."}
+			return f
+		}},
 		{"tunnelled", func() *flow.Flow {
 			f := base()
 			f.Mode, f.Method, f.URL, f.Host, f.RequestBody = flow.Tunnelled, "CONNECT", "", "example.org", nil

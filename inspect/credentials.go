@@ -54,6 +54,24 @@ var ownDetectors = map[string][]string{
 	"github-copilot":   {"secret.github-"},
 	"datadog":          {"secret.datadog-"},
 	"sentry":           {"secret.sentry-"},
+	"cerebras":         {"secret.cerebras-"},
+	"nvidia-nim":       {"secret.nvidia-"},
+	"replicate":        {"secret.replicate-"},
+	"langsmith":        {"secret.langsmith-"},
+	"langfuse":         {"secret.langfuse-"},
+	"notion":           {"secret.notion-"},
+	"slack":            {"secret.slack-"},
+	// Gateways forward the caller's key for the vendor behind them: sending it is how they work.
+	"helicone":              append([]string{"secret.helicone-"}, gatewayUpstreams...),
+	"portkey":               gatewayUpstreams,
+	"cloudflare-ai-gateway": gatewayUpstreams,
+}
+
+// gatewayUpstreams are the detectors of the model vendors' own keys that an AI gateway receives
+// in its credential headers to pass on.
+var gatewayUpstreams = []string{
+	"secret.openai-", "secret.anthropic-", "secret.google-api-key", "secret.mistral-", "secret.cohere-",
+	"secret.xai-", "secret.groq-", "secret.huggingface-", "secret.cerebras-", "secret.nvidia-", "secret.replicate-",
 }
 
 // ownCredential reports whether x is the destination vendor's own credential, in a place the

@@ -42,6 +42,8 @@ type Request struct {
 	Body     []byte // decoded request body (at most the decode limit)
 	Segments []flow.Segment
 	Verdict  flow.Verdict
+
+	modelPath string // where extraction read the flow's model (see maskModel)
 }
 
 // Options configure a Pipeline.
@@ -152,6 +154,7 @@ func (p *Pipeline) Inspect(ctx context.Context, f *flow.Flow) flow.Verdict {
 	if sn.detectors != nil {
 		f.Findings = dropOwnCredentials(vendor, sn.detectors.Find(req.Segments, sn.hasher))
 	}
+	maskModel(f, req.modelPath)
 	if sn.rules != nil {
 		req.Verdict = sn.decide(ctx, f, vendor)
 	}
@@ -242,6 +245,7 @@ func (p *Pipeline) extract(f *flow.Flow, req *Request) {
 	}
 	res := extract.Extract(er, p.limits)
 	f.API = res.API
+	f.Model, f.Params, req.modelPath = res.Model, res.Params, res.ModelPath
 	req.Segments = res.Segments
 	f.Segments = res.Segments
 	f.Notes = append(f.Notes, res.Notes...)
@@ -298,6 +302,7 @@ func (p *Pipeline) InspectResponse(f *flow.Flow, header http.Header, body []byte
 	}
 	res := extract.ExtractResponse(f.API, header.Get("Content-Type"), body, p.limits)
 	f.Segments = append(f.Segments, res.Segments...)
+	f.ServedModel = res.ServedModel
 	sn := p.cur.Load()
 	found := 0
 	if sn.detectors != nil {
@@ -306,8 +311,26 @@ func (p *Pipeline) InspectResponse(f *flow.Flow, header http.Header, body []byte
 		f.Findings = append(f.Findings, fs...)
 	}
 	f.Notes = append(f.Notes, res.Notes...)
-	if found > 0 {
+	// The policies run again when the answer holds findings, or when it named the model
+	// that served the request and a policy reads api.served_model (which was "" when the
+	// request was decided).
+	if found > 0 || f.ServedModel != "" && sn.rules.ReadsServedModel() {
 		p.DecideAnswer(context.Background(), f)
+	}
+}
+
+// maskModel replaces a requested model that a finding lies in (a key pasted into "model", a
+// URL path that carries a secret) by flow.MaskedValue: the model is logged and listed, the
+// values detectors find never are.
+func maskModel(f *flow.Flow, modelPath string) {
+	if f.Model == "" {
+		return
+	}
+	for _, x := range f.Findings {
+		if extract.ModelIn(modelPath, x.Path) {
+			f.Model = flow.MaskedValue
+			return
+		}
 	}
 }
 

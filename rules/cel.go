@@ -6,9 +6,11 @@ import (
 	"net/netip"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
+	"github.com/customs-dev/customs/flow"
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common"
 	"github.com/google/cel-go/common/ast"
@@ -181,6 +183,12 @@ func (p *provider) NewValue(name string, fields map[string]ref.Val) ref.Val {
 // variables are the names a condition may use; they appear in "did you mean" hints.
 var variables = []string{"vendor", "api", "request", "client", "findings", "flow"}
 
+// apiFields are the names under api. api itself stays the API's name, a string, as rule
+// files have always compared it (api == "openai.chat", api.startsWith("openai.")); its fields
+// are declared as variables of their own, qualified names that CEL's checker resolves before
+// it would select a field of the string.
+var apiFields = []string{"model", "served_model", "params"}
+
 // functions are the helpers customs adds to CEL, for hints.
 var functions = []string{"in_cidr", "host_matches", "has_class", "has_detector"}
 
@@ -189,6 +197,9 @@ var celEnv = sync.OnceValues(func() (*cel.Env, error) {
 	return cel.NewEnv(
 		cel.Variable("vendor", vendorType.typ),
 		cel.Variable("api", cel.StringType),
+		cel.Variable("api.model", cel.StringType),
+		cel.Variable("api.served_model", cel.StringType),
+		cel.Variable("api.params", cel.MapType(cel.StringType, cel.StringType)),
 		cel.Variable("request", requestType.typ),
 		cel.Variable("client", clientType.typ),
 		cel.Variable("findings", findingsList),
@@ -372,7 +383,11 @@ func (d *decoder) compileWhen(p *Policy, n *yaml.Node, path string) {
 	checked, iss := env.Compile(p.When)
 	if iss.Err() != nil {
 		for _, e := range iss.Errors() {
-			d.errorAt(m.at(e.Location.Line(), e.Location.Column()), "%s: %s", path, celMessage(e.Message))
+			msg := celMessage(e.Message)
+			if e.Message == noFieldOnString {
+				msg = apiFieldMessage(p.When, e.Location.Line(), e.Location.Column(), msg)
+			}
+			d.errorAt(m.at(e.Location.Line(), e.Location.Column()), "%s: %s", path, msg)
 		}
 		return
 	}
@@ -428,14 +443,57 @@ func (d *decoder) compileWhen(p *Policy, n *yaml.Node, path string) {
 		}
 		return ""
 	}
+	// param records a key a condition reads from api.params as a literal: a key outside the
+	// vocabulary is "" for every flow, which a typo should not silently mean.
+	param := func(key string, pos Pos) {
+		if slices.Contains(flow.ParamKeys, key) {
+			return
+		}
+		msg := fmt.Sprintf("%s: unknown parameter %q in api.params", path, key)
+		if c := closest(key, flow.ParamKeys); c != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", c)
+		} else {
+			msg += "; the parameters are " + strings.Join(flow.ParamKeys, ", ")
+		}
+		d.errorAt(pos, "%s", msg)
+		bad = true
+	}
+	// always reports a presence test of api.params, true for every flow since the map holds
+	// every parameter.
+	always := func(key string, pos Pos) {
+		d.errorAt(pos, "%s: this is true for every flow: api.params holds every parameter, \"\" where the request did not set it; write api.params[%q] != \"\"", path, key)
+		bad = true
+	}
+	isParams := func(e ast.Expr) bool { return e.Kind() == ast.IdentKind && e.AsIdent() == "api.params" }
 	ast.PostOrderVisit(native.Expr(), ast.NewExprVisitor(func(e ast.Expr) {
-		if e.Kind() != ast.CallKind {
+		switch e.Kind() {
+		case ast.IdentKind:
+			if e.AsIdent() == "api.served_model" {
+				p.readsServed = true
+			}
+			return
+		case ast.SelectKind:
+			// api.params.store: the field name is the key.
+			if sel := e.AsSelect(); isParams(sel.Operand()) {
+				param(sel.FieldName(), at(e))
+				if sel.IsTestOnly() && slices.Contains(flow.ParamKeys, sel.FieldName()) {
+					always(sel.FieldName(), at(e))
+				}
+			}
+			return
+		case ast.CallKind:
+		default:
 			return
 		}
 		call := e.AsCall()
 		args := call.Args()
 		var check func(string) error
 		switch call.FunctionName() {
+		case operators.Index, operators.OptIndex, operators.OptSelect:
+			if s, ok := literal(args[1]); len(args) == 2 && isParams(args[0]) && ok {
+				param(s, at(args[1]))
+			}
+			return
 		case "has_class", "has_detector":
 			if len(args) == 1 {
 				name(strings.TrimPrefix(call.FunctionName(), "has_"), args[0])
@@ -451,6 +509,15 @@ func (d *decoder) compileWhen(p *Policy, n *yaml.Node, path string) {
 			}
 			return
 		case operators.In:
+			if len(args) == 2 && isParams(args[1]) {
+				if s, ok := literal(args[0]); ok {
+					param(s, at(args[0]))
+					if slices.Contains(flow.ParamKeys, s) {
+						always(s, at(args[0]))
+					}
+				}
+				return
+			}
 			if f := field(args[0]); len(args) == 2 && f != "" && args[1].Kind() == ast.ListKind {
 				for _, el := range args[1].AsList().Elements() {
 					name(f, el)
@@ -491,6 +558,37 @@ func (d *decoder) compileWhen(p *Policy, n *yaml.Node, path string) {
 			p.fast = fast
 		}
 	}
+}
+
+// noFieldOnString is the checker's message for a field of a string: api.modle, say.
+const noFieldOnString = "type 'string' does not support field selection"
+
+var (
+	apiBefore  = regexp.MustCompile(`(^|[^\w.])api\s*$`)
+	fieldAfter = regexp.MustCompile(`^\s*(\w*)`)
+)
+
+// apiFieldMessage rewords noFieldOnString when the string is api, whose fields are declared
+// one by one: the checker then names neither api nor the field.
+func apiFieldMessage(expr string, line, col int, msg string) string {
+	lines := strings.Split(expr, "\n")
+	if line < 1 || line > len(lines) {
+		return msg
+	}
+	l := []rune(lines[line-1])
+	if col < 0 || col >= len(l) || l[col] != '.' {
+		return msg
+	}
+	before, after := string(l[:col]), string(l[col+1:])
+	if !apiBefore.MatchString(before) {
+		return msg
+	}
+	field := fieldAfter.FindStringSubmatch(after)[1]
+	msg = fmt.Sprintf("api has no field %q: api is the API's name, a string (api == \"openai.chat\"), with the fields api.%s", field, strings.Join(apiFields, ", api."))
+	if c := closest(field, apiFields); c != "" {
+		msg += fmt.Sprintf(" (did you mean api.%s?)", c)
+	}
+	return msg
 }
 
 var (

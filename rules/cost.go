@@ -19,6 +19,11 @@ import (
 // condition that depends on their size keeps cost tracking.
 var sizes = map[string]uint64{
 	"api":                         maxShort,
+	"api.model":                   maxShort,
+	"api.served_model":            maxShort,
+	"api.params":                  maxItems,
+	"api.params.@keys":            maxShort,
+	"api.params.@values":          maxShort,
 	"vendor.id":                   maxShort,
 	"vendor.name":                 maxShort,
 	"vendor.category":             maxShort,
@@ -85,7 +90,15 @@ func fits(in *Input, groups []Finding) bool {
 		return true
 	}
 	v, r := in.Vendor, in.Request
-	if !short(in.API, v.ID, v.Name, v.Category, v.Country, r.Method, r.Host, in.Client.Addr, in.Client.User,
+	if len(in.Params) > maxItems {
+		return false
+	}
+	for k, pv := range in.Params {
+		if !short(k, pv) {
+			return false
+		}
+	}
+	if !short(in.API, in.Model, in.ServedModel, v.ID, v.Name, v.Category, v.Country, r.Method, r.Host, in.Client.Addr, in.Client.User,
 		string(in.Flow.Source), string(in.Flow.Mode)) || len(r.Path) > maxLong {
 		return false
 	}

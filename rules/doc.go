@@ -27,6 +27,12 @@
 //	  .verified                          bool: the catalog marks the vendor's entry as verified
 //	  .known                             bool: false when the host is not in the catalog
 //	api        string: the recognised API, e.g. "openai.chat"; "" when none was
+//	  .model                             string: the model requested ("" when none was named)
+//	  .served_model                      string: the model the answer named; "" until it is read
+//	  .params                            map(string, string): retention parameters, every key of
+//	                                     flow.ParamKeys, "" where the request did not set it
+//	           (api stays a string: api.model and the others are variables of their own, which
+//	           CEL's checker resolves as qualified names before a field of the string)
 //	request
 //	  .method, .host, .path              string (path without the query string)
 //	  .headers                           map(string, string): lower-case names, repeated values joined by ", "

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -41,17 +42,23 @@ type Policy struct {
 	// guarded runs under the cost limit; fast, when the condition's worst case within the
 	// input envelope is under the limit, runs without tracking (see cost.go).
 	guarded, fast cel.Program
+	// readsServed: the condition reads api.served_model, known only once the answer is read.
+	readsServed bool
 }
 
 // Input is what policies see of one flow. The caller (inspect) fills it from the flow and the
 // catalog; rules reads nothing else.
 type Input struct {
-	Vendor   VendorInfo
-	API      string // the recognised API, e.g. openai.chat; "" when none was
-	Request  RequestInfo
-	Client   ClientInfo
-	Findings []flow.Finding
-	Flow     FlowInfo
+	Vendor VendorInfo
+	API    string // the recognised API, e.g. openai.chat; "" when none was
+	// Model, ServedModel and Params are flow.Flow's, seen as api.model, api.served_model and
+	// api.params.
+	Model, ServedModel string
+	Params             map[string]string
+	Request            RequestInfo
+	Client             ClientInfo
+	Findings           []flow.Finding
+	Flow               FlowInfo
 }
 
 // VendorInfo is the catalog's entry for the flow's host.
@@ -93,7 +100,8 @@ func NewInput(f *flow.Flow) *Input {
 	in := &Input{
 		Vendor: VendorInfo{ID: f.Vendor.ID, Name: f.Vendor.Name, Category: f.Vendor.Category,
 			Country: f.Vendor.Country, Known: f.Vendor.ID != ""},
-		API:      f.API,
+		API:   f.API,
+		Model: f.Model, ServedModel: f.ServedModel, Params: f.Params,
 		Request:  RequestInfo{Method: f.Method, Host: f.Host, Headers: f.RequestHeader},
 		Client:   ClientInfo{Addr: f.Client.Addr, User: f.Client.User},
 		Findings: f.Findings,
@@ -133,6 +141,21 @@ type MatchedPolicy struct {
 // Verdict is the decision in the form flows record.
 func (d Decision) Verdict() flow.Verdict {
 	return flow.Verdict{Action: d.Action, Policy: d.Policy, Message: d.Message}
+}
+
+// ReadsServedModel reports whether a policy reads api.served_model, which is "" until the
+// vendor's answer is read: the pipeline then runs the policies again once it is (see
+// inspect.Pipeline.InspectResponse), where the strongest action left is an alert.
+func (s *Set) ReadsServedModel() bool {
+	if s == nil {
+		return false
+	}
+	for _, p := range s.Policies {
+		if p.readsServed {
+			return true
+		}
+	}
+	return false
 }
 
 // Evaluate runs the policies over one flow, in order. The first policy whose condition holds
@@ -261,6 +284,9 @@ func defaultMessage(p *Policy, fs []flow.Finding) string {
 // policy.
 type activation struct {
 	vendor, api, request, client, findings, flow ref.Val
+	in                                           *Input
+	// params is api.params, built when a condition first reads it.
+	params ref.Val
 }
 
 func (a *activation) ResolveName(name string) (any, bool) {
@@ -269,6 +295,15 @@ func (a *activation) ResolveName(name string) (any, bool) {
 		return a.vendor, true
 	case "api":
 		return a.api, true
+	case "api.model":
+		return types.String(a.in.Model), true
+	case "api.served_model":
+		return types.String(a.in.ServedModel), true
+	case "api.params":
+		if a.params == nil {
+			a.params = paramsMap(a.in.Params)
+		}
+		return a.params, true
 	case "request":
 		return a.request, true
 	case "client":
@@ -312,6 +347,7 @@ func newActivation(in *Input, groups []Finding) (*activation, *scratch) {
 	}
 	a := &sc.act
 	*a = activation{
+		in:      in,
 		api:     types.String(in.API),
 		vendor:  obj(0, vendorType, &in.Vendor),
 		request: obj(1, requestType, &in.Request),
@@ -475,6 +511,18 @@ func stringList(s []string) ref.Val {
 		s = []string{}
 	}
 	return types.NewStringList(types.DefaultTypeAdapter, s)
+}
+
+// paramsMap is api.params: every key of flow.ParamKeys, "" where the request did not set it,
+// so that api.params.store == "true" is false for a request without store rather than an
+// error (which a block policy would take for a match).
+func paramsMap(p map[string]string) ref.Val {
+	m := make(map[string]string, len(flow.ParamKeys)+len(p))
+	for _, k := range flow.ParamKeys {
+		m[k] = ""
+	}
+	maps.Copy(m, p)
+	return types.NewStringStringMap(types.DefaultTypeAdapter, m)
 }
 
 func headerMap(h http.Header) ref.Val {

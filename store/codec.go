@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"slices"
@@ -24,7 +25,8 @@ import (
 //	decoded-bytes status response-bytes | segments: n × (path media size) | findings: n ×
 //	(detector class severity path start end preview hash confidence:8 bytes LE float64) |
 //	verdict: action policy message n × matched | notes: n × s | marks: n × s | error error-kind
-//	| (version 2 on) sni target incomplete: n × s messages
+//	| (version 2 on) sni target incomplete: n × s messages | (version 3 on) model
+//	served-model params: n × (key value), keys in sorted order
 //
 // body (family b, read by Get and Each with bodies):
 //
@@ -32,9 +34,10 @@ import (
 //
 // where a header is n × (name, m × value), names in sorted order.
 const (
-	// metaVersion 2 added sni, target, incomplete and messages at the end; version 1 records
-	// still decode (without them).
-	metaVersion = 2
+	// metaVersion 2 added sni, target, incomplete and messages at the end; version 3 the
+	// model, the served model and the retention parameters after them. Older records still
+	// decode (without what they did not have).
+	metaVersion = 3
 	bodyVersion = 1
 )
 
@@ -147,7 +150,21 @@ func appendMeta(dst []byte, r *Record, hasBody bool) []byte {
 	e.str(r.Target)
 	e.strs(r.Incomplete)
 	e.varint(int64(r.Messages))
+	e.str(r.Model)
+	e.str(r.ServedModel)
+	e.params(r.Params)
 	return e.b
+}
+
+// params writes a string map in sorted key order, so that a record encodes to the same bytes
+// however the map iterates.
+func (e *encoder) params(m map[string]string) {
+	keys := slices.Sorted(maps.Keys(m))
+	e.uvarint(uint64(len(keys)))
+	for _, k := range keys {
+		e.str(k)
+		e.str(m[k])
+	}
 }
 
 // appendBody appends the body encoding (headers and bodies) of r to dst.
@@ -245,6 +262,19 @@ func (d *decoder) strs() []string {
 		ss[i] = d.str()
 	}
 	return ss
+}
+
+func (d *decoder) params() map[string]string {
+	n := d.count(2)
+	if n == 0 {
+		return nil
+	}
+	m := make(map[string]string, n)
+	for range n {
+		k := d.str()
+		m[k] = d.str()
+	}
+	return m
 }
 
 func (d *decoder) header() http.Header {
@@ -372,6 +402,11 @@ func decodeMeta(b []byte, r *Record) (hasBody bool, err error) {
 		r.Target = d.str()
 		r.Incomplete = d.strs()
 		r.Messages = d.int()
+	}
+	if v >= 3 {
+		r.Model = d.str()
+		r.ServedModel = d.str()
+		r.Params = d.params()
 	}
 	return hasBody, d.done()
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +29,8 @@ func codecCases() map[string]Record {
 		Notes: []string{"messages[3]: malformed JSON"}, Marks: []flow.Mark{flow.MarkOversize, flow.MarkDecodeError},
 		Error: "upstream reset", ErrorKind: "upstream", HasBodies: true,
 		SNI: "api.openai.com", Target: "104.18.7.192:443", Incomplete: []string{"decode-limit", "extraction-limit:segments"}, Messages: 42,
+		Model: "gpt-4o", ServedModel: "gpt-4o-2024-11-20",
+		Params: map[string]string{flow.ParamStore: flow.ParamTrue, flow.ParamMetadata: flow.ParamPresent, "": "", "ü": strings.Repeat("x", 300)},
 	}
 	full.Findings = append(full.Findings, flow.Finding{Detector: "x", Start: -1, End: math.MaxInt, Confidence: -0.5})
 	return map[string]Record{
@@ -35,6 +38,8 @@ func codecCases() map[string]Record {
 		"empty":  {HasBodies: true},
 		"tunnel": {Start: base, Mode: flow.Tunnelled, Host: "example.org", Method: "CONNECT", Status: 502, Error: "dial", ErrorKind: "dial", HasBodies: true},
 		"utf8":   {Host: "例え.jp", Notes: []string{"ünïcødé", ""}, RequestBody: []byte{0, 0xff, 0xfe}, HasBodies: true},
+		"models": {Start: base, Mode: flow.Intercepted, Host: "generativelanguage.googleapis.com", API: "gemini.files",
+			Model: "[masked]", Params: map[string]string{flow.ParamPersist: flow.PersistFile}, HasBodies: true},
 	}
 }
 
@@ -74,7 +79,7 @@ func TestCodecRoundTrip(t *testing.T) {
 		name string
 		b    []byte
 	}{
-		{"newer version", []byte{3, 0}},
+		{"newer version", []byte{metaVersion + 1, 0}},
 		{"huge count", append(appendMeta(nil, &Record{}, false)[:30], 0xff, 0xff, 0xff, 0xff, 0x0f)},
 		{"varint overflow", []byte{1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}},
 	}
@@ -85,20 +90,53 @@ func TestCodecRoundTrip(t *testing.T) {
 	}
 }
 
-// TestCodecReadsVersion1: records written before sni, target, incomplete and messages were kept
-// still read, without them.
-func TestCodecReadsVersion1(t *testing.T) {
+// TestCodecReadsOlderVersions: records written before a version added its fields still read,
+// without them: version 1 (before sni, target, incomplete and messages), version 2 (before
+// the model, the served model and the parameters).
+func TestCodecReadsOlderVersions(t *testing.T) {
 	want := codecCases()["tunnel"]
 	meta := appendMeta(nil, &want, false)
-	// Version 2 appended four empty fields (three one-byte lengths and a zero varint).
-	v1 := append([]byte{1}, meta[1:len(meta)-4]...)
-	var got Record
-	if _, err := decodeMeta(v1, &got); err != nil {
-		t.Fatal(err)
+	// Version 3 appended three empty fields (one-byte lengths and count), version 2 four
+	// (three one-byte lengths and a zero varint).
+	for _, c := range []struct {
+		version byte
+		cut     int
+	}{{2, 3}, {1, 3 + 4}} {
+		old := append([]byte{c.version}, meta[1:len(meta)-c.cut]...)
+		var got Record
+		if _, err := decodeMeta(old, &got); err != nil {
+			t.Fatalf("version %d: %v", c.version, err)
+		}
+		w := want
+		w.HasBodies = false
+		if !reflect.DeepEqual(got, w) {
+			t.Errorf("version %d:\n got %+v\nwant %+v", c.version, got, w)
+		}
+		// A cut of an old record is an error too.
+		for i := range old {
+			if _, err := decodeMeta(old[:i], &Record{}); !errors.Is(err, errCorrupt) {
+				t.Fatalf("version %d cut at %d/%d: %v", c.version, i, len(old), err)
+			}
+		}
 	}
-	want.HasBodies = false
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("version 1:\n got %+v\nwant %+v", got, want)
+	// A version 2 record with what version 3 added is not a version 2 record.
+	v2 := append([]byte{2}, meta[1:]...)
+	if _, err := decodeMeta(v2, &Record{}); !errors.Is(err, errCorrupt) {
+		t.Errorf("version 2 with version 3's fields: %v", err)
+	}
+}
+
+// TestCodecParamsOrder: parameters encode in key order, so equal records are equal bytes.
+func TestCodecParamsOrder(t *testing.T) {
+	r := Record{Params: map[string]string{}}
+	for _, k := range flow.ParamKeys {
+		r.Params[k] = k
+	}
+	first := appendMeta(nil, &r, false)
+	for range 20 {
+		if !bytes.Equal(appendMeta(nil, &r, false), first) {
+			t.Fatal("the encoding depends on map order")
+		}
 	}
 }
 

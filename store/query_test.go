@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"reflect"
@@ -214,6 +215,8 @@ func TestQueryMetadata(t *testing.T) {
 	f.Notes = []string{"messages[9]: malformed JSON"}
 	f.Marks = []flow.Mark{flow.MarkClientAbort}
 	f.Error, f.ErrorKind = "client went away", "client"
+	f.Model, f.ServedModel = "gpt-4o", "gpt-4o-2024-11-20"
+	f.Params = map[string]string{flow.ParamStore: flow.ParamTrue}
 	f.Segments = append(f.Segments, flow.Segment{Path: "messages[5].content[1].image_url", Media: "image/png", Size: 2048, Text: "not stored"})
 	s.Record(f)
 	sync_(t, s)
@@ -227,6 +230,7 @@ func TestQueryMetadata(t *testing.T) {
 		Method: f.Method, URL: f.URL, API: f.API, Vendor: f.Vendor, RequestBytes: f.RequestBytes,
 		Status: f.Status, ResponseBytes: f.ResponseBytes, Findings: f.Findings, Verdict: f.Verdict,
 		Notes: f.Notes, Marks: f.Marks, Error: f.Error, ErrorKind: f.ErrorKind,
+		Model: f.Model, ServedModel: f.ServedModel, Params: f.Params,
 	}
 	for _, sg := range f.Segments {
 		want.Segments = append(want.Segments, Segment{Path: sg.Path, Media: sg.Media, Size: sg.Size})
@@ -236,6 +240,12 @@ func TestQueryMetadata(t *testing.T) {
 	}
 	if r.Duration() != 850*time.Millisecond {
 		t.Errorf("Duration = %v", r.Duration())
+	}
+	if u := r.ModelUse(); u != f.ModelUse() || u.Model != "gpt-4o" || u.Vendor != "openai" {
+		t.Errorf("ModelUse = %+v, flow's %+v", u, f.ModelUse())
+	}
+	if back := r.Flow(); back.Model != f.Model || back.ServedModel != f.ServedModel || !maps.Equal(back.Params, f.Params) {
+		t.Errorf("Flow() lost the models: %+v", back)
 	}
 }
 

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"maps"
 	"net/http"
 	"time"
 
@@ -54,7 +55,13 @@ type Record struct {
 	Target     string
 	Incomplete []string
 	Messages   int
-	Error      string
+	// Model, ServedModel and Params are flow.Flow's: the model the request asked for, the one
+	// the answer named, the retention parameters (records written before version 3 of the
+	// format have none). ModelUse gathers what a report of models needs.
+	Model       string
+	ServedModel string
+	Params      map[string]string
+	Error       string
 	// ErrorKind classifies Error: client, dial, tls, timeout, upstream.
 	ErrorKind string
 
@@ -75,6 +82,14 @@ func (r *Record) Duration() time.Duration {
 		return 0
 	}
 	return r.End.Sub(r.Start)
+}
+
+// ModelUse is the record's flow.ModelUse: who called which vendor for which model, and which
+// model answered. Reports list models per client and vendor from it, and find where the
+// version behind an alias changed by feeding it, oldest first, to a flow.ServedModels.
+func (r *Record) ModelUse() flow.ModelUse {
+	return flow.ModelUse{FlowID: r.ID, Time: r.Start, Client: r.Client.Addr, User: r.Client.User, Vendor: r.Vendor.ID,
+		API: r.API, Model: r.Model, ServedModel: r.ServedModel}
 }
 
 // Flow rebuilds a flow.Flow from the record, for replay: the request as stored (headers and the
@@ -108,6 +123,9 @@ func (r *Record) Flow() *flow.Flow {
 		Target:          r.Target,
 		Incomplete:      append([]string(nil), r.Incomplete...),
 		Messages:        r.Messages,
+		Model:           r.Model,
+		ServedModel:     r.ServedModel,
+		Params:          maps.Clone(r.Params),
 		Findings:        append([]flow.Finding(nil), r.Findings...),
 		Verdict:         r.Verdict,
 		Error:           r.Error,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -107,6 +108,8 @@ var aiRoutes = []struct {
 	{"openai.moderations", []aiRoute{{"mistral", []string{"/v1/chat/moderations"}}}},
 
 	{"anthropic.messages.batches", []aiRoute{{"anthropic", []string{"/v1/messages/batches"}}}},
+	// The Files API (beta): documents kept until deleted, referenced by file_id.
+	{"anthropic.files", []aiRoute{{"anthropic", []string{"/v1/files"}}}},
 	{"anthropic.count_tokens", []aiRoute{
 		{"anthropic", []string{"/v1/messages/count_tokens"}},
 		{"deepseek", []string{"/anthropic/v1/messages/count_tokens"}},
@@ -131,6 +134,16 @@ var aiRoutes = []struct {
 			"/v1/projects/*/locations/*/endpoints/*", "/v1beta1/projects/*/locations/*/endpoints/*",
 			"/v1/publishers/google/models/*", "/v1beta1/publishers/google/models/*"},
 		"generateContent", "streamGenerateContent", "countTokens")}}},
+	// Calls that ask Google to keep what they send: file uploads (the resumable upload's
+	// start and its bytes), context caches, batch jobs.
+	{"gemini.files", []aiRoute{{"google-gemini", []string{"/upload/v1beta/files", "/v1beta/files"}}}},
+	{"gemini.cachedContents", []aiRoute{{"google-gemini", []string{"/v1beta/cachedContents", "/v1/cachedContents"}}}},
+	{"gemini.batches", []aiRoute{{"google-gemini", geminiPaths([]string{"/v1beta/models/*"},
+		"batchGenerateContent", "asyncBatchEmbedContent")}}},
+	{"vertex.cachedContents", []aiRoute{{"google-vertex-ai", []string{"/v1/projects/*/locations/*/cachedContents",
+		"/v1beta1/projects/*/locations/*/cachedContents"}}}},
+	{"vertex.batches", []aiRoute{{"google-vertex-ai", []string{"/v1/projects/*/locations/*/batchPredictionJobs",
+		"/v1beta1/projects/*/locations/*/batchPredictionJobs"}}}},
 	{"vertex.anthropic", []aiRoute{{"google-vertex-ai", geminiPaths(
 		[]string{"/v1/projects/*/locations/*/publishers/anthropic/models/*", "/v1beta1/projects/*/locations/*/publishers/anthropic/models/*"},
 		"rawPredict", "streamRawPredict")}}},
@@ -182,12 +195,12 @@ func buildAIAPIs() []API {
 			Body: aiBody, Skip: aiSkip, Response: responseFunc(name),
 		})
 	}
-	for _, r := range aiRoutes {
+	for _, r := range slices.Concat(aiRoutes, compatRoutes) { // compat.go: issue 13's vendors
 		for _, rt := range r.routes {
 			add(r.name, rt.vendor, rt.paths)
 		}
 	}
-	for _, v := range openAIBase {
+	for _, v := range slices.Concat(openAIBase, openAICompatible) {
 		for _, shape := range v.shapes {
 			var paths []string
 			for _, b := range v.bases {
@@ -237,7 +250,11 @@ func aiIsJSON(contentType string, body []byte) bool {
 // under which a streamed JSON fragment is walked (response:content[1].input).
 func (e *emitter) aiJSON(prefix string, data []byte, depth int, resp bool) {
 	w := mediaWalk{e: e, prefix: prefix, depth: depth, resp: resp}
-	end, err := walkJSONRec(data, e.lim.MaxJSONDepth, e.rec, e.keys, w.leaf)
+	if prefix == "" || prefix == respPrefix {
+		// The whole body of a request or an answer: its top-level members name the model.
+		w.facts = e.facts
+	}
+	end, err := walkJSONFacts(data, e.lim.MaxJSONDepth, e.rec, e.keys, w.facts, w.leaf)
 	w.resolve()
 	loc := w.loc()
 	if err != nil {
@@ -286,6 +303,7 @@ type mediaWalk struct {
 	prefix  string
 	depth   int
 	resp    bool
+	facts   *reqFacts         // the whole body's: see aiJSON
 	types   map[string]string // object path -> declared media type or format
 	pending []pendingMedia
 	invalid []pendingMedia // payloads that are not base64
@@ -330,6 +348,9 @@ func (w *mediaWalk) leaf(p []byte, key, v string) {
 		if len(v) >= minInlineMedia && w.inlineMedia(p, key, v) {
 			return
 		}
+	}
+	if w.facts != nil && (key == "user_id" || key == "model") {
+		w.facts.leaf(p, v)
 	}
 	if w.resp && e.aiSkipLeaf(p, key, v) {
 		return

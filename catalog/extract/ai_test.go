@@ -182,6 +182,16 @@ func FuzzExtractAI(f *testing.F) {
 		}
 	}
 	f.Add("/v1/messages", "application/json", []byte(`{"messages":[{"role":"user","content":`+strings.Repeat("[", 2000)+strings.Repeat("]", 2000)+`}],"model":"m"}`))
+	// Where models and retention parameters are read: the top-level members, nested
+	// metadata and sessions, URL paths that name a model.
+	f.Add("/v1/responses", "application/json", []byte(`{"model":"gpt-4.1","store":false,"background":true,"previous_response_id":"resp_1","conversation":{"id":"c"},"metadata":{"a":"b"},"input":"hi"}`))
+	f.Add("/v1/messages", "application/json", []byte(`{"model":"claude-sonnet-4-5","metadata":{"user_id":"u"},"messages":[]}`))
+	f.Add("/v1/realtime/client_secrets", "application/json", []byte(`{"session":{"model":"gpt-realtime"}}`))
+	f.Add("/v1beta/models/gemini-2.5-pro:generateContent", "application/json", []byte(`{"cachedContent":"cachedContents/x","contents":[]}`))
+	f.Add("/v1beta/cachedContents", "application/json", []byte(`{"model":"models/gemini-2.0-flash-001","contents":[]}`))
+	f.Add("/model/arn:aws:bedrock:us-east-1:1:inference-profile/us.anthropic.claude-3-7-sonnet-20250219-v1:0/converse", "application/json", []byte(`{"messages":[]}`))
+	f.Add("/openai/deployments/gpt4o-eu/chat/completions", "application/json", []byte(`{"model":"x","store":true}`))
+	f.Add("/v1/chat/completions", "application/json", []byte(`{"model":"gpt\u002d4o","model":7,"store":"yes","metadata":[],"messages":[`))
 	f.Fuzz(func(t *testing.T, path, contentType string, body []byte) {
 		r := &extract.Request{Vendor: "openai", Method: "POST", Path: path, ContentType: contentType, Body: body}
 		for _, v := range aiFuzzVendors {
@@ -190,7 +200,9 @@ func FuzzExtractAI(f *testing.F) {
 				break
 			}
 		}
-		aiBounded(t, extract.Extract(r, aiFuzzLimits), aiFuzzLimits)
+		res := extract.Extract(r, aiFuzzLimits)
+		aiBounded(t, res, aiFuzzLimits)
+		modelBounded(t, res)
 	})
 }
 
@@ -198,8 +210,13 @@ func FuzzResponse(f *testing.F) {
 	for _, c := range responseCases {
 		f.Add(c.api, c.contentType, c.body)
 	}
+	f.Add("anthropic.messages", "text/event-stream", sseStream("message_start\n"+`{"type":"message_start","message":{"model":"claude-opus-4-1-20250805","content":[]}}`))
+	f.Add("gemini.generateContent", "application/json", []byte(`[{"modelVersion":"gemini-2.5-pro","candidates":[]}`))
+	f.Add("openai.responses", "text/event-stream", sseStream(`{"type":"response.created","response":{"model":"o3"}}`))
 	f.Fuzz(func(t *testing.T, api, contentType string, body []byte) {
-		aiBounded(t, extract.ExtractResponse(api, contentType, body, aiFuzzLimits), aiFuzzLimits)
+		res := extract.ExtractResponse(api, contentType, body, aiFuzzLimits)
+		aiBounded(t, res, aiFuzzLimits)
+		modelBounded(t, res)
 	})
 }
 

@@ -51,6 +51,10 @@ type emitter struct {
 	keys     *keySet         // requests only: the member and parameter names seen, for #keys
 	ownKeys  keySet          // what keys points to, kept here to save an allocation
 	limited  limitSet        // the limits that cut this extraction
+	// facts collects a request's model and retention parameters, or the model an answer
+	// names (model.go); nil where nobody asks.
+	facts    *reqFacts
+	ownFacts reqFacts // what facts points to
 }
 
 func (e *emitter) note(format string, args ...any) {

@@ -65,6 +65,16 @@ type Result struct {
 	// reached without cutting anything (a text at the decode depth limit with nothing left to
 	// decode) is not listed.
 	Limited []string
+
+	// Model is the model a request of an AI API asks for (see flow.Flow.Model): the one its
+	// URL names where the API names it there, else the body's top-level "model"; ModelPath is
+	// the segment path it was read from (url:path, query:model, model), for ModelIn. Params
+	// are the request's retention parameters (flow.ParamKeys), nil when it sets none.
+	Model, ModelPath string
+	Params           map[string]string
+	// ServedModel is, for an answer (ExtractResponse), the model it says served the request:
+	// the answer's or its stream's "model", Gemini's modelVersion; "" when it names none.
+	ServedModel string
 }
 
 // API is one request shape customs recognises.
@@ -115,7 +125,7 @@ var registry = buildRegistry()
 
 func buildRegistry() []*API {
 	var all []*API
-	for _, table := range [][]API{aiAPIs, analyticsAPIs} {
+	for _, table := range [][]API{aiAPIs, analyticsAPIs, observabilityAPIs, moreAnalyticsAPIs} {
 		for i := range table {
 			a := &table[i]
 			a.skip = make(map[string]bool, len(a.Skip))
@@ -216,6 +226,7 @@ func (e *emitter) request(r *Request) Result {
 	res := Result{}
 	if api != nil {
 		res.API = api.Name
+		e.facts = &e.ownFacts
 	}
 	if len(r.Body) > 0 {
 		if api != nil && api.Body != nil {
@@ -227,6 +238,9 @@ func (e *emitter) request(r *Request) Result {
 	e.headers(r.Header)
 	e.emitKeys()
 	res.Segments, res.Notes, res.Limited = e.segs, e.notes, e.limited.list()
+	if api != nil {
+		e.facts.finish(api.Name, r, &res)
+	}
 	return res
 }
 
@@ -243,6 +257,8 @@ func ExtractResponse(apiName, contentType string, body []byte, lim Limits) Resul
 	}
 	if api != nil {
 		e.skipKeys = api.skip
+		e.facts = &e.ownFacts
+		e.ownFacts.resp = true
 	}
 	if len(body) > 0 {
 		if api != nil && api.Response != nil {
@@ -251,7 +267,11 @@ func ExtractResponse(apiName, contentType string, body []byte, lim Limits) Resul
 			e.byContentType("response:", contentType, body, 0)
 		}
 	}
-	return Result{API: apiName, Segments: e.segs, Notes: e.notes, Limited: e.limited.list()}
+	res := Result{API: apiName, Segments: e.segs, Notes: e.notes, Limited: e.limited.list()}
+	if e.ownFacts.model != "" {
+		res.ServedModel = strings.Clone(flow.ModelName(e.ownFacts.model))
+	}
+	return res
 }
 
 // byContentType reads a body (or a part of one) by its declared type, sniffing when the type is

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -67,6 +68,19 @@ func loadFixture(t testing.TB, file string) (*extract.Request, *catalog.Vendor) 
 func render(res extract.Result) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "api: %s\n", res.API)
+	if res.Model != "" {
+		fmt.Fprintf(&b, "model: %q (%s)\n", res.Model, res.ModelPath)
+	}
+	if len(res.Params) > 0 {
+		keys := slices.Sorted(maps.Keys(res.Params))
+		for i, k := range keys {
+			keys[i] = k + "=" + res.Params[k]
+		}
+		fmt.Fprintf(&b, "params: %s\n", strings.Join(keys, " "))
+	}
+	if res.ServedModel != "" {
+		fmt.Fprintf(&b, "served model: %q\n", res.ServedModel)
+	}
 	for _, s := range res.Segments {
 		if s.Media != "" {
 			fmt.Fprintf(&b, "media %s: %s, %d bytes\n", s.Path, s.Media, s.Size)

@@ -33,7 +33,14 @@ func walkJSON(data []byte, maxDepth int, visit jsonLeaf) (int, error) {
 // every member name it reads to keys, when not nil: a name is sent to the vendor like a value,
 // and a secret can be made a name as easily.
 func walkJSONRec(data []byte, maxDepth int, rec *recorder, keys *keySet, visit jsonLeaf) (int, error) {
-	w := jsonWalker{data: data, visit: visit, maxDepth: maxDepth, rec: rec, keys: keys}
+	return walkJSONFacts(data, maxDepth, rec, keys, nil, visit)
+}
+
+// walkJSONFacts is walkJSONRec that also tells facts, when not nil, of every member of a
+// top-level object (see reqFacts.member): the model and the retention parameters of a request
+// are read in the same pass as its text.
+func walkJSONFacts(data []byte, maxDepth int, rec *recorder, keys *keySet, facts *reqFacts, visit jsonLeaf) (int, error) {
+	w := jsonWalker{data: data, visit: visit, maxDepth: maxDepth, rec: rec, keys: keys, facts: facts}
 	if err := w.run(); err != nil {
 		// Point at the token that failed, so the caller can still scan it (a truncated string
 		// may hold half a secret).
@@ -57,6 +64,7 @@ type jsonWalker struct {
 	visit    jsonLeaf
 	rec      *recorder
 	keys     *keySet
+	facts    *reqFacts
 	scratch  []byte
 	tokStart int // where the value or member name being read began
 }
@@ -92,13 +100,18 @@ func (w *jsonWalker) run() error {
 				return fmt.Errorf("json: %w (%d) at offset %d", errJSONDepth, w.maxDepth, w.pos)
 			}
 			w.pos++
+			top := w.atTop()
 			w.stack = append(w.stack, frame{array: c == '[', pathLen: len(w.path)})
 			w.skipSpace()
 			closer := byte('}')
 			if c == '[' {
 				closer = ']'
 			}
-			if w.pos < len(w.data) && w.data[w.pos] == closer {
+			empty := w.pos < len(w.data) && w.data[w.pos] == closer
+			if top {
+				w.facts.member(key, c, "", empty)
+			}
+			if empty {
 				w.pos++
 				w.stack = w.stack[:len(w.stack)-1]
 				break
@@ -116,6 +129,9 @@ func (w *jsonWalker) run() error {
 			if w.rec != nil {
 				w.rec.decoded(s, view(w.data[w.tokStart+1:w.pos-1]), jsonStringCodec{})
 			}
+			if w.atTop() {
+				w.facts.member(key, c, s, s == "")
+			}
 			w.visit(w.path, key, s)
 		case c == '-' || c >= '0' && c <= '9':
 			start := w.pos
@@ -130,17 +146,19 @@ func (w *jsonWalker) run() error {
 				}
 				w.visit(w.path, key, v)
 			}
-		case c == 't':
-			if err := w.literal("true"); err != nil {
+		case c == 't' || c == 'f' || c == 'n':
+			lit := "null"
+			switch c {
+			case 't':
+				lit = "true"
+			case 'f':
+				lit = "false"
+			}
+			if err := w.literal(lit); err != nil {
 				return err
 			}
-		case c == 'f':
-			if err := w.literal("false"); err != nil {
-				return err
-			}
-		case c == 'n':
-			if err := w.literal("null"); err != nil {
-				return err
+			if w.atTop() {
+				w.facts.member(key, c, "", false)
 			}
 		default:
 			return w.errorf("unexpected %q", c)
@@ -174,6 +192,12 @@ func (w *jsonWalker) run() error {
 			return w.errorf("unexpected %q after a value", c)
 		}
 	}
+}
+
+// atTop reports whether facts are wanted and the value being read is a member of a top-level
+// object.
+func (w *jsonWalker) atTop() bool {
+	return w.facts != nil && len(w.stack) == 1 && !w.stack[0].array
 }
 
 // enterElement sets the path for the next element of the innermost container, reading the member

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -441,6 +442,17 @@ func FuzzRedact(f *testing.F) {
 	f.Add("openai", "/v1/files/sk-proj-abc-def.ghi%2Djkl/x", "application/json", "AKIAIOSFODNN7EXAMPLE=1", "X-Debug: "+plantedKey+"\nAuthorization: Basic "+b64([]byte("user:pass-word-123")),
 		[]byte(`{"model":"gpt-4o `+plantedKey+`","messages":[{"role":"user","content":"hi"}],"tool_choice":"auto","service_tier":"x","`+plantedKey2+`":{"k":"v"}}`))
 	f.Add("openai", "/v1/chat/completions", "application/json", "", "", []byte(`{"messages":[{"role":"tool","tool_call_id":"call_1","content":"x","tool_calls":[{"function":{"arguments":"{\"`+plantedKey+`\":\"v\"}"}}]}]}`))
+	// OTLP traces: JSON attributes are rewritable, protobuf strings are not.
+	for _, fx := range []struct{ file, vendor, path, ctype string }{
+		{"arize/otlp-traces", "arize", "/v1/traces", "application/json"},
+		{"langfuse/otel-traces-protobuf", "langfuse", "/api/public/otel/v1/traces", "application/x-protobuf"},
+	} {
+		if raw, err := os.ReadFile(filepath.Join(fixtureRoot, fx.file+".http")); err == nil {
+			if _, body, ok := bytes.Cut(raw, []byte("\r\n\r\n")); ok {
+				f.Add(fx.vendor, fx.path, fx.ctype, "", "", bytes.TrimSuffix(body, []byte("\n")))
+			}
+		}
+	}
 	f.Add("", "/x", "multipart/form-data; boundary=b", "", "", []byte("pre\r\n--b\r\nContent-Disposition: form-data; name=\"k "+plantedKey+"\"\r\nX-Note: n\r\n\r\nvalue\r\n--b--\r\npost"))
 	f.Fuzz(func(t *testing.T, vendor, path, ctype, query, header string, body []byte) {
 		lim := extract.Limits{MaxSegments: 300, MaxBytes: 1 << 16}

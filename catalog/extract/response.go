@@ -208,6 +208,7 @@ type oaChunk struct {
 			} `json:"function_call"`
 		} `json:"delta"`
 	} `json:"choices"`
+	Model string          `json:"model"`
 	Error json.RawMessage `json:"error"`
 }
 
@@ -223,6 +224,7 @@ func openAIChatResponse(contentType string, body []byte, e *emitter) {
 			a.leaves(respPrefix, data)
 			return
 		}
+		e.served(c.Model)
 		for _, ch := range c.Choices {
 			p := respPrefix + "choices[" + respItoa(ch.Index) + "]"
 			a.add(p+".text", ch.Text)
@@ -274,6 +276,7 @@ type rsEvent struct {
 		Name string `json:"name"`
 	} `json:"item"`
 	Response struct {
+		Model string          `json:"model"`
 		Error json.RawMessage `json:"error"`
 	} `json:"response"`
 }
@@ -290,6 +293,8 @@ func openAIResponsesResponse(contentType string, body []byte, e *emitter) {
 			a.leaves(respPrefix, data)
 			return
 		}
+		// response.created, .in_progress and .completed carry the response, with its model.
+		e.served(ev.Response.Model)
 		out := respPrefix + "output[" + respItoa(ev.OutputIndex) + "]"
 		content := out + ".content[" + respItoa(ev.ContentIndex) + "]"
 		switch ev.Type {
@@ -328,7 +333,10 @@ type anEvent struct {
 	Type         string          `json:"type"`
 	Index        int             `json:"index"`
 	ContentBlock json.RawMessage `json:"content_block"`
-	Delta        struct {
+	Message      struct {
+		Model string `json:"model"`
+	} `json:"message"` // message_start
+	Delta struct {
 		Type        string          `json:"type"`
 		Text        string          `json:"text"`
 		PartialJSON string          `json:"partial_json"`
@@ -366,6 +374,8 @@ func (s *anthropicStream) event(data []byte) bool {
 	a := s.a
 	block := respPrefix + "content[" + respItoa(ev.Index) + "]"
 	switch ev.Type {
+	case "message_start":
+		s.e.served(ev.Message.Model)
 	case "content_block_start":
 		var b anBlock
 		if json.Unmarshal(ev.ContentBlock, &b) != nil {
@@ -431,7 +441,8 @@ type gmChunk struct {
 			Parts []json.RawMessage `json:"parts"`
 		} `json:"content"`
 	} `json:"candidates"`
-	Error json.RawMessage `json:"error"`
+	ModelVersion string          `json:"modelVersion"`
+	Error        json.RawMessage `json:"error"`
 }
 
 type gmPart struct {
@@ -458,6 +469,7 @@ func (g *geminiStream) chunk(data []byte) {
 		g.a.leaves(respPrefix, data)
 		return
 	}
+	g.e.served(c.ModelVersion)
 	for i, cand := range c.Candidates {
 		idx := i
 		if cand.Index != nil {

@@ -25,7 +25,7 @@ func TestCatalogGolden(t *testing.T) {
 		{"show-hotjar", []string{"show", "--json=false", "hotjar"}, 0},
 		{"show-config", []string{"show", "corp-llm-gateway", "--config", "vendors.yaml"}, 0},
 		{"show-unknown", []string{"show", "opnai"}, 2},
-		{"show-external", []string{"show", "contentsquare"}, 2},
+		{"show-external", []string{"show", "coreweave"}, 2},
 		{"show-no-id", []string{"show"}, 2},
 		{"bad-config", []string{"list", "--config", "bad-vendors.yaml"}, 2},
 		{"unknown-category", []string{"list", "--category", "llm"}, 2},
@@ -54,8 +54,8 @@ func TestCatalogJSON(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	if len(lines) != 34 {
-		t.Errorf("%d JSON lines, want one per vendor (34)", len(lines))
+	if len(lines) != 105 {
+		t.Errorf("%d JSON lines, want one per vendor (105)", len(lines))
 	}
 	for _, l := range lines {
 		var v struct {

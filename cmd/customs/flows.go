@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -379,6 +380,15 @@ func printRecord(w io.Writer, v *view) {
 		row("vendor", fmt.Sprintf("%s (%s, %s, %s)", r.Vendor.ID, r.Vendor.Name, r.Vendor.Category, r.Vendor.Country))
 	}
 	row("api", r.API)
+	row("model", r.Model)
+	row("served by", r.ServedModel)
+	if len(r.Params) > 0 {
+		var ps []string
+		for _, k := range slices.Sorted(maps.Keys(r.Params)) {
+			ps = append(ps, k+"="+r.Params[k])
+		}
+		row("params", strings.Join(ps, " "))
+	}
 	row("status", fmt.Sprint(r.Status))
 	row("bytes", fmt.Sprintf("%d out, %d in", r.RequestBytes, r.ResponseBytes))
 	verdict := string(actionOf(r.Verdict))

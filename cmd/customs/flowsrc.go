@@ -474,37 +474,42 @@ func filterToQuery(f store.Filter) url.Values {
 
 // wireRecord is a flow as the API and --json write it.
 type wireRecord struct {
-	ID              string        `json:"flow_id"`
-	Start           time.Time     `json:"start"`
-	End             time.Time     `json:"end"`
-	Source          string        `json:"source"`
-	Mode            string        `json:"mode"`
-	Client          string        `json:"client"`
-	User            string        `json:"user,omitempty"`
-	Host            string        `json:"host"`
-	Method          string        `json:"method"`
-	Path            string        `json:"path,omitempty"` // never the query, which can carry keys
-	URL             string        `json:"url,omitempty"`  // with headers and bodies only
-	API             string        `json:"api,omitempty"`
-	Vendor          wireVendor    `json:"vendor"`
-	Status          int           `json:"status"`
-	RequestBytes    int64         `json:"bytes_out"`
-	ResponseBytes   int64         `json:"bytes_in"`
-	ContentEncoding string        `json:"content_encoding,omitempty"`
-	Findings        []wireFinding `json:"findings"`
-	Action          string        `json:"action"`
-	Policy          string        `json:"policy,omitempty"`
-	Reason          string        `json:"reason,omitempty"`
-	Matched         []string      `json:"policies,omitempty"`
-	Notes           []string      `json:"notes,omitempty"`
-	Marks           []flow.Mark   `json:"marks,omitempty"`
-	Incomplete      []string      `json:"incomplete,omitempty"`
-	SNI             string        `json:"sni,omitempty"`
-	Target          string        `json:"target,omitempty"`
-	Messages        int           `json:"messages,omitempty"`
-	Segments        []wireSegment `json:"segments,omitempty"`
-	Error           string        `json:"error,omitempty"`
-	ErrorKind       string        `json:"error_kind,omitempty"`
+	ID     string    `json:"flow_id"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	Source string    `json:"source"`
+	Mode   string    `json:"mode"`
+	Client string    `json:"client"`
+	User   string    `json:"user,omitempty"`
+	Host   string    `json:"host"`
+	Method string    `json:"method"`
+	Path   string    `json:"path,omitempty"` // never the query, which can carry keys
+	URL    string    `json:"url,omitempty"`  // with headers and bodies only
+	API    string    `json:"api,omitempty"`
+	// Model, ServedModel and Params: the model requested, the one the answer named, the
+	// retention parameters (store, persist, ...) as tokens.
+	Model           string            `json:"model,omitempty"`
+	ServedModel     string            `json:"served_model,omitempty"`
+	Params          map[string]string `json:"params,omitempty"`
+	Vendor          wireVendor        `json:"vendor"`
+	Status          int               `json:"status"`
+	RequestBytes    int64             `json:"bytes_out"`
+	ResponseBytes   int64             `json:"bytes_in"`
+	ContentEncoding string            `json:"content_encoding,omitempty"`
+	Findings        []wireFinding     `json:"findings"`
+	Action          string            `json:"action"`
+	Policy          string            `json:"policy,omitempty"`
+	Reason          string            `json:"reason,omitempty"`
+	Matched         []string          `json:"policies,omitempty"`
+	Notes           []string          `json:"notes,omitempty"`
+	Marks           []flow.Mark       `json:"marks,omitempty"`
+	Incomplete      []string          `json:"incomplete,omitempty"`
+	SNI             string            `json:"sni,omitempty"`
+	Target          string            `json:"target,omitempty"`
+	Messages        int               `json:"messages,omitempty"`
+	Segments        []wireSegment     `json:"segments,omitempty"`
+	Error           string            `json:"error,omitempty"`
+	ErrorKind       string            `json:"error_kind,omitempty"`
 	// Masked: every detected value in the URL, headers, bodies, texts, error and notes is
 	// replaced; false only for a reveal.
 	Masked            bool        `json:"masked,omitempty"`
@@ -575,7 +580,7 @@ func toWire(v *view) wireRecord {
 		Findings: wireFindings(r.Findings), Action: string(actionOf(r.Verdict)), Policy: r.Verdict.Policy,
 		Reason: r.Verdict.Message, Matched: r.Verdict.Matched, Notes: r.Notes, Marks: r.Marks,
 		Error: r.Error, ErrorKind: r.ErrorKind, Incomplete: r.Incomplete, SNI: r.SNI, Target: r.Target, Messages: r.Messages,
-		Masked: v.masked}
+		Model: r.Model, ServedModel: r.ServedModel, Params: r.Params, Masked: v.masked}
 	if !v.masked {
 		// Metadata without its bodies: no masker ran, but an upstream error can quote the URL.
 		masked := har.MaskURL(flow.MaskURL(r.URL, r.Findings))
@@ -620,6 +625,7 @@ func (w wireRecord) view() (*view, error) {
 		Verdict: flow.Verdict{Action: flow.Action(w.Action), Policy: w.Policy, Message: w.Reason, Matched: w.Matched},
 		Notes:   w.Notes, Marks: w.Marks, Error: w.Error, ErrorKind: w.ErrorKind,
 		Incomplete: w.Incomplete, SNI: w.SNI, Target: w.Target, Messages: w.Messages,
+		Model: w.Model, ServedModel: w.ServedModel, Params: w.Params,
 		RequestHeader: w.RequestHeader, RequestTruncated: w.RequestTruncated,
 		ResponseHeader: w.ResponseHeader, ResponseTruncated: w.ResponseTruncated, HasBodies: w.HasBodies}
 	var err error

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -295,6 +296,11 @@ func fakeVendorRecording(t *testing.T) (addr, caFile string, received func() []r
 			}
 		}
 		w.Header().Set("Content-Type", "application/json")
+		if m := r.URL.Query().Get("served_model"); m != "" {
+			// The answer names the model that served it, as vendors' answers do.
+			_, _ = io.WriteString(w, `{"object":"chat.completion","model":`+strconv.Quote(m)+`,"choices":[]}`)
+			return
+		}
 		_, _ = io.WriteString(w, `{"object":"chat.completion","choices":[]}`)
 	}))
 	srv.TLS = &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) { return leaves.Get(h.ServerName) }}

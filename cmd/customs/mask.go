@@ -90,6 +90,12 @@ func (m *masker) mask(r *store.Record, texts bool) *view {
 	out.RequestHeader = maskHeaders(r.RequestHeader, findings, vals)
 	out.ResponseHeader = maskHeaders(r.ResponseHeader, nil, vals)
 	out.Error = vals.replace(scrubURL(r.Error, r.URL, out.URL))
+	// The model was masked when recorded if a finding lay in it; a value today's detectors
+	// find there is masked here.
+	out.Model, out.ServedModel = vals.replace(r.Model), vals.replace(r.ServedModel)
+	if f.Model == flow.MaskedValue {
+		out.Model = flow.MaskedValue
+	}
 	out.Notes = nil
 	for _, n := range r.Notes {
 		out.Notes = append(out.Notes, vals.replace(scrubURL(n, r.URL, out.URL)))

@@ -26,6 +26,7 @@ var ownedPrefixes = []string{
 	"sq0atp-", "sq0csp-", "eaaa", "access_token$", "hrku-", "dop_v1_", "doo_v1_", "dor_v1_", "v1.0-",
 	"lin_api_", "lin_oauth_", "secret_", "ntn_", "sntrys_", "sntryu_", "eyj", "-----begin", "fwogzxivyxdz",
 	"iqojb3jpz2lu", "aqodyxdz", "glcbt-", "accountkey=", "sharedaccesskey=", "defaultendpointsprotocol=",
+	"csk-", "nvapi-", "lsv2_", "pk-helicone-",
 }
 
 // ownedShape: values another detector recognises by shape rather than prefix — Twilio SIDs

@@ -357,6 +357,72 @@ func list() []detectors.Detector {
 	t.entropy = 4.0
 	add(t)
 
+	t = tok("cerebras-api-key", high, "Cerebras Inference API key (csk- + 48 lower-case alphanumerics)", m("csk-"), cs("a-z0-9"), 40, 64, ex(
+		m("CEREBRAS_API_KEY=csk-"+rnd("csk", aLow+aNum, 48), `client = Cerebras(api_key="csk-`+rnd("csk2", aLow+aNum, 48)+`")`),
+		"CEREBRAS_API_KEY=csk-...", "csk-"+rnd("csk3", aLow+aNum, 20), "csk-"+strings.Repeat("x", 48), "task-"+rnd("csk4", aLow+aNum, 48)))
+	t.entropy = 3.5
+	add(t)
+
+	t = tok("nvidia-api-key", high, "NVIDIA API key for NIM / build.nvidia.com (nvapi- + 64)", m("nvapi-"), b64url, 40, 100, ex(
+		m("NVIDIA_API_KEY=nvapi-"+rnd("nvapi", aURL, 64), `"Authorization": "Bearer nvapi-`+rnd("nvapi2", aURL, 64)+`"`),
+		"NVIDIA_API_KEY=nvapi-xxxxxxxxxxxxxxxxxxxxxxxx", "nvapi-"+rnd("nvapi3", aURL, 20), "NVIDIA_API_KEY=nvapi-your-key-here"))
+	t.entropy = 4.0
+	add(t)
+
+	// ---- LLM observability: a key to these services reads every prompt they were sent --------
+	ls := func(kind, seed string) string {
+		return "lsv2_" + kind + "_" + rnd(seed, aHex, 32) + "_" + rnd(seed+"2", aHex, 10)
+	}
+	t = tok("langsmith-api-key", critical, "LangSmith API key: personal access token (lsv2_pt_) or service key (lsv2_sk_), 32 hex, _, 10 hex",
+		m("lsv2_pt_", "lsv2_sk_"), cs("0-9a-f_"), 43, 43, ex(
+			m("LANGSMITH_API_KEY="+ls("pt", "ls"), `os.environ["LANGCHAIN_API_KEY"] = "`+ls("sk", "ls2")+`"`, "X-Api-Key: "+ls("pt", "ls3")),
+			"LANGSMITH_API_KEY=lsv2_pt_...", "lsv2_pt_your_langsmith_api_key_here", "lsv2_pt_"+rnd("ls4", aHex, 32),
+			"lsv2_pt_"+rnd("ls5", aHex, 43), "langsmith_api_key=lsv2_pt_test"))
+	t.validate = func(v string) bool {
+		b := v[len("lsv2_pt_"):]
+		return b[32] == '_' && allIn(b[:32], hexLower) && allIn(b[33:], hexLower)
+	}
+	t.entropy = 3.0
+	add(t)
+
+	lf := func(seed string) string {
+		h := rnd(seed, aHex, 32)
+		return "sk-lf-" + h[:8] + "-" + h[8:12] + "-4" + h[13:16] + "-" + h[16:20] + "-" + h[20:]
+	}
+	t = tok("langfuse-secret-key", critical, "Langfuse secret key (sk-lf- + UUID); the public key (pk-lf-) alone is not reported: it is published in browser code",
+		m("sk-lf-"), cs("0-9a-f-"), 36, 36, ex(
+			m("LANGFUSE_SECRET_KEY="+lf("lf"), `Langfuse(public_key="pk-lf-`+lf("lf2")[6:]+`", secret_key="`+lf("lf3")+`")`),
+			"LANGFUSE_SECRET_KEY=sk-lf-...", "LANGFUSE_SECRET_KEY=sk-lf-xxx", "LANGFUSE_PUBLIC_KEY=pk-lf-"+lf("lf4")[6:],
+			"sk-lf-"+rnd("lf5", aHex, 36), "sk-lf-00000000-0000-0000-0000-000000000000"))
+	t.validate = func(v string) bool { return isUUID(v[len("sk-lf-"):]) }
+	t.entropy = 3.0
+	add(t)
+
+	hc := func(seed string) string {
+		g := rnd(seed, "abcdefghijklmnopqrstuvwxyz234567", 28)
+		return g[:7] + "-" + g[7:14] + "-" + g[14:21] + "-" + g[21:]
+	}
+	t = tok("helicone-api-key", critical, "Helicone API key: write (sk-helicone-) or read (pk-helicone-) key, groups of lower-case base32 separated by '-'",
+		m("sk-helicone-", "pk-helicone-"), cs("a-z0-9-"), 24, 90, ex(
+			m("HELICONE_API_KEY=sk-helicone-"+hc("hc"), "Helicone-Auth: Bearer sk-helicone-"+hc("hc2"), "read key pk-helicone-"+hc("hc3")+"."),
+			"HELICONE_API_KEY=sk-helicone-...", "sk-helicone-"+hc("hc4")[:12], "sk-helicone-xxxxxxx-xxxxxxx-xxxxxxx-xxxxxxx",
+			"sk-helicone-aizk36y-5yue2my-qmy5tza-n7x3aqa"))
+	t.validate = func(v string) bool {
+		groups := strings.Split(v[len("sk-helicone-"):], "-")
+		n := 0
+		for _, g := range groups {
+			if g == "" {
+				return false
+			}
+			n += len(g)
+		}
+		return len(groups) >= 4 && n >= 24
+	}
+	t.entropy = 3.0
+	// Helicone's own repository uses this key in its tests (TEST_ORG_API_KEY).
+	t.placeholders = set("sk-helicone-aizk36y-5yue2my-qmy5tza-n7x3aqa")
+	add(t)
+
 	// ---- Payments --------------------------------------------------------------------------
 	for _, s := range []struct{ name, prefix, desc string }{
 		{"stripe-secret-key", "sk_live_", "Stripe live secret key (sk_live_); test and publishable keys are not reported"},
