@@ -56,6 +56,8 @@ type Config struct {
 	AllowPorts []int `yaml:"allow_ports"`
 	// Limits bound connections, header bytes and decoding.
 	Limits Limits `yaml:"limits"`
+	// Clients names clients in reports: CIDR, IP or proxy user -> team or app (clients.go).
+	Clients Clients `yaml:"clients" json:",omitempty"`
 }
 
 // Store configures the flow store (DIR/store): every flow is kept, encrypted, for Retention.

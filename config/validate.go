@@ -210,6 +210,7 @@ func (c *Config) validate(v *validator) {
 		v.errorf("leaf_cache_size", "must be greater than zero; got %d", c.LeafCacheSize)
 	}
 	c.validateVendors(v)
+	c.Clients.validate(v)
 }
 
 // validate rejects zero limits for the same reason as zero timeouts: a limit lost to a typo

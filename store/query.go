@@ -180,6 +180,20 @@ func (s *Store) each(ctx context.Context, f Filter, withBodies bool, fn func(*Re
 	return nil
 }
 
+// dayRange is day d's part of the plan's window, first and last ID; ok is false when they
+// do not meet.
+func (p *plan) dayRange(d uint32) (lo, hi id, ok bool) {
+	lo, hi = idAt(uint64(d)*dayMillis), idAt(uint64(d+1)*dayMillis)
+	hi, _ = dec(hi)
+	if bytes.Compare(p.lo[:], lo[:]) > 0 {
+		lo = p.lo
+	}
+	if bytes.Compare(p.hi[:], hi[:]) < 0 {
+		hi = p.hi
+	}
+	return lo, hi, bytes.Compare(lo[:], hi[:]) <= 0
+}
+
 // errStop ends a scan early without an error.
 var errStop = errors.New("stop")
 
@@ -188,16 +202,8 @@ func (s *Store) scanDay(ctx context.Context, d uint32, p *plan, withBodies bool,
 	txn := s.db.NewTransaction(false)
 	defer txn.Discard()
 
-	// The day's part of the window.
-	lo, hi := idAt(uint64(d)*dayMillis), idAt(uint64(d+1)*dayMillis)
-	hi, _ = dec(hi)
-	if bytes.Compare(p.lo[:], lo[:]) > 0 {
-		lo = p.lo
-	}
-	if bytes.Compare(p.hi[:], hi[:]) < 0 {
-		hi = p.hi
-	}
-	if bytes.Compare(lo[:], hi[:]) > 0 {
+	lo, hi, ok := p.dayRange(d)
+	if !ok {
 		return true, nil
 	}
 	reverse := !p.f.Oldest

@@ -196,6 +196,7 @@ func flowsAPI(o flowsAPIOptions) http.Handler {
 		_ = enc.Encode(streamEnd{status})
 		_ = bw.Flush()
 	}))
+	mux.Handle("GET /api/report/", auth(reportAPI(o.Store).ServeHTTP)) // report.go
 	mux.HandleFunc("GET /api/flows/{id}", auth(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		rec, err := o.Store.Get(r.Context(), id)

@@ -197,17 +197,9 @@ func cmdFlows(args []string, stdout, stderr io.Writer) error {
 		}
 		return usageError{fmt.Errorf("%s; %s", msg, c.hint())}
 	}
-	switch {
-	case *export == "" && *out != "":
-		return usageError{errors.New("--out is where --export writes: give --export jsonl or --export har")}
-	case *export == "" && *reveal:
-		return usageError{errors.New(`--reveal applies to --export (and to "flows show ID --body")`)}
-	case *export != "" && *export != "jsonl" && *export != "har":
-		return usageError{fmt.Errorf("--export: want jsonl or har, got %q", *export)}
-	case *export != "" && *out == "":
-		return usageError{errors.New("--export needs --out FILE")}
-	case *export != "" && ff.asJSON:
-		return usageError{errors.New("--json is for listings; --export jsonl writes JSON lines")}
+	if err := checkExportFlags(*export, *out, *reveal, ff.asJSON, `--reveal applies to --export (and to "flows show ID --body")`,
+		"--json is for listings; --export jsonl writes JSON lines"); err != nil {
+		return err
 	}
 	cfg, err := ff.config()
 	if err != nil {
@@ -480,13 +472,35 @@ func truncatedNote(t bool) string {
 
 // exportFlows writes the matching flows as JSON lines or HAR 1.2, values masked unless reveal.
 func exportFlows(ctx context.Context, src flowSource, f store.Filter, format, path string, reveal bool, stderr io.Writer) error {
-	out, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return usageError{fmt.Errorf("--out: %w", err)}
-	}
 	o := readOptions{bodies: maskedBodies}
 	if reveal {
 		o = readOptions{bodies: clearBodies, reveal: fmt.Sprintf("export to %s (filter %s)", path, filterToQuery(f).Encode())}
+	}
+	n, more, err := writeEvidence(ctx, src, []exportPart{{f, o}}, format, path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "exported %s to %s (%s%s)\n", plural(n, "flow", ""), path, format, maskedState(reveal))
+	if more {
+		fmt.Fprintf(stderr, "more flows match than --limit %d exported\n", f.Limit)
+	}
+	return nil
+}
+
+// exportPart is one read of an export: its filter, and how bodies are read (a reveal is
+// recorded per read, with its filter).
+type exportPart struct {
+	f store.Filter
+	o readOptions
+}
+
+// writeEvidence writes the flows of each part, in turn, to path (0600) as JSON lines or HAR
+// 1.2: n flows, and more when a part had more flows than its limit. A file that could not be
+// written whole is said to be incomplete.
+func writeEvidence(ctx context.Context, src flowSource, parts []exportPart, format, path string) (n int, more bool, err error) {
+	out, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return 0, false, usageError{fmt.Errorf("--out: %w", err)}
 	}
 	var hw *har.Writer
 	enc := json.NewEncoder(out)
@@ -496,17 +510,23 @@ func exportFlows(ctx context.Context, src flowSource, f store.Filter, format, pa
 		// would shift the path spans of its findings onto the masked text.
 		hw = har.NewWriter(out, har.WriteOptions{RevealHeaders: true})
 	}
-	n := 0
-	more, err := src.Each(ctx, f, o, func(v *view) error {
-		n++
-		rec := v.Record
-		rec.Verdict.Action = actionOf(rec.Verdict)
-		if hw != nil {
-			return hw.Add(har.Entry{Flow: rec.Flow(), ResponseBody: rec.ResponseBody})
+	for _, part := range parts {
+		var m bool
+		m, err = src.Each(ctx, part.f, part.o, func(v *view) error {
+			n++
+			rec := v.Record
+			rec.Verdict.Action = actionOf(rec.Verdict)
+			if hw != nil {
+				return hw.Add(har.Entry{Flow: rec.Flow(), ResponseBody: rec.ResponseBody})
+			}
+			v.Record = rec
+			return enc.Encode(toWire(v))
+		})
+		more = more || m
+		if err != nil {
+			break
 		}
-		v.Record = rec
-		return enc.Encode(toWire(v))
-	})
+	}
 	if err == nil && hw != nil {
 		err = hw.Close()
 	}
@@ -514,15 +534,32 @@ func exportFlows(ctx context.Context, src flowSource, f store.Filter, format, pa
 		err = cerr // evidence that did not reach the disk is not exported
 	}
 	if err != nil {
-		return fmt.Errorf("export to %s (%s written, the file is incomplete): %w", path, plural(n, "flow", ""), err)
+		return n, more, fmt.Errorf("export to %s (%s written, the file is incomplete): %w", path, plural(n, "flow", ""), err)
 	}
-	state := ", values masked"
+	return n, more, nil
+}
+
+func maskedState(reveal bool) string {
 	if reveal {
-		state = ", values in clear"
+		return ", values in clear"
 	}
-	fmt.Fprintf(stderr, "exported %s to %s (%s%s)\n", plural(n, "flow", ""), path, format, state)
-	if more {
-		fmt.Fprintf(stderr, "more flows match than --limit %d exported\n", f.Limit)
+	return ", values masked"
+}
+
+// checkExportFlags checks --export, --out and --reveal as flows and exposure take them;
+// revealAlone and withJSON are the command's own words for those two mistakes.
+func checkExportFlags(export, out string, reveal, asJSON bool, revealAlone, withJSON string) error {
+	switch {
+	case export == "" && out != "":
+		return usageError{errors.New("--out is where --export writes: give --export jsonl or --export har")}
+	case export == "" && reveal:
+		return usageError{errors.New(revealAlone)}
+	case export != "" && export != "jsonl" && export != "har":
+		return usageError{fmt.Errorf("--export: want jsonl or har, got %q", export)}
+	case export != "" && out == "":
+		return usageError{errors.New("--export needs --out FILE")}
+	case export != "" && asJSON:
+		return usageError{errors.New(withJSON)}
 	}
 	return nil
 }

@@ -47,6 +47,11 @@ Usage:
   customs rules test [PATH]... [-v] run the rule files' tests and detector examples (exit 1 on a failure)
   customs rules default             print the embedded default policy pack
   customs store verify | repair [--out DIR]   read every flow and file, exit 1 if damaged | copy what is readable to a new store
+  customs report [--since 7d] [--until T] [filters] [--lookback 30d] [--format table|json|csv|dot|mermaid|html] [--out FILE]
+                                    the supply-chain map: clients → vendors → subprocessors, concentration,
+                                    what is new, models, top findings (works while serve runs)
+  customs exposure VENDOR|HOST [--since 30d] [filters] [--depth 4] [--json] [--export har|jsonl --out FILE]
+                                    every flow whose data reached a vendor, directly or through its supply chain
 
 Every command takes --data DIR (default ./customs-data) and --config FILE.
 Run "customs COMMAND -h" (or "customs help COMMAND") for a command's flags and examples.
@@ -94,6 +99,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdReplay(args[1:], stdout, stderr)
 	case "store":
 		err = cmdStore(args[1:], stdout, stderr)
+	case "report":
+		err = cmdReport(args[1:], stdout, stderr)
+	case "exposure":
+		err = cmdExposure(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 && args[0] == "help" {
 			// "customs help flows show" is "customs flows show -h".
@@ -134,7 +143,7 @@ func (s *stringList) String() string     { return fmt.Sprint(*s) }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // commands are the top level's, for "did you mean".
-var commands = []string{"serve", "ca", "catalog", "scan", "flows", "replay", "rules", "store", "help"}
+var commands = []string{"serve", "ca", "catalog", "scan", "flows", "replay", "rules", "store", "report", "exposure", "help"}
 
 // newFlagSet is the flag set of a command without a help of its own (newCommand has one): -h
 // lists its flags on w and exits 0.

@@ -23,25 +23,30 @@ import (
 // cmdStore runs `customs store verify` and `customs store repair`.
 func cmdStore(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help") {
-		fmt.Fprint(stdout, storeUsage)
+		printHelp(stdout, storeHelp, nil)
 		return flag.ErrHelp
 	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		return usageError{errors.New("want a subcommand: verify or repair (customs store -h)")}
 	}
 	sub, args := args[0], args[1:]
-	fs := newFlagSet("store "+sub, stderr)
-	configPath := fs.String("config", "", "config file (data directory, store key)")
-	data := fs.String("data", "", "data directory (default ./customs-data)")
-	var out *string
+	var h help
 	switch sub {
 	case "verify":
+		h = storeVerifyHelp
 	case "repair":
-		out = fs.String("out", "", "write the repaired store here and leave DIR/store as it is (default: repair in place, keeping the damaged store aside as DIR/store.damaged-TIME)")
+		h = storeRepairHelp
 	default:
 		return usageError{fmt.Errorf("unknown subcommand %q: want verify or repair", sub)}
 	}
-	if err := parseFlags(fs, args); err != nil {
+	c := newCommand("store "+sub, h, stdout)
+	configPath := c.fs.String("config", "", "config file (data directory, store key)")
+	data := c.fs.String("data", "", "data directory (default ./customs-data)")
+	var out *string
+	if sub == "repair" {
+		out = c.fs.String("out", "", "write the repaired store here and leave DIR/store as it is (default: repair in place, keeping the damaged store aside as DIR/store.damaged-TIME)")
+	}
+	if err := c.noArgs(args); err != nil {
 		return err
 	}
 	cfg := config.Default()
@@ -73,16 +78,32 @@ func cmdStore(args []string, stdout, stderr io.Writer) error {
 	return repairStore(opts, *out, stdout)
 }
 
-const storeUsage = `Usage:
-  customs store verify [--data DIR] [--config FILE]
-      Read the whole flow store — every table block, every log entry, every flow and its
-      bodies — and report counts and anything unreadable, by file and place. Exit 1 when the
-      store is damaged. Needs the store to itself: stop customs serve first.
-  customs store repair [--data DIR] [--config FILE] [--out DIR]
-      Copy everything readable into a new store (same key) and report what was lost. Without
-      --out the new store replaces DIR/store and the damaged one is kept, untouched, as
-      DIR/store.damaged-TIME; with --out, DIR/store is left as it is.
-`
+var storeHelp = help{
+	usage: `customs store verify | repair [flags]`,
+	about: `Check the flow store, and copy what is readable out of a damaged one. Both need the store to
+themselves: stop customs serve first.`,
+	commands: `verify   read every flow and file, exit 1 if damaged
+repair   copy what is readable to a new store`,
+	examples: `customs store verify --data /var/lib/customs
+customs store repair --data /var/lib/customs`,
+}
+
+var storeVerifyHelp = help{
+	usage: `customs store verify [--data DIR] [--config FILE]`,
+	about: `Read the whole flow store — every table block, every log entry, every flow and its bodies —
+and report counts and anything unreadable, by file and place. Exit 1 when the store is damaged.
+Needs the store to itself: stop customs serve first.`,
+	examples: `customs store verify --data /var/lib/customs`,
+}
+
+var storeRepairHelp = help{
+	usage: `customs store repair [--data DIR] [--config FILE] [--out DIR]`,
+	about: `Copy everything readable into a new store (same key) and report what was lost. Without --out
+the new store replaces DIR/store and the damaged one is kept, untouched, as
+DIR/store.damaged-TIME; with --out, DIR/store is left as it is.`,
+	examples: `customs store repair --data /var/lib/customs
+customs store repair --data /var/lib/customs --out /var/lib/customs/store.new   # leave the damaged store in place`,
+}
 
 // storeOptions are the options serve opens the store with, for the store commands: the key
 // must exist (only serve creates it).
