@@ -18,6 +18,7 @@ var layers = map[string]int{
 	"proxy/clienthello":                3, // the ClientHello peek (stdlib only)
 	"proxy/wsframe":                    3,
 	"capture":                          4,
+	"console":                          4, // the web console on the admin listener: embedded pages and their handlers
 	"report":                           5,
 	"replay":                           5, // re-inspection of recorded flows and the diff
 	"store":                            6,

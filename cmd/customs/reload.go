@@ -8,13 +8,16 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/customs-dev/customs/catalog"
 	"github.com/customs-dev/customs/config"
+	"github.com/customs-dev/customs/console"
 	"github.com/customs-dev/customs/detectors"
 	"github.com/customs-dev/customs/inspect"
 	"github.com/customs-dev/customs/rules"
@@ -33,6 +36,58 @@ type reloader struct {
 	last     string // fingerprint of the rule files at the last load attempt
 
 	ok, failed atomic.Uint64
+
+	// What the web console shows (console.Rules): the policy in force, when it was loaded, and
+	// the last reload attempt.
+	cur      atomic.Pointer[policy]
+	mu       sync.Mutex
+	loadedAt time.Time
+	attempt  *console.Reload
+}
+
+// inForce records p as the policy in force (at start, and after each reload that took).
+func (r *reloader) inForce(p *policy, at time.Time) {
+	r.cur.Store(p)
+	r.mu.Lock()
+	r.loadedAt = at
+	r.mu.Unlock()
+}
+
+// InForce is console.Rules: the rules in force and how the last reload went.
+func (r *reloader) InForce() console.RulesInForce {
+	p := r.cur.Load()
+	r.mu.Lock()
+	out := console.RulesInForce{Loaded: r.loadedAt, Reloads: r.ok.Load(), Failures: r.failed.Load()}
+	if r.attempt != nil {
+		a := *r.attempt
+		out.Last = &a
+	}
+	r.mu.Unlock()
+	if len(r.paths) > 0 {
+		out.Watch = r.cfg.RulesReload.D()
+	}
+	out.From = "the embedded default pack"
+	if p == nil {
+		return out
+	}
+	out.Set = p.set
+	if len(r.paths) > 0 {
+		out.From = strings.Join(p.set.Files, ", ")
+	}
+	for _, d := range p.engine.Detectors() {
+		m := d.Meta()
+		_, custom := p.custom[m.ID]
+		out.Detectors = append(out.Detectors, console.Detector{ID: m.ID, Class: string(m.Class), Severity: string(m.Severity), Custom: custom})
+	}
+	return out
+}
+
+// catalog is the catalog in force (the config's vendors and the rule files' included).
+func (r *reloader) catalog() *catalog.Catalog {
+	if p := r.cur.Load(); p != nil {
+		return p.catalog
+	}
+	return nil
 }
 
 // watch runs until ctx ends.
@@ -67,23 +122,33 @@ func (r *reloader) reload(why string) bool {
 	if err == nil {
 		err = dropsEveryPolicy(r.pipeline.Rules(), p.set)
 	}
+	now := time.Now()
 	if err != nil {
 		r.failed.Add(1)
 		ev := r.logger.Error().Str("type", "rules").Str("trigger", why)
+		var lines []string
 		if es, ok := err.(rules.Errors); ok {
-			lines := make([]string, len(es))
+			lines = make([]string, len(es))
 			for i, e := range es {
 				lines[i] = e.Error()
 			}
 			ev = ev.Strs("errors", lines)
 		} else {
+			lines = []string{err.Error()}
 			ev = ev.Err(err)
 		}
 		ev.Msg("rules reload rejected; the rules in force stay")
+		r.mu.Lock()
+		r.attempt = &console.Reload{At: now, Trigger: why, Errors: lines}
+		r.mu.Unlock()
 		return false
 	}
 	r.pipeline.Swap(p.catalog, p.engine, r.hasher, p.set)
 	r.ok.Add(1)
+	r.inForce(p, now)
+	r.mu.Lock()
+	r.attempt = &console.Reload{At: now, Trigger: why, OK: true}
+	r.mu.Unlock()
 	ev := r.logger.Info()
 	if len(p.set.Policies) == 0 {
 		ev = r.logger.Warn().Str("note", `no policies, as the rule files say ("policies: []"): every flow is allowed`)

@@ -25,6 +25,7 @@ import (
 	"github.com/customs-dev/customs/admin"
 	"github.com/customs-dev/customs/alert"
 	"github.com/customs-dev/customs/config"
+	"github.com/customs-dev/customs/console"
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/flowlog"
 	"github.com/customs-dev/customs/inspect"
@@ -158,7 +159,8 @@ type server struct {
 	reloader *reloader
 	store    *store.Store // nil when store.enabled is false
 	api      http.Handler
-	token    string // the admin token: the flow API needs it, and /metrics off loopback
+	token    string          // the admin token: the flow API needs it, and /metrics off loopback
+	console  console.Options // the web console on the admin listener (/ui/)
 }
 
 // build turns a validated configuration into a ready proxy: CA, catalog, pipeline, scope, trust
@@ -197,6 +199,7 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 	logger.Info().Str("type", "rules").Str("from", rulesFrom).Int("policies", len(pol.set.Policies)).
 		Int("detectors", len(pol.custom)).Msg("rules loaded")
 	rl := &reloader{cfg: cfg, paths: cfg.Rules, hasher: hasher, pipeline: pipeline, logger: logger, last: fingerprint(cfg.Rules)}
+	rl.inForce(pol, time.Now())
 	header := http.Header{}
 	for k, v := range cfg.Alerts.Headers {
 		header.Set(k, v)
@@ -291,8 +294,8 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 	}
 	var st *store.Store
 	var api http.Handler
+	var unavailable error
 	if cfg.Store.Enabled {
-		var unavailable error
 		if st, unavailable, err = openServeStore(cfg, logger); err != nil {
 			return nil, fmt.Errorf("flow store: %w", err)
 		}
@@ -327,7 +330,8 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 	}
 	metrics.GaugeFunc("customs_client_connections", "Client connections open now (tunnels and intercepted sessions included).",
 		func() float64 { return float64(p.ClientConns()) })
-	return &server{cfg: cfg, proxy: p, metrics: metrics, leaves: leaves, caPath: caPath, alerts: alerts, reloader: rl, store: st, api: api, token: token}, nil
+	return &server{cfg: cfg, proxy: p, metrics: metrics, leaves: leaves, caPath: caPath, alerts: alerts, reloader: rl, store: st, api: api, token: token,
+		console: consoleOptions(cfg, st, unavailable, pipeline, rl, token, logger)}, nil
 }
 
 func buildScope(cfg config.Config, pipeline *inspect.Pipeline) (proxy.Scope, error) {
@@ -421,6 +425,9 @@ func (s *server) run(logger zerolog.Logger) error {
 		if s.api != nil {
 			extra["/api/"] = s.api
 		}
+		co := s.console
+		co.Loopback = loopback(adminAddr)
+		extra["/ui/"] = console.New(co)
 		adminSrv = &http.Server{Handler: adminHandler(admin.HandlerWith(s.metrics, &ready, extra), s.cfg.Admin, aln.Addr(), s.token),
 			ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = adminSrv.Serve(aln) }()
