@@ -35,6 +35,7 @@ var htmlFuncs = template.FuncMap{
 	"bytes":    fmtBytes,
 	"pct":      pct,
 	"hhi":      fmtHHI,
+	"notes":    jurisdictionNotes,
 	"band":     HHIBand,
 	"day":      fmtDay,
 	"time":     fmtTime,
@@ -117,6 +118,7 @@ table{border-collapse:collapse;margin:6px 0 4px;font-size:13px}th,td{padding:3px
 th{color:#555;font-weight:600;border-bottom:1px solid #ccc}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .map{overflow-x:auto;border:1px solid #e3e3e3;border-radius:6px;padding:8px;background:#fff}
 .note{color:#666;font-size:12px}.new{color:#b3261e;font-weight:600}.mono{font-family:ui-monospace,monospace;font-size:12px}
+dl.notes{font-size:13px}dl.notes dt{font-weight:600;margin-top:6px}dl.notes dd{margin:2px 0 0 16px;color:#333}h3{font-size:15px;margin:18px 0 6px}
 .dot{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px;vertical-align:middle}
 </style>
 </head>
@@ -136,6 +138,8 @@ th{color:#555;font-weight:600;border-bottom:1px solid #ccc}td.n{text-align:right
 {{range .G.Vendors}}<tr><td>{{.Label}}{{if .New}} <span class="new">new</span>{{end}}</td><td>{{dash .Category}}</td><td>{{dash .Headquarters}}{{if and .InCatalog (not .HeadquartersVerified)}}?{{end}}</td><td class="n">{{int .Requests}}</td><td class="n">{{.Clients}}</td><td>{{spark .Daily}}</td><td class="n">{{bytes .BytesOut}}</td><td>{{if .WorstClass}}<span class="dot" style="background:{{color .WorstClass}}"></span>{{end}}{{dash (counts .Findings)}}</td><td>{{counts .Actions}}</td></tr>
 {{end}}</table>
 <p class="note">Per day: {{first .G.Window.Days}} to {{last .G.Window.Days}} (UTC), each vendor scaled to its own busiest day. HQ? = headquarters not verified.</p>
+{{with notes .G}}<h3>Jurisdiction notes (from the catalog)</h3>
+<dl class="notes">{{range .}}<dt>{{.Label}} ({{dash .Headquarters}})</dt><dd>{{.JurisdictionNotes}}</dd>{{end}}</dl>{{end}}
 {{with .G.Concentration}}
 <table><tr><th>AI vendor</th><th>share of AI requests</th><th></th><th>clients</th></tr>
 {{range top $.Rows .Vendors}}<tr><td>{{.Name}} ({{.ID}})</td><td>{{bar .RequestShare}}</td><td class="n">{{pct .RequestShare}}</td><td class="n">{{.Clients}} ({{pct .ClientShare}})</td></tr>

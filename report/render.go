@@ -199,6 +199,13 @@ func renderTable(w io.Writer, g *Graph, o RenderOptions) error {
 		p("(%d vendors merged into \"other vendors\"; --max-vendors N draws more)\n", g.Collapsed.Vendors)
 	}
 	p("per day: %s to %s, one character a day; HQ? = headquarters not verified\n", first(g.Window.Days), last(g.Window.Days))
+	// Where the data may be held and under which law: the catalog's notes, for the vendors used.
+	if notes := jurisdictionNotes(g); len(notes) > 0 {
+		p("\nJurisdiction notes (from the catalog):\n")
+		for _, v := range notes {
+			p("  %s (%s): %s\n", v.ID, orDash(v.Headquarters), v.JurisdictionNotes)
+		}
+	}
 
 	section("Clients → vendors")
 	rows = nil
@@ -556,4 +563,15 @@ func renderMermaid(w io.Writer, g *Graph) error {
 		p("%s\n", s)
 	}
 	return bw.Flush()
+}
+
+// jurisdictionNotes are the vendors in g with the catalog's jurisdiction notes, in g's order.
+func jurisdictionNotes(g *Graph) []*Vendor {
+	var out []*Vendor
+	for _, v := range g.Vendors {
+		if v.JurisdictionNotes != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
