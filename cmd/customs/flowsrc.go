@@ -292,7 +292,7 @@ func (a *apiSource) get(ctx context.Context, path string, q url.Values) (*http.R
 	}
 	resp, err := a.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("the store is held by customs serve, and its admin API at %s did not answer: %w", a.base, err)
+		return nil, fmt.Errorf("the store is held by customs serve, and its admin API at %s did not answer (give --admin ADDR, or --config with its admin address, if serve listens elsewhere): %w", a.base, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
