@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -213,6 +214,13 @@ func TestServeConsole(t *testing.T) {
 	token, err := os.ReadFile(filepath.Join(data, adminTokenFile))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The start line says where the console is and which file signs in, never the token.
+	s.waitLine(t, map[string]any{"message": "customs listening", "console": "http://" + s.admin + "/ui/", "token_file": filepath.Join(data, adminTokenFile)})
+	for _, l := range s.logLines() {
+		if b, _ := json.Marshal(l); bytes.Contains(b, bytes.TrimSpace(token)) {
+			t.Errorf("a log line holds the admin token: %s", b)
+		}
 	}
 	for _, tt := range []struct {
 		path, host, token string

@@ -442,8 +442,13 @@ func (s *server) run(logger zerolog.Logger) error {
 	defer stopWatch()
 	go s.reloader.watch(watchCtx)
 	ready.Store(true)
-	logger.Info().Str("listen", ln.Addr().String()).Str("admin", adminAddr).Str("ca", s.caPath).
-		Str("intercept", s.cfg.Intercept).Msg("customs listening")
+	ev := logger.Info().Str("listen", ln.Addr().String()).Str("admin", adminAddr).Str("ca", s.caPath).
+		Str("intercept", s.cfg.Intercept)
+	if adminAddr != "" {
+		// Where a newcomer finds the web console, and what signs them in (the path, never the token).
+		ev = ev.Str("console", "http://"+adminAddr+"/ui/").Str("token_file", filepath.Join(s.cfg.Data, adminTokenFile))
+	}
+	ev.Msg("customs listening")
 
 	select {
 	case err := <-errc:
