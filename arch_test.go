@@ -31,6 +31,9 @@ var layers = map[string]int{
 	"catalog":                          10,
 	"catalog/extract":                  10, // where the text lives in each vendor's requests
 	"detectors/builtin":                11, // the ordered list of built-in detectors
+	"detectors/jewels":                 11, // the installation's indexed code, documents and tables, and the telemetry echo
+	"detectors/fingerprint":            12, // winnowed keyed prints of code and documents
+	"detectors/edm":                    12, // exact data match of table rows
 	"detectors/secrets":                12,
 	"detectors/pii":                    12,
 	"detectors/content":                12, // markers and source code

@@ -1,0 +1,5 @@
+//go:build race
+
+package edm
+
+func init() { raceEnabled = true }
