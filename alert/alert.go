@@ -69,6 +69,13 @@ type Finding struct {
 	Path     string `json:"path"`
 	Preview  string `json:"preview"`
 	Hash     string `json:"hash"`
+	// What a crown-jewel finding matched (flow.Finding): names and numbers, never text.
+	Label        string   `json:"label,omitempty"`
+	Ref          string   `json:"ref,omitempty"`
+	Share        float64  `json:"share,omitempty"`
+	SegmentShare float64  `json:"segment_share,omitempty"`
+	Rows         int      `json:"rows,omitempty"`
+	Columns      []string `json:"columns,omitempty"`
 }
 
 // Sink is a flow.Recorder that writes alerts.
@@ -136,7 +143,8 @@ func NewRecord(f *flow.Flow) Record {
 	}
 	for _, x := range f.Findings {
 		r.Findings = append(r.Findings, Finding{Detector: x.Detector, Class: x.Class, Severity: x.Severity,
-			Path: x.Path, Preview: x.Preview, Hash: x.Hash})
+			Path: x.Path, Preview: x.Preview, Hash: x.Hash, Label: x.Label, Ref: x.Ref, Share: x.Share, SegmentShare: x.SegmentShare,
+			Rows: x.Rows, Columns: x.Columns})
 	}
 	return r
 }
@@ -209,8 +217,22 @@ func (s *Sink) logLine(r Record) {
 	}
 	arr := zerolog.Arr()
 	for _, x := range r.Findings {
-		arr.Dict(zerolog.Dict().Str("detector", x.Detector).Str("class", x.Class).Str("severity", x.Severity).
-			Str("path", x.Path).Str("preview", x.Preview).Str("hash", x.Hash))
+		d := zerolog.Dict().Str("detector", x.Detector).Str("class", x.Class).Str("severity", x.Severity).
+			Str("path", x.Path).Str("preview", x.Preview).Str("hash", x.Hash)
+		// The same names as the flow line's (flowlog.JewelFields).
+		if x.Label != "" {
+			d.Str("label", x.Label)
+		}
+		if x.Ref != "" {
+			d.Str("ref", x.Ref)
+		}
+		if x.Share != 0 || x.SegmentShare != 0 {
+			d.Float64("share", x.Share).Float64("segment_share", x.SegmentShare)
+		}
+		if x.Rows != 0 {
+			d.Int("rows", x.Rows).Strs("columns", x.Columns)
+		}
+		arr.Dict(d)
 	}
 	ev.Array("findings", arr).Msg("alert")
 }

@@ -56,6 +56,8 @@ type Config struct {
 	AllowPorts []int `yaml:"allow_ports"`
 	// Limits bound connections, header bytes and decoding.
 	Limits Limits `yaml:"limits"`
+	// Jewels configures the crown-jewel indexes (customs jewels) and the telemetry echo.
+	Jewels Jewels `yaml:"jewels"`
 	// Clients names clients in reports: CIDR, IP or proxy user -> team or app (clients.go).
 	Clients Clients `yaml:"clients" json:",omitempty"`
 }
@@ -136,6 +138,17 @@ type Limits struct {
 	DecodeWait            Duration `yaml:"decode_wait"`
 }
 
+// Jewels configures what customs jewels indexed (DIR/jewels) and the telemetry echo.
+type Jewels struct {
+	// Reload is how often serve looks for changed index files (customs jewels add, remove).
+	Reload Duration `yaml:"reload"`
+	// Echo remembers, for EchoWindow and within EchoBudget bytes, the prints of what AI vendors
+	// were sent and answered, and finds them again in telemetry (echo.prompt, echo.answer).
+	Echo       bool     `yaml:"echo"`
+	EchoWindow Duration `yaml:"echo_window"`
+	EchoBudget Size     `yaml:"echo_budget"`
+}
+
 // Log sets the level and destination of the JSON log.
 type Log struct {
 	Level string `yaml:"level"` // debug, info, warn or error
@@ -171,6 +184,7 @@ func Default() Config {
 		RulesReload: Duration(2 * time.Second),
 		Store:       Store{Enabled: true, Retention: Duration(30 * 24 * time.Hour), BodyLimit: 256 << 10, Queue: 8192, MinFree: 256 << 20, Durability: "async"},
 		Alerts:      Alerts{Queue: 1024},
+		Jewels:      Jewels{Reload: Duration(2 * time.Second), Echo: true, EchoWindow: Duration(24 * time.Hour), EchoBudget: 256 << 20},
 		AllowPorts:  []int{443},
 		Limits: Limits{MaxConnections: 10000, MaxConnectionsPerClient: 1000, MaxHeaderBytes: 1 << 20,
 			DecodeBudget: 256 << 20, DecodeBudgetPerClient: 64 << 20, DecodeWait: Duration(2 * time.Second)},

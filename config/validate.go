@@ -205,6 +205,15 @@ func (c *Config) validate(v *validator) {
 		}
 	}
 	c.Limits.validate(v, c.Body.DecodeLimit)
+	if c.Jewels.Reload <= 0 {
+		v.errorf("jewels.reload", "must be greater than zero; got %s", c.Jewels.Reload)
+	}
+	if c.Jewels.Echo && c.Jewels.EchoWindow <= 0 {
+		v.errorf("jewels.echo_window", "must be greater than zero; got %s", c.Jewels.EchoWindow)
+	}
+	if c.Jewels.Echo && c.Jewels.EchoBudget < 1<<20 {
+		v.errorf("jewels.echo_budget", "must be at least 1MiB; got %s", c.Jewels.EchoBudget)
+	}
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	if c.LeafCacheSize <= 0 {
 		v.errorf("leaf_cache_size", "must be greater than zero; got %d", c.LeafCacheSize)

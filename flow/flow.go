@@ -134,6 +134,21 @@ type Finding struct {
 	// Confidence in 0..1: 1 for validated formats (checksums, Luhn); lower where a shape needed
 	// context words to count.
 	Confidence float64
+
+	// What a crown-jewel finding matched, never the text: jewel.* (indexed files), record.*
+	// (exact data match of a table's rows) and echo.* (telemetry repeating an AI flow's text).
+	// Label is the jewel's or table's label; Ref the indexed file (jewel) or the flow whose
+	// text was echoed (echo); Share the share of that file (or of that flow's text) found and
+	// SegmentShare the share of this segment that matched; Rows and Columns how many rows of the
+	// table and which of its columns matched. Spans are every matched span of the segment when
+	// there are several (Start and End then run from the first to the last).
+	Label        string
+	Ref          string
+	Share        float64
+	SegmentShare float64
+	Rows         int
+	Columns      []string
+	Spans        [][2]int
 }
 
 // Verdict is the decision the pipeline reached for a flow.

@@ -4,6 +4,7 @@
 package flowlog
 
 import (
+	"math"
 	"maps"
 	"slices"
 	"strings"
@@ -129,16 +130,39 @@ func params(m map[string]string) *zerolog.Event {
 func findings(fs []flow.Finding) *zerolog.Array {
 	arr := zerolog.Arr()
 	for _, x := range fs {
-		arr.Dict(zerolog.Dict().
+		arr.Dict(JewelFields(zerolog.Dict().
 			Str("detector", x.Detector).
 			Str("class", x.Class).
 			Str("severity", x.Severity).
 			Str("path", x.Path).
 			Str("preview", x.Preview).
-			Str("hash", x.Hash))
+			Str("hash", x.Hash), &x))
 	}
 	return arr
 }
+
+// JewelFields adds what a crown-jewel finding matched (label, file or flow, shares, rows and
+// columns — names and numbers, never text) to d, for the findings that have it.
+func JewelFields(d *zerolog.Event, x *flow.Finding) *zerolog.Event {
+	if x.Label != "" {
+		d.Str("label", x.Label)
+	}
+	if x.Ref != "" {
+		d.Str("ref", x.Ref)
+	}
+	if x.Share != 0 || x.SegmentShare != 0 {
+		d.Float64("share", round3(x.Share)).Float64("segment_share", round3(x.SegmentShare))
+	}
+	if x.Rows != 0 {
+		d.Int("rows", x.Rows)
+	}
+	if len(x.Columns) > 0 {
+		d.Strs("columns", x.Columns)
+	}
+	return d
+}
+
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
 // Path returns the path of a request URL without its query string, which can carry API keys
 // (Gemini's ?key=) or whole analytics events (Mixpanel's ?data=). It slices rather than parses:

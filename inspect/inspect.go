@@ -24,6 +24,7 @@ import (
 	"github.com/customs-dev/customs/catalog"
 	"github.com/customs-dev/customs/catalog/extract"
 	"github.com/customs-dev/customs/detectors"
+	"github.com/customs-dev/customs/detectors/jewels"
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/inspect/decode"
 	"github.com/customs-dev/customs/rules"
@@ -62,6 +63,10 @@ type Options struct {
 	// completely when the policies would let it through: block (the default, ""), alert or
 	// allow. Requests to other hosts get an alert at most.
 	Incomplete flow.Action
+	// Jewels are the installation's indexed files and tables (customs jewels); nil finds none.
+	// Echo remembers what AI vendors were sent and finds it again in telemetry; nil: off.
+	Jewels *jewels.Set
+	Echo   *jewels.Echo
 	// DecodeBudget bounds the decoded bytes (and decoder state) held at once by every body this
 	// pipeline decodes, with a share per client (the flow's client address); a body that cannot
 	// get budget in time is incomplete ("decode-budget"). nil: no budget (offline tools).
@@ -75,6 +80,7 @@ type Pipeline struct {
 	budget      *decode.Budget
 	stages      []Stage
 	limits      extract.Limits
+	echo        *jewels.Echo
 	cur         atomic.Pointer[snapshot]
 }
 
@@ -84,12 +90,14 @@ type snapshot struct {
 	detectors *detectors.Engine
 	hasher    *detectors.Hasher
 	rules     *rules.Set
+	jewels    *jewels.Set
 	subs      sync.Map // *catalog.Vendor -> []string, see subprocessorsOf
 }
 
 // New builds a pipeline.
 func New(opts Options) *Pipeline {
-	p := &Pipeline{decodeLimit: opts.DecodeLimit, stages: opts.Stages, limits: opts.Limits, incomplete: opts.Incomplete, budget: opts.DecodeBudget}
+	p := &Pipeline{decodeLimit: opts.DecodeLimit, stages: opts.Stages, limits: opts.Limits, incomplete: opts.Incomplete, budget: opts.DecodeBudget,
+		echo: opts.Echo}
 	if p.incomplete == "" {
 		p.incomplete = flow.Block
 	}
@@ -97,7 +105,35 @@ func New(opts Options) *Pipeline {
 		p.decodeLimit = 32 << 20
 	}
 	p.Swap(opts.Catalog, opts.Detectors, opts.Hasher, opts.Rules)
+	p.SwapJewels(opts.Jewels)
 	return p
+}
+
+// SwapJewels replaces the indexed jewels (customs jewels add, remove): flows inspected from now
+// on scan with js.
+func (p *Pipeline) SwapJewels(js *jewels.Set) {
+	for {
+		old := p.cur.Load()
+		sn := &snapshot{catalog: old.catalog, detectors: old.detectors, hasher: old.hasher, rules: old.rules, jewels: js}
+		if p.cur.CompareAndSwap(old, sn) {
+			return
+		}
+	}
+}
+
+// Echo is the pipeline's echo memory (nil when off).
+func (p *Pipeline) Echo() *jewels.Echo { return p.echo }
+
+// find runs the detectors and the jewels over segs.
+func (sn *snapshot) find(segs []flow.Segment) []flow.Finding {
+	var out []flow.Finding
+	if sn.detectors != nil {
+		out = sn.detectors.Find(segs, sn.hasher)
+	}
+	if !sn.jewels.Empty() {
+		out = append(out, sn.jewels.Find(segs, sn.hasher)...)
+	}
+	return out
 }
 
 // Swap replaces the catalog, detectors and rules at once: flows inspected from now on use the
@@ -106,7 +142,11 @@ func (p *Pipeline) Swap(cat *catalog.Catalog, det *detectors.Engine, hasher *det
 	if det != nil && hasher == nil {
 		det = nil // no key, no findings: hashes must never be unkeyed
 	}
-	p.cur.Store(&snapshot{catalog: cat, detectors: det, hasher: hasher, rules: rs})
+	var js *jewels.Set
+	if old := p.cur.Load(); old != nil {
+		js = old.jewels // a rules reload keeps the jewels
+	}
+	p.cur.Store(&snapshot{catalog: cat, detectors: det, hasher: hasher, rules: rs, jewels: js})
 }
 
 // Rules returns the policies in force.
@@ -151,9 +191,8 @@ func (p *Pipeline) Inspect(ctx context.Context, f *flow.Flow) flow.Verdict {
 	req := &Request{Flow: f, Body: p.decode(f, lease), Verdict: flow.Verdict{Action: flow.Allow}}
 	f.DecodedBytes = int64(len(req.Body))
 	p.extract(f, req)
-	if sn.detectors != nil {
-		f.Findings = dropOwnCredentials(vendor, sn.detectors.Find(req.Segments, sn.hasher))
-	}
+	f.Findings = dropOwnCredentials(vendor, sn.find(req.Segments))
+	p.echoRequest(f, vendor, req.Segments, sn.hasher)
 	maskModel(f, req.modelPath)
 	if sn.rules != nil {
 		req.Verdict = sn.decide(ctx, f, vendor)
@@ -305,10 +344,12 @@ func (p *Pipeline) InspectResponse(f *flow.Flow, header http.Header, body []byte
 	f.ServedModel = res.ServedModel
 	sn := p.cur.Load()
 	found := 0
-	if sn.detectors != nil {
-		fs := sn.detectors.Find(res.Segments, sn.hasher)
+	if fs := sn.find(res.Segments); len(fs) > 0 {
 		found = len(fs)
 		f.Findings = append(f.Findings, fs...)
+	}
+	if catalog.IsAI(f.Vendor.Category) {
+		p.echo.Remember(f.ID, true, res.Segments, f.Start)
 	}
 	f.Notes = append(f.Notes, res.Notes...)
 	// The policies run again when the answer holds findings, or when it named the model
@@ -449,3 +490,24 @@ func budgetClient(f *flow.Flow) string {
 	}
 	return f.Client.Addr
 }
+
+// echoRequest remembers what a request to an AI vendor carries, and looks for what AI vendors
+// were sent or answered in a request to a telemetry vendor.
+func (p *Pipeline) echoRequest(f *flow.Flow, v *catalog.Vendor, segs []flow.Segment, h *detectors.Hasher) {
+	if p.echo == nil || v == nil {
+		return
+	}
+	switch {
+	case catalog.IsAI(v.Category):
+		p.echo.Remember(f.ID, false, segs, f.Start)
+	case telemetry[v.Category]:
+		fs, note := p.echo.Find(segs, h, f.Start)
+		f.Findings = append(f.Findings, fs...)
+		if note != "" && len(fs) == 0 {
+			f.Notes = append(f.Notes, note)
+		}
+	}
+}
+
+// telemetry are the categories of vendors whose events an app fills with what it has in hand.
+var telemetry = map[string]bool{"analytics": true, "error-tracking": true, "session-replay": true, "observability": true}

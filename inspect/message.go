@@ -59,9 +59,7 @@ func (p *Pipeline) InspectMessage(ctx context.Context, f *flow.Flow, n int, text
 	for _, l := range res.Limited {
 		mv.Incomplete = append(mv.Incomplete, "extraction-limit:"+l)
 	}
-	if sn.detectors != nil {
-		mv.Findings = dropOwnCredentials(vendor, sn.detectors.Find(mv.Segments, sn.hasher))
-	}
+	mv.Findings = dropOwnCredentials(vendor, sn.find(mv.Segments))
 	// The policies judge this message: its findings, the session's request and connection.
 	view := *f
 	view.Findings, view.Segments, view.Incomplete = mv.Findings, mv.Segments, mv.Incomplete
@@ -103,11 +101,7 @@ func (p *Pipeline) InspectServerMessage(f *flow.Flow, n int, text bool, payload 
 		s.Path = prefix + s.Path
 		segs = append(segs, s)
 	}
-	var fs []flow.Finding
-	if sn.detectors != nil {
-		fs = sn.detectors.Find(segs, sn.hasher)
-	}
-	return segs, fs
+	return segs, sn.find(segs)
 }
 
 func (sn *snapshot) vendorOf(f *flow.Flow) *catalog.Vendor {

@@ -227,7 +227,7 @@ func (s *Stream) scanLocked(chunk []byte, final bool) {
 		res.Segments[i].Path = prefix + strings.TrimPrefix(res.Segments[i].Path, "body")
 	}
 	end := s.bufAt + int64(len(chunk))
-	for _, x := range s.sn.detectors.Find(res.Segments, s.sn.hasher) {
+	for _, x := range s.sn.find(res.Segments) {
 		if x.Path == prefix {
 			absEnd := s.bufAt + int64(x.End)
 			if absEnd <= s.frontier || (!final && absEnd > end-streamMargin) {

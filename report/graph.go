@@ -279,7 +279,7 @@ type Options struct {
 
 // classRank orders finding classes from worst: an edge is coloured by the worst class it
 // carried. Classes a rule file adds rank after these.
-var classRank = []string{"secret", "pii", "marker", "document", "code"}
+var classRank = []string{"secret", "record", "pii", "marker", "document", "code"}
 
 // WorstClass is the worst class among the counts' findings, "" when there are none.
 func WorstClass(findings map[string]int64) string {

@@ -33,7 +33,7 @@ type SVGOptions struct {
 // ClassColors are the colours of the finding classes on the map (edges are coloured by the
 // worst class they carried); "" is an edge without findings.
 var ClassColors = map[string]string{
-	"secret": "#d62728", "pii": "#ff7f0e", "marker": "#9467bd", "document": "#1f77b4", "code": "#17becf",
+	"secret": "#d62728", "record": "#8c564b", "pii": "#ff7f0e", "marker": "#9467bd", "document": "#1f77b4", "code": "#17becf",
 	"": "#9aa5b1",
 }
 

@@ -81,7 +81,9 @@ var (
 	clientType  = newObjType("customs.Client", clientField, "addr", types.StringType, "user", types.StringType)
 	findingType = newObjType("customs.Finding", findingField,
 		"detector", types.StringType, "class", types.StringType, "severity", types.StringType,
-		"path", types.StringType, "count", types.IntType, "confidence", types.DoubleType)
+		"path", types.StringType, "count", types.IntType, "confidence", types.DoubleType,
+		"label", types.StringType, "ref", types.StringType, "share", types.DoubleType,
+		"segment_share", types.DoubleType, "rows", types.IntType, "columns", types.NewListType(types.StringType))
 	flowType = newObjType("customs.Flow", flowField,
 		"source", types.StringType, "mode", types.StringType, "oversize", types.BoolType,
 		"marks", types.NewListType(types.StringType), "incomplete", types.BoolType,

@@ -9,7 +9,7 @@ import (
 
 func TestDefaultLoads(t *testing.T) {
 	s := Default()
-	if len(s.Policies) != 5 || len(s.Tests) == 0 {
+	if len(s.Policies) != 7 || len(s.Tests) == 0 {
 		t.Fatalf("default pack: %d policies, %d tests", len(s.Policies), len(s.Tests))
 	}
 	if Default() != s {
@@ -31,6 +31,13 @@ func vendorInput(id, category string, fs ...flow.Finding) *Input {
 
 func TestDefaultDecisions(t *testing.T) {
 	document := flow.Finding{Detector: "acme.board-pack", Class: "document", Severity: "high"}
+	jewel := func(share, segShare float64) flow.Finding {
+		return flow.Finding{Detector: "jewel.code", Class: "code", Severity: "high", Path: "messages[0].content", Label: "billing", Ref: "refund.go", Share: share, SegmentShare: segShare}
+	}
+	record := flow.Finding{Detector: "record.match", Class: "record", Severity: "critical", Label: "customers", Rows: 1, Columns: []string{"name", "iban"}}
+	echo := flow.Finding{Detector: "echo.prompt", Class: "document", Severity: "high", Path: "[0].properties.prompt", Ref: "01KABC", Share: 0.8}
+	inAnswer := jewel(0.9, 0.9)
+	inAnswer.Path = "response:choices[0].message.content"
 	tests := []struct {
 		name   string
 		in     *Input
@@ -61,6 +68,15 @@ func TestDefaultDecisions(t *testing.T) {
 			in.Flow.Marks = []flow.Mark{flow.MarkIPTarget}
 			return in
 		}(), flow.Alert, "alert-on-findings"},
+		{"a fifth of our file to openai", vendorInput("openai", "ai-provider", jewel(0.2, 0.1)), flow.Block, "block-crown-jewels-to-ai"},
+		{"a prompt that is mostly our file", vendorInput("anthropic", "ai-provider", jewel(0.02, 0.7)), flow.Block, "block-crown-jewels-to-ai"},
+		{"a few lines of our file", vendorInput("openai", "ai-provider", jewel(0.05, 0.2)), flow.Alert, "alert-on-findings"},
+		{"our file in the answer", vendorInput("openai", "ai-provider", inAnswer), flow.Alert, "alert-on-findings"},
+		{"a customer row to a coding assistant", vendorInput("cursor", "ai-tool", record), flow.Block, "block-crown-jewels-to-ai"},
+		{"a customer row to mixpanel", vendorInput("mixpanel", "analytics", record), flow.Block, "block-crown-jewels-to-telemetry"},
+		{"our file to sentry", vendorInput("sentry", "error-tracking", jewel(0.05, 0.2)), flow.Block, "block-crown-jewels-to-telemetry"},
+		{"a prompt echoed to mixpanel", vendorInput("mixpanel", "analytics", echo), flow.Alert, "alert-prompt-echo-to-telemetry"},
+		{"a prompt echoed with a key to sentry", vendorInput("sentry", "error-tracking", echo, awsKey), flow.Block, "block-crown-jewels-to-telemetry"},
 		{"nothing to openai", vendorInput("openai", "ai-provider"), flow.Allow, ""},
 		{"nothing to mixpanel", vendorInput("mixpanel", "analytics"), flow.Allow, ""},
 	}

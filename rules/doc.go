@@ -39,10 +39,16 @@
 //	client
 //	  .addr                              string: ip or ip:port
 //	  .user                              string: the proxy user, when proxy authentication is on
-//	findings   list of one entry per detector and path:
+//	findings   list of one entry per detector and path (and label and ref):
 //	  .detector, .class, .severity, .path   string
 //	  .count                             int: findings of that detector at that path
 //	  .confidence                        double: the highest among them
+//	  .label, .ref                       string: jewel.*: the label and the indexed file;
+//	                                     record.match: the table's label; echo.*: the AI text's
+//	                                     path and the AI flow's ID (ref)
+//	  .share, .segment_share             double: share of the file (of the AI text) found, and
+//	                                     of the segment that matched; the highest
+//	  .rows                              int: record.match: rows matched; .columns list(string)
 //	flow
 //	  .source, .mode                     string: proxy|capture|replay, intercepted|tunnelled|plain
 //	  .oversize                          bool: the body was larger than customs inspects

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -502,8 +503,20 @@ func findingField(src any, i int) ref.Val {
 		return types.String(f.Path)
 	case 4:
 		return types.Int(f.Count)
+	case 5:
+		return types.Double(f.Confidence)
+	case 6:
+		return types.String(f.Label)
+	case 7:
+		return types.String(f.Ref)
+	case 8:
+		return types.Double(f.Share)
+	case 9:
+		return types.Double(f.SegmentShare)
+	case 10:
+		return types.Int(f.Rows)
 	}
-	return types.Double(f.Confidence)
+	return stringList(f.Columns)
 }
 
 func stringList(s []string) ref.Val {
@@ -566,6 +579,12 @@ type Finding struct {
 	Detector, Class, Severity, Path string
 	Count                           int
 	Confidence                      float64
+	// What a jewel, record or echo finding matched (flow.Finding): one group per label and
+	// file (or echoed flow), with the largest shares and row count of the group.
+	Label, Ref          string
+	Share, SegmentShare float64
+	Rows                int
+	Columns             []string
 }
 
 // Aggregate groups findings by detector and path, in the order each group first appears: the
@@ -583,7 +602,7 @@ func aggregate(fs []flow.Finding) []Finding {
 		i := 0
 		// Linear: flows carry a handful of findings; a map would cost more than it saves.
 		for ; i < len(out); i++ {
-			if out[i].Detector == f.Detector && out[i].Path == f.Path {
+			if out[i].Detector == f.Detector && out[i].Path == f.Path && out[i].Label == f.Label && out[i].Ref == f.Ref {
 				break
 			}
 		}
@@ -593,36 +612,41 @@ func aggregate(fs []flow.Finding) []Finding {
 				// flood of findings.
 				return aggregateMap(fs)
 			}
-			out = append(out, Finding{Detector: f.Detector, Class: f.Class, Severity: f.Severity, Path: f.Path})
+			out = append(out, Finding{Detector: f.Detector, Class: f.Class, Severity: f.Severity, Path: f.Path, Label: f.Label, Ref: f.Ref})
 		}
-		g := &out[i]
-		g.Count++
-		g.Confidence = max(g.Confidence, f.Confidence)
-		if severityRank(f.Severity) > severityRank(g.Severity) {
-			g.Severity = f.Severity
-		}
+		out[i].add(&f)
 	}
 	return out
 }
 
+// add counts f into its group.
+func (g *Finding) add(f *flow.Finding) {
+	g.Count++
+	g.Confidence = max(g.Confidence, f.Confidence)
+	if severityRank(f.Severity) > severityRank(g.Severity) {
+		g.Severity = f.Severity
+	}
+	g.Share, g.SegmentShare, g.Rows = max(g.Share, f.Share), max(g.SegmentShare, f.SegmentShare), max(g.Rows, f.Rows)
+	for _, c := range f.Columns {
+		if !slices.Contains(g.Columns, c) {
+			g.Columns = append(g.Columns, c)
+		}
+	}
+}
+
 func aggregateMap(fs []flow.Finding) []Finding {
-	type key struct{ detector, path string }
+	type key struct{ detector, path, label, ref string }
 	index := map[key]int{}
 	var out []Finding
 	for _, f := range fs {
-		k := key{f.Detector, f.Path}
+		k := key{f.Detector, f.Path, f.Label, f.Ref}
 		i, ok := index[k]
 		if !ok {
 			i = len(out)
 			index[k] = i
-			out = append(out, Finding{Detector: f.Detector, Class: f.Class, Severity: f.Severity, Path: f.Path})
+			out = append(out, Finding{Detector: f.Detector, Class: f.Class, Severity: f.Severity, Path: f.Path, Label: f.Label, Ref: f.Ref})
 		}
-		g := &out[i]
-		g.Count++
-		g.Confidence = max(g.Confidence, f.Confidence)
-		if severityRank(f.Severity) > severityRank(g.Severity) {
-			g.Severity = f.Severity
-		}
+		out[i].add(&f)
 	}
 	return out
 }

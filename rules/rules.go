@@ -125,7 +125,7 @@ type Expect struct {
 }
 
 var (
-	classes    = []string{"secret", "pii", "marker", "code", "document"}
+	classes    = []string{"secret", "pii", "marker", "code", "document", "record"}
 	severities = []string{"low", "medium", "high", "critical"}
 	actions    = []string{string(flow.Allow), string(flow.Alert), string(flow.Redact), string(flow.Block)}
 	idPattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)

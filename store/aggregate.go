@@ -343,6 +343,28 @@ func (sc *scanner) decode(b []byte, p *plan) (bool, error) {
 			d.raw()
 		}
 	}
+	if v >= 4 {
+		// What jewel, record and echo findings matched, without the columns and spans, which
+		// no summary needs.
+		for range d.count(20) {
+			i := d.uvarint()
+			label, ref := d.raw(), d.raw()
+			share, segShare := d.float(), d.float()
+			rows := d.int()
+			d.skipStrs()
+			for range d.count(2) {
+				d.varint()
+				d.varint()
+			}
+			if i >= uint64(len(sm.Findings)) {
+				d.fail()
+				break
+			}
+			f := &sm.Findings[i]
+			f.Label, f.Ref = in.str(label), in.str(ref)
+			f.Share, f.SegmentShare, f.Rows = share, segShare, rows
+		}
+	}
 	if err := d.done(); err != nil {
 		return false, err
 	}

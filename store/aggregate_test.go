@@ -194,6 +194,10 @@ func checkSummaryDecode(t *testing.T, b []byte) {
 		API: r.API, Vendor: r.Vendor, RequestBytes: r.RequestBytes, ResponseBytes: r.ResponseBytes, Status: r.Status,
 		Verdict: r.Verdict, Model: r.Model, ServedModel: r.ServedModel, Findings: r.Findings})
 	got := sc.sm
+	for i := range want.Findings {
+		// A summary has no columns or spans.
+		want.Findings[i].Columns, want.Findings[i].Spans = nil, nil
+	}
 	if len(got.Findings) == 0 {
 		got.Findings = nil
 	}

@@ -26,7 +26,9 @@ import (
 //	(detector class severity path start end preview hash confidence:8 bytes LE float64) |
 //	verdict: action policy message n × matched | notes: n × s | marks: n × s | error error-kind
 //	| (version 2 on) sni target incomplete: n × s messages | (version 3 on) model
-//	served-model params: n × (key value), keys in sorted order
+//	served-model params: n × (key value), keys in sorted order | (version 4 on) finding
+//	extras: n × (finding-index label ref share:8 segment-share:8 rows columns: m × s spans:
+//	m × (start end)), only for the findings that have them (jewels, records, echoes)
 //
 // body (family b, read by Get and Each with bodies):
 //
@@ -35,9 +37,10 @@ import (
 // where a header is n × (name, m × value), names in sorted order.
 const (
 	// metaVersion 2 added sni, target, incomplete and messages at the end; version 3 the
-	// model, the served model and the retention parameters after them. Older records still
-	// decode (without what they did not have).
-	metaVersion = 3
+	// model, the served model and the retention parameters after them; version 4 what
+	// crown-jewel findings matched (label, file or flow, shares, rows, columns, spans). Older
+	// records still decode (without what they did not have).
+	metaVersion = 4
 	bodyVersion = 1
 )
 
@@ -153,7 +156,42 @@ func appendMeta(dst []byte, r *Record, hasBody bool) []byte {
 	e.str(r.Model)
 	e.str(r.ServedModel)
 	e.params(r.Params)
+	e.findingExtras(r.Findings)
 	return e.b
+}
+
+// findingExtras writes what jewel, record and echo findings matched, for those that have it:
+// most flows have none and pay one byte.
+func (e *encoder) findingExtras(fs []flow.Finding) {
+	n := 0
+	for i := range fs {
+		if hasExtras(&fs[i]) {
+			n++
+		}
+	}
+	e.uvarint(uint64(n))
+	for i := range fs {
+		f := &fs[i]
+		if !hasExtras(f) {
+			continue
+		}
+		e.uvarint(uint64(i))
+		e.str(f.Label)
+		e.str(f.Ref)
+		e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(f.Share))
+		e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(f.SegmentShare))
+		e.varint(int64(f.Rows))
+		e.strs(f.Columns)
+		e.uvarint(uint64(len(f.Spans)))
+		for _, sp := range f.Spans {
+			e.varint(int64(sp[0]))
+			e.varint(int64(sp[1]))
+		}
+	}
+}
+
+func hasExtras(f *flow.Finding) bool {
+	return f.Label != "" || f.Ref != "" || f.Share != 0 || f.SegmentShare != 0 || f.Rows != 0 || len(f.Columns) > 0 || len(f.Spans) > 0
 }
 
 // params writes a string map in sorted key order, so that a record encodes to the same bytes
@@ -408,7 +446,45 @@ func decodeMeta(b []byte, r *Record) (hasBody bool, err error) {
 		r.ServedModel = d.str()
 		r.Params = d.params()
 	}
+	if v >= 4 {
+		d.findingExtras(r.Findings)
+	}
 	return hasBody, d.done()
+}
+
+// findingExtras reads what findingExtras wrote into fs; an index out of range is corruption.
+func (d *decoder) findingExtras(fs []flow.Finding) {
+	for range d.count(20) { // index, two strings, 16 bytes of shares, rows, two counts
+		i := d.uvarint()
+		if i >= uint64(len(fs)) {
+			d.fail()
+			return
+		}
+		f := &fs[i]
+		f.Label = d.str()
+		f.Ref = d.str()
+		f.Share = d.float()
+		f.SegmentShare = d.float()
+		f.Rows = d.int()
+		f.Columns = d.strs()
+		if n := d.count(2); n > 0 {
+			f.Spans = make([][2]int, n)
+			for j := range f.Spans {
+				f.Spans[j] = [2]int{d.int(), d.int()}
+			}
+		}
+	}
+}
+
+// float reads 8 bytes of a little-endian float64.
+func (d *decoder) float() float64 {
+	if len(d.b) < 8 {
+		d.fail()
+		return 0
+	}
+	v := math.Float64frombits(binary.LittleEndian.Uint64(d.b))
+	d.b = d.b[8:]
+	return v
 }
 
 // decodeBody fills r's headers and bodies from b, the value stored under the body key. The

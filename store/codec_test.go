@@ -32,7 +32,10 @@ func codecCases() map[string]Record {
 		Model: "gpt-4o", ServedModel: "gpt-4o-2024-11-20",
 		Params: map[string]string{flow.ParamStore: flow.ParamTrue, flow.ParamMetadata: flow.ParamPresent, "": "", "ü": strings.Repeat("x", 300)},
 	}
-	full.Findings = append(full.Findings, flow.Finding{Detector: "x", Start: -1, End: math.MaxInt, Confidence: -0.5})
+	full.Findings = append(full.Findings, flow.Finding{Detector: "x", Start: -1, End: math.MaxInt, Confidence: -0.5},
+		flow.Finding{Detector: "jewel.code", Class: "code", Label: "billing", Ref: "svc/refund.go", Share: 0.4, SegmentShare: 0.9,
+			Start: 3, End: 90, Spans: [][2]int{{3, 40}, {52, 90}}},
+		flow.Finding{Detector: "record.customers", Class: "pii", Label: "customers", Rows: 2, Columns: []string{"email", "iban"}})
 	return map[string]Record{
 		"full":   full,
 		"empty":  {HasBodies: true},
@@ -92,16 +95,16 @@ func TestCodecRoundTrip(t *testing.T) {
 
 // TestCodecReadsOlderVersions: records written before a version added its fields still read,
 // without them: version 1 (before sni, target, incomplete and messages), version 2 (before
-// the model, the served model and the parameters).
+// the model, the served model and the parameters), version 3 (before the finding extras).
 func TestCodecReadsOlderVersions(t *testing.T) {
 	want := codecCases()["tunnel"]
 	meta := appendMeta(nil, &want, false)
-	// Version 3 appended three empty fields (one-byte lengths and count), version 2 four
-	// (three one-byte lengths and a zero varint).
+	// Version 4 appended one empty count (the finding extras), version 3 three empty fields
+	// (one-byte lengths and count), version 2 four (three one-byte lengths and a zero varint).
 	for _, c := range []struct {
 		version byte
 		cut     int
-	}{{2, 3}, {1, 3 + 4}} {
+	}{{3, 1}, {2, 1 + 3}, {1, 1 + 3 + 4}} {
 		old := append([]byte{c.version}, meta[1:len(meta)-c.cut]...)
 		var got Record
 		if _, err := decodeMeta(old, &got); err != nil {
@@ -119,10 +122,12 @@ func TestCodecReadsOlderVersions(t *testing.T) {
 			}
 		}
 	}
-	// A version 2 record with what version 3 added is not a version 2 record.
-	v2 := append([]byte{2}, meta[1:]...)
-	if _, err := decodeMeta(v2, &Record{}); !errors.Is(err, errCorrupt) {
-		t.Errorf("version 2 with version 3's fields: %v", err)
+	// A version 2 record with what version 3 added is not a version 2 record, nor a version 3
+	// one with version 4's.
+	for _, v := range []byte{2, 3} {
+		if _, err := decodeMeta(append([]byte{v}, meta[1:]...), &Record{}); !errors.Is(err, errCorrupt) {
+			t.Errorf("version %d with the next version's fields: %v", v, err)
+		}
 	}
 }
 

@@ -552,6 +552,14 @@ type wireFinding struct {
 	Preview    string  `json:"preview"`
 	Hash       string  `json:"hash"`
 	Confidence float64 `json:"confidence"`
+	// What a crown-jewel finding matched (flow.Finding): names and numbers, never text.
+	Label        string   `json:"label,omitempty"`
+	Ref          string   `json:"ref,omitempty"`
+	Share        float64  `json:"share,omitempty"`
+	SegmentShare float64  `json:"segment_share,omitempty"`
+	Rows         int      `json:"rows,omitempty"`
+	Columns      []string `json:"columns,omitempty"`
+	Spans        [][2]int `json:"spans,omitempty"`
 }
 
 // actionOf is the verdict a flow is shown with. A tunnel the proxy let through is recorded
@@ -645,7 +653,8 @@ func (w wireRecord) view() (*view, error) {
 	}
 	for _, x := range w.Findings {
 		r.Findings = append(r.Findings, flow.Finding{Detector: x.Detector, Class: x.Class, Severity: x.Severity, Path: x.Path,
-			Start: x.Start, End: x.End, Preview: x.Preview, Hash: x.Hash, Confidence: x.Confidence})
+			Start: x.Start, End: x.End, Preview: x.Preview, Hash: x.Hash, Confidence: x.Confidence,
+			Label: x.Label, Ref: x.Ref, Share: x.Share, SegmentShare: x.SegmentShare, Rows: x.Rows, Columns: x.Columns, Spans: x.Spans})
 	}
 	v := &view{Record: r, masked: masked}
 	for _, s := range w.Texts {
@@ -657,7 +666,8 @@ func (w wireRecord) view() (*view, error) {
 func wireFindings(fs []flow.Finding) []wireFinding {
 	out := make([]wireFinding, 0, len(fs))
 	for _, x := range fs {
-		out = append(out, wireFinding{x.Detector, x.Class, x.Severity, x.Path, x.Start, x.End, x.Preview, x.Hash, x.Confidence})
+		out = append(out, wireFinding{x.Detector, x.Class, x.Severity, x.Path, x.Start, x.End, x.Preview, x.Hash, x.Confidence,
+			x.Label, x.Ref, x.Share, x.SegmentShare, x.Rows, x.Columns, x.Spans})
 	}
 	return out
 }

@@ -153,3 +153,70 @@ the stored bodies are read through its admin API, which records the read in DIR/
 customs replay --vendor openai --json
 customs replay --har session.har --store`,
 }
+
+var jewelsHelp = help{
+	usage: `customs jewels add PATH... --label NAME [--class code|document] [--ignore PATTERN]...
+customs jewels add-table FILE.csv --label NAME --columns name,email,account_id:id,iban
+customs jewels list | stats
+customs jewels remove LABEL`,
+	about: `Teach customs the company's crown jewels: its source code and documents (fingerprints of
+normalised text, so that a reformatted, renamed or partly pasted copy is still recognised) and
+its customer tables (exact data match of rows). The indexes hold keyed hashes only — never the
+text or the values — keyed with DIR/finding.key, in DIR/jewels, one file per label. A running
+customs serve loads them and reloads them when they change; findings are jewel.code,
+jewel.document (label, file, shares) and record.match (label, rows, columns).`,
+	commands: `add        index files and trees (git checkouts honour .gitignore) under a label
+add-table  index chosen columns of a CSV table under a label
+list       the index files
+stats      what each index holds and the memory serve needs for them
+remove     delete a label's index`,
+	examples: `customs jewels add ~/src/billing --label billing --class code
+customs jewels add ~/docs/strategy --label strategy --class document
+customs jewels add-table customers.csv --label customers --columns name,email,account_id:id,iban
+customs jewels stats
+customs jewels remove strategy`,
+}
+
+var jewelsAddHelp = help{
+	usage: `customs jewels add PATH... --label NAME [--class code|document] [--ignore PATTERN]... [--keep-strings]`,
+	about: `Index files and whole trees under a label: a git checkout (its .gitignore files honoured), a
+folder of text, Markdown or source files; DOCX through its text (PDF: convert to text first).
+Binaries, generated and vendored files are skipped and counted. Text is normalised (case and
+whitespace; for code also comments, string literals and identifiers), cut into k-grams and a
+winnowed selection of their keyed hashes kept, with the file each came from; k-grams found in
+many files (licence headers, imports) are dropped. Adding a label again replaces its index.`,
+	examples: `customs jewels add ~/src/billing ~/src/ledger --label payments --class code
+customs jewels add board-pack.md plan.docx --label strategy --class document
+customs jewels add ~/src/app --label app --ignore 'testdata/**' --ignore '*.pb.go'`,
+}
+
+var jewelsAddTableHelp = help{
+	usage: `customs jewels add-table FILE.csv --label NAME --columns COL[:TYPE],... [--min-columns 2] [--min-rows 5] [--max-rows-per-value 3]`,
+	about: `Index the chosen columns of a CSV table (header row required): every cell is normalised by
+its column's type (name, email, phone, iban, id, number, date, text; guessed from the column's
+name unless given) and kept as a keyed hash with its row. A text holding values of one row from
+--min-columns distinct columns (or of --min-rows rows: a bulk paste) is a record.match finding naming the
+label, the number of rows and the columns — never the values. Values found in many rows (a
+city, a first name) never match.`,
+	examples: `customs jewels add-table customers.csv --label customers --columns name,email,account_id:id,iban
+customs jewels add-table staff.csv --label staff --columns full_name:name,personal_email:email --min-columns 2`,
+}
+
+var jewelsListHelp = help{
+	usage:    `customs jewels list [--data DIR]`,
+	about:    `List the index files in DIR/jewels: label, kind, size and when each was written.`,
+	examples: `customs jewels list`,
+}
+
+var jewelsStatsHelp = help{
+	usage: `customs jewels stats [--data DIR]`,
+	about: `Read every index (with DIR/finding.key) and show what it holds: files or rows, the source
+size, prints or values, the size on disk and the memory serve needs for it.`,
+	examples: `customs jewels stats`,
+}
+
+var jewelsRemoveHelp = help{
+	usage:    `customs jewels remove LABEL [--data DIR]`,
+	about:    `Delete a label's index; a running customs serve stops matching it within jewels.reload.`,
+	examples: `customs jewels remove strategy`,
+}

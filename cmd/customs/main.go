@@ -52,6 +52,9 @@ Usage:
                                     what is new, models, top findings (works while serve runs)
   customs exposure VENDOR|HOST [--since 30d] [filters] [--depth 4] [--json] [--export har|jsonl --out FILE]
                                     every flow whose data reached a vendor, directly or through its supply chain
+  customs jewels add PATH... --label NAME [--class code|document]   index our own code and documents (keyed prints, no text)
+  customs jewels add-table FILE.csv --label NAME --columns C,...    index a customer table's rows (keyed hashes, no values)
+  customs jewels list | stats | remove LABEL                        what is indexed; serve reloads it on change
 
 Every command takes --data DIR (default ./customs-data) and --config FILE.
 Run "customs COMMAND -h" (or "customs help COMMAND") for a command's flags and examples.
@@ -103,6 +106,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdReport(args[1:], stdout, stderr)
 	case "exposure":
 		err = cmdExposure(args[1:], stdout, stderr)
+	case "jewels":
+		err = cmdJewels(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 && args[0] == "help" {
 			// "customs help flows show" is "customs flows show -h".
@@ -143,7 +148,7 @@ func (s *stringList) String() string     { return fmt.Sprint(*s) }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // commands are the top level's, for "did you mean".
-var commands = []string{"serve", "ca", "catalog", "scan", "flows", "replay", "rules", "store", "report", "exposure", "help"}
+var commands = []string{"serve", "ca", "catalog", "scan", "flows", "replay", "rules", "store", "report", "exposure", "jewels", "help"}
 
 // newFlagSet is the flag set of a command without a help of its own (newCommand has one): -h
 // lists its flags on w and exits 0.

@@ -47,7 +47,11 @@ func newMasker(cfg config.Config) (*masker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &masker{p: inspect.New(inspect.Options{Catalog: pol.catalog, Detectors: pol.engine, Hasher: hasher})}, nil
+	js, err := loadJewels(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &masker{p: inspect.New(inspect.Options{Catalog: pol.catalog, Detectors: pol.engine, Hasher: hasher, Jewels: js})}, nil
 }
 
 // inspected re-inspects r's request: its findings today, with the texts they are in.

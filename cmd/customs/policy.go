@@ -9,6 +9,7 @@ import (
 	"github.com/customs-dev/customs/config"
 	"github.com/customs-dev/customs/detectors"
 	"github.com/customs-dev/customs/detectors/builtin"
+	"github.com/customs-dev/customs/detectors/jewels"
 	"github.com/customs-dev/customs/rules"
 )
 
@@ -41,6 +42,7 @@ func loadPolicy(cfg config.Config, paths []string) (*policy, error) {
 		builtinIDs[d.Meta().ID] = true
 		ids = append(ids, d.Meta().ID)
 	}
+	ids = append(ids, jewels.IDs...) // the crown-jewel findings: customs jewels, the echo
 	set := rules.Default()
 	if len(paths) > 0 {
 		// The built-in IDs, so that a condition naming a detector none has is an error

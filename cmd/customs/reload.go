@@ -108,7 +108,7 @@ func (r *reloader) watch(ctx context.Context) {
 		case <-hup:
 			r.reload("SIGHUP")
 		case <-tick:
-			if fp := fingerprint(r.paths); fp != r.last {
+			if fp := ruleFilesKey(r.paths); fp != r.last {
 				r.reload("rule files changed")
 			}
 		}
@@ -117,7 +117,7 @@ func (r *reloader) watch(ctx context.Context) {
 
 // reload loads the rule files and swaps them in if they load cleanly.
 func (r *reloader) reload(why string) bool {
-	r.last = fingerprint(r.paths)
+	r.last = ruleFilesKey(r.paths)
 	p, err := loadPolicy(r.cfg, r.paths)
 	if err == nil {
 		err = dropsEveryPolicy(r.pipeline.Rules(), p.set)
@@ -170,9 +170,9 @@ func dropsEveryPolicy(old, next *rules.Set) error {
 		strings.Join(next.Files, ", "), len(old.Policies))
 }
 
-// fingerprint names the rule files with their sizes and modification times; directories stand
+// ruleFilesKey names the rule files with their sizes and modification times; directories stand
 // for their *.yaml and *.yml files, as rules.Load reads them.
-func fingerprint(paths []string) string {
+func ruleFilesKey(paths []string) string {
 	var parts []string
 	add := func(path string) {
 		st, err := os.Stat(path)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/customs-dev/customs/detectors/jewels"
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/har"
 	"github.com/customs-dev/customs/inspect"
@@ -42,8 +43,20 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	js, err := loadJewels(cfg)
+	if err != nil {
+		return err
+	}
+	// The echo is computed over the replayed window: flows are read oldest first, so a
+	// telemetry event is checked against the prompts that came before it.
+	var echo *jewels.Echo
+	if key, err := findingKey(cfg, false); err == nil {
+		if echo, err = newEcho(cfg, key); err != nil {
+			return err
+		}
+	}
 	p := inspect.New(inspect.Options{Catalog: pol.catalog, Detectors: pol.engine, Hasher: hasher, Rules: pol.set,
-		DecodeLimit: int64(cfg.Body.DecodeLimit), Incomplete: flow.Action(cfg.Inspection.Incomplete)})
+		DecodeLimit: int64(cfg.Body.DecodeLimit), Incomplete: flow.Action(cfg.Inspection.Incomplete), Jewels: js, Echo: echo})
 	ctx := context.Background()
 
 	var next func() (*flow.Flow, error)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/customs-dev/customs/detectors/builtin"
+	"github.com/customs-dev/customs/detectors/jewels"
 	"github.com/customs-dev/customs/internal/golden"
 	"github.com/customs-dev/customs/rules"
 )
@@ -59,6 +60,7 @@ func TestDefaultPackNamesKnownDetectors(t *testing.T) {
 	for _, d := range all {
 		ids = append(ids, d.Meta().ID)
 	}
+	ids = append(ids, jewels.IDs...) // as loadPolicy adds them
 	if _, err := rules.ParseWith(rules.Options{Detectors: ids}, rules.DefaultFile, rules.DefaultSource()); err != nil {
 		t.Fatal(err)
 	}

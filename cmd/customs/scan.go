@@ -97,7 +97,11 @@ func cmdScan(args []string, stdout, stderr io.Writer) error {
 			f.URL = "https://" + f.Host + f.URL
 		}
 	}
-	inspect.New(inspect.Options{Catalog: pol.catalog, Detectors: pol.engine, Hasher: hasher, Rules: pol.set}).Inspect(context.Background(), f)
+	js, err := loadJewels(cfg)
+	if err != nil {
+		return err
+	}
+	inspect.New(inspect.Options{Catalog: pol.catalog, Detectors: pol.engine, Hasher: hasher, Rules: pol.set, Jewels: js}).Inspect(context.Background(), f)
 
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -182,10 +186,20 @@ func scanFlow(raw []byte) (*flow.Flow, error) {
 }
 
 func findingJSON(x flow.Finding) map[string]any {
-	return map[string]any{
+	m := map[string]any{
 		"detector": x.Detector, "class": x.Class, "severity": x.Severity, "path": x.Path,
 		"start": x.Start, "end": x.End, "preview": x.Preview, "hash": x.Hash, "confidence": x.Confidence,
 	}
+	// What a crown-jewel finding matched: names and numbers.
+	for k, v := range map[string]any{"label": x.Label, "ref": x.Ref, "share": x.Share, "segment_share": x.SegmentShare, "rows": x.Rows} {
+		if v != "" && v != 0.0 && v != 0 {
+			m[k] = v
+		}
+	}
+	if len(x.Columns) > 0 {
+		m["columns"] = x.Columns
+	}
+	return m
 }
 
 func printFindings(w io.Writer, name string, f *flow.Flow) {

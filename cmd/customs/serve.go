@@ -26,6 +26,7 @@ import (
 	"github.com/customs-dev/customs/alert"
 	"github.com/customs-dev/customs/config"
 	"github.com/customs-dev/customs/console"
+	"github.com/customs-dev/customs/detectors"
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/flowlog"
 	"github.com/customs-dev/customs/inspect"
@@ -157,6 +158,7 @@ type server struct {
 	caPath   string
 	alerts   *alert.Sink
 	reloader *reloader
+	jewels   *jewelWatcher
 	store    *store.Store // nil when store.enabled is false
 	api      http.Handler
 	token    string          // the admin token: the flow API needs it, and /metrics off loopback
@@ -183,7 +185,12 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	hasher, err := loadHasher(cfg, true)
+	key, err := findingKey(cfg, true)
+	if err != nil {
+		return nil, err
+	}
+	hasher := detectors.NewHasher(key)
+	echo, err := newEcho(cfg, key)
 	if err != nil {
 		return nil, err
 	}
@@ -191,14 +198,19 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 	// its own client's share instead of taking the process's memory and CPU.
 	budget := decode.NewBudget(int64(cfg.Limits.DecodeBudget), int64(cfg.Limits.DecodeBudgetPerClient), cfg.Limits.DecodeWait.D())
 	pipeline := inspect.New(inspect.Options{Catalog: pol.catalog, DecodeLimit: int64(cfg.Body.DecodeLimit), DecodeBudget: budget,
-		Detectors: pol.engine, Hasher: hasher, Rules: pol.set, Incomplete: flow.Action(cfg.Inspection.Incomplete)})
+		Detectors: pol.engine, Hasher: hasher, Rules: pol.set, Incomplete: flow.Action(cfg.Inspection.Incomplete),
+		Echo: echo})
+	jw := &jewelWatcher{cfg: cfg, pipeline: pipeline, logger: logger}
+	if err := jw.load(); err != nil {
+		return nil, err
+	}
 	rulesFrom := "the embedded default pack"
 	if len(cfg.Rules) > 0 {
 		rulesFrom = strings.Join(pol.set.Files, ", ")
 	}
 	logger.Info().Str("type", "rules").Str("from", rulesFrom).Int("policies", len(pol.set.Policies)).
 		Int("detectors", len(pol.custom)).Msg("rules loaded")
-	rl := &reloader{cfg: cfg, paths: cfg.Rules, hasher: hasher, pipeline: pipeline, logger: logger, last: fingerprint(cfg.Rules)}
+	rl := &reloader{cfg: cfg, paths: cfg.Rules, hasher: hasher, pipeline: pipeline, logger: logger, last: ruleFilesKey(cfg.Rules)}
 	rl.inForce(pol, time.Now())
 	header := http.Header{}
 	for k, v := range cfg.Alerts.Headers {
@@ -330,7 +342,18 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 	}
 	metrics.GaugeFunc("customs_client_connections", "Client connections open now (tunnels and intercepted sessions included).",
 		func() float64 { return float64(p.ClientConns()) })
-	return &server{cfg: cfg, proxy: p, metrics: metrics, leaves: leaves, caPath: caPath, alerts: alerts, reloader: rl, store: st, api: api, token: token,
+	if echo != nil {
+		metrics.GaugeFunc("customs_echo_bytes", "Memory the telemetry echo's remembered prints take (jewels.echo_budget bounds it).",
+			func() float64 { return float64(echo.Stats().Bytes) })
+		metrics.GaugeFunc("customs_echo_window_seconds", "How far back the telemetry echo remembers now: jewels.echo_window, or less once the budget forgot the oldest hours.",
+			func() float64 {
+				if st := echo.Stats(); !st.Oldest.IsZero() {
+					return min(time.Since(st.Oldest), st.Window).Seconds()
+				}
+				return 0
+			})
+	}
+	return &server{cfg: cfg, proxy: p, metrics: metrics, leaves: leaves, caPath: caPath, alerts: alerts, reloader: rl, jewels: jw, store: st, api: api, token: token,
 		console: consoleOptions(cfg, st, unavailable, pipeline, rl, token, logger)}, nil
 }
 
@@ -441,6 +464,7 @@ func (s *server) run(logger zerolog.Logger) error {
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
 	go s.reloader.watch(watchCtx)
+	go s.jewels.watch(watchCtx)
 	ready.Store(true)
 	ev := logger.Info().Str("listen", ln.Addr().String()).Str("admin", adminAddr).Str("ca", s.caPath).
 		Str("intercept", s.cfg.Intercept)
