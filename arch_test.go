@@ -46,6 +46,7 @@ var layers = map[string]int{
 	"internal/suggest":                 16, // "did you mean" distances
 	"internal/secretfile":              16, // the 0600 hex secret files (finding key, store key, admin token)
 	"internal/lineartime":              16, // linear-time checks for tests, by ratio
+	"internal/siphash":                 16, // SipHash-2-4, the keyed hash of the crown-jewel indexes
 }
 
 // confined third-party libraries and the one package (tree) allowed to import each: their types

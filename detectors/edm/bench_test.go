@@ -23,7 +23,7 @@ func BenchmarkHash(b *testing.B) {
 			b.SetBytes(int64(n))
 			var sink uint64
 			for b.Loop() {
-				sink += sk.sum('e', p)
+				sink += sk.SumTagged('e', p)
 			}
 			_ = sink
 		})

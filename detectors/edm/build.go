@@ -32,7 +32,7 @@ func deriveKeys(key []byte) (sipKey, [8]byte, error) {
 	m.Write([]byte("customs edm key check v1"))
 	var kcv [8]byte
 	copy(kcv[:], m.Sum(nil))
-	return sipKey{binary.LittleEndian.Uint64(s), binary.LittleEndian.Uint64(s[8:])}, kcv, nil
+	return sipKey{K0: binary.LittleEndian.Uint64(s), K1: binary.LittleEndian.Uint64(s[8:])}, kcv, nil
 }
 
 // maxWarnings bounds Stats.Warnings: a bad column in ten million rows needs naming once, not ten
@@ -216,7 +216,7 @@ func (b *builder) cell(ci int, c Column, cell string) {
 		b.hs = b.hs[:0]
 		for _, w := range ws {
 			letters += w.n
-			wh := sk.sum(byte(kWord), b.buf[w.off:w.off+w.n])
+			wh := sk.SumTagged(byte(kWord), b.buf[w.off:w.off+w.n])
 			b.hs = append(b.hs, wh)
 			b.bl.add(wh)
 		}
@@ -242,7 +242,7 @@ func (b *builder) cell(ci int, c Column, cell string) {
 		b.hs = b.hs[:0]
 		for _, w := range b.ws {
 			n += w.n
-			b.hs = append(b.hs, sk.sum(byte(kWord), b.buf[w.off:w.off+w.n]))
+			b.hs = append(b.hs, sk.SumTagged(byte(kWord), b.buf[w.off:w.off+w.n]))
 		}
 		if n < min {
 			b.stats.DroppedShort++
@@ -304,7 +304,7 @@ func (b *builder) cell(ci int, c Column, cell string) {
 			return
 		}
 		for _, d := range ds {
-			b.st.add(sk.sum(byte(kDate), d[:]), ci)
+			b.st.add(sk.SumTagged(byte(kDate), d[:]), ci)
 		}
 	}
 }
@@ -315,7 +315,7 @@ func (b *builder) keep(ci int, k kind, v string, long bool) {
 		return
 	}
 	b.scratch = append(b.scratch[:0], v...)
-	b.st.add(b.t.sk.sum(byte(k), b.scratch), ci)
+	b.st.add(b.t.sk.SumTagged(byte(k), b.scratch), ci)
 }
 
 func (b *builder) invalid(col, why string) {
@@ -355,5 +355,5 @@ func composite(sk sipKey, k kind, hs []uint64) uint64 {
 	for i, h := range hs {
 		binary.LittleEndian.PutUint64(buf[i*8:], h)
 	}
-	return sk.sum(byte(k), buf[:len(hs)*8])
+	return sk.SumTagged(byte(k), buf[:len(hs)*8])
 }

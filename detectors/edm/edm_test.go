@@ -84,7 +84,7 @@ func TestFixture(t *testing.T) {
 // Reference vectors of SipHash-2-4 (key 00..0f, message 00..n-1), from the SipHash paper's
 // vectors.h; the tag byte is the message's first byte.
 func TestSipHash(t *testing.T) {
-	k := sipKey{0x0706050403020100, 0x0f0e0d0c0b0a0908}
+	k := sipKey{K0: 0x0706050403020100, K1: 0x0f0e0d0c0b0a0908}
 	msg := make([]byte, 64)
 	for i := range msg {
 		msg[i] = byte(i)
@@ -101,7 +101,7 @@ func TestSipHash(t *testing.T) {
 		{15, 0xa129ca6149be45e5},
 		{63, 0x958a324ceb064572},
 	} {
-		if got := k.sum(msg[0], msg[1:tt.n]); got != tt.want {
+		if got := k.SumTagged(msg[0], msg[1:tt.n]); got != tt.want {
 			t.Errorf("len %d: got %#016x, want %#016x", tt.n, got, tt.want)
 		}
 	}

@@ -191,7 +191,7 @@ func scanGroup(text string, ts []*Table, out []Match) []Match {
 func (s *scanner) flush() {
 	for i := range s.cands {
 		c := &s.cands[i]
-		h := s.sk.sum(byte(c.k), s.nbuf[c.off:c.off+c.n])
+		h := s.sk.SumTagged(byte(c.k), s.nbuf[c.off:c.off+c.n])
 		for ti, t := range s.ts {
 			if t.has(c.k) {
 				s.hitsBy[ti] = t.lookup(h, c.start, c.end, s.hitsBy[ti])
@@ -210,7 +210,7 @@ func (s *scanner) hashWords() {
 	for _, w := range s.ws {
 		wb := s.wbuf[w.off : w.off+w.n]
 		if len(wb) > 8 {
-			s.wh = append(s.wh, s.sk.sum(byte(kWord), wb))
+			s.wh = append(s.wh, s.sk.SumTagged(byte(kWord), wb))
 			continue
 		}
 		var key uint64
@@ -223,7 +223,7 @@ func (s *scanner) hashWords() {
 		}
 		e := &s.cache[key*0x9e3779b97f4a7c15>>(64-wordCacheBits)]
 		if e.key != key {
-			e.key, e.h = key, s.sk.sum(byte(kWord), wb)
+			e.key, e.h = key, s.sk.SumTagged(byte(kWord), wb)
 		}
 		s.wh = append(s.wh, e.h)
 	}

@@ -145,8 +145,8 @@ func TestPrintSpans(t *testing.T) {
 
 func TestSipHashVector(t *testing.T) {
 	// SipHash-2-4 reference vector (Aumasson, Bernstein): key 00..0f, message 00..07
-	k := sipKey{0x0706050403020100, 0x0f0e0d0c0b0a0908}
-	if got := k.sum64(0x0706050403020100); got != 0x93f5f5799a932462 {
+	k := sipKey{K0: 0x0706050403020100, K1: 0x0f0e0d0c0b0a0908}
+	if got := k.Sum64(0x0706050403020100); got != 0x93f5f5799a932462 {
 		t.Errorf("sum64 = %#x, want 0x93f5f5799a932462", got)
 	}
 }

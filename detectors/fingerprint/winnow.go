@@ -138,7 +138,7 @@ func (wn *winnower) feed(toks []tok) {
 		}
 		if i >= w-1 && minIdx != emitted && minVal != unselectable {
 			emitted = minIdx
-			wn.out = append(wn.out, Print{Hash: wn.key.sum64(minVal), Start: ring[minIdx&mask].start, End: ring[(minIdx+k-1)&mask].end})
+			wn.out = append(wn.out, Print{Hash: wn.key.Sum64(minVal), Start: ring[minIdx&mask].start, End: ring[(minIdx+k-1)&mask].end})
 		}
 	}
 	wn.ntok, wn.h, wn.struc = ntok, h, struc
@@ -148,7 +148,7 @@ func (wn *winnower) feed(toks []tok) {
 // emit appends the print of k-gram i, whose selection value is m.
 func (wn *winnower) emit(i int, m uint64) {
 	wn.emittedIdx = i
-	wn.out = append(wn.out, Print{Hash: wn.key.sum64(m), Start: wn.ring[i&wn.mask].start, End: wn.ring[(i+wn.k-1)&wn.mask].end})
+	wn.out = append(wn.out, Print{Hash: wn.key.Sum64(m), Start: wn.ring[i&wn.mask].start, End: wn.ring[(i+wn.k-1)&wn.mask].end})
 }
 
 // finish feeds the last batch and returns the prints. A text shorter than one window gets its
