@@ -10,8 +10,10 @@ import (
 // Cloud-provider credentials whose shape alone is not enough: AWS secret keys and session
 // tokens, GCP service-account keys, Azure SAS signatures and AD client secrets.
 
-// awsSecret finds 40-character AWS secret access keys next to their name
-// (aws_secret_access_key, SecretAccessKey, …) or near an access key ID (AKIA…/ASIA…).
+// awsSecret finds 40-character AWS secret access keys after a name that says so, in any
+// spelling — aws_secret_access_key, SecretAccessKey, awsSecretKey, AWS_SECRET, aws.secret-key,
+// "the AWS secret key is …" — or near an access key ID (AKIA…/ASIA…). The value may also be
+// stored base64-encoded under its name, as a Kubernetes Secret's data holds it.
 type awsSecret struct{ m detectors.Meta }
 
 var _ detectors.Detector = (*awsSecret)(nil)
@@ -19,6 +21,8 @@ var _ detectors.Detector = (*awsSecret)(nil)
 func (a *awsSecret) Meta() detectors.Meta { return a.m }
 
 const awsSecretNear = 160 // bytes after an access key ID searched for its secret
+
+var awsSecretLen = []int{40}
 
 func (a *awsSecret) Find(text string, hits []int, emit func(detectors.Match)) {
 	last := 0 // end of the last report: a name or ID before it has had its value
@@ -28,32 +32,34 @@ func (a *awsSecret) Find(text string, hits []int, emit func(detectors.Match)) {
 		}
 		var from, to int
 		conf, nearID := 0.9, false
-		if c := text[h]; c == 'A' || c == 'a' {
-			if strings.HasPrefix(text[h:], "AKIA") || strings.HasPrefix(text[h:], "ASIA") {
-				// An access key ID: its secret is usually on a neighbouring line.
-				e := h + 20
-				if !leftOK(text, h) || e > len(text) || !rightOK(text, e, base32U) || !allIn(text[h+4:e], base32U) {
-					continue
-				}
-				// After it, either right next to it (CSV, "id:secret") or after the word "secret".
-				from, to, conf = e, min(len(text), e+awsSecretNear), 0.85
-				nearID = true
-			} else if strings.HasPrefix(strings.ToLower(text[h:min(len(text), h+10)]), "aws_secret") {
-				from, to = identEnd(text, h), min(len(text), identEnd(text, h)+80)
-			} else {
+		if strings.HasPrefix(text[h:], "AKIA") || strings.HasPrefix(text[h:], "ASIA") {
+			// An access key ID: its secret is usually on a neighbouring line.
+			e := h + 20
+			if !leftOK(text, h) || e > len(text) || !rightOK(text, e, base32U) || !allIn(text[h+4:e], base32U) {
 				continue
 			}
+			// After it, either right next to it (CSV, "id:secret") or after the word "secret".
+			from, to, conf = e, min(len(text), e+awsSecretNear), 0.85
+			nearID = true
 		} else {
-			// secret_access_key, SecretAccessKey, "secret access key": the value follows.
-			from = identEnd(text, h)
-			if text[h] == 's' || text[h] == 'S' {
-				if strings.HasPrefix(strings.ToLower(text[h:min(len(text), h+18)]), "secret access key") {
-					from = h + 17
-				}
+			var ok bool
+			if from, ok = awsSecretName(text, h); !ok {
+				continue
 			}
 			to = min(len(text), from+80)
 		}
+		onlySep := true // after a name: nothing but separators yet, so the value may be on the next line
 		for i := from; i < to; i++ {
+			if !nearID {
+				if text[i] == '\n' {
+					if !onlySep {
+						break // the value belongs on its name's line
+					}
+					onlySep = false
+				} else if onlySep && strings.IndexByte(" \t\r:=\"'{[", text[i]) < 0 {
+					onlySep = false
+				}
+			}
 			if !b64std[text[i]] || i > 0 && (b64std[text[i-1]] && !escBefore(text, i) || wordBefore(text, i)) || escBefore(text, i+1) {
 				continue
 			}
@@ -61,17 +67,187 @@ func (a *awsSecret) Find(text string, hits []int, emit func(detectors.Match)) {
 			for j < len(text) && j-i <= 40 && b64std[text[j]] {
 				j++
 			}
-			if j-i == 40 && rightOK(text, j, b64stdEq) && awsSecretShape(text[i:j]) {
-				if nearID && i-from > 12 && !strings.Contains(strings.ToLower(text[from:i]), "secret") {
+			vs, ve, vconf := i, j, conf
+			ok := j-i == 40 && rightOK(text, j, b64stdEq) && awsSecretShape(text[i:j])
+			if !ok && j-i > 40 && !nearID {
+				// Longer: the key base64-encoded under its name (a Kubernetes Secret's data).
+				if v, e, dec := encodedValue(text, i, awsSecretLen); dec && len(v) == 40 && allIn(v, b64std) && awsSecretShape(v) {
+					ve, vconf, ok = e, conf-0.05, true
+				}
+			}
+			if ok {
+				if nearID && i-from > 12 && !containsFold(text[from:i], "secret") {
 					break // some other 40-character value further on
 				}
-				emit(detectors.Match{Start: i, End: j, Confidence: conf})
-				last = j
+				emit(detectors.Match{Start: vs, End: ve, Confidence: vconf})
+				last = ve
 				break
 			}
 			i = j
 		}
 	}
+}
+
+// awsSecretName reports whether the keyword hit at h begins a name for an AWS secret access
+// key, and where its value may start. Such a name is an identifier that holds the sub-word
+// "aws" followed by "secret" (awsSecretKey, AWS_SECRET, aws.credentials.secret-key,
+// AWSSecretKey, MY_AWS_SECRET), or "secret" and "access key" (SecretAccessKey,
+// secret_access_key); or, in prose, the word "AWS" with the word "secret" a few words after it
+// ("the AWS secret key is …", "AWS account's secret: …"), or "secret access key". Names of things
+// about the key (aws_secret_name, AWS_SECRET_ARN, awsSecretId, AWS_SECRET_ACCESS_KEY_FILE) and
+// of Secrets Manager are not.
+//
+// The spelling is left open on purpose: the generic detectors leave every name that mentions
+// AWS to this one (ownedNames), so a spelling this one did not know was reported by neither.
+// The hits are "aws" rather than "secret", which prompts use far more often for other things.
+func awsSecretName(text string, h int) (int, bool) {
+	s := h
+	for s > 0 && h-s < maxIdent && isIdentByte(text[s-1]) && !escBefore(text, s) { // "\nawsSecretKey" in JSON
+		s--
+	}
+	e := h
+	for e < len(text) && e-h < maxIdent && isIdentByte(text[e]) {
+		e++
+	}
+	for e > h && text[e-1] == '.' { // a sentence's full stop
+		e--
+	}
+	if awsAt(text, h) {
+		// "aws" must start a sub-word (not laws, draws) and not run on into a lower-case word
+		// other than "secret" (awssecretkey).
+		if h > 0 && isLetterByte(text[h-1]) && !escBefore(text, h) && !(text[h-1] >= 'a' && text[h-1] <= 'z' && text[h] == 'A') {
+			return 0, false
+		}
+		if a := h + 3; a < len(text) && text[a] >= 'a' && text[a] <= 'z' && !hasFoldPrefix(text[a:], "secret") {
+			return 0, false
+		}
+		if k := indexFold(text[h+3:e], "secret"); k >= 0 {
+			name := text[s:e]
+			if nonSecretName(name) || containsFold(name, "secretsmanager") || containsFold(name, "secretmanager") {
+				return 0, false
+			}
+			return e, true
+		}
+		if e-h != 3 && !(e-h == 5 && hasFoldPrefix(text[h+3:e], "'s")) {
+			return 0, false // aws_access_key_id, awscli
+		}
+		return awsProse(text, e)
+	}
+	// secret_access_key, secretaccesskey, secret-access-key, "secret access key" (or a hit of
+	// "akia" or "asia" that is no key ID: Asia).
+	if !hasFoldPrefix(text[h:], "secret") || h+len("secret") >= len(text) {
+		return 0, false
+	}
+	if text[h+len("secret")] == ' ' {
+		return h + len("secret access key"), true
+	}
+	return e, !nonSecretName(text[s:e])
+}
+
+// awsProse: after the word "AWS" ending at e, the word "secret" comes within a few words on
+// the same line (words, blanks, hyphens and apostrophes between); its end is where the value
+// may start.
+func awsProse(text string, e int) (int, bool) {
+	lim := min(len(text), e+40)
+	for i := e; i < lim; i++ {
+		c := text[i]
+		if !(isWord(c) || c == ' ' || c == '-' || c == '\'' || c == '\t') || escBefore(text, i+1) {
+			return 0, false
+		}
+		if c|0x20 == 's' && !isWord(text[i-1]) && hasFoldPrefix(text[i:], "secret") {
+			if j := i + len("secret"); j >= len(text) || !isWord(text[j]) { // not "secrets"
+				return j, true
+			}
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+// indexFold returns the index of the lower-case ASCII sub in s, ignoring case, or -1.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i]|0x20 == sub[0] && hasFoldPrefix(s[i:], sub) {
+			return i
+		}
+	}
+	return -1
+}
+
+// nonSecretName: the last sub-word of name says it holds something about a credential, not
+// the credential (see nonSecretSuffix). It lower-cases into a buffer: no allocation.
+func nonSecretName(name string) bool {
+	i := len(name)
+	for i > 0 {
+		c := name[i-1]
+		if c == '_' || c == '-' || c == '.' || i < len(name) && c >= 'a' && c <= 'z' && name[i] >= 'A' && name[i] <= 'Z' {
+			break
+		}
+		i--
+	}
+	var buf [32]byte
+	w := name[i:]
+	if len(w) > len(buf) {
+		return false
+	}
+	for k := 0; k < len(w); k++ {
+		c := w[k]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[k] = c
+	}
+	return nonSecretSuffix[string(buf[:len(w)])]
+}
+
+// awsAt: s[i:] begins with "aws" in any case. (Bytes | 0x20 equal to a lower-case letter are
+// that letter in either case.)
+func awsAt(s string, i int) bool {
+	return i+3 <= len(s) && s[i]|0x20 == 'a' && s[i+1]|0x20 == 'w' && s[i+2]|0x20 == 's'
+}
+
+// containsFold reports whether s contains the lower-case ASCII sub, ignoring case, without
+// allocating.
+func containsFold(s, sub string) bool { return indexFold(s, sub) >= 0 }
+
+// encodedValue reads the run of standard base64 (padding optional) at i as a value stored
+// encoded under its name — a Kubernetes Secret's data, a base64 environment variable — and
+// returns the decoded value (without the line break that "echo … | base64" adds) and the end of
+// the run. Only runs as long as the encoding of a value of one of lengths are decoded, and the
+// value must be printable ASCII.
+func encodedValue(text string, i int, lengths []int) (string, int, bool) {
+	encMax := (maxInt(lengths) + 2 + 2) / 3 * 4 // + "\r\n"
+	j := i
+	for j < len(text) && j-i <= encMax && b64stdEq[text[j]] {
+		j++
+	}
+	if n := j - i; n > encMax || !rightOK(text, j, b64stdEq) || !encodedLength(n, lengths) {
+		return "", 0, false
+	}
+	b, ok := decodeB64(text[i:j])
+	if !ok {
+		return "", 0, false
+	}
+	v := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	for k := 0; k < len(v); k++ {
+		if v[k] < 0x21 || v[k] > 0x7e {
+			return "", 0, false
+		}
+	}
+	return v, j, true
+}
+
+// encodedLength: n is the length of the base64 (padded or not) of a value of one of lengths,
+// with or without a trailing line break ("\n" or "\r\n").
+func encodedLength(n int, lengths []int) bool {
+	for _, l := range lengths {
+		for _, m := range []int{l, l + 1, l + 2} {
+			if n == (m+2)/3*4 || n == (4*m+2)/3 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func allIn(s string, c *charset) bool {
@@ -153,7 +329,8 @@ func hasAnyPrefix(s string, ps []string) bool {
 }
 
 // gcpServiceAccount reports the private key of a GCP service-account key file: a JSON object
-// with "type": "service_account" whose "private_key" is a PKCS#8 PEM block that parses.
+// with "type": "service_account" whose "private_key" is a PKCS#8 PEM block — at confidence 1
+// when it parses, lower when it is a damaged key (see scanPEMBody).
 type gcpServiceAccount struct{ m detectors.Meta }
 
 var _ detectors.Detector = (*gcpServiceAccount)(nil)
@@ -163,7 +340,7 @@ func (g *gcpServiceAccount) Meta() detectors.Meta { return g.m }
 const gcpWindow = 4096
 
 func (g *gcpServiceAccount) Find(text string, hits []int, emit func(detectors.Match)) {
-	const begin, end = "-----BEGIN PRIVATE KEY-----", "-----END PRIVATE KEY-----"
+	const begin = "-----BEGIN PRIVATE KEY-----"
 	last, done := 0, 0 // done: text before it has been looked at for keys
 	for _, h := range hits {
 		if h < 0 || h >= len(text) {
@@ -180,15 +357,12 @@ func (g *gcpServiceAccount) Find(text string, hits []int, emit func(detectors.Ma
 				break
 			}
 			s += i
-			j := strings.Index(text[s+len(begin):min(len(text), s+maxPEMBlock)], end)
-			if j < 0 {
-				break
+			b := scanPEMBody(text, s+len(begin), "PRIVATE KEY")
+			if b.conf > 0 && inGCPServiceAccount(text, s, b.end) {
+				emit(detectors.Match{Start: s, End: b.end, Confidence: b.conf})
 			}
-			e := s + len(begin) + j + len(end)
-			if inGCPServiceAccount(text, s, e) && PrivateKeyBlockOK(text[s:e]) {
-				emit(detectors.Match{Start: s, End: e, Confidence: 1})
-			}
-			s, done = e, e // a BEGIN inside a failed block is not retried: linear time
+			s = b.stop // a BEGIN inside a body that was read is not retried: linear time
+			done = s
 		}
 	}
 }

@@ -266,3 +266,40 @@ func gcpJSON(key string, typ string) string {
   "token_uri": "https://oauth2.googleapis.com/token"
 }`
 }
+
+// withRun overwrites the middle of s with run: a random body that happens to hold x's.
+func withRun(s, run string) string {
+	i := len(s) / 2
+	return s[:i] + run + s[i+len(run):]
+}
+
+// ghTokRun makes a GitHub/npm-format token whose random part holds run, with a valid checksum.
+func ghTokRun(prefix, seed string, n int, run string) string {
+	body := withRun(rnd(seed, a62, n), run)
+	c := base62CRC(body)
+	return prefix + body + string(c[:])
+}
+
+// Damaged renderings of a PEM block made by pemWrap with real newlines, as keys are pasted:
+// cut short (with or without the END line), with lines left out, folded onto one line.
+
+func pemSplit(block string) (begin string, body []string, end string) {
+	ls := strings.Split(block, "\n")
+	return ls[0], ls[1 : len(ls)-1], ls[len(ls)-1]
+}
+
+// pemCut keeps the first n body lines, and the END line if withEnd.
+func pemCut(block string, n int, withEnd bool) string {
+	begin, body, end := pemSplit(block)
+	s := begin + "\n" + strings.Join(body[:n], "\n")
+	if withEnd {
+		s += "\n" + end
+	}
+	return s
+}
+
+// pemElided keeps head body lines, an elision line, the last tail lines and the END line.
+func pemElided(block string, head, tail int, elision string) string {
+	begin, body, end := pemSplit(block)
+	return begin + "\n" + strings.Join(body[:head], "\n") + "\n" + elision + "\n" + strings.Join(body[len(body)-tail:], "\n") + "\n" + end
+}

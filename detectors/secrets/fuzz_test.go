@@ -71,7 +71,8 @@ func FuzzPEM(f *testing.F) {
 }
 
 func FuzzAssignment(f *testing.F) {
-	ids := []string{"secret.password-assignment", "secret.secret-assignment", "secret.postgres-uri", "secret.url-basic-auth", "secret.aws-secret-access-key"}
+	ids := []string{"secret.password-assignment", "secret.secret-assignment", "secret.postgres-uri", "secret.url-basic-auth", "secret.aws-secret-access-key",
+		"secret.mistral-api-key", "secret.datadog-api-key"}
 	seedExamples(f, ids...)
 	var ds []detectors.Detector
 	for _, id := range ids {

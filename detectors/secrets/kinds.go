@@ -293,7 +293,16 @@ func (c *ctxTok) Find(text string, hits []int, emit func(detectors.Match)) {
 			} else if onlySep && strings.IndexByte(" \t\r:=\"'{", text[i]) < 0 {
 				onlySep = false
 			}
+			// A run of base64 that starts at i may be the value encoded under its name (a
+			// Kubernetes Secret's data): the engine decodes it, but without the name.
+			b64Start := b64std[text[i]] && (i == 0 || !b64stdEq[text[i-1]] && !wordBefore(text, i)) && !escBefore(text, i+1)
 			if !c.body[text[i]] || i > 0 && (wordBefore(text, i) || c.body[text[i-1]] && !escBefore(text, i)) || escBefore(text, i+1) {
+				if b64Start {
+					if e := c.encodedAt(text, i, emit); e > 0 {
+						last = e
+						break
+					}
+				}
 				i++
 				continue
 			}
@@ -302,11 +311,16 @@ func (c *ctxTok) Find(text string, hits []int, emit func(detectors.Match)) {
 				j++
 			}
 			v := text[i:j]
-			if containsInt(c.lengths, j-i) && rightOK(text, j, c.body) && !placeholder(v) && !hasOwnedPrefix(v) &&
-				(c.entropy == 0 || detectors.Entropy(v) >= c.entropy) && (c.need == nil || c.need(v)) {
+			if containsInt(c.lengths, j-i) && rightOK(text, j, c.body) && c.valueOK(v) {
 				emit(detectors.Match{Start: i, End: j, Confidence: confOr1(c.conf)})
 				last = j
 				break
+			}
+			if b64Start && j < len(text) && b64stdEq[text[j]] {
+				if e := c.encodedAt(text, i, emit); e > 0 {
+					last = e
+					break
+				}
 			}
 			for j < len(text) && j-i < 4096 && c.body[text[j]] { // skip the rest of this run
 				j++
@@ -314,6 +328,24 @@ func (c *ctxTok) Find(text string, hits []int, emit func(detectors.Match)) {
 			i = j
 		}
 	}
+}
+
+// encodedAt emits a value of this detector base64-encoded in the run at i and returns the
+// run's end, or returns 0.
+func (c *ctxTok) encodedAt(text string, i int, emit func(detectors.Match)) int {
+	v, e, ok := encodedValue(text, i, c.lengths)
+	if !ok || !c.valueOK(v) {
+		return 0
+	}
+	emit(detectors.Match{Start: i, End: e, Confidence: confOr1(c.conf) - 0.05})
+	return e
+}
+
+// valueOK applies the detector's checks to a candidate value of one of its lengths, made of
+// its body bytes.
+func (c *ctxTok) valueOK(v string) bool {
+	return containsInt(c.lengths, len(v)) && allIn(v, c.body) && !placeholder(v) && !hasOwnedPrefix(v) &&
+		(c.entropy == 0 || detectors.Entropy(v) >= c.entropy) && (c.need == nil || c.need(v))
 }
 
 func maxInt(xs []int) int {
@@ -336,16 +368,26 @@ func identEnd(text string, i int) int {
 
 // placeholder extends detectors.IsPlaceholder with runs of consecutive characters
 // (0123456789abcdef…, ABCDEFG, 1234567): random keys practically never have seven in a row;
-// documentation keys and test values do.
+// documentation keys and test values do. It also undoes one over-reach of IsPlaceholder: its
+// "xxxx" word marks any value holding four x's in a row, in either case, but random bodies hold
+// "xXxX", "XXXX" or "xxxx" now and then (about one 150-character OpenAI key in 7,000, one
+// 40-character key in 20,000), and such a key is live. x's are a mask only when they look like
+// one (see xMask).
 func placeholder(v string) bool {
-	if detectors.IsPlaceholder(v) {
+	if detectors.IsPlaceholder(v) && !xRunInRandomBody(v) {
 		return true
 	}
+	return consecutiveRun(v, 7)
+}
+
+// consecutiveRun reports whether v holds n ascending alphanumerics in a row (abcdefg, 3456789,
+// 89abcde).
+func consecutiveRun(v string, n int) bool {
 	run := 1
 	for i := 1; i < len(v); i++ {
 		if c, p := v[i]|0x20, v[i-1]|0x20; (alnum[v[i]] && alnum[v[i-1]]) && (c == p+1 || v[i] == '0' && v[i-1] == '9' || v[i] == 'a' && v[i-1] == '9') {
 			run++
-			if run >= 7 {
+			if run >= n {
 				return true
 			}
 		} else {
@@ -353,6 +395,53 @@ func placeholder(v string) bool {
 		}
 	}
 	return false
+}
+
+// xRunInRandomBody reports whether IsPlaceholder flagged v only for a run of four or more x's
+// (either case) that is not a mask: v with those runs taken out is no placeholder. It runs only
+// on values IsPlaceholder flagged, which are rare, so the copy it makes costs nothing in bulk.
+func xRunInRandomBody(v string) bool {
+	if xMask(v) {
+		return false
+	}
+	var b []byte
+	for i := 0; i < len(v); {
+		j := i
+		for j < len(v) && v[j]|0x20 == 'x' {
+			j++
+		}
+		if j-i >= 4 {
+			if b == nil {
+				b = append(make([]byte, 0, len(v)), v[:i]...)
+			}
+		} else if b != nil {
+			b = append(b, v[i:max(j, i+1)]...)
+		}
+		i = max(j, i+1)
+	}
+	return b != nil && !detectors.IsPlaceholder(string(b))
+}
+
+// xMask: the x's of v are a mask rather than part of a random body — a run of eight or more
+// (sk-proj-xxxxxxxx…), runs of three or more that cover a quarter of v (xxxx-xxxx-xxxx), or a
+// run of four or more that starts or ends it (sk-abc123xxxx: the visible head of a masked key).
+func xMask(v string) bool {
+	total := 0
+	for i := 0; i < len(v); {
+		j := i
+		for j < len(v) && v[j]|0x20 == 'x' {
+			j++
+		}
+		n := j - i
+		switch {
+		case n >= 8, n >= 4 && (i == 0 || j == len(v)):
+			return true
+		case n >= 3:
+			total += n
+		}
+		i = max(j, i+1)
+	}
+	return total*4 >= len(v)
 }
 
 // classes reports which character classes v contains.

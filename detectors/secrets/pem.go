@@ -11,9 +11,17 @@ import (
 	"github.com/customs-dev/customs/detectors"
 )
 
-// Private keys in PEM and OpenPGP armor. A block is reported whole (BEGIN line to END line)
-// when its body decodes and parses as the key type its label names; truncated, elided
-// ("MIIE...") or made-up bodies are documentation, not keys, and are not reported.
+// Private keys in PEM and OpenPGP armor. A PEM block is reported whole, from its BEGIN line to
+// its END line (or to the end of its body when the END line is missing):
+//   - at confidence 1 when its body decodes and parses as the key type its label names;
+//   - at damagedKeyConf when it does not parse but is still a key's text: the body begins as
+//     its label's structure begins (a DER SEQUENCE, the openssh-key-v1 magic, or the headers
+//     of a legacy encrypted key) and carries at least a PEM line of random-looking base64.
+//     Truncated, partly pasted, re-wrapped or half-escaped keys look like that, and each one
+//     leaks key material.
+//
+// Elided ("MIIE..."), masked ("MIIE…xxxxxxxx") and made-up bodies are documentation, not keys,
+// and are not reported. OpenPGP blocks must parse (armor CRC-24 and a secret-key packet first).
 
 const (
 	pemBegin     = "-----BEGIN "
@@ -21,6 +29,15 @@ const (
 	maxPEMBlock  = 32 << 10  // a 16384-bit RSA key is ~12 KiB of PEM
 	maxPGPBlock  = 256 << 10 // armored secret keyrings are larger
 	gcpKeyWindow = 1200
+	// damagedKeyConf is the confidence of a key block whose body does not parse.
+	damagedKeyConf = 0.7
+	// minKeyMaterial is the base64 a damaged body must carry: one 64-column PEM line, as much as
+	// a whole Ed25519 key or a P-256 key's private scalar. Documentation elides to less.
+	minKeyMaterial = 64
+	// minKeyEntropy is the least entropy of a damaged body's base64, bits per character: one
+	// line of a real key has about 5; the fixed first line of every OpenSSH key (public, and
+	// mostly 'A') has 4.
+	minKeyEntropy = 4.5
 )
 
 // pemKey finds PEM private keys (pgp == false) or OpenPGP private key blocks (pgp == true).
@@ -35,7 +52,7 @@ func (k *pemKey) Meta() detectors.Meta { return k.m }
 
 func (k *pemKey) Find(text string, hits []int, emit func(detectors.Match)) {
 	last := 0
-	nextEnd := -1 // cached index of the next "-----END " at or after the current body
+	nextEnd := -1 // PGP: cached index of the next "-----END " at or after the current body
 	for _, h := range hits {
 		if h < 0 || h >= len(text) {
 			continue
@@ -54,6 +71,15 @@ func (k *pemKey) Find(text string, hits []int, emit func(detectors.Match)) {
 			continue
 		}
 		bodyStart := ls + le + 5
+		if !isPGP {
+			b := scanPEMBody(text, bodyStart, label)
+			last = b.stop // a BEGIN inside a body that was read is not retried: linear time
+			if b.conf == 0 || label == "PRIVATE KEY" && inGCPServiceAccount(text, h, b.end) {
+				continue // not a key, or secret.gcp-service-account-key reports it
+			}
+			emit(detectors.Match{Start: h, End: b.end, Confidence: b.conf})
+			continue
+		}
 		if nextEnd < bodyStart {
 			if i := strings.Index(text[bodyStart:], pemEnd); i >= 0 {
 				nextEnd = bodyStart + i
@@ -61,11 +87,7 @@ func (k *pemKey) Find(text string, hits []int, emit func(detectors.Match)) {
 				nextEnd = len(text) // none: no later block can close either
 			}
 		}
-		limit := maxPEMBlock
-		if isPGP {
-			limit = maxPGPBlock
-		}
-		if nextEnd >= len(text) || nextEnd-bodyStart > limit {
+		if nextEnd >= len(text) || nextEnd-bodyStart > maxPGPBlock {
 			continue
 		}
 		endLine := pemEnd + label + "-----"
@@ -73,17 +95,10 @@ func (k *pemKey) Find(text string, hits []int, emit func(detectors.Match)) {
 			continue
 		}
 		end := nextEnd + len(endLine)
-		block := text[h:end]
-		if !PrivateKeyBlockOK(block) {
-			last = end // a BEGIN inside a block that failed is not retried: linear time
-			continue
+		last = end // a BEGIN inside a block is not retried, whether it parsed or not: linear time
+		if PrivateKeyBlockOK(text[h:end]) {
+			emit(detectors.Match{Start: h, End: end, Confidence: 1})
 		}
-		if !isPGP && inGCPServiceAccount(text, h, end) {
-			last = end // secret.gcp-service-account-key reports this one
-			continue
-		}
-		emit(detectors.Match{Start: h, End: end, Confidence: 1})
-		last = end
 	}
 }
 
@@ -99,9 +114,332 @@ func inGCPServiceAccount(text string, start, end int) bool {
 	return strings.Contains(w, "service_account")
 }
 
-// pemLines splits a PEM or armor body into trimmed lines. Besides real newlines it accepts the
-// escaped forms a key has inside a JSON string, an env var or a JSON body that carries such a
-// string: "\n", "\\n", … (any run of backslashes before n or r).
+// pemBody is what scanPEMBody read of a PEM block.
+type pemBody struct {
+	end  int     // end of the block as reported: after its END line, or after its body's last chunk
+	stop int     // where reading stopped; the text before it belongs to this block
+	conf float64 // 1 (parses), damagedKeyConf (a key that does not parse) or 0 (not a key)
+}
+
+// scanPEMBody reads the body of a PEM block with the given label from bodyStart (just after the
+// BEGIN line's closing dashes) and judges it. The body is base64 in chunks, with whatever its
+// rendering put between them: line breaks real or escaped as in JSON and shell strings (\n,
+// \\n, \r; \/ and \u002B are escaped base64), blanks (indentation, a key folded onto one line),
+// the quotes, commas and '+' of a string concatenated in code, "> " of a quoted e-mail, the
+// comment markers '#', '//', '--', '*', and "...", "…", "[...]" where a paste was cut. It ends at the
+// END line, at a blank line, at prose (short words side by side on one line), or at any other
+// byte. Only the BEGIN line is required: a key cut off before its END line is still a key.
+func scanPEMBody(text string, bodyStart int, label string) pemBody {
+	limit := min(len(text), bodyStart+maxPEMBlock)
+	var mat []byte // the base64, unescaped
+	var (
+		i                  = bodyStart
+		lastEnd            = bodyStart // end in text of the last chunk
+		lastLen            = 0         // length of the last chunk
+		lastFirst          = false     // the last chunk began its line
+		lastN0, lastEnd0   = 0, 0      // len(mat) and lastEnd before the last chunk
+		broke              = false     // a line break since the last chunk
+		blankLine          = false     // an empty line since the last chunk
+		prevBreak          = byte(0)   // kind of the last line break: 'n' real, '\\' escaped
+		onlyBlank          = false     // nothing but blanks since that line break
+		lineStart          = true      // nothing but blanks since the start of the line
+		encrypted, dekInfo bool        // legacy encrypted PEM headers
+		hasEnd             bool
+		endAt              int
+		endLine            = pemEnd + label + "-----"
+		lineBreak          = func(kind byte) {
+			// Two breaks of one kind with only blanks between make an empty line; an escaped
+			// break directly followed by a real one ("\n" at the end of a line) is one break.
+			if onlyBlank && prevBreak == kind {
+				blankLine = true
+			}
+			prevBreak, onlyBlank, broke, lineStart = kind, true, true, true
+		}
+		gap = func() { onlyBlank, lineStart = false, false }
+	)
+scan:
+	for i < limit {
+		c := text[i]
+		switch {
+		case c == '\n':
+			lineBreak('n')
+			i++
+		case c == ' ' || c == '\t' || c == '\r':
+			i++
+		case c == '\\':
+			k := i
+			for k < limit && text[k] == '\\' {
+				k++
+			}
+			if k < limit && (text[k] == 'n' || text[k] == 'r' || text[k] == 't') {
+				if text[k] == 'n' {
+					lineBreak('\\')
+				}
+				i = k + 1
+				continue
+			}
+			if _, ok := escapedB64(text, i, limit); !ok {
+				break scan
+			}
+			fallthrough // \/ or \u002B: base64 begins here
+		case b64stdEq[c] && !(c == '+' && plusOperator(text, i, limit)) && !(c == '/' && lineStart && commentMarker(text[i:], "//")):
+			if len(mat) == 0 && lineStart && headerLine(text, i, limit) {
+				// An RFC 1421 header (Proc-Type: 4,ENCRYPTED, DEK-Info: …) before the base64.
+				e := i
+				for e < limit && e-i < 256 && text[e] != '\n' && !(text[e] == '\\' && e+1 < limit && text[e+1] == 'n') {
+					e++
+				}
+				h := text[i:e]
+				encrypted = encrypted || strings.HasPrefix(h, "Proc-Type:") && strings.Contains(h, "ENCRYPTED")
+				dekInfo = dekInfo || strings.HasPrefix(h, "DEK-Info:")
+				gap()
+				i = e
+				continue
+			}
+			if len(mat) > 0 && (blankLine || mat[len(mat)-1] == '=') {
+				break scan // an empty line ends the body (it may only follow the headers); so does padding
+			}
+			n0 := len(mat)
+			j := i
+			for j < limit {
+				if b64stdEq[text[j]] {
+					mat = append(mat, text[j])
+					j++
+				} else if b, ok := escapedB64(text, j, limit); ok {
+					mat = append(mat, b)
+					j += escapedB64Len(text, j)
+				} else {
+					break
+				}
+			}
+			n := len(mat) - n0
+			// Chunks side by side on one line: a key folded onto one line has long ones (its
+			// lines); prose has short words. The last chunk of a folded key may be short. A
+			// chunk glued to a byte no rendering puts after a line (client_email, Thanks!) is
+			// a word of what follows the key, and so is one with '=' inside (PORT=8080):
+			// base64 pads only at its end.
+			if n0 > 0 && !broke && (lastLen < 32 || n < 32 && !endFollows(text, j, limit)) || j < limit && !pemLineEnd(text[j]) ||
+				padInside(mat[n0:]) {
+				mat = mat[:n0]
+				if n0 > 0 && !broke && lastLen < 32 && lastFirst {
+					// The last chunk was the first word of a line of prose.
+					mat, lastEnd = mat[:lastN0], lastEnd0
+				}
+				break scan
+			}
+			lastN0, lastEnd0, lastFirst = n0, lastEnd, broke || n0 == 0
+			lastEnd, lastLen, i = j, n, j
+			broke, blankLine, prevBreak, onlyBlank, lineStart = false, false, 0, false, false
+		case c == '-':
+			if strings.HasPrefix(text[i:], pemEnd) {
+				if strings.HasPrefix(text[i:], endLine) {
+					hasEnd, endAt = true, i+len(endLine)
+				}
+				break scan
+			}
+			if !lineStart || !commentMarker(text[i:], "--") {
+				break scan
+			}
+			gap() // an SQL or Lua comment marker
+			i += 2
+		case c == '/': // a "// " comment marker at the start of a line
+			gap()
+			i += 2
+		case strings.IndexByte("+\"'`,.>#*;|()[]", c) >= 0:
+			gap()
+			i++
+		case c == 0xe2 && strings.HasPrefix(text[i:], "…"):
+			gap()
+			i += len("…")
+		default:
+			break scan
+		}
+	}
+	b := pemBody{end: lastEnd, stop: i}
+	if hasEnd {
+		b.end, b.stop = endAt, endAt
+	}
+	if len(mat) == 0 {
+		return b
+	}
+	if der, ok := decodeB64(string(mat)); ok && len(der) >= 32 && derKeyOK(label, der, encrypted) {
+		b.conf = 1
+	} else if damagedKeyOK(label, mat, encrypted && dekInfo) {
+		b.conf = damagedKeyConf
+	}
+	return b
+}
+
+// commentMarker: s begins with the comment marker m and a blank. (A line of base64 may begin
+// with "//": the blank tells them apart.)
+func commentMarker(s, m string) bool {
+	return len(s) > len(m) && strings.HasPrefix(s, m) && (s[len(m)] == ' ' || s[len(m)] == '\t')
+}
+
+// padInside: a chunk has base64 padding ('=') before its end.
+func padInside(c []byte) bool {
+	for i := 0; i+1 < len(c); i++ {
+		if c[i] == '=' && c[i+1] != '=' {
+			return true
+		}
+	}
+	return false
+}
+
+// pemLineEnd: c may follow a line of a PEM body in some rendering of it.
+func pemLineEnd(c byte) bool {
+	switch c {
+	case '\n', '\r', ' ', '\t', '\\', '"', '\'', '`', ',', '.', ';', ')', ']', '-', '|', '*', '#', 0xe2:
+		return true
+	}
+	return false
+}
+
+// escapedB64 decodes an escaped base64 character at i: "\/" (JSON may escape '/') or
+// "\u002B"-style escapes of '+', '/' and '=' (some JSON encoders escape those), after any
+// run of backslashes (JSON inside JSON).
+func escapedB64(text string, i, limit int) (byte, bool) {
+	k := i
+	for k < limit && text[k] == '\\' {
+		k++
+	}
+	if k == i || k >= limit {
+		return 0, false
+	}
+	if text[k] == '/' {
+		return '/', true
+	}
+	if text[k] != 'u' || k+5 > limit || text[k+1] != '0' || text[k+2] != '0' {
+		return 0, false
+	}
+	hi, lo := unhex(text[k+3]), unhex(text[k+4])
+	if hi < 0 || lo < 0 {
+		return 0, false
+	}
+	b := byte(hi<<4 | lo)
+	return b, b64stdEq[b]
+}
+
+// escapedB64Len is the length in text of the escape escapedB64 decoded at i.
+func escapedB64Len(text string, i int) int {
+	k := i
+	for k < len(text) && text[k] == '\\' {
+		k++
+	}
+	if text[k] == '/' {
+		return k + 1 - i
+	}
+	return k + 5 - i
+}
+
+func unhex(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// plusOperator: the '+' at i joins two string literals ("…\n" +), it is not base64: blanks or
+// a quote on both sides.
+func plusOperator(text string, i, limit int) bool {
+	sep := func(c byte) bool {
+		return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '"' || c == '\'' || c == '`'
+	}
+	return i > 0 && sep(text[i-1]) && (i+1 >= limit || sep(text[i+1]))
+}
+
+// headerLine: an RFC 1421 header starts at i ("Proc-Type:", "DEK-Info:").
+func headerLine(text string, i, limit int) bool {
+	k := i
+	for k < limit && k-i < 32 && (isLetterByte(text[k]) || text[k] == '-') {
+		k++
+	}
+	return k-i >= 3 && k < limit && text[k] == ':'
+}
+
+// endFollows: after j, past blanks, quotes and escaped line breaks, comes an END line.
+func endFollows(text string, j, limit int) bool {
+	for k := j; k < limit && k-j < 16; k++ {
+		switch text[k] {
+		case ' ', '\t', '\r', '\n', '"', '\'', '\\', 'n':
+			continue
+		case '-':
+			return strings.HasPrefix(text[k:], pemEnd)
+		}
+		return false
+	}
+	return false
+}
+
+// damagedKeyOK judges the base64 of a body that does not parse: a key's text (truncated,
+// partly pasted, mangled) or documentation. A key's body begins as its structure begins and
+// carries at least a PEM line of random-looking base64; documentation elides, masks or invents.
+// Legacy encrypted PEM (Proc-Type and DEK-Info headers, checked by the caller) is ciphertext
+// with no structure to see: its headers are the evidence.
+func damagedKeyOK(label string, mat []byte, legacyEncrypted bool) bool {
+	for len(mat) > 0 && mat[len(mat)-1] == '=' {
+		mat = mat[:len(mat)-1]
+	}
+	if len(mat) < minKeyMaterial {
+		return false
+	}
+	m := string(mat)
+	if xMask(m) || consecutiveRun(m, 7) || sameRun(m, 16) || detectors.Entropy(m) < minKeyEntropy {
+		return false
+	}
+	switch {
+	case legacyEncrypted:
+		return true
+	case label == "OPENSSH PRIVATE KEY":
+		return strings.HasPrefix(m, "b3BlbnNzaC1rZXktdjEA") // openssh-key-v1\0
+	}
+	head, ok := decodeB64(m[:8])
+	return ok && derKeyHead(head)
+}
+
+// derKeyHead: b begins an ASN.1 DER SEQUENCE of at least 32 bytes whose first element is an
+// INTEGER (the version of PKCS#1, SEC 1, DSA and PKCS#8 keys) or a SEQUENCE (the algorithm of
+// an encrypted PKCS#8 key).
+func derKeyHead(b []byte) bool {
+	if len(b) < 6 || b[0] != 0x30 {
+		return false
+	}
+	var first int
+	switch l := b[1]; {
+	case l >= 0x20 && l < 0x80:
+		first = 2
+	case l >= 0x81 && l <= 0x83:
+		first = 2 + int(l&0x7f)
+	default:
+		return false
+	}
+	return b[first] == 0x02 || b[first] == 0x30
+}
+
+// sameRun: v holds n copies of one byte in a row.
+func sameRun(v string, n int) bool {
+	run := 1
+	for i := 1; i < len(v); i++ {
+		if v[i] == v[i-1] {
+			run++
+			if run >= n {
+				return true
+			}
+		} else {
+			run = 1
+		}
+	}
+	return false
+}
+
+// pemLines splits an OpenPGP armor body into trimmed lines. Besides real newlines it accepts
+// the escaped forms a key has inside a JSON string, an env var or a JSON body that carries such
+// a string: "\n", "\\n", … (any run of backslashes before n or r).
 func pemLines(body string) []string {
 	var b strings.Builder
 	b.Grow(len(body))
@@ -135,7 +473,8 @@ func pemLines(body string) []string {
 // "-----END <label>-----" — holds a private key that parses as its label says: PKCS#1 RSA (with
 // n = p·q checked), SEC 1 EC, PKCS#8 (RSA checked the same way, others by crypto/x509), DSA,
 // encrypted PKCS#8 and legacy encrypted PEM (structure), OpenSSH (openssh-key-v1 layout and
-// lengths) and OpenPGP armor (CRC-24 and a secret-key packet first).
+// lengths) and OpenPGP armor (CRC-24 and a secret-key packet first). The body may be rendered
+// as scanPEMBody reads it (escaped, indented, folded onto one line).
 func PrivateKeyBlockOK(block string) bool {
 	if !strings.HasPrefix(block, pemBegin) {
 		return false
@@ -153,26 +492,15 @@ func PrivateKeyBlockOK(block string) bool {
 	if !strings.HasSuffix(rest, endLine) || len(rest)-len(endLine) < le+5 {
 		return false
 	}
-	body := rest[le+5 : len(rest)-len(endLine)]
 	if label == "PGP PRIVATE KEY BLOCK" {
-		return pgpArmorOK(body)
+		return pgpArmorOK(rest[le+5 : len(rest)-len(endLine)])
 	}
-	lines := pemLines(body)
-	var b64 strings.Builder
-	encrypted := false
-	for _, l := range lines {
-		if k, v, ok := strings.Cut(l, ":"); ok {
-			if k == "Proc-Type" && strings.Contains(v, "ENCRYPTED") {
-				encrypted = true
-			}
-			continue // RFC 1421 header
-		}
-		b64.WriteString(l)
-	}
-	der, ok := decodeB64(b64.String())
-	if !ok || len(der) < 32 {
-		return false
-	}
+	b := scanPEMBody(block, len(pemBegin)+le+5, label)
+	return b.conf == 1 && b.end == len(block)
+}
+
+// derKeyOK parses a PEM body's DER as its label says (see PrivateKeyBlockOK).
+func derKeyOK(label string, der []byte, encrypted bool) bool {
 	switch label {
 	case "RSA PRIVATE KEY":
 		if encrypted {

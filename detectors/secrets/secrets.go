@@ -12,13 +12,18 @@
 //   - For database/broker URIs and basic auth in URLs only the password is reported (the span
 //     of "pass" in postgres://user:pass@host); documentation passwords (password, postgres,
 //     guest, changeme, …) and passwords equal to the user name are not.
-//   - Private keys, JWTs and Slack webhooks are reported whole. A PEM block is reported only if
-//     its body parses (elided or made-up bodies are documentation).
+//   - Private keys, JWTs and Slack webhooks are reported whole. A PEM block whose body parses is
+//     reported at confidence 1; one that does not (cut short, lines left out, mangled) but still
+//     begins as a key of its type and carries a line or more of random base64 is a leaked key
+//     too, at confidence 0.7. Elided, masked or made-up bodies are documentation.
 //   - A GCP service-account key file is reported once, as secret.gcp-service-account-key (its
 //     private key span), not also as secret.private-key.
 //   - Keys without a prefix of their own (Mistral, Cohere, Datadog, Cloudflare, Heroku UUIDs,
 //     Twilio auth tokens, AWS secret keys) are reported only near their vendor's name or
-//     next to their partner credential, at a confidence below 1.
+//     next to their partner credential, at a confidence below 1 — also when the value is
+//     base64 under that name, as in a Kubernetes Secret's data (the span is the encoding).
+//   - Runs of x's are masks (sk-proj-xxxxxxxx…, a masked tail, xxxx-xxxx-…) only when they look
+//     like one: four x's inside an otherwise random body are part of a live key.
 //   - The generic detectors (secret.password-assignment, secret.secret-assignment) leave
 //     values that a specific detector owns by prefix to that detector, even when it rejects
 //     them (a bad-checksum GitHub token is a decoy, not a generic secret).
@@ -116,17 +121,31 @@ func list() []detectors.Detector {
 	add(t)
 
 	add(&awsSecret{meta("aws-secret-access-key", critical,
-		"AWS secret access key: 40 base64 characters next to its name (aws_secret_access_key, SecretAccessKey) or near an access key ID",
-		m("aws_secret", "secret_access_key", "secretaccesskey", "secret-access-key", "secret access key", "akia", "asia"), ex(
+		"AWS secret access key: 40 base64 characters after a name that says so in any spelling (aws_secret_access_key, SecretAccessKey, awsSecretKey, \"the AWS secret key is\"), also base64-encoded under it, or near an access key ID",
+		m("aws", "secret_access_key", "secretaccesskey", "secret-access-key", "secret access key", "akia", "asia"), ex(
 			m("aws_secret_access_key = "+awsSecretV,
 				"[default]\naws_access_key_id = "+awsID+"\naws_secret_access_key="+awsSecretV+"\n",
 				`{"AccessKeyId": "`+"ASIA"+rnd("aws-id7", aB32, 16)+`", "SecretAccessKey": "`+rnd("aws-secret2", aStd, 40)+`"}`,
-				"key id "+awsID+" with secret "+rnd("aws-secret3", aStd, 40)+" works"),
+				"key id "+awsID+" with secret "+rnd("aws-secret3", aStd, 40)+" works",
+				`const awsSecretKey = "`+rnd("aws-secret6", aStd, 40)+`";`, "AWS_SECRET="+rnd("aws-secret7", aStd, 40),
+				"cloud.aws.credentials.secret-key: "+rnd("aws-secret8", aStd, 40), `{"Credentials": {"SecretAccessKey": "`+rnd("aws-secret9", aStd, 40)+`"}}`,
+				"the aws secret key is "+rnd("aws-secret10", aStd, 40)+", can you check it?",
+				"AWS Secret Access Key [None]: "+rnd("aws-secret11", aStd, 40),
+				"data:\n  aws_secret_access_key: "+base64.StdEncoding.EncodeToString([]byte(rnd("aws-secret12", aStd, 40)))+"\n",
+				"aws_secret_access_key: "+base64.StdEncoding.EncodeToString([]byte(rnd("aws-secret13", aStd, 40)+"\n")),
+				"aws_secret_access_key = "+rnd("aws-secret14", aStd, 14)+"xXxX"+rnd("aws-secret15", aStd, 22)),
 			"aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+			"the aws secret key is wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+			"aws_secret_access_key: "+base64.StdEncoding.EncodeToString([]byte("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")),
 			"aws_secret_access_key = "+rnd("aws-secret4", aStd, 39),
+			"aws_secret_access_key = "+rnd("aws-secret16", aStd, 36)+"xxxx",
 			"commit "+rnd("sha", aHex, 40)+" fixed the AWS_SECRET_ACCESS_KEY handling",
 			"aws_secret_access_key = ${AWS_SECRET_ACCESS_KEY}",
-			"a random base64 string "+rnd("aws-secret5", aStd, 40)+" with no AWS context"))})
+			"a random base64 string "+rnd("aws-secret5", aStd, 40)+" with no AWS context",
+			"client_secret = "+rnd("aws-secret17", aStd, 40), "the secret is "+rnd("aws-secret18", aStd, 40),
+			"aws_secret_name = "+rnd("aws-secret19", aStd, 40), "laws secret "+rnd("aws-secret20", aStd, 40),
+			`resource "aws_secretsmanager_secret" "db" { name = "`+rnd("aws-secret21", aStd, 40)+`" }`,
+			"AWS secrets: "+rnd("aws-secret22", aStd, 40)))})
 
 	sts := "FwoGZXIvYXdzE" + rnd("sts", aStd, 300)
 	add(&awsSession{meta("aws-session-token", high, "AWS STS session token (FwoGZXIvYXdz…/IQoJb3JpZ2lu… or after aws_session_token)",
@@ -139,10 +158,11 @@ func list() []detectors.Detector {
 
 	// A GCP service-account key file; its private key as the JSON file holds it.
 	gcpKey := pemWrap("PRIVATE KEY", toyPKCS8RSA("gcp"), `\n`)
+	gcpKeyNL := pemWrap("PRIVATE KEY", toyPKCS8RSA("gcp"), "\n")
 	add(&gcpServiceAccount{meta("gcp-service-account-key", critical,
-		`GCP service-account key file: "type": "service_account" JSON whose "private_key" is a PKCS#8 key that parses (the key is reported)`,
+		`GCP service-account key file: "type": "service_account" JSON whose "private_key" is a PKCS#8 key (the key is reported; at lower confidence when its body does not parse)`,
 		m("service_account"), ex(
-			m(gcpJSON(gcpKey, "service_account")),
+			m(gcpJSON(gcpKey, "service_account"), gcpJSON(strings.ReplaceAll(pemCut(gcpKeyNL, 4, false), "\n", `\n`), "service_account")),
 			gcpJSON(gcpKey, "authorized_user"),
 			gcpJSON(`-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC...\n-----END PRIVATE KEY-----`, "service_account"),
 			`{"type": "service_account", "project_id": "ledger-prod-4821", "client_email": "exporter@ledger-prod-4821.iam.gserviceaccount.com"}`))})
@@ -208,7 +228,8 @@ func list() []detectors.Detector {
 	} {
 		v := ghTok(g.prefix, g.prefix, 30)
 		t := tok(g.name, critical, g.desc, m(g.prefix), alnum, 36, 36, ex(
-			m("GITHUB_TOKEN="+v, "my token is "+v+", please rotate it", "(see "+v+")", "git clone https://x-access-token:"+v+"@github.com/acme/ledger.git"),
+			m("GITHUB_TOKEN="+v, "my token is "+v+", please rotate it", "(see "+v+")", "git clone https://x-access-token:"+v+"@github.com/acme/ledger.git",
+				"GITHUB_TOKEN="+ghTokRun(g.prefix, g.prefix+"run", 30, "xXxX")), // x's inside a random body are no mask
 			ghBad(g.prefix, g.prefix, 30), ghTok(g.prefix, g.prefix+"long", 31), ghTok(g.prefix, g.prefix, 30)+"x",
 			g.prefix+"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "x"+v, g.prefix+"16C7e42F292c6912E7710c838347Ae178B4a"))
 		t.validate = GitHubChecksumOK
@@ -283,8 +304,10 @@ func list() []detectors.Detector {
 	} {
 		v := oai(o.prefix, o.name)
 		t := tok(o.name, critical, o.desc, m(o.prefix), b64url, 40, 300, ex(
-			m("OPENAI_API_KEY="+v, "client = OpenAI(api_key=\""+v+"\")", "here: "+o.prefix+rnd(o.name+"s", aURL, 58)+oaiMarker+rnd(o.name+"t", aURL, 58)+"."),
-			o.prefix+"...xxxx", o.prefix+rnd(o.name+"n", aURL, 150), o.prefix+"abc123"+oaiMarker+"def", "OPENAI_API_KEY="+o.prefix+"${KEY}"))
+			m("OPENAI_API_KEY="+v, "client = OpenAI(api_key=\""+v+"\")", "here: "+o.prefix+rnd(o.name+"s", aURL, 58)+oaiMarker+rnd(o.name+"t", aURL, 58)+".",
+				"OPENAI_API_KEY="+o.prefix+withRun(rnd(o.name+"x", aURL, 74), "XXXX")+oaiMarker+rnd(o.name+"x2", aURL, 74)),
+			o.prefix+"...xxxx", o.prefix+rnd(o.name+"n", aURL, 150), o.prefix+"abc123"+oaiMarker+"def", "OPENAI_API_KEY="+o.prefix+"${KEY}",
+			"OPENAI_API_KEY="+o.prefix+rnd(o.name+"m", aURL, 74)+oaiMarker+rnd(o.name+"m2", aURL, 70)+"xxxx")) // masked tail
 		t.validate = func(v string) bool {
 			i := strings.Index(v, oaiMarker)
 			return i >= len(o.prefix)+20 && len(v)-i-len(oaiMarker) >= 20
@@ -340,9 +363,11 @@ func list() []detectors.Detector {
 
 	add(&ctxTok{m: meta("mistral-api-key", high, "Mistral AI API key: 32 alphanumerics after the word Mistral",
 		m("mistral"), ex(
-			m("MISTRAL_API_KEY="+rnd("mistral", a62, 32), `client = Mistral(api_key="`+rnd("mistral2", a62, 32)+`")`),
+			m("MISTRAL_API_KEY="+rnd("mistral", a62, 32), `client = Mistral(api_key="`+rnd("mistral2", a62, 32)+`")`,
+				"data:\n  mistral_api_key: "+base64.StdEncoding.EncodeToString([]byte(rnd("mistral5", a62, 32)))+"\n"),
 			"MISTRAL_API_KEY="+rnd("mistral3", a62, 31), "mistral-large-latest is the model", "MISTRAL_API_KEY=${MISTRAL_API_KEY}",
-			"mistral checksum "+rnd("mistral4", aHex, 32))),
+			"mistral checksum "+rnd("mistral4", aHex, 32), "mistral_api_key: "+base64.StdEncoding.EncodeToString([]byte(rnd("mistral6", aHex, 32))),
+			"mistral_api_key: "+base64.StdEncoding.EncodeToString([]byte("mistral-large-latest")))),
 		body: alnum, lengths: []int{32}, maxDist: 80, need: mixedAlnum, entropy: 3.8, conf: 0.8})
 
 	add(&ctxTok{m: meta("cohere-api-key", high, "Cohere API key: 40 alphanumerics after the word Cohere or CO_API_KEY",
@@ -519,8 +544,10 @@ func list() []detectors.Detector {
 
 	add(&ctxTok{m: meta("datadog-api-key", high, "Datadog API key: 32 hex after Datadog / DD_API_KEY / DD-API-KEY",
 		m("datadog", "dd_api_key", "dd-api-key", "ddapikey"), ex(
-			m("DD_API_KEY="+rnd("dd", aHex, 32), `"DD-API-KEY": "`+rnd("dd2", aHex, 32)+`"`),
-			"DD_API_KEY=<DATADOG_API_KEY>", "datadog trace id "+rnd("dd3", aNum, 19))),
+			m("DD_API_KEY="+rnd("dd", aHex, 32), `"DD-API-KEY": "`+rnd("dd2", aHex, 32)+`"`,
+				"  dd_api_key: "+base64.StdEncoding.EncodeToString([]byte(rnd("dd4", aHex, 32)+"\n"))),
+			"DD_API_KEY=<DATADOG_API_KEY>", "datadog trace id "+rnd("dd3", aNum, 19),
+			"dd_api_key: "+base64.StdEncoding.EncodeToString([]byte(rnd("dd5", aHex, 31))))),
 		body: hexLower, lengths: []int{32}, maxDist: 80, need: hexKey, entropy: 3.0, conf: 0.8})
 	add(&ctxTok{m: meta("datadog-app-key", high, "Datadog application key: 40 hex after Datadog / DD_APP_KEY / DD-APPLICATION-KEY",
 		m("datadog", "dd_app_key", "dd_application_key", "dd-application-key", "ddappkey"), ex(
@@ -632,17 +659,34 @@ func list() []detectors.Detector {
 
 	// ---- Keys and tokens with structure ----------------------------------------------------
 	rsaPEM := pemWrap("RSA PRIVATE KEY", toyRSA("rsa"), "\n")
+	p8PEM := pemWrap("PRIVATE KEY", toyPKCS8RSA("p8cut"), "\n")
+	sshPEM := pemWrap("OPENSSH PRIVATE KEY", opensshEd25519("sshcut"), "\n")
 	add(&pemKey{m: meta("private-key", critical,
-		"Private key in PEM: RSA (PKCS#1, n = p·q checked), EC (SEC 1), PKCS#8, DSA, OpenSSH, encrypted PKCS#8 and legacy encrypted PEM; the block is reported",
+		"Private key in PEM: RSA (PKCS#1, n = p·q checked), EC (SEC 1), PKCS#8, DSA, OpenSSH, encrypted PKCS#8 and legacy encrypted PEM; the block is reported, at lower confidence when its body does not parse (truncated, partly pasted, mangled)",
 		m("-----begin"), ex(
 			m(rsaPEM, "key:\n"+pemWrap("PRIVATE KEY", ed25519PKCS8("ed"), "\n")+"\nthanks",
 				pemWrap("EC PRIVATE KEY", ecSEC1("ec"), "\n"), pemWrap("OPENSSH PRIVATE KEY", opensshEd25519("ssh"), "\n"),
 				pemWrap("ENCRYPTED PRIVATE KEY", encryptedPKCS8("enc"), "\n"),
-				`"key": "`+pemWrap("PRIVATE KEY", toyPKCS8RSA("p8"), `\n`)+`"`),
+				`"key": "`+pemWrap("PRIVATE KEY", toyPKCS8RSA("p8"), `\n`)+`"`,
+				// Damaged: cut short with or without its END line, lines left out, in a JSON
+				// string, folded onto one line, concatenated in code, quoted in an e-mail.
+				pemCut(p8PEM, 3, true), "why does this fail:\n"+pemCut(p8PEM, 4, false),
+				pemElided(p8PEM, 2, 1, "..."), pemElided(rsaPEM, 1, 2, "[…]"),
+				`{"private_key": "`+strings.ReplaceAll(pemCut(p8PEM, 3, false), "\n", `\n`)+`"}`,
+				strings.ReplaceAll(p8PEM, "\n", " "),
+				"const key = \""+strings.ReplaceAll(rsaPEM, "\n", `\n" +`+"\n    \"")+"\";",
+				"> "+strings.ReplaceAll(pemCut(rsaPEM, 3, false), "\n", "\n> "),
+				pemCut(sshPEM, 3, true)),
 			"-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA...\n-----END RSA PRIVATE KEY-----",
+			"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC...\n-----END PRIVATE KEY-----",
+			"-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA"+strings.Repeat("x", 48)+"\n"+strings.Repeat("x", 64)+"\n-----END RSA PRIVATE KEY-----",
+			pemCut(sshPEM, 1, true), // the first line of every OpenSSH key: structure, no key
+			"-----BEGIN RSA PRIVATE KEY-----\npaste the key here, then save the file\n-----END RSA PRIVATE KEY-----",
+			`if strings.HasPrefix(s, "-----BEGIN RSA PRIVATE KEY-----") {`,
 			"-----BEGIN PRIVATE KEY-----\n"+rnd("pem-junk", aStd, 64)+"\n"+rnd("pem-junk2", aStd, 64)+"\n-----END PRIVATE KEY-----",
-			pemWrap("PUBLIC KEY", ed25519PKCS8("pub"), "\n"),
-			"-----BEGIN RSA PRIVATE KEY-----\n"+strings.Repeat("A", 64)+"\n", gcpJSON(gcpKey, "service_account")))})
+			pemWrap("PUBLIC KEY", ed25519PKCS8("pub"), "\n"), pemCut(pemWrap("PUBLIC KEY", toyPKCS8RSA("pubcut"), "\n"), 3, false),
+			"-----BEGIN RSA PRIVATE KEY-----\n"+strings.Repeat("A", 64)+"\n", gcpJSON(gcpKey, "service_account"),
+			gcpJSON(strings.ReplaceAll(pemCut(gcpKeyNL, 4, false), "\n", `\n`), "service_account")))})
 	add(&pemKey{m: meta("pgp-private-key", critical, "OpenPGP private key block (armor CRC-24 and secret-key packet checked)",
 		m("-----begin"), ex(m(pgpBlock("pgp", true)), pgpBlock("pgp", false),
 			"-----BEGIN PGP PRIVATE KEY BLOCK-----\n...\n-----END PGP PRIVATE KEY BLOCK-----")), pgp: true})
@@ -720,10 +764,12 @@ func list() []detectors.Detector {
 	add(&assignment{meta("secret-assignment", high, "Secret, token or API key assigned in code or configuration (api_key = \"…\", \"secret\": \"…\", TOKEN=…), entropy- and placeholder-gated",
 		m("secret", "token", "api_key", "apikey", "api-key", "auth", "credential", "access_key", "accesskey", "private_key", "privatekey"), ex(
 			m(`api_key = "`+secV+`"`, `"client_secret": "`+secV+`"`, "AUTH_TOKEN="+secV, "x-api-key: "+secV, "const apiKey = '"+secV+"';",
-				"SECRET_KEY_BASE="+rnd("skb", aHex, 64)),
+				"SECRET_KEY_BASE="+rnd("skb", aHex, 64), `api_key = "`+withRun(rnd("secx", a62, 32), "XXXX")+`"`),
 			"max_tokens = 4096", `api_key = "YOUR_API_KEY"`, "token = request.headers.get('X-Token')", `"secret": "`+"xxxxxxxxxxxxxxxx"+`"`,
 			"tokenizer = AutoTokenizer.from_pretrained('bert-base-uncased')", "author = 'Jane Doe'", "token_url = https://auth.acme.example/token",
 			"api_key = process.env.OPENAI_API_KEY", `SECRET_KEY = "SECRET_KEY"`, "the secret to good bread is time", "api_key_id = "+secV,
-			"api_key = "+"sk-proj-"+"abc", `"token": "`+jwtV+`"`, "aws_secret_access_key = "+awsSecretV)), false, defers})
+			"api_key = "+"sk-proj-"+"abc", `"token": "`+jwtV+`"`, "aws_secret_access_key = "+awsSecretV,
+			`api_key = "`+rnd("secm", a62, 8)+strings.Repeat("x", 24)+`"`, `api_key = "`+rnd("secm2", a62, 20)+`xxxx"`,
+			`api_key = "xxxx-xxxx-`+rnd("secm3", a62, 4)+`-xxxx"`)), false, defers})
 	return ds
 }

@@ -303,6 +303,9 @@ func TestPrivateKeyBlockOK(t *testing.T) {
 		"encrypted":     pemString("ENCRYPTED PRIVATE KEY", encryptedPKCS8("t")),
 		"json escaped":  strings.ReplaceAll(pkcs1, "\n", `\n`),
 		"crlf":          strings.ReplaceAll(pkcs1, "\n", "\r\n"),
+		"folded":        strings.ReplaceAll(pkcs1, "\n", " "),
+		"indented":      strings.ReplaceAll(pkcs1, "\n", "\n    "),
+		"json slashes":  strings.ReplaceAll(strings.ReplaceAll(pkcs1, "\n", `\n`), "/", `\/`),
 		"legacy encrypted": "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0123456789ABCDEF0123456789ABCDEF\n\n" +
 			base64.StdEncoding.EncodeToString(make([]byte, 640)) + "\n-----END RSA PRIVATE KEY-----",
 		"pgp": pgpBlock("t", true),

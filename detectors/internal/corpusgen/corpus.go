@@ -23,7 +23,7 @@ import (
 // DefaultSeed and DefaultDocs produce the committed corpus (testdata/corpus).
 const (
 	DefaultSeed = 20260404
-	DefaultDocs = 2400
+	DefaultDocs = 2600
 )
 
 // Doc is one document.

@@ -3,9 +3,10 @@ package corpusgen
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -179,7 +180,11 @@ func TestLabelsFollowFormatRules(t *testing.T) {
 				fail("check digit")
 			}
 		case idPrivateKey, idPGPKey:
-			checkKey(t, l.Doc, v)
+			if checkKey(t, l.Doc, v) {
+				counts["parsed-key"]++
+			} else {
+				counts["damaged-key"]++
+			}
 		case idJWT:
 			h, err := base64.RawURLEncoding.DecodeString(v[:strings.IndexByte(v, '.')])
 			var hdr map[string]any
@@ -188,50 +193,88 @@ func TestLabelsFollowFormatRules(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{idCard, idIBAN, idGitHubClassic, idPrivateKey, "card-luhn-invalid", "iban-bad-checksum", "github-bad-checksum", idSSN, "ssn-invalid"} {
+	for _, want := range []string{idCard, idIBAN, idGitHubClassic, idPrivateKey, "card-luhn-invalid", "iban-bad-checksum", "github-bad-checksum", idSSN, "ssn-invalid",
+		"parsed-key", "damaged-key", "private-key-placeholder", "masked-secret"} {
 		if counts[want] == 0 {
 			t.Errorf("no %s labels in 400 documents", want)
 		}
 	}
 }
 
-// checkKey parses a planted private key as it appears in the text (indented, or with \n escapes
-// in JSON) after undoing those renderings.
-func checkKey(t *testing.T, doc int, v string) {
+// checkKey parses a planted private key as it appears in the text (indented, quoted in an
+// e-mail, folded onto one line, or with \n escapes in JSON) after undoing those renderings. A
+// damaged key (cut short, lines left out, a character mistyped: issue 14) need not parse, but
+// must still be a key's text: the BEGIN line of a private key and a body that begins as that
+// key type begins (a DER SEQUENCE, the openssh-key-v1 magic) with a 64-character line of it
+// or more. It reports whether the key parsed.
+func checkKey(t *testing.T, doc int, v string) bool {
 	t.Helper()
 	s := strings.ReplaceAll(strings.ReplaceAll(v, `\\n`, "\n"), `\n`, "\n")
-	var lines []string
-	for _, l := range strings.Split(s, "\n") {
-		lines = append(lines, strings.TrimSpace(l))
+	bi := strings.Index(s, "-----BEGIN ")
+	if bi < 0 {
+		t.Errorf("doc %d: key without a BEGIN line: %.80q", doc, v)
+		return false
 	}
-	s = strings.Join(lines, "\n")
-	if strings.Contains(s, "PGP PRIVATE KEY BLOCK") || strings.Contains(s, "OPENSSH PRIVATE KEY") {
-		if !strings.Contains(s, "-----END ") {
+	rest := s[bi+len("-----BEGIN "):]
+	le := strings.Index(rest, "-----")
+	if le < 0 {
+		t.Errorf("doc %d: key without a BEGIN line: %.80q", doc, v)
+		return false
+	}
+	label, body := rest[:le], rest[le+5:]
+	hasEnd := false
+	if ei := strings.Index(body, "-----END "+label+"-----"); ei >= 0 {
+		body, hasEnd = body[:ei], true
+	}
+	if label == "PGP PRIVATE KEY BLOCK" {
+		if !hasEnd {
 			t.Errorf("doc %d: armored key without an end line", doc)
 		}
-		return
+		return true
 	}
-	blk, _ := pem.Decode([]byte(s))
-	if blk == nil {
-		t.Errorf("doc %d: key does not PEM-decode: %.80q", doc, v)
-		return
+	if !strings.HasSuffix(label, "PRIVATE KEY") {
+		t.Errorf("doc %d: not a private key: %s", doc, label)
+		return false
 	}
-	var err error
-	switch blk.Type {
-	case "RSA PRIVATE KEY":
-		_, err = x509.ParsePKCS1PrivateKey(blk.Bytes)
-	case "EC PRIVATE KEY":
-		_, err = x509.ParseECPrivateKey(blk.Bytes)
-	case "PRIVATE KEY":
-		_, err = x509.ParsePKCS8PrivateKey(blk.Bytes)
-	case "ENCRYPTED PRIVATE KEY":
-		// Only the ASN.1 container is checked; the password is not kept.
-	default:
-		t.Errorf("doc %d: unexpected PEM type %s", doc, blk.Type)
+	// The base64, with line breaks, blanks, e-mail quote marks and elision marks taken out.
+	for _, mark := range []string{"(truncated)", "[...]", "...", "…", "> "} {
+		body = strings.ReplaceAll(body, mark, " ")
 	}
-	if err != nil {
-		t.Errorf("doc %d: %s does not parse: %v", doc, blk.Type, err)
+	mat := strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '+' || r == '/' || r == '=' {
+			return r
+		}
+		return -1
+	}, body)
+	if der, err := base64.StdEncoding.DecodeString(mat); err == nil && hasEnd {
+		switch label {
+		case "RSA PRIVATE KEY":
+			_, err = x509.ParsePKCS1PrivateKey(der)
+		case "EC PRIVATE KEY":
+			_, err = x509.ParseECPrivateKey(der)
+		case "PRIVATE KEY":
+			_, err = x509.ParsePKCS8PrivateKey(der)
+		case "ENCRYPTED PRIVATE KEY":
+			// Only the ASN.1 container is checked; the password is not kept.
+			var raw asn1.RawValue
+			_, err = asn1.Unmarshal(der, &raw)
+		case "OPENSSH PRIVATE KEY":
+			if !bytes.HasPrefix(der, []byte("openssh-key-v1\x00")) {
+				err = errors.New("no openssh-key-v1 magic")
+			}
+		default:
+			t.Errorf("doc %d: unexpected PEM type %s", doc, label)
+		}
+		if err == nil {
+			return true
+		}
 	}
+	// Damaged.
+	head, err := base64.StdEncoding.DecodeString(mat[:min(len(mat), 8)])
+	if len(mat) < 64 || err != nil || len(head) == 0 || !(head[0] == 0x30 || strings.HasPrefix(mat, "b3BlbnNzaC1rZXktdjEA")) {
+		t.Errorf("doc %d: %s is neither a key that parses nor a line or more of one: %.120q", doc, label, v)
+	}
+	return false
 }
 
 func TestPromptSize(t *testing.T) {

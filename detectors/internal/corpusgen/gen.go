@@ -18,19 +18,42 @@ type Generator struct {
 	// Density is the share of documents that carry planted values; the labelled corpus uses 1,
 	// a benchmark may use less to resemble ordinary traffic.
 	Density float64
+
+	// The kinds plan draws from: the main lists, or issue 14's (missKinds, missDecoys, no
+	// personal data) in the documents that carry those.
+	secretKinds, secretDecoys, piiKinds, piiDecoys []itemKind
+	// Issue 14's documents come one after every missesEvery documents of the main stream, from
+	// a random source and counts of their own: the main stream's documents stay byte for byte
+	// what they were, so the corpus measures old and new detectors on the same text.
+	missR      *rand.Rand
+	missCounts map[string]int
+	sinceMiss  int
+	inMiss     bool
 }
+
+// missesEvery is how many documents of the main stream come before each of issue 14's.
+const missesEvery = 12
 
 // New returns a generator seeded with seed.
 func New(seed uint64) *Generator {
-	return &Generator{r: rand.New(rand.NewPCG(seed, 0x636f72707573)), rsaPool: 6, counts: map[string]int{}, Density: 1}
+	return &Generator{r: rand.New(rand.NewPCG(seed, 0x636f72707573)), rsaPool: 6, counts: map[string]int{}, Density: 1,
+		secretKinds: secretKinds, secretDecoys: secretDecoys, piiKinds: piiKinds, piiDecoys: piiDecoys,
+		missR: rand.New(rand.NewPCG(seed, 0x697373756531340a)), missCounts: map[string]int{}}
 }
 
 // Next returns the next document and its labels.
 func (g *Generator) Next() (Doc, []Label) {
 	b := &builder{}
-	kind := g.docKind()
-	plant := g.Density >= 1 || g.chance(g.Density)
-	g.render(b, kind, plant)
+	var kind string
+	if g.sinceMiss == missesEvery {
+		g.sinceMiss = 0
+		kind = g.missDoc(b)
+	} else {
+		g.sinceMiss++
+		kind = g.docKind()
+		plant := g.Density >= 1 || g.chance(g.Density)
+		g.render(b, kind, plant)
+	}
 	d := Doc{Doc: g.n, Kind: kind, Text: b.sb.String()}
 	ls := make([]Label, len(b.labels))
 	for i, l := range b.labels {
@@ -39,6 +62,24 @@ func (g *Generator) Next() (Doc, []Label) {
 	}
 	g.n++
 	return d, ls
+}
+
+// missDoc renders a document of issue 14's kinds with the generator switched to their source,
+// counts and lists for its duration. Kubernetes Secrets come more often than in the main stream
+// (their data holds values base64-encoded under their names); CSV exports, which carry only
+// personal data, not at all (a CSV pasted into a chat carries no planted values here).
+func (g *Generator) missDoc(b *builder) string {
+	r, counts := g.r, g.counts
+	g.r, g.counts, g.inMiss = g.missR, g.missCounts, true
+	g.secretKinds, g.secretDecoys, g.piiKinds, g.piiDecoys = missKinds, missDecoys, nil, nil
+	defer func() {
+		g.r, g.counts, g.inMiss = r, counts, false
+		g.secretKinds, g.secretDecoys, g.piiKinds, g.piiDecoys = secretKinds, secretDecoys, piiKinds, piiDecoys
+	}()
+	kind := g.pick("chat", "chat", "chat", "chat-json", "chat-json", "code", "code", "env", "k8s-yaml", "k8s-yaml", "k8s-yaml",
+		"log", "email", "notes", "stacktrace", "base64", "terraform")
+	g.render(b, kind, g.Density >= 1 || g.chance(g.Density))
+	return kind
 }
 
 var docKinds = []struct {
@@ -90,16 +131,20 @@ func (g *Generator) take(ks []itemKind) item {
 func (g *Generator) plan(secrets, pii, secretDec, piiDec int) []item {
 	var its []item
 	for range secrets {
-		its = append(its, g.take(secretKinds))
+		its = append(its, g.take(g.secretKinds))
 	}
 	for range pii {
-		its = append(its, g.take(piiKinds))
+		if len(g.piiKinds) > 0 {
+			its = append(its, g.take(g.piiKinds))
+		}
 	}
 	for range secretDec {
-		its = append(its, g.take(secretDecoys))
+		its = append(its, g.take(g.secretDecoys))
 	}
 	for range piiDec {
-		its = append(its, g.take(piiDecoys))
+		if len(g.piiDecoys) > 0 {
+			its = append(its, g.take(g.piiDecoys))
+		}
 	}
 	g.r.Shuffle(len(its), func(i, j int) { its[i], its[j] = its[j], its[i] })
 	return its
@@ -388,6 +433,28 @@ func (g *Generator) sentence(b *builder, it item) {
 			b.w("\n\n")
 			continue
 		}
+		if x.needsKey && x.prose && g.chance(0.5) {
+			// Named by what it is, before it: "the AWS secret key is …".
+			switch g.r.IntN(4) {
+			case 0:
+				b.w("The ", x.what, " is ")
+				b.value(x)
+				b.w(g.pick(". ", ".\n"))
+			case 1:
+				b.w(capitalize(x.what), ": ")
+				b.value(x)
+				b.w(g.pick("\n", ". ", ", "))
+			case 2:
+				b.w("my ", x.what, " is \"")
+				b.value(x)
+				b.w("\". ")
+			default:
+				b.w("use ", x.what, " ")
+				b.value(x)
+				b.w(g.pick(", ", "; ", " for now. "))
+			}
+			continue
+		}
 		if x.needsKey {
 			b.w(g.pick("", "in the config: ", "we have "))
 			g.keyed(b, x)
@@ -583,7 +650,11 @@ func (g *Generator) k8s(b *builder, its []item) {
 
 func (g *Generator) k8sManifest(b *builder, its []item) {
 	app := g.pick("orders-api", "billing-worker", "search", "notifier", "ml-gateway")
-	if g.chance(0.35) && len(its) > 0 {
+	secretShare := 0.35
+	if g.inMiss {
+		secretShare = 0.6
+	}
+	if g.chance(secretShare) && len(its) > 0 {
 		// A Secret: data is base64 (each value decodes to the planted one), stringData is not.
 		b.w("apiVersion: v1\nkind: Secret\nmetadata:\n  name: ", app, "-credentials\n  namespace: ", g.pick("prod", "default", "payments"), "\ntype: Opaque\n")
 		key := func(x item) string {
@@ -598,8 +669,8 @@ func (g *Generator) k8sManifest(b *builder, its []item) {
 					decoys = append(decoys, *cur)
 					continue
 				}
-				if cur.needsKey {
-					// Meaningless without its name, which base64 would hide from the value:
+				if cur.needsKey && !cur.dataOK {
+					// Meaningless without its name, and its detector does not read it encoded:
 					// stringData keeps it readable.
 					plain = append(plain, *cur)
 					continue
@@ -1021,7 +1092,7 @@ func (g *Generator) csv(b *builder, plant bool) {
 		panic(label)
 	}
 	cols := []col{{name: "id"}, {name: "name"}}
-	if plant {
+	if plant && !g.inMiss {
 		cols = append(cols, col{name: "email", kind: find(piiKinds, idEmail), bad: find(piiDecoys, "email-example-domain")})
 		// Sensitive columns: the least-used PII kinds, as take would choose them.
 		sens := []string{idCard, idIBAN, idSSN, idNINO, idNIR, idSteuerID, idDNI, idCodiceFiscale, idBSN, idPESEL, idBENational, idPersonnummer, idPhone}

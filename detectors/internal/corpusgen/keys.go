@@ -304,3 +304,59 @@ func itoa(n int) string { return big.NewInt(int64(n)).String() }
 func pemToJSON(p string) string { return strings.ReplaceAll(p, "\n", `\n`) }
 
 func marshalPKCS8(k any) ([]byte, error) { return x509.MarshalPKCS8PrivateKey(k) }
+
+// damagedKeyPEM returns a private key the way a paste goes wrong (issue 14): cut short, with or
+// without its END line, cut in the middle of a line, with lines left out behind an elision
+// mark, with a character mistyped, folded onto one line, or quoted as in an e-mail reply. Every
+// variant keeps two lines or more of a real key: a leak, whether or not it still parses.
+func (g *Generator) damagedKeyPEM() string {
+	var begin, end string
+	var body []string
+	for len(body) < 3 { // a key of three lines or more (not a one-line Ed25519 PKCS#8 key)
+		ls := strings.Split(strings.TrimSuffix(g.privateKeyPEM(), "\n"), "\n")
+		begin, body, end = ls[0], ls[1:len(ls)-1], ls[len(ls)-1]
+	}
+	join := func(ls ...string) string { return strings.Join(ls, "\n") }
+	keep := g.between(2, len(body)-1) // body lines kept by a cut
+	switch g.r.IntN(8) {
+	case 0: // cut short, the END line pasted after it
+		return join(append(append([]string{begin}, body[:keep]...), end)...)
+	case 1: // cut short, no END line
+		return join(append([]string{begin}, body[:keep]...)...)
+	case 2: // cut in the middle of a line
+		last := body[keep]
+		return join(append(append([]string{begin}, body[:keep]...), last[:g.between(1, len(last)-1)])...)
+	case 3: // lines left out behind an elision mark
+		tail := g.between(1, max(1, len(body)-keep-1))
+		ls := append([]string{begin}, body[:keep]...)
+		ls = append(ls, g.pick("...", "…", "[...]", "(truncated)", "  ..."))
+		return join(append(append(ls, body[len(body)-tail:]...), end)...)
+	case 4: // one character mistyped in a middle line
+		i := len(body) / 2
+		l := []byte(body[i])
+		j := g.r.IntN(len(l))
+		for c := l[j]; l[j] == c; {
+			l[j] = b64chars[g.r.IntN(62)]
+		}
+		body[i] = string(l)
+		return join(append(append([]string{begin}, body...), end)...)
+	case 5: // a line left out
+		i := g.between(1, len(body)-2)
+		return join(append(append(append([]string{begin}, body[:i]...), body[i+1:]...), end)...)
+	case 6: // folded onto one line, as a form field or a shell variable keeps it
+		return strings.Join(append(append([]string{begin}, body...), end), " ")
+	default: // quoted in an e-mail reply
+		return "> " + strings.Join(append(append([]string{begin}, body...), end), "\n> ")
+	}
+}
+
+// stsToken is an AWS STS session token: base64 of a binary blob whose first bytes are fixed.
+func (g *Generator) stsToken() string {
+	tok := "IQoJb3JpZ2luX2Vj" + g.pick("E", "EA", "EI", "EH") + g.str(letters, 1)
+	if g.chance(0.4) {
+		tok += "//////////wEa"
+	} else {
+		tok += "aCXVzLWVhc3QtMSJHMEUCIQ"
+	}
+	return tok + g.str(b64chars, 4*g.between(90, 180))
+}
