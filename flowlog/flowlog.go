@@ -4,8 +4,8 @@
 package flowlog
 
 import (
-	"math"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 
