@@ -236,6 +236,25 @@ func TestJewelsEndToEnd(t *testing.T) {
 		}
 	}
 
+	// Replay computes the echo over the stored window, oldest first: the Mixpanel event is found
+	// to echo the prompt stored before it, with the echo memory replay builds as it goes.
+	rout, errOut, code := runCustoms(t, data, "replay", "--since", "1h", "--json", "--config", config, "--data", data, "--admin", s.admin)
+	replayed := false
+	for _, l := range strings.Split(strings.TrimSpace(rout), "\n") {
+		var d struct {
+			Vendor   string
+			Findings []struct{ Detector, Ref string }
+			Gone     []struct{ Detector string } `json:"gone_findings"`
+		}
+		if json.Unmarshal([]byte(l), &d) != nil || d.Vendor != "mixpanel" {
+			continue
+		}
+		replayed = len(d.Findings) == 1 && d.Findings[0].Detector == "echo.prompt" && d.Findings[0].Ref == flowLine(t, 4)["flow_id"] && len(d.Gone) == 0
+	}
+	if code > 1 || !replayed {
+		t.Errorf("replay did not find the Mixpanel event's echo again: exit %d\n%s%s", code, rout, errOut)
+	}
+
 	// Removing the table: serve reloads, and the row no longer matches.
 	jewelsCmd(t, data, 0, "remove", "customers")
 	s.waitLine(t, map[string]any{"message": "jewels loaded", "trigger": "index files changed"})
