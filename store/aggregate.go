@@ -3,9 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
-	"math"
 	"runtime"
 	"sync"
 	"time"
@@ -312,12 +310,7 @@ func (sc *scanner) decode(b []byte, p *plan) (bool, error) {
 		f.End = d.int()
 		f.Preview = sc.findingStr(j, 4, d.raw())
 		f.Hash = sc.findingStr(j, 5, d.raw())
-		if len(d.b) < 8 {
-			d.fail()
-			break
-		}
-		f.Confidence = math.Float64frombits(binary.LittleEndian.Uint64(d.b))
-		d.b = d.b[8:]
+		f.Confidence = d.float()
 		sm.Findings = append(sm.Findings, f)
 	}
 	sm.Action = flow.Action(sc.str(fAction, d.raw()))

@@ -414,12 +414,7 @@ func decodeMeta(b []byte, r *Record) (hasBody bool, err error) {
 			f.End = d.int()
 			f.Preview = d.str()
 			f.Hash = d.str()
-			if len(d.b) < 8 {
-				d.fail()
-				break
-			}
-			f.Confidence = math.Float64frombits(binary.LittleEndian.Uint64(d.b))
-			d.b = d.b[8:]
+			f.Confidence = d.float()
 		}
 	}
 	r.Verdict.Action = flow.Action(d.str())

@@ -283,9 +283,9 @@ func jewelsAddTable(args []string, stdout io.Writer) error {
 		return usageError{errors.New("--min-columns and --max-rows-per-value must be 1 or more, --min-rows 1 or more (or -1: off)")}
 	}
 	t, st, err := edm.BuildTable(f, key, edm.Options{Label: *label, Columns: cols, MinColumns: *minColumns, MinRows: *minRows, MaxRowsPerValue: *maxRows,
-		Source: filepath.Base(path)})
+		Source: path})
 	if err != nil {
-		return usageError{fmt.Errorf("%s: %w", path, err)}
+		return usageError{err} // it names the file and the line already (Options.Source)
 	}
 	replaced := exists(filepath.Join(dir, *label+jewels.TableExt))
 	n, err := writeIndex(dir, *label, jewels.TableExt, t)
@@ -445,7 +445,7 @@ func (w *jewelWatcher) load() error {
 	w.last = filesKey(files)
 	set, err := loadJewels(w.cfg)
 	if err != nil {
-		return fmt.Errorf("jewels: %w (customs jewels list; remove or re-add the index)", err)
+		return fmt.Errorf("%w (customs jewels list; remove or re-add the index)", err)
 	}
 	w.set = set
 	w.pipeline.SwapJewels(set)

@@ -81,32 +81,6 @@ func TestFixture(t *testing.T) {
 	}
 }
 
-// Reference vectors of SipHash-2-4 (key 00..0f, message 00..n-1), from the SipHash paper's
-// vectors.h; the tag byte is the message's first byte.
-func TestSipHash(t *testing.T) {
-	k := sipKey{K0: 0x0706050403020100, K1: 0x0f0e0d0c0b0a0908}
-	msg := make([]byte, 64)
-	for i := range msg {
-		msg[i] = byte(i)
-	}
-	for _, tt := range []struct {
-		n    int
-		want uint64
-	}{
-		{1, 0x74f839c593dc67fd},
-		{2, 0x0d6c8009d9a94f5a},
-		{6, 0xcbc9466e58fee3ce},
-		{7, 0xab0200f58b01d137},
-		{8, 0x93f5f5799a932462},
-		{15, 0xa129ca6149be45e5},
-		{63, 0x958a324ceb064572},
-	} {
-		if got := k.SumTagged(msg[0], msg[1:tt.n]); got != tt.want {
-			t.Errorf("len %d: got %#016x, want %#016x", tt.n, got, tt.want)
-		}
-	}
-}
-
 func TestParseColumns(t *testing.T) {
 	var b strings.Builder
 	for _, spec := range []string{

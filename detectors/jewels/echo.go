@@ -150,6 +150,7 @@ func (e *Echo) Remember(flowID string, answer bool, segs []flow.Segment, at time
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	b := e.bucketFor(at)
+	before := b.bytes
 	for _, t := range texts {
 		idx := uint32(len(b.entries))
 		b.entries = append(b.entries, echoEntry{flowID: flowID, answer: answer, path: t.path, prints: int32(len(t.prints))})
@@ -161,10 +162,7 @@ func (e *Echo) Remember(flowID string, answer bool, segs []flow.Segment, at time
 			b.prints[p.Hash] = idx
 		}
 	}
-	e.used = 0
-	for _, x := range e.buckets {
-		e.used += x.bytes
-	}
+	e.used += b.bytes - before
 	// Over budget: forget the oldest hours (never the current one), and remember that the
 	// window is shorter than asked.
 	for e.used > e.o.Budget && len(e.buckets) > 1 {

@@ -212,6 +212,13 @@ func (s *Set) Find(segs []flow.Segment, h *detectors.Hasher) []flow.Finding {
 		return nil
 	}
 	var out []flow.Finding
+	// A file cut into pieces across segments (one message each) is still the file: Share is
+	// the share of it the whole request carries, the prints of every segment together.
+	type file struct {
+		found, total float64
+		at           []int // indexes in out
+	}
+	files := map[[2]string]*file{}
 	for i := range segs {
 		seg := &segs[i]
 		if seg.Text == "" {
@@ -222,6 +229,15 @@ func (s *Set) Find(segs []flow.Segment, h *detectors.Hasher) []flow.Finding {
 				id, sev := JewelDocument, "high"
 				if m.Class == fingerprint.Code {
 					id = JewelCode
+				}
+				k := [2]string{m.Label, m.File}
+				if files[k] == nil {
+					files[k] = &file{}
+				}
+				if fl := files[k]; m.FileShare > 0 {
+					fl.found += float64(m.Prints)
+					fl.total = float64(m.Prints) / m.FileShare
+					fl.at = append(fl.at, len(out))
 				}
 				out = append(out, finding(seg, h, id, string(m.Class), sev, m.Spans, func(f *flow.Finding) {
 					f.Label, f.Ref, f.Share, f.SegmentShare = m.Label, m.File, m.FileShare, m.SegmentShare
@@ -235,6 +251,15 @@ func (s *Set) Find(segs []flow.Segment, h *detectors.Hasher) []flow.Finding {
 					f.Label, f.Rows, f.Columns, f.Confidence = m.Label, m.Rows, slices.Clone(m.Columns), m.Confidence
 				}))
 			}
+		}
+	}
+	for _, fl := range files {
+		if len(fl.at) < 2 {
+			continue
+		}
+		share := min(1, fl.found/fl.total)
+		for _, i := range fl.at {
+			out[i].Share = max(out[i].Share, share)
 		}
 	}
 	return out
