@@ -42,6 +42,7 @@ type Config struct {
 	LeafCacheSize  int               `yaml:"leaf_cache_size"` // leaf certificates kept in memory
 	HTTP2          bool              `yaml:"http2"`           // offer HTTP/2 to clients inside intercepted TLS
 	Codenames      []string          `yaml:"codenames"`       // confidential project names for the codename marker detector
+	Detection      Detection         `yaml:"detection"`       // tunes the built-in detectors
 	Vendors        []Vendor          `yaml:"vendors"`         // additions to the built-in vendor catalog
 	// Rules are rule files and directories (detectors, policies, vendors, tests), merged in
 	// order; relative to the config file. None: the embedded default policy pack.
@@ -101,6 +102,15 @@ type Inspection struct {
 	// WebSocket message): block, alert or allow. Requests to other hosts raise an alert at most;
 	// policies see flow.incomplete either way.
 	Incomplete string `yaml:"incomplete"`
+}
+
+// Detection tunes the built-in detectors.
+type Detection struct {
+	// ReportTestValues reports the published test and documentation values (the payment
+	// processors' test cards such as 4111 1111 1111 1111, the banks' example IBANs, the SSNs
+	// of advertising and textbooks, …) that the detectors drop by default: for a red-team
+	// exercise that plants them, or to check that a pipeline sees anything at all.
+	ReportTestValues bool `yaml:"report_test_values"`
 }
 
 // Body bounds how much of a request body is read and decoded for inspection.

@@ -545,3 +545,17 @@ func TestScan(t *testing.T) {
 		t.Errorf("missing file: exit %d", code)
 	}
 }
+
+// The published test values (4111 1111 1111 1111, the documentation IBAN) are dropped unless the
+// config's detection.report_test_values asks for them.
+func TestScanTestValues(t *testing.T) {
+	for _, cfg := range []string{"default", "report"} {
+		t.Run(cfg, func(t *testing.T) {
+			out, errOut, code := runCustoms(t, "testdata/testvalues", "scan", "input.txt", "--config", cfg+".yaml")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			golden.Check(t, filepath.Join("testdata/testvalues", cfg+".golden"), []byte(out))
+		})
+	}
+}

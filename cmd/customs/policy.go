@@ -32,7 +32,7 @@ type customDetector struct {
 // loadPolicy loads the rule files at paths (none: the embedded default pack) on top of cfg's
 // catalog and codenames. Every problem is reported at once, at its place in a rule file.
 func loadPolicy(cfg config.Config, paths []string) (*policy, error) {
-	all, err := builtin.Detectors(cfg.Codenames)
+	all, err := builtin.DetectorsWith(builtin.Options{Codenames: cfg.Codenames, ReportTestValues: cfg.Detection.ReportTestValues})
 	if err != nil {
 		return nil, fmt.Errorf("detectors: %w", err)
 	}

@@ -12,17 +12,32 @@ import (
 	"github.com/customs-dev/customs/detectors/secrets"
 )
 
-// Detectors returns every built-in detector; codenames are the operator's confidential project
-// names for the codename marker.
+// Options configure the built-in detectors.
+type Options struct {
+	Codenames []string // the operator's confidential project names, for the codename marker
+	// ReportTestValues reports the published test and documentation values of personal data
+	// (test cards, example IBANs, advertising SSNs) that are dropped by default.
+	ReportTestValues bool
+}
+
+// Detectors returns every built-in detector with the default options; codenames are the
+// operator's confidential project names for the codename marker.
 func Detectors(codenames []string) ([]detectors.Detector, error) {
+	return DetectorsWith(Options{Codenames: codenames})
+}
+
+// DetectorsWith returns every built-in detector built with o.
+func DetectorsWith(o Options) ([]detectors.Detector, error) {
 	var all []detectors.Detector
 	for _, part := range []struct {
 		name string
 		load func() ([]detectors.Detector, error)
 	}{
 		{"secrets", secrets.Detectors},
-		{"pii", pii.Detectors},
-		{"content", func() ([]detectors.Detector, error) { return content.Detectors(codenames) }},
+		{"pii", func() ([]detectors.Detector, error) {
+			return pii.DetectorsWith(pii.Options{ReportTestValues: o.ReportTestValues})
+		}},
+		{"content", func() ([]detectors.Detector, error) { return content.Detectors(o.Codenames) }},
 	} {
 		ds, err := part.load()
 		if err != nil {

@@ -154,7 +154,7 @@ func emailAt(text string, h int) (s, e int, conf float64) {
 			}
 		}
 	}
-	if notTLD(t) || docDomain(text[h+1:e]) || placeholderLocal(local) {
+	if notTLD(t) || docDomain(text[h+1:e]) || placeholderLocal(local) || listDomain(text[h+1:e]) || attribution(text, s) {
 		return 0, 0, 0
 	}
 	conf = 1
@@ -225,7 +225,9 @@ func docDomain(d string) bool {
 		}
 	}
 	for _, base := range []string{"example.com", "example.org", "example.net", "example.edu",
-		"domain.com", "yourdomain.com", "mydomain.com", "yourcompany.com", "company.com", "email.com", "test.com"} {
+		"domain.com", "yourdomain.com", "mydomain.com", "yourcompany.com", "company.com", "email.com", "test.com",
+		"foo.com", "bar.com", "baz.com", "foo.org", "bar.org", "foo.net", "foo.bar", "bar.baz", "somewhere.com",
+		"host.com", "site.com", "website.com", "mysite.com", "world.com", "abc.com", "xyz.com", "def.ghi"} {
 		if len(d) == len(base) && hasPrefixFold(d, base) ||
 			len(d) > len(base) && d[len(d)-len(base)-1] == '.' && hasSuffixFold(d, base) {
 			return true
@@ -240,6 +242,12 @@ func machineDomain(d string) bool {
 	return hasSuffixFold(d, ".gserviceaccount.com")
 }
 
+// listDomain: mailing-list hosts; a list's address is a public forum, not a person.
+func listDomain(d string) bool {
+	return hasSuffixFold(d, "googlegroups.com") && (len(d) == 16 || d[len(d)-17] == '.') ||
+		hasPrefixFold(d, "lists.") || hasPrefixFold(d, "groups.")
+}
+
 func placeholderLocal(l string) bool {
 	if detectors.IsPlaceholder(l) {
 		return true
@@ -247,7 +255,9 @@ func placeholderLocal(l string) bool {
 	switch lowerLocal(l) {
 	case "noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "do_not_reply", "mailer-daemon",
 		"username", "user.name", "firstname.lastname", "first.last", "name", "email", "your.email",
-		"youremail", "you", "someone", "somebody", "foo", "bar", "test", "me":
+		"youremail", "you", "someone", "somebody", "foo", "bar", "baz", "test", "me", "user", "user1", "user2", "user3",
+		"a", "b", "c", "x", "y", "abc", "xyz", "unknown", "nobody", "anonymous", "test.mail", "testuser", "test.user",
+		"john.doe", "johndoe", "jdoe", "jsmith", "john.smith", "gopher":
 		return true
 	}
 	return false
@@ -281,4 +291,64 @@ func lowerUpTo(s string, max int) string {
 		b[k] = c
 	}
 	return string(b[:len(s)])
+}
+
+// attributionWords mark a line that credits people (licence headers, author lists, commit
+// trailers): the addresses there are published attribution, not personal data leaking.
+var attributionWords = newContext("copyright", "©", "(c)", "author", "written by", "contributed by", "maintainer",
+	"maintained by", "signed-off-by", "co-authored-by", "reviewed-by", "acked-by", "reported-by", "tested-by",
+	"suggested-by", "contributors", "credits", "thanks to", "original code", "developed by", "described by",
+	"implemented by", "ported by", "version by",
+	// The first line of a git format-patch mail: the From: below it is the commit's author.
+	"mon sep 17 00:00:00 2001")
+
+// attribution reports whether the address starting at s is on an attribution line, or in a
+// source comment block that has one ("// Copyright 1984 by S. L. Moshier … //   moshier@…").
+func attribution(text string, s int) bool {
+	ls := s
+	for ls > 0 && s-ls < 512 && text[ls-1] != '\n' {
+		ls--
+	}
+	if attributionWords.near(text, ls, s) || ls > 0 && attributionWords.near(text, ls-80, ls) && hasPrefixFold(text[ls:], "from:") {
+		return true
+	}
+	if !commentLine(text, ls) {
+		return false
+	}
+	// Walk up the comment block: at most 40 lines and 3 KiB.
+	for lines := 0; lines < 40 && ls > 0 && s-ls < 3<<10; lines++ {
+		le := ls - 1
+		ls = le
+		for ls > 0 && le-ls < 512 && text[ls-1] != '\n' {
+			ls--
+		}
+		if !commentLine(text, ls) {
+			return false
+		}
+		if attributionWords.near(text, ls, le) {
+			return true
+		}
+	}
+	return false
+}
+
+// commentLine: the line at ls starts, after indentation, with a comment marker of a common
+// language (// # * /* ; -- %).
+func commentLine(text string, ls int) bool {
+	p := ls
+	for p < len(text) && p-ls < 64 && (text[p] == ' ' || text[p] == '\t') {
+		p++
+	}
+	if p >= len(text) {
+		return false
+	}
+	switch text[p] {
+	case '#', '*', ';', '%':
+		return true
+	case '/':
+		return p+1 < len(text) && (text[p+1] == '/' || text[p+1] == '*')
+	case '-':
+		return p+1 < len(text) && text[p+1] == '-'
+	}
+	return false
 }

@@ -130,7 +130,8 @@ func TestFind(t *testing.T) {
 		{"infra.private-ip", "hosts 10.0.3.17, 172.31.255.1 and 192.168.7.20:8080", []string{"10.0.3.17", "172.31.255.1", "192.168.7.20"}},
 		{"infra.private-ip", "peer 100.64.0.10", []string{"100.64.0.10"}},
 		{"infra.private-ip", "100.128.0.10 172.15.0.1 11.0.0.1", nil},
-		{"infra.private-ip", "server 10.1.2.3", []string{"10.1.2.3"}},
+		{"infra.private-ip", "server 10.1.2.3", nil}, // made-up
+		{"infra.private-ip", "server 10.1.23.4", []string{"10.1.23.4"}},
 		{"infra.private-ip", "addr fd00:1234::42", []string{"fd00:1234::42"}},
 		{"infra.private-ip", "cafe:fd00::1", nil},
 		{"infra.internal-hostname", "ssh build-7.corp, then db.eu-west-1.compute.internal:5432", []string{"build-7.corp", "db.eu-west-1.compute.internal"}},
@@ -171,8 +172,8 @@ func TestConfidence(t *testing.T) {
 		{"pii.phone", "415-867-2309", 0.7},
 		{"pii.phone", "call 415-867-2309", 0.9},
 		{"pii.phone", "+44 7911 123456", 0.9},
-		{"infra.private-ip", "192.168.1.1", 0.7},
-		{"infra.internal-hostname", "nas.lan", 0.6},
+		{"infra.private-ip", "10.20.4.17", 1},
+		{"infra.internal-hostname", "ping nas.lan", 0.6},
 		{"infra.internal-hostname", "nas-2.lan", 0.9},
 	} {
 		if got := conf(c.id, c.text); got < c.want-1e-9 || got > c.want+1e-9 {
@@ -270,4 +271,32 @@ func keywordHitsFast(text string, kws []string) []int {
 		}
 	}
 	return hits
+}
+
+func TestNationalPhones(t *testing.T) {
+	for _, c := range []struct{ text, want string }{
+		{"mobile 07911 123456", "07911 123456"},            // UK
+		{"Tel: 020 3946 1234", "020 3946 1234"},            // UK London
+		{"Telefon 030 2759481", "030 2759481"},             // DE
+		{"Handy: 0151 28394765", "0151 28394765"},          // DE mobile
+		{"portable : 06 12 48 93 07", "06 12 48 93 07"},    // FR
+		{"teléfono 612 483 907", "612 483 907"},            // ES
+		{"móvil 612483907", "612483907"},                   // ES bare
+		{"cellulare 312 483 9076", "312 483 9076"},         // IT
+		{"telefoon 06-12489307", "06-12489307"},            // NL
+		{"telefon 070-248 93 07", "070-248 93 07"},         // SE
+		{"phone (212) 867-2309", "(212) 867-2309"},         // US
+		{"telefon 512 483 907", "512 483 907"},             // PL
+		{"GSM 0470 24 89 30", "0470 24 89 30"},             // BE
+		{"puhelin 040 248 9307", "040 248 9307"},           // FI
+		{"order 612 483 907 shipped", ""},                  // no context
+		{"tel 50 4b 06 01 05 05 07 ff", ""},                // hex bytes
+		{"phone 0x06 01 05 05 07", ""},                     // byte table
+		{"tel {00020000-0000-0000-C000-000000000046}", ""}, // GUID
+	} {
+		got := values(t, "pii.phone", c.text)
+		if c.want == "" && len(got) != 0 || c.want != "" && (len(got) != 1 || got[0] != c.want) {
+			t.Errorf("%q: got %q, want %q", c.text, got, c.want)
+		}
+	}
 }

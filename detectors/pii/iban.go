@@ -6,7 +6,7 @@ import (
 	"github.com/customs-dev/customs/detectors"
 )
 
-func ibanDetector() detectors.Detector {
+func ibanDetector(o Options) detectors.Detector {
 	return &runScanner{
 		meta: detectors.Meta{
 			ID:       "pii.iban",
@@ -15,7 +15,8 @@ func ibanDetector() detectors.Detector {
 			Description: "International Bank Account Number: a country code, two check digits and the " +
 				"country's BBAN, electronic (DE89370400440532013000) or printed in groups of four. The " +
 				"length and the BBAN's structure (digits, letters, alphanumerics) are checked against the " +
-				"SWIFT IBAN registry for 89 countries, and the mod-97 check must give 1. Upper-case only. " +
+				"SWIFT IBAN registry for 89 countries, and the mod-97 check must give 1. Upper case, or all " +
+				"lower case as people type it (de89 3704 …, confidence 0.9), never mixed. " +
 				"The example IBANs published by banks and the ECBS (DE89 3704 0044 0532 0130 00, " +
 				"GB82 WEST 1234 5698 7654 32, …) are not reported.",
 			Examples: detectors.Examples{
@@ -25,6 +26,8 @@ func ibanDetector() detectors.Detector {
 					"iban=NL39RABO0300065264,bic=RABONL2U",
 					"Kontonummer (IBAN) AT08 1910 0001 3014 0081",
 					"GB08BARC20037841234567 is the account",
+					"my iban is de75 5121 0800 1245 1261 99",
+					"gb08barc20037841234567",
 				},
 				NoMatch: []string{
 					"please wire it to DE75 5121 0800 1245 1261 98 today", // bad checksum
@@ -33,15 +36,15 @@ func ibanDetector() detectors.Detector {
 					"DE7551210800124512619",                               // too short
 					"XX75512108001245126199",                              // no such country
 					"HTTP2 stream 4 was reset",
-					"de75 5121 0800 1245 1261 99",                 // lower case
+					"De75 5121 0800 1245 1261 99",                 // mixed case
 					"ADE7551210800124512619900",                   // glued to letters
 					"sha DE75512108001245126199ab3f7 in the blob", // inside a token
 					"order ORD-2024-000123, uuid 550e8400-e29b-41d4-a716-446655440000",
 				},
 			},
 		},
-		at:    ibanAt,
-		terms: []detectors.RunTerm{term(func(p byte, n int) bool { return n >= 2 && isUpper(p) }, nil)},
+		at:    o.ibanAt,
+		terms: []detectors.RunTerm{term(func(p byte, n int) bool { return n >= 2 && isAlpha(p) }, nil)},
 	}
 }
 
@@ -106,36 +109,41 @@ func ibanSpec(a, b byte) string {
 	return ibanSpecs[int(a-'A')*26+int(b-'A')]
 }
 
-func ibanAt(text string, i, j int, emit func(detectors.Match)) int {
+func (o Options) ibanAt(text string, i, j int, emit func(detectors.Match)) int {
 	// The check digits follow the country code: "DE89…", the run starts two bytes in.
-	if i < 2 || j-i < 2 || !isUpper(text[i-1]) || !isUpper(text[i-2]) {
+	if i < 2 || j-i < 2 || !isAlpha(text[i-1]) || !isAlpha(text[i-2]) {
 		return j
 	}
 	s := i - 2
-	spec := ibanSpec(text[s], text[s+1])
+	spec := ibanSpec(text[s]&^0x20, text[s+1]&^0x20)
 	if spec == "" || !startOK(text, s) {
 		return j
 	}
-	end, v, ok := readIBAN(text, s, 4+len(spec))
-	if !ok || !IBANValid(v) || ibanExamples[v] {
+	end, v, lower, ok := readIBAN(text, s, 4+len(spec))
+	if !ok || !IBANValid(v) || o.known(ibanExamples[v]) {
 		return j
 	}
-	emit(detectors.Match{Start: s, End: end, Confidence: 1})
+	conf := 1.0
+	if lower {
+		conf = 0.9
+	}
+	emit(detectors.Match{Start: s, End: end, Confidence: conf})
 	return end
 }
 
 // readIBAN reads an IBAN of length l at text[s:], electronic or printed in groups of four
-// joined by single spaces, and returns its end and compact form.
-func readIBAN(text string, s, l int) (end int, v string, ok bool) {
+// joined by single spaces, and returns its end and compact, upper-case form. Its letters are
+// all upper case or, with lower set, all lower case (de89 3704 …, as people type in chat).
+func readIBAN(text string, s, l int) (end int, v string, lower, ok bool) {
 	var buf [34]byte
 	if l > len(buf) {
-		return 0, "", false
+		return 0, "", false, false
 	}
 	p, k := s, 0
-	spaced := false
+	spaced, upper := false, false
 	for k < l {
 		if p >= len(text) {
-			return 0, "", false
+			return 0, "", false, false
 		}
 		if k > 0 && k%4 == 0 {
 			switch {
@@ -145,24 +153,33 @@ func readIBAN(text string, s, l int) (end int, v string, ok bool) {
 			case spaced && text[p] == ' ':
 				p++
 			case spaced:
-				return 0, "", false
+				return 0, "", false, false
 			}
 			if p >= len(text) {
-				return 0, "", false
+				return 0, "", false, false
 			}
 		}
 		c := text[p]
-		if !isUpper(c) && !isDigit(c) {
-			return 0, "", false
+		switch {
+		case isUpper(c):
+			upper = true
+		case isAlpha(c):
+			lower = true
+			c -= 'a' - 'A'
+		case !isDigit(c):
+			return 0, "", false, false
+		}
+		if upper && lower {
+			return 0, "", false, false
 		}
 		buf[k] = c
 		k++
 		p++
 	}
 	if p < len(text) && (isWordByte(text[p]) || !spaced && (text[p] == '-' || text[p] == '/') && p+1 < len(text) && isAlnum(text[p+1])) {
-		return 0, "", false
+		return 0, "", false, false
 	}
-	return p, string(buf[:l]), true
+	return p, string(buf[:l]), lower, true
 }
 
 // IBANValid reports whether s is a compact, upper-case IBAN with a known country, that

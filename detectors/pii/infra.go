@@ -8,8 +8,8 @@ import (
 
 // ---- private IP addresses ----
 
-func privateIPDetector() detectors.Detector {
-	return &privateIP{meta: detectors.Meta{
+func privateIPDetector(o Options) detectors.Detector {
+	return &privateIP{opts: o, meta: detectors.Meta{
 		ID:       "infra.private-ip",
 		Class:    detectors.PII,
 		Severity: detectors.Low,
@@ -51,7 +51,10 @@ func privateIPDetector() detectors.Detector {
 	}}
 }
 
-type privateIP struct{ meta detectors.Meta }
+type privateIP struct {
+	meta detectors.Meta
+	opts Options
+}
 
 var _ detectors.Detector = (*privateIP)(nil)
 
@@ -66,9 +69,9 @@ func (d *privateIP) Find(text string, hits []int, emit func(detectors.Match)) {
 		var e int
 		var conf float64
 		if isDigit(text[h]) {
-			e, conf = ipv4At(text, h)
+			e, conf = ipv4At(d.opts, text, h)
 		} else {
-			e, conf = ipv6At(text, h)
+			e, conf = ipv6At(d.opts, text, h)
 		}
 		if conf > 0 {
 			emit(detectors.Match{Start: h, End: e, Confidence: conf})
@@ -78,7 +81,7 @@ func (d *privateIP) Find(text string, hits []int, emit func(detectors.Match)) {
 }
 
 // ipv4At reads a private IPv4 address starting at s.
-func ipv4At(text string, s int) (int, float64) {
+func ipv4At(opts Options, text string, s int) (int, float64) {
 	if s > 0 {
 		c := text[s-1]
 		if isWordByte(c) || c == '.' || c == '-' && s >= 2 && isAlnum(text[s-2]) {
@@ -124,10 +127,35 @@ func ipv4At(text string, s int) (int, float64) {
 	case "10.0.0.0", "172.16.0.0", "192.168.0.0", "100.64.0.0",
 		"10.255.255.255", "172.31.255.255", "192.168.255.255", "100.127.255.255":
 		return 0, 0
-	case "192.168.0.1", "192.168.1.1", "10.0.0.1", "192.168.1.254":
-		return p, 0.7
+	}
+	prefix := p+1 < n && text[p] == '/' && isDigit(text[p+1])
+	if !prefix && (o[3] == 0 || o[3] == 255) {
+		return 0, 0 // a network or broadcast address without its prefix length: not a host
+	}
+	if placeholderIPv4(o) || opts.known(publishedIPs[netip.AddrFrom4([4]byte{byte(o[0]), byte(o[1]), byte(o[2]), byte(o[3])})]) {
+		// Router defaults and made-up addresses (192.168.1.1, 10.0.0.5, 10.1.2.3) say nothing
+		// about a network: they fill code, tests and tutorials.
+		return 0, 0
 	}
 	return p, 1
+}
+
+// publishedIPs are private addresses that every user of a product shares or that
+// documentation uses: Tailscale's MagicDNS resolver and the ULA of Go's net/netip examples.
+var publishedIPs = map[netip.Addr]bool{
+	netip.MustParseAddr("100.100.100.100"):                         true,
+	netip.MustParseAddr("fd7a:115c:a1e0::53"):                      true,
+	netip.MustParseAddr("fd7a:115c:a1e0:ab12:4843:cd96:626b:430b"): true,
+}
+
+// placeholderIPv4: the consumer routers' default subnets 192.168.0.0/24 and 192.168.1.0/24, and
+// addresses whose last three octets are all below ten (10.0.0.1, 10.1.2.3, 172.16.0.2): the
+// addresses of examples, tests and home networks, not of an organisation's infrastructure.
+func placeholderIPv4(o [4]int) bool {
+	if o[0] == 192 && o[2] <= 1 {
+		return true
+	}
+	return o[1] < 10 && o[2] < 10 && o[3] < 10 || o[0] == 172 && o[1] == 16 && o[2] < 10 && o[3] < 10
 }
 
 // versionWord: "version 10.2.0.1", "v. 10.2.0.1", "build 10.0.19041.1".
@@ -145,7 +173,7 @@ func versionWord(text string, s int) bool {
 }
 
 // ipv6At reads a unique-local or link-local IPv6 address starting at s.
-func ipv6At(text string, s int) (int, float64) {
+func ipv6At(opts Options, text string, s int) (int, float64) {
 	if s > 0 {
 		c := text[s-1]
 		if isWordByte(c) || c == ':' || c == '.' {
@@ -185,13 +213,40 @@ func ipv6At(text string, s int) (int, float64) {
 			return 0, 0 // the range itself
 		}
 	}
+	if opts.known(publishedIPs[a]) {
+		return 0, 0
+	}
 	switch {
 	case a.IsPrivate():
+		if b := a.As16(); b[1]|b[2]|b[3]|b[4]|b[5] == 0 && trivialInterfaceID(a) {
+			return 0, 0 // fd00::1: no global ID, no host: a made-up address
+		}
 		return p, 1
 	case a.IsLinkLocalUnicast():
+		// fe80::1 and its kin are on every interface and name nothing; a link-local address
+		// is worth a finding only with a full interface identifier (often from the MAC).
+		if b := a.As16(); b[8]|b[9]|b[10]|b[11] == 0 || trivialInterfaceID(a) {
+			return 0, 0
+		}
 		return p, 0.6
 	}
 	return 0, 0
+}
+
+// trivialInterfaceID: an IPv6 address whose last 64 bits are a small number (::1, ::42) or
+// the hex words people make up (dead:beef, cafe:babe).
+func trivialInterfaceID(a netip.Addr) bool {
+	b := a.As16()
+	if b[8]|b[9]|b[10]|b[11]|b[12]|b[13] == 0 {
+		return true
+	}
+	for k := 8; k < 16; k += 2 {
+		switch uint16(b[k])<<8 | uint16(b[k+1]) {
+		case 0xdead, 0xbeef, 0xcafe, 0xbabe, 0xface, 0xfeed, 0xf00d:
+			return true
+		}
+	}
+	return false
 }
 
 func isHex(c byte) bool { return isDigit(c) || (c|0x20)-'a' < 6 }
@@ -203,14 +258,11 @@ func isHex(c byte) bool { return isDigit(c) || (c|0x20)-'a' < 6 }
 // .corp, .lan, .intranet, .localdomain and Kubernetes' .svc / .cluster.local.
 var internalSuffixes = []string{".internal", ".corp", ".local", ".lan", ".intranet", ".home.arpa", ".localdomain", ".svc", ".priv"}
 
-// codeObjects are identifiers that precede .local/.internal in code (threading.local(),
-// self.internal), not host names.
-var codeObjects = map[string]bool{"self": true, "this": true, "window": true, "document": true, "os": true,
-	"sys": true, "threading": true, "ctx": true, "context": true, "config": true, "settings": true, "env": true,
-	"obj": true, "it": true, "me": true, "cls": true, "super": true, "module": true, "exports": true,
-	"process": true, "storage": true, "app": true, "state": true, "props": true, "args": true, "opts": true,
-	"options": true, "params": true, "data": true, "item": true, "x": true, "o": true, "s": true, "t": true,
-	"r": true, "req": true, "res": true, "db": false}
+// hostContext: words that make a one-label name (nas.lan, printer.local) a host name rather
+// than a member access in code (n.local, e.internal).
+var hostContext = newContext("host", "server", "ssh", "ping", "curl", "wget", "connect", "open", "browse", "visit",
+	"dns", "fqdn", "domain", "endpoint", "url", "addr", "nslookup", "dig ", "telnet", "rdp", "smb", "printer",
+	"nas", "mdns", "bonjour", "psql", "mysql", "redis", "mongo", "scp", "rsync", "mount", "proxy", "vpn")
 
 func internalHostDetector() detectors.Detector {
 	return &internalHost{meta: detectors.Meta{
@@ -231,7 +283,7 @@ func internalHostDetector() detectors.Detector {
 				"curl http://api.payments.svc.cluster.local/v1",
 				"ip-10-0-3-17.ec2.internal",
 				"ldap-3.corp",
-				"nas.lan",
+				"ping nas.lan",
 			},
 			NoMatch: []string{
 				"cp .env.local .env",
@@ -293,8 +345,11 @@ func (d *internalHost) Find(text string, hits []int, emit func(detectors.Match))
 			if c == '/' && !(s >= 2 && text[s-2] == '/') {
 				continue // a path: golang.org/x/net/internal
 			}
+			if c == '.' || c == '&' || c == '*' {
+				continue // &p.local, *x.internal: code
+			}
 		}
-		labels, multi, marked := 0, false, false
+		labels, marked := 0, false
 		for ls := s; ls < h; {
 			le := ls
 			for le < h && text[le] != '.' {
@@ -305,28 +360,74 @@ func (d *internalHost) Find(text string, hits []int, emit func(detectors.Match))
 				break
 			}
 			for k := ls; k < le; k++ {
-				if isDigit(text[k]) || text[k] == '-' {
+				switch c := text[k]; {
+				case isUpper(c):
+					labels = -1 // Name.Local, PreserveMe.local: code or a proper noun
+				case isDigit(c) || c == '-':
 					marked = true
 				}
+			}
+			if labels < 0 {
+				break
 			}
 			labels++
 			ls = le + 1
 		}
-		if labels <= 0 {
+		if labels <= 0 || !isLowerSuffix(text[h:e]) {
 			continue
 		}
-		multi = labels >= 2
-		if !multi && codeObjects[lowerLocal(text[s:h])] {
-			continue
+		if e < n && containsByte("([!=<>+*&|?{", text[e]) {
+			continue // code: a call, an index, an operator (os.local(), filter.local[0], x.local != y)
 		}
-		if e < n && text[e] == '(' {
-			continue // a call: os.local(), x.internal()
-		}
-		conf := 0.6
-		if multi || marked || e+1 < n && text[e] == ':' && isDigit(text[e+1]) || s >= 3 && text[s-3:s] == "://" {
-			conf = 0.9
+		url := s >= 3 && text[s-3:s] == "://"
+		port := e+1 < n && text[e] == ':' && isDigit(text[e+1])
+		// A name made of plain words (e.internal, p.local, request.filter.local) is how code
+		// reads a field; a host name shows itself by a digit or dash in a label, a URL, a port,
+		// or a word such as host/ssh/ping nearby.
+		conf := 0.9
+		if !url && !port && !marked {
+			if !hostContext.nearWhole(text, s-40, s) || placeholderHost(text[s:h]) {
+				continue
+			}
+			if labels == 1 {
+				conf = 0.6
+			}
 		}
 		emit(detectors.Match{Start: s, End: e, Confidence: conf})
 		last = e
 	}
+}
+
+// isLowerSuffix: the suffix as written is lower case (.local, not .Local: a field in code).
+func isLowerSuffix(suf string) bool {
+	for k := 0; k < len(suf); k++ {
+		if isUpper(suf[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+// placeholderHost: names made of the words of examples and tests (foo.local, host.domain.local).
+func placeholderHost(name string) bool {
+	for name != "" {
+		l, rest, _ := cutByte(name, '.')
+		switch l {
+		case "foo", "bar", "baz", "x", "y", "z", "a", "b", "host", "myhost", "domain", "mydomain", "example",
+			"test", "long", "name", "hostname", "server", "machine", "my", "some":
+		default:
+			return false
+		}
+		name = rest
+	}
+	return true
+}
+
+func cutByte(s string, c byte) (before, after string, found bool) {
+	for k := 0; k < len(s); k++ {
+		if s[k] == c {
+			return s[:k], s[k+1:], true
+		}
+	}
+	return s, "", false
 }

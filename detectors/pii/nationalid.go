@@ -4,9 +4,10 @@ import "github.com/customs-dev/customs/detectors"
 
 // ---- US Social Security number ----
 
-var ssnContext = newContext("ssn", "social security", "soc sec", "soc. sec", "ss#", "ss #", "ss no", "ss-no", "sozialversicherung")
+var ssnContext = newContext("ssn", "social security", "soc sec", "soc. sec", "ss#", "ss #", "ss no", "ss-no", "sozialversicherung",
+	"social-security", "taxpayer id")
 
-func ssnDetector() detectors.Detector {
+func ssnDetector(o Options) detectors.Detector {
 	return &runScanner{
 		meta: detectors.Meta{
 			ID:       "pii.ssn",
@@ -41,14 +42,14 @@ func ssnDetector() detectors.Detector {
 				},
 			},
 		},
-		at: ssnAt,
+		at: o.ssnAt,
 		terms: []detectors.RunTerm{term(
 			func(p byte, n int) bool { return (n == 3 || n == 9) && mayStart(p) && p != '+' && p != '$' },
 			func(c byte, n int) bool { return n != 3 || c == '-' || c == ' ' })},
 	}
 }
 
-func ssnAt(text string, i, j int, emit func(detectors.Match)) int {
+func (o Options) ssnAt(text string, i, j int, emit func(detectors.Match)) int {
 	if l := j - i; l != 9 && (l != 3 || j+1 >= len(text) || text[j] != '-' && text[j] != ' ' || !isDigit(text[j+1])) {
 		return j
 	}
@@ -76,7 +77,7 @@ func ssnAt(text string, i, j int, emit func(detectors.Match)) int {
 	default:
 		return j
 	}
-	if !endOK(text, end) || !SSNValid(string(d[:])) {
+	if !endOK(text, end) || !ssnIssuable(string(d[:])) || o.known(famousSSN(string(d[:]))) {
 		return j
 	}
 	if ssnContext.around(text, i, end, 48, 16) {
@@ -91,7 +92,13 @@ func ssnAt(text string, i, j int, emit func(detectors.Match)) int {
 
 // SSNValid reports whether the nine digits are an issuable SSN: area 001–665, 667–899, group
 // 01–99, serial 0001–9999, and not a famous invalid or filler number.
-func SSNValid(d string) bool {
+func SSNValid(d string) bool { return ssnIssuable(d) && !famousSSN(d) }
+
+// famousSSN: the Woolworth wallet-card number, the one from a 1940s advertisement, and the
+// number of every form's example field.
+func famousSSN(d string) bool { return d == "078051120" || d == "219099999" || d == "123456789" }
+
+func ssnIssuable(d string) bool {
 	if len(d) != 9 {
 		return false
 	}
@@ -105,15 +112,14 @@ func SSNValid(d string) bool {
 	switch {
 	case area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0:
 		return false
-	case d == "078051120" || d == "219099999" || d == "123456789":
-		return false
 	}
 	return !mostlyOneDigit(b, 0)
 }
 
 // ---- UK National Insurance number ----
 
-var ninoContext = newContext("national insurance", "nino", "ni number", "ni no", "ni-nummer", "n.i.", "nat ins", "insurance number")
+var ninoContext = newContext("national insurance", "nino", "ni number", "ni no", "ni-nummer", "n.i.", "nat ins", "insurance number",
+	"ni #", "ni#", "ni num")
 
 func ninoDetector() detectors.Detector {
 	return &runScanner{
@@ -229,7 +235,8 @@ func ninoAt(text string, i, j int, emit func(detectors.Match)) int {
 
 // ---- French NIR (numéro de sécurité sociale) ----
 
-var nirContext = newContext("nir", "sécurité sociale", "securite sociale", "sécu", "secu", "insee", "numéro de sécurité", "social security")
+var nirContext = newContext("nir", "sécurité sociale", "securite sociale", "sécu", "secu", "insee", "numéro de sécurité", "social security",
+	"numéro ss", "n° ss", "carte vitale", "immatriculation")
 
 func nirDetector() detectors.Detector {
 	return &runScanner{
@@ -301,6 +308,11 @@ func nirAt(text string, i, j int, emit func(detectors.Match)) int {
 	if !endOK(text, p) || !nirValid(buf[:]) {
 		return j
 	}
+	// One value, one finding: fifteen bare digits that are also a card number (Luhn and an
+	// issuer range) are the card's, unless a word names the NIR.
+	if sep == 0 && iinOK(buf[:]) && luhn(buf[:]) && !nirContext.around(text, i, p, 48, 8) {
+		return j
+	}
 	conf := 1.0
 	if sep == 0 && !nirContext.around(text, i, p, 48, 8) {
 		conf = 0.9
@@ -347,7 +359,8 @@ func nirValid(b []byte) bool {
 
 const dniLetters = "TRWAGMYFPDXBNJZSQVHLCKE"
 
-var dniContext = newContext("dni", "nie", "nif", "documento nacional", "d.n.i", "n.i.e", "identidad", "extranjero")
+var dniContext = newContext("dni", "nie", "nif", "documento nacional", "d.n.i", "n.i.e", "identidad", "extranjero",
+	"documento de identidad", "número de identificación", "numero de identificacion")
 
 func dniDetector() detectors.Detector {
 	return &runScanner{
@@ -458,7 +471,7 @@ func DNIValid(s string) bool {
 
 var cfExamples = map[string]bool{"RSSMRA85T10A562S": true, "RSSMRA80A01H501U": true, "MRTMTT25D09F205Z": true}
 
-func codiceFiscaleDetector() detectors.Detector {
+func codiceFiscaleDetector(o Options) detectors.Detector {
 	return &runScanner{
 		meta: detectors.Meta{
 			ID:       "pii.it-codice-fiscale",
@@ -483,7 +496,7 @@ func codiceFiscaleDetector() detectors.Detector {
 				},
 			},
 		},
-		at: codiceFiscaleAt,
+		at: o.codiceFiscaleAt,
 		terms: []detectors.RunTerm{term(
 			func(p byte, _ int) bool { return isUpper(p) },
 			// the check character, last, is a letter: a run inside a code is followed by one
@@ -493,7 +506,7 @@ func codiceFiscaleDetector() detectors.Detector {
 
 func isUpperOrDigit(c byte) bool { return isUpper(c) || isDigit(c) }
 
-func codiceFiscaleAt(text string, i, j int, emit func(detectors.Match)) int {
+func (o Options) codiceFiscaleAt(text string, i, j int, emit func(detectors.Match)) int {
 	if i == 0 || !isUpper(text[i-1]) && !isDigit(text[i-1]) {
 		return j
 	}
@@ -512,7 +525,7 @@ func codiceFiscaleAt(text string, i, j int, emit func(detectors.Match)) int {
 		return max(e, j)
 	}
 	v := text[s:e]
-	if !CodiceFiscaleValid(v) || cfExamples[v] {
+	if !CodiceFiscaleValid(v) || o.known(cfExamples[v]) {
 		return e
 	}
 	emit(detectors.Match{Start: s, End: e, Confidence: 1})
@@ -586,7 +599,7 @@ func CodiceFiscaleValid(s string) bool {
 
 var bsnTest = map[string]bool{"111222333": true, "123456782": true, "999999990": true}
 
-func bsnDetector() detectors.Detector {
+func bsnDetector(o Options) detectors.Detector {
 	return &nearWord{
 		meta: detectors.Meta{
 			ID:       "pii.nl-bsn",
@@ -596,7 +609,7 @@ func bsnDetector() detectors.Detector {
 				"passing the 11-proof, reported only within 64 bytes after (or 32 before) the words " +
 				"BSN, burgerservicenummer or sofinummer: one random 9-digit number in eleven passes the " +
 				"check. The test numbers 111222333 and 123456782 are not reported.",
-			Keywords: []string{"bsn", "burgerservicenummer", "sofinummer", "sofi-nummer", "citizen service number"},
+			Keywords: []string{"bsn", "burgerservicenummer", "sofinummer", "sofi-nummer", "citizen service number", "bsn-nummer"},
 			Examples: detectors.Examples{
 				Match: []string{
 					"BSN: 603328222",
@@ -630,7 +643,7 @@ func bsnDetector() detectors.Detector {
 			var buf [9]byte
 			d := g.compact(text, k, buf[:0])
 			e := g.end(k)
-			if !endOK(text, e) || !BSNValid(string(d)) || bsnTest[string(d)] {
+			if !endOK(text, e) || !BSNValid(string(d)) || o.known(bsnTest[string(d)]) {
 				return 0, 0, false
 			}
 			return i, e, true
@@ -670,7 +683,8 @@ func steuerIDDetector() detectors.Detector {
 				"three in a row), ISO 7064 MOD 11,10 check digit; reported only within 80 bytes after " +
 				"(or 32 before) Steuer-ID, IdNr, Steueridentifikationsnummer or \"tax ID\".",
 			Keywords: []string{"steuer-id", "steuerid", "steuer id", "steuer_id", "steuer-idnr", "steueridentifikationsnummer",
-				"identifikationsnummer", "idnr", "id-nr", "tax id", "tax_id", "tax identification"},
+				"identifikationsnummer", "idnr", "id-nr", "tax id", "tax_id", "tax identification", "steuer-identifikationsnummer",
+				"steuerliche identifikationsnummer"},
 			Examples: detectors.Examples{
 				Match: []string{
 					"Steuer-ID: 23 680 475 183",
@@ -768,7 +782,7 @@ func peselDetector() detectors.Detector {
 			Severity: detectors.High,
 			Description: "Polish PESEL: 11 digits, birth date (month +20/+40/+60/+80 for other " +
 				"centuries), weighted check digit; only within 64 bytes after (or 32 before) \"PESEL\".",
-			Keywords: []string{"pesel"},
+			Keywords: []string{"pesel", "numer ewidencyjny"},
 			Examples: detectors.Examples{
 				Match:   []string{"PESEL: 74092800462", "nr PESEL 77291835983."},
 				NoMatch: []string{"PESEL: 74092800463", "numer 74092800462", "PESEL 74132800462"},
@@ -819,7 +833,8 @@ func beNationalNumberDetector() detectors.Detector {
 				"INSZ/NISS): YY.MM.DD-XXX.CC or 11 digits, check 97 − (n mod 97) (with the 2000s " +
 				"variant); only within 64 bytes after (or 32 before) a word naming it.",
 			Keywords: []string{"rijksregisternummer", "rijksregister", "registre national", "numéro national",
-				"numero national", "national number", "nationaal nummer", "insz", "niss", "ssin"},
+				"numero national", "national number", "nationaal nummer", "insz", "niss", "ssin", "rijksregister-nummer",
+				"national register number", "numéro de registre national"},
 			Examples: detectors.Examples{
 				Match:   []string{"Rijksregisternummer: 29.07.20-130.25", "numéro national 48122326837"},
 				NoMatch: []string{"Rijksregisternummer: 29.07.20-130.26", "invoice 29.07.20-130.25"},
@@ -884,9 +899,10 @@ func personnummerDetector() detectors.Detector {
 			Description: "Swedish personnummer or samordningsnummer: YYMMDD-NNNC, YYMMDD+NNNC, " +
 				"YYYYMMDD-NNNC or 10/12 bare digits; valid date (day +60 for samordningsnummer) and " +
 				"Luhn check digit; only within 64 bytes after (or 32 before) \"personnummer\".",
-			Keywords: []string{"personnummer", "personnr", "person-nr", "samordningsnummer", "personal identity number"},
+			Keywords: []string{"personnummer", "personnr", "person-nr", "samordningsnummer", "personal identity number",
+				"pnr", "p-nr", "personnumret", "swedish id"},
 			Examples: detectors.Examples{
-				Match:   []string{"personnummer: 630715-7716", "Personnummer 19980213-2846"},
+				Match:   []string{"personnummer: 630715-7716", "Personnummer 19980213-2846", "pnr 630715-7716", "mitt personnummer är 630715-7716"},
 				NoMatch: []string{"personnummer: 630715-7717", "order 630715-7716"},
 			},
 		},

@@ -14,7 +14,8 @@ func passportDetector() detectors.Detector {
 			"alphabet, the Dutch 2 letters 6 alphanumerics 1 digit. No check digit outside the MRZ: " +
 			"confidence 0.75 for a national shape, 0.6 for a generic one (7–9 upper-case alphanumerics " +
 			"with at least 5 digits).",
-		Keywords: []string{"passport", "passeport", "reisepass", "pasaporte", "passaporto", "paspoort", "passnummer"},
+		Keywords: []string{"passport", "passeport", "reisepass", "pasaporte", "passaporto", "paspoort", "passnummer",
+			"pass-nr", "pass nr", "passnr", "paszport", "passin numero", "pass no"},
 		Examples: detectors.Examples{
 			Match: []string{
 				"Passport number: 518203746",
@@ -22,6 +23,12 @@ func passportDetector() detectors.Detector {
 				"Reisepass-Nr. C01X00T47",
 				"pasaporte: XDB482019",
 				"passport no. A48201936, expires 2031",
+				"Mi pasaporte es XDB482019",
+				"número de pasaporte: PAA482019",
+				"Pass-Nr. C01X00T47",
+				"numéro de passeport : 18AV47210",
+				"paspoortnummer NX4R8T2K5",
+				"numer paszportu: AB4829173",
 			},
 			NoMatch: []string{
 				"passport photo requirements",

@@ -8,7 +8,8 @@ import (
 
 var phoneContext = newContext("phone", "telephone", "téléphone", "telefon", "tel", "mobile", "mobil", "cell",
 	"call", "fax", "whatsapp", "sms", "text me", "contact", "handy", "móvil", "movil", "portable", "ph", "mob",
-	"dial", "rufnummer", "numéro de", "numero de", "reach me", "ring")
+	"dial", "rufnummer", "numéro de", "numero de", "reach me", "ring", "teléfono", "puhelin", "gsm", "mobiel",
+	"tlf", "tél", "cellulare", "numer tel", "kontakt", "appel", "llama", "chiama", "bel me")
 
 func phoneDetector() detectors.Detector {
 	return &runScanner{
@@ -177,8 +178,11 @@ func phoneAt(text string, i, j int, emit func(detectors.Match)) int {
 		if k < t.n && !strings.HasPrefix(t.gap(text, k-1), " ") && !(t.paren[k-1] && strings.HasPrefix(t.gap(text, k-1), ") ")) {
 			continue // a prefix may only end at a space
 		}
+		if end+1 < len(text) && text[end] == '-' && isAlnum(text[end+1]) {
+			continue // a GUID or a serial: {00020000-0000-0000-C000-…}
+		}
 		conf, needCtx := classifyPhone(text, &t, k)
-		if conf == 0 {
+		if conf == 0 || hexNeighbour(text, s, end) {
 			continue
 		}
 		if phoneContext.around(text, s, end, 40, 12) {
@@ -205,8 +209,8 @@ func classifyPhone(text string, t *phoneTok, k int) (float64, bool) {
 		if k > 7 {
 			return 0, false
 		}
-	case k > 5, k == 1 && (l0 < 10 || l0 > 11), k > 1 && l0 > 5,
-		l0 == 1 && (k != 4 || text[t.s[0]] != '1'), l0 == 2 && k != 5:
+	case k > 5, k == 1 && (l0 < 9 || l0 > 11), k > 1 && l0 > 5,
+		l0 == 1 && (k != 4 || text[t.s[0]] != '1'), l0 == 2 && k != 5 && !(k == 2 && t.glen(1) == 8):
 		return 0, false
 	}
 	var buf [24]byte
@@ -220,7 +224,7 @@ func classifyPhone(text string, t *phoneTok, k int) (float64, bool) {
 		}
 		d = append(d, g...)
 	}
-	if len(d) < 7 || mostlyOneDigit(d, 2) || sequential(d, 7) {
+	if len(d) < 7 || mostlyOneDigit(d, 2) || sequential(d, 7) || binary(d) {
 		return 0, false
 	}
 	// Separators must be phone-like: no gap may mix kinds beyond "x) (y" shapes.
@@ -280,7 +284,13 @@ func classifyPhone(text string, t *phoneTok, k int) (float64, bool) {
 		return 0.8, true
 	case t.paren[0]:
 		return 0, false
-	case lens(3, 3, 4):
+	case lens(3, 3, 2, 2) && d[0] == '0' && d[1] != '0':
+		// Swedish 070-123 45 67
+		if g := t.gap(text, 0); g != "-" && g != " " || t.gap(text, 1) != " " || t.gap(text, 2) != " " {
+			return 0, false
+		}
+		return 0.7, true
+	case lens(3, 3, 4) && d[0] != '0':
 		g, same := sameGaps(0)
 		if !same || !nanpValid(d) || g != "-" && g != "." && g != " " {
 			return 0, false
@@ -319,6 +329,26 @@ func classifyPhone(text string, t *phoneTok, k int) (float64, bool) {
 			return 0, false
 		}
 		return 0.8, true
+	// National formats that other numbers share, so only next to a word such as phone/
+	// teléfono/Handy: Spanish and Polish 612 345 678, Dutch 06-12345678, Swedish 070-123 45 67,
+	// Belgian 0470 12 34 56, and nine bare digits of a Spanish mobile.
+	case lens(3, 3, 3) && containsByte("56789", d[0]):
+		if g, same := sameGaps(0); !same || g != " " && g != "-" && g != "." {
+			return 0, false
+		}
+		return 0.6, true
+	case lens(2, 8) && d[0] == '0' && d[1] == '6':
+		if g := t.gap(text, 0); g != "-" && g != " " {
+			return 0, false
+		}
+		return 0.7, true
+	case lens(4, 2, 2, 2) && d[0] == '0' && d[1] != '0':
+		if g, same := sameGaps(0); !same || g != " " && g != "." && g != "/" {
+			return 0, false
+		}
+		return 0.7, true
+	case k == 1 && len(d) == 9 && containsByte("67", d[0]):
+		return 0.6, true
 	case k == 1 && len(d) == 10 && d[0] >= '2' && nanpValid(d):
 		return 0.8, true
 	case k == 1 && len(d) == 11 && d[0] == '1' && nanpValid(d[1:]):
@@ -456,4 +486,71 @@ func countryCode(d []byte) int {
 		}
 	}
 	return 0
+}
+
+// binary: only zeros and ones (bit patterns in comments and tests).
+func binary(d []byte) bool {
+	for _, c := range d {
+		if c > '1' {
+			return false
+		}
+	}
+	return true
+}
+
+// hexNeighbour reports whether the candidate text[s:e] sits in a hex dump or a byte table: the
+// token just before or after it is a hex byte or word ("4b", "a0", "0x1f", "00cc") rather than
+// a word. "06 01 05 05 07" in `50 4b 06 01 05 05 07 ff` is bytes, not a French mobile number.
+func hexNeighbour(text string, s, e int) bool {
+	p := s
+	if p > 0 && isByteSep(text[p-1]) {
+		p--
+		q := p
+		for q > 0 && p-q < 10 && isAlnum(text[q-1]) {
+			q--
+		}
+		if hexToken(text[q:p]) {
+			return true
+		}
+	}
+	p = e
+	if p < len(text) && isByteSep(text[p]) {
+		p++
+		q := p
+		for q < len(text) && q-p < 10 && isAlnum(text[q]) {
+			q++
+		}
+		if hexToken(text[p:q]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isByteSep(c byte) bool { return c == ' ' || c == '\t' || c == ',' || c == ';' || c == ':' }
+
+// hexToken: 0x…, a two-character hex byte with a digit (4b, 00, 7f), or a hex word of four
+// or eight characters with both a letter and a digit (00cc, 3c0a).
+func hexToken(t string) bool {
+	if len(t) >= 3 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') {
+		return true
+	}
+	if len(t) != 2 && len(t) != 4 && len(t) != 8 {
+		return false
+	}
+	digits, letters := 0, 0
+	for k := 0; k < len(t); k++ {
+		switch c := t[k]; {
+		case isDigit(c):
+			digits++
+		case (c|0x20)-'a' < 6:
+			letters++
+		default:
+			return false
+		}
+	}
+	if len(t) == 2 {
+		return digits > 0
+	}
+	return digits > 0 && letters > 0
 }

@@ -10,8 +10,24 @@
 // number only in a window around a context word such as "BSN" or "Steuer-ID", so they cost
 // nothing on text without those words. Every value is validated offline (Luhn and IIN ranges,
 // IBAN mod-97 and per-country structure, SSN area/group/serial, check characters and check
-// digits), and documentation or test values (4111 1111 1111 1111, DE89 3704 0044 0532 0130 00,
-// 078-05-1120, addresses at example.com) are not reported.
+// digits).
+//
+// Well-known test and documentation values are not reported unless Options.ReportTestValues is
+// set: the payment processors' test cards (4111 1111 1111 1111, 4242 4242 4242 4242, 5555 5555
+// 5555 4444, 378282246310005 and the rest of testCards), the example IBANs of banks and the
+// ECBS (DE89 3704 0044 0532 0130 00, GB82 WEST 1234 5698 7654 32, …; ibanExamples), the SSNs
+// 078-05-1120, 219-09-9999 and 123-45-6789, the textbook codice fiscale RSSMRA85T10A562S, the BSN
+// test numbers 111222333 and 123456782, the HETU 131052-308T, and the private addresses every
+// user of a product shares (100.100.100.100) or Go's net/netip documents. Always dropped,
+// whatever the options: addresses at reserved documentation domains (example.com, *.test),
+// placeholder values (one repeated digit, 123456789…), made-up private addresses (10.0.0.1,
+// 192.168.1.x) and e-mail addresses in attribution (copyright lines, author lists, commit
+// trailers).
+//
+// Real code is full of shapes like these; the scanners stay silent on hex dumps and byte
+// tables (06 01 05 05 07 next to 4b or 0x1f is bytes, not a phone number), tables of long
+// constants, member-access chains that end in .local or .internal (attr.Name.Local), and
+// link-local or network addresses that name no host. TestRealCode measures this on GOROOT.
 package pii
 
 import (
@@ -21,25 +37,41 @@ import (
 	"github.com/customs-dev/customs/detectors"
 )
 
-// Detectors returns the personal-data and infrastructure detectors, most specific first.
-func Detectors() ([]detectors.Detector, error) {
+// Options change what the detectors report.
+type Options struct {
+	// ReportTestValues reports the well-known test and documentation values that are
+	// suppressed by default (see the package documentation): for a red-team exercise that
+	// plants them, or to check that a pipeline sees them at all.
+	ReportTestValues bool
+}
+
+// known reports whether a value that is on a list of published test values is to be dropped.
+func (o Options) known(listed bool) bool { return listed && !o.ReportTestValues }
+
+// Detectors returns the personal-data and infrastructure detectors, most specific first, with
+// the default options.
+func Detectors() ([]detectors.Detector, error) { return DetectorsWith(Options{}) }
+
+// DetectorsWith returns the personal-data and infrastructure detectors built with opts.
+func DetectorsWith(o Options) ([]detectors.Detector, error) {
 	return []detectors.Detector{
-		cardDetector(),
-		ibanDetector(),
-		ssnDetector(),
+		cardDetector(o),
+		ibanDetector(o),
+		ssnDetector(o),
 		ninoDetector(),
 		nirDetector(),
 		steuerIDDetector(),
 		dniDetector(),
-		codiceFiscaleDetector(),
-		bsnDetector(),
+		codiceFiscaleDetector(o),
+		bsnDetector(o),
 		peselDetector(),
 		beNationalNumberDetector(),
 		personnummerDetector(),
+		hetuDetector(o),
 		passportDetector(),
 		emailDetector(),
 		phoneDetector(),
-		privateIPDetector(),
+		privateIPDetector(o),
 		internalHostDetector(),
 	}, nil
 }
@@ -223,14 +255,15 @@ func afterGroup(text string, s int) bool {
 		if s < 3 || text[s-1] != ' ' && text[s-1] != '-' {
 			return false
 		}
-		k, digit := s-1, false
-		for k > 0 && s-1-k < 6 && (isDigit(text[k-1]) || isUpper(text[k-1])) {
+		k, digit, lower := s-1, false, false
+		for k > 0 && s-1-k < 6 && isAlnum(text[k-1]) {
 			k--
 			digit = digit || isDigit(text[k])
+			lower = lower || isAlpha(text[k]) && !isUpper(text[k])
 		}
 		l := s - 1 - k
-		if l < 2 || l > 5 || k > 0 && (isWordByte(text[k-1]) || text[k-1] == '+') {
-			return false
+		if l < 2 || l > 5 || k > 0 && (isWordByte(text[k-1]) || text[k-1] == '+') || lower && (!digit || tokens > 0) {
+			return false // a lower-case group counts only as an IBAN's first one (de89 …)
 		}
 		if digit {
 			return true
@@ -396,6 +429,26 @@ func (c context) near(text string, lo, hi int) bool {
 				return true
 			}
 			off = p + 1
+		}
+	}
+	return false
+}
+
+// nearWhole is near for whole words: the word must also end at a word boundary ("host" does
+// not match in "hostLookup", "addr" not in "address").
+func (c context) nearWhole(text string, lo, hi int) bool {
+	lo, hi = max(lo, 0), min(hi, len(text))
+	if hi-lo > 256 {
+		lo = hi - 256
+	}
+	for _, w := range c {
+		for p := lo; p+len(w) <= hi; p++ {
+			if !hasPrefixFold(text[p:], string(w)) {
+				continue
+			}
+			if (p == 0 || !isAlpha(text[p-1])) && (p+len(w) >= len(text) || !isAlpha(text[p+len(w)])) {
+				return true
+			}
 		}
 	}
 	return false

@@ -34,7 +34,8 @@ func TestIIN(t *testing.T) {
 		{"453914880343646", false},    // Visa 15
 		{"5148239669925626", true},    // Mastercard 51
 		{"5548239669925626", true},    // Mastercard 55
-		{"5648239669925626", false},   // 56 is not Mastercard (nor in our Maestro list)
+		{"5648239669925626", true},    // Maestro 56–69
+		{"7648239669925626", false},   // no issuer starts with 7
 		{"2221009669925626", true},    // Mastercard 2-series low end
 		{"2720479814875358", true},    // Mastercard 2-series high end
 		{"2721479814875358", false},   // past the 2-series
