@@ -59,6 +59,7 @@ var credWords = []struct {
 	{"secret", false, false}, {"token", false, false}, {"apikey", false, false}, {"api_key", false, false},
 	{"api-key", false, false}, {"auth", false, true}, {"credential", false, false}, {"accesskey", false, false},
 	{"access_key", false, false}, {"privatekey", false, false}, {"private_key", false, false},
+	{"creds", false, true},
 }
 
 // nameTail: words that may directly follow a credential word inside a name (SECRETKEY,
@@ -133,6 +134,9 @@ type assignment struct {
 	m         detectors.Meta
 	passwords bool
 	defers    []deferral
+	// vectors: report only the hex values of published test-vector tables (see inTestVector),
+	// which the other assignment detectors leave out.
+	vectors bool
 }
 
 // deferral: a context detector and the vendor words it is anchored on.
@@ -207,7 +211,13 @@ func (a *assignment) Find(text string, hits []int, emit func(detectors.Match)) {
 			continue
 		}
 		v := text[vs:ve]
+		if a.vectors && !inTestVector(text, vs, ve) {
+			continue
+		}
 		if vs > 0 && !isQuote(text[vs-1]) && bareCode(text, vs, ve) {
+			continue
+		}
+		if !a.passwords && wordsValue(v) || passwordWord(v) || badgeToken(text, s) {
 			continue
 		}
 		// The value's own gates, then the name's (cheaper first for the common non-secret case).
@@ -215,7 +225,15 @@ func (a *assignment) Find(text string, hits []int, emit func(detectors.Match)) {
 			continue
 		}
 		pw, lname, ok := credName(text[s:e])
-		if !ok || pw != a.passwords || ownedName(lname) || a.deferred(text, vs, ve) {
+		if a.vectors {
+			if !(ok || strings.Contains(lname, "priv")) {
+				continue
+			}
+			emit(detectors.Match{Start: vs, End: ve, Confidence: 0.3})
+			last = ve
+			continue
+		}
+		if !ok || pw != a.passwords || ownedName(lname) || a.deferred(text, vs, ve) || inTestVector(text, vs, ve) {
 			continue
 		}
 		conf := 0.6
@@ -231,6 +249,10 @@ func (a *assignment) Find(text string, hits []int, emit func(detectors.Match)) {
 // value ending a statement or an argument list (token = tok2;), a camelCase identifier
 // (ClientAuth = VerifyClientCertIfGiven) or a qualified name. Configuration files write
 // literals bare; code quotes them. (A trailing ',' proves nothing: prose has them too.)
+//
+// Minified and ordinary JavaScript adds expressions: a comparison or a chained assignment
+// (t===E.NULL, a.b=c.d=void 0, x = y$z === void 0 ? …), nullish coalescing and logic
+// (f.converter??Ge, a||b), and the fields of a format description (groupname:password:GID).
 func bareCode(text string, vs, ve int) bool {
 	v := text[vs:ve]
 	if strings.ContainsAny(v, "([") {
@@ -239,7 +261,105 @@ func bareCode(text string, vs, ve int) bool {
 	if ve < len(text) && strings.IndexByte(";)}", text[ve]) >= 0 {
 		return true
 	}
+	if v[0] == '=' || strings.Contains(v, "??") || strings.Contains(v, "||") || strings.Contains(v, "&&") || strings.Contains(v, "==") || strings.Contains(v, "!=") {
+		return true
+	}
+	if i := strings.IndexByte(v, '='); i > 0 && strings.TrimRight(v[i:], "=") != "" {
+		if head := v[:i]; strings.ContainsAny(head, ".$") || camelIdent(head) {
+			return true // a = b = c: the value is an assignment itself
+		}
+	}
+	if operatorFollows(text, ve) || colonFields(v) {
+		return true
+	}
 	return camelIdent(v) || qualifiedIdent(v)
+}
+
+// operatorFollows: a comparison or logical operator comes after the value (x === void 0,
+// a && b), so the value was an operand.
+func operatorFollows(text string, i int) bool {
+	j := skipBlank(text, i)
+	if j == i || j >= len(text) {
+		return false
+	}
+	rest := text[j:min(len(text), j+4)]
+	for _, op := range []string{"==", "!=", "&&", "||", "??"} { // not "-" or "?": prose has them
+		if strings.HasPrefix(rest, op) {
+			return true
+		}
+	}
+	return false
+}
+
+// colonFields: names joined by ':' with no digit (GID:user_list, host:port): the fields of a
+// format, not a value.
+func colonFields(v string) bool {
+	if strings.IndexByte(v, ':') < 0 {
+		return false
+	}
+	for f := range strings.SplitSeq(v, ":") {
+		if f == "" || !allIn(f, identLetters) {
+			return false
+		}
+	}
+	return true
+}
+
+// wordsValue: a key or token value that is an identifier made of words, with no digit
+// (withCredentials, "?NonExpressionParenEnd", workloadIdentity): a name, a label or code. Random
+// tokens are not made of words; passphrases may be, so passwords are not held to it.
+func wordsValue(v string) bool {
+	i := 0
+	for i < len(v) && i < 2 && !alnum[v[i]] {
+		i++
+	}
+	w := v[i:]
+	if strings.ContainsAny(w, ".:") { // js.fetch:credentials: a qualified name
+		for sg := range strings.FieldsFuncSeq(w, func(r rune) bool { return r == '.' || r == ':' }) {
+			if len(sg) < 2 || !allIn(sg, identLetters) {
+				return false
+			}
+		}
+		return true
+	}
+	if len(w) < 8 || !allIn(w, letters) {
+		return false
+	}
+	// Camel-case humps: a capital and its lower case, or a run of capitals (JSX in
+	// InterpolationInJSX). Words are humps of four or more letters with a vowel; random
+	// mixed-case tokens break into humps of one or two letters.
+	humps, covered := 0, 0
+	for j := 0; j < len(w); {
+		k := j + 1
+		if w[j] >= 'A' && w[j] <= 'Z' && k < len(w) && w[k] >= 'A' && w[k] <= 'Z' {
+			for k < len(w) && w[k] >= 'A' && w[k] <= 'Z' && !(k+1 < len(w) && w[k+1] >= 'a' && w[k+1] <= 'z') {
+				k++
+			}
+		} else {
+			for k < len(w) && w[k] >= 'a' && w[k] <= 'z' {
+				k++
+			}
+		}
+		humps++
+		if k-j >= 4 && strings.ContainsAny(w[j:k], "aeiouyAEIOUY") {
+			covered += k - j
+		}
+		j = k
+	}
+	return humps >= 2 && covered*10 >= len(w)*6
+}
+
+// badgeToken: the name is a query parameter of a status-badge image URL (codecov's
+// badge.svg?token=…): a token made to be published in a README.
+func badgeToken(text string, s int) bool {
+	if s == 0 || text[s-1] != '?' && text[s-1] != '&' {
+		return false
+	}
+	u := text[max(0, s-200):s]
+	if k := strings.LastIndexAny(u, " \t\n\"'(<"); k >= 0 {
+		u = u[k+1:]
+	}
+	return strings.Contains(u, "badge") || strings.HasSuffix(strings.TrimRight(u, "?&"), ".svg")
 }
 
 var identLetters = cs("A-Za-z_")
@@ -432,12 +552,23 @@ func assignedValue(text string, s, e int, password, flag bool) (int, int, bool) 
 	}
 	// XML element.
 	if s > 0 && text[s-1] == '<' && i < len(text) && text[i] == '>' {
+		// <token>…</token>, the value alone on its own line or not.
 		j := i + 1
-		for j < len(text) && j-i <= maxValue && text[j] != '<' && text[j] != '\n' {
+		for j < len(text) && j-i <= maxValue && text[j] != '<' {
 			j++
 		}
 		if j < len(text) && text[j] == '<' {
-			return trimSpace(text, i+1, j)
+			vs, ve := i+1, j
+			for vs < ve && (text[vs] == ' ' || text[vs] == '\t' || text[vs] == '\n' || text[vs] == '\r') {
+				vs++
+			}
+			for ve > vs && (text[ve-1] == ' ' || text[ve-1] == '\t' || text[ve-1] == '\n' || text[ve-1] == '\r') {
+				ve--
+			}
+			if strings.IndexByte(text[vs:ve], '\n') >= 0 {
+				return 0, 0, false // prose or markup, not one value
+			}
+			return vs, ve, ve > vs
 		}
 		return 0, 0, false
 	}
@@ -460,6 +591,14 @@ func assignedValue(text string, s, e int, password, flag bool) (int, int, bool) 
 			return 0, 0, false
 		}
 		sp, i = j+len("value"), j+len("value")
+	}
+	// A declared type between the name and the operator: var apiToken string = "…",
+	// val token: String = "…".
+	if t := typeWordAt(text, sp); t > sp {
+		sp = skipBlank(text, t)
+		if operator(text, sp) != "=" && operator(text, sp) != ":=" {
+			return 0, 0, false
+		}
 	}
 	op := operator(text, sp)
 	switch {
@@ -516,6 +655,23 @@ func assignedValue(text string, s, e int, password, flag bool) (int, int, bool) 
 	return i, j, j > i
 }
 
+// typeWordAt returns the end of a type name written at i (string, String, str, with an
+// optional ':' before it), or i when there is none. Only string types: a secret is a string.
+func typeWordAt(text string, i int) int {
+	j := i
+	if j < len(text) && text[j] == ':' {
+		j = skipBlank(text, j+1)
+	}
+	for _, t := range []string{"string", "String", "str", "&str", "&'static str"} {
+		if strings.HasPrefix(text[j:], t) && (j+len(t) >= len(text) || !isWord(text[j+len(t)])) {
+			if e := skipBlank(text, j+len(t)); e < len(text) && text[e] == '=' {
+				return j + len(t)
+			}
+		}
+	}
+	return i
+}
+
 // hasCallVerb: a setter's name (setPassword, with_token, useApiKey, …).
 func hasCallVerb(name string) bool {
 	if i := strings.LastIndexByte(name, '.'); i >= 0 {
@@ -544,7 +700,17 @@ func operator(text string, i int) string {
 		if next == '=' {
 			return ":="
 		}
+		if strings.HasPrefix(text[i:], "::=") {
+			return "::=" // BNF-style, and :::= (gitleaks writes both)
+		}
+		if strings.HasPrefix(text[i:], ":::=") {
+			return ":::="
+		}
 		return ":"
+	case '.':
+		if next == '=' {
+			return ".=" // PHP's concatenating assignment
+		}
 	case '=':
 		if next == '>' || next == '=' {
 			return text[i : i+2]
@@ -598,16 +764,6 @@ func skipBlank(text string, i int) int {
 		i++
 	}
 	return i
-}
-
-func trimSpace(text string, i, j int) (int, int, bool) {
-	for i < j && (text[i] == ' ' || text[i] == '\t') {
-		i++
-	}
-	for j > i && (text[j-1] == ' ' || text[j-1] == '\t') {
-		j--
-	}
-	return i, j, j > i
 }
 
 // quoted reads the string literal that opens at i.
@@ -666,8 +822,8 @@ func genericValueOK(v string, password bool) bool {
 		return false
 	case password && e < min(2.5, ln-0.8):
 		return false
-	case !password && (n < 10 || e < min(3.0, ln-0.7)):
-		return false
+	case !password && (n < 10 || e < min(3.0, ln-0.7) && !(n >= 16 && e >= 2.7 && allIn(v, hexAny))):
+		return false // (a random 16-digit hex token has about 3.2 bits a character, often less)
 	}
 	if isCommonValue(v) || labelWords.In(v) || !password && secretWord.In(v) {
 		return false // a label that names the thing instead of being it

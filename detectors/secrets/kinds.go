@@ -147,7 +147,7 @@ func (t *token) Find(text string, hits []int, emit func(detectors.Match)) {
 			continue
 		}
 		tok := text[h:j]
-		if t.placeholders[strings.ToLower(tok)] || placeholder(text[b:j]) {
+		if len(t.placeholders) > 0 && t.placeholders[strings.ToLower(tok)] || placeholder(text[b:j]) {
 			continue
 		}
 		if t.entropy > 0 && detectors.Entropy(text[b:j]) < t.entropy {
@@ -266,6 +266,15 @@ type ctxTok struct {
 	need    func(v string) bool // shape checks (character classes, UUID layout); nil accepts
 	entropy float64
 	conf    float64
+	// name, if set, must accept the identifier at the keyword hit (GITHUB_CLIENT_SECRET, not
+	// GITHUB_SHA or github.com): for vendor words that also name things that are no secret.
+	name func(ident string) bool
+	// notAfter: bytes that may not stand right before the value ('/' of a URL path, '@' of a
+	// pinned revision).
+	notAfter string
+	// pad: a byte whose leading run is the format's padding (a Twitter bearer token's A's),
+	// left out of the placeholder check, which takes a run for a mask.
+	pad byte
 }
 
 var _ detectors.Detector = (*ctxTok)(nil)
@@ -282,6 +291,9 @@ func (c *ctxTok) Find(text string, hits []int, emit func(detectors.Match)) {
 			continue
 		}
 		s := identEnd(text, h)
+		if c.name != nil && !c.name(text[h:s]) {
+			continue
+		}
 		lim := min(len(text), s+c.maxDist)
 		onlySep := true // nothing but separators since the name: the value may be on the next line
 		for i := s; i < lim; {
@@ -296,7 +308,7 @@ func (c *ctxTok) Find(text string, hits []int, emit func(detectors.Match)) {
 			// A run of base64 that starts at i may be the value encoded under its name (a
 			// Kubernetes Secret's data): the engine decodes it, but without the name.
 			b64Start := b64std[text[i]] && (i == 0 || !b64stdEq[text[i-1]] && !wordBefore(text, i)) && !escBefore(text, i+1)
-			if !c.body[text[i]] || i > 0 && (wordBefore(text, i) || c.body[text[i-1]] && !escBefore(text, i)) || escBefore(text, i+1) {
+			if !c.body[text[i]] || i > 0 && (wordBefore(text, i) || c.body[text[i-1]] && !escBefore(text, i) || c.notAfter != "" && strings.IndexByte(c.notAfter, text[i-1]) >= 0) || escBefore(text, i+1) {
 				if b64Start {
 					if e := c.encodedAt(text, i, emit); e > 0 {
 						last = e
@@ -344,7 +356,11 @@ func (c *ctxTok) encodedAt(text string, i int, emit func(detectors.Match)) int {
 // valueOK applies the detector's checks to a candidate value of one of its lengths, made of
 // its body bytes.
 func (c *ctxTok) valueOK(v string) bool {
-	return containsInt(c.lengths, len(v)) && allIn(v, c.body) && !placeholder(v) && !hasOwnedPrefix(v) &&
+	p := v
+	if c.pad != 0 {
+		p = strings.TrimLeft(v, string(c.pad))
+	}
+	return containsInt(c.lengths, len(v)) && allIn(v, c.body) && !placeholder(p) && !hasOwnedPrefix(v) &&
 		(c.entropy == 0 || detectors.Entropy(v) >= c.entropy) && (c.need == nil || c.need(v))
 }
 
@@ -472,6 +488,13 @@ func mixedAlnum(v string) bool {
 func strictAlnum(v string) bool {
 	l, u, d, _ := classes(v)
 	return l && u && d
+}
+
+// keyLike: an alphanumeric key in one case or both, with letters and digits (a vendor's
+// lower-case keys): not a word, not a camelCase name, not a number.
+func keyLike(v string) bool {
+	l, u, d, _ := classes(v)
+	return d && (l || u)
 }
 
 // hexKey: lower-case hex with both letters and digits (not a run of digits, not a word).

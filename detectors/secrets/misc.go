@@ -195,7 +195,7 @@ func basicOK(v string) bool {
 
 // bearerOK: a random-looking token, not a variable, a placeholder or another detector's key.
 func bearerOK(v string) bool {
-	if len(v) < 16 || hasOwnedPrefix(v) || ownedShape(v) || placeholder(v) {
+	if len(v) < 16 || hasOwnedPrefix(v) || providerOwned(v) || ownedShape(v) || placeholder(v) {
 		return false
 	}
 	l, u, d, _ := classes(v)
@@ -206,4 +206,146 @@ func bearerOK(v string) bool {
 		}
 	}
 	return n >= 2 && d && detectors.Entropy(v) >= 3.5
+}
+
+// jwtB64 finds a JSON Web Token that was base64-encoded once more — a Kubernetes Secret's
+// data, a config value, an HTTP header that carries a token wrapped for transport. Its keyword
+// is ZXlK, the encoding of the token's own "eyJ"; the run is decoded (only at such hits) and
+// must hold a token that passes JWTOK, alone or followed by a line break. The encoded run is
+// reported.
+type jwtB64 struct{ m detectors.Meta }
+
+var _ detectors.Detector = (*jwtB64)(nil)
+
+func (j *jwtB64) Meta() detectors.Meta { return j.m }
+
+func (j *jwtB64) Find(text string, hits []int, emit func(detectors.Match)) {
+	last := 0
+	for _, h := range hits {
+		if h < last || h < 0 || h >= len(text) || !strings.HasPrefix(text[h:], "ZXlK") {
+			continue
+		}
+		if h > 0 && (b64stdEq[text[h-1]] || text[h-1] == '-' || text[h-1] == '_') && !escBefore(text, h) {
+			continue
+		}
+		e := h
+		for e < len(text) && e-h < maxJWT*4/3+4 && (b64std[text[e]] || text[e] == '-' || text[e] == '_') {
+			e++
+		}
+		for e < len(text) && e-h < maxJWT*4/3+8 && text[e] == '=' {
+			e++
+		}
+		last = e
+		if e < len(text) && isWord(text[e]) || e-h < 64 {
+			continue
+		}
+		b, ok := decodeB64(text[h:e])
+		if !ok {
+			continue
+		}
+		tok := strings.TrimRight(string(b), "\r\n")
+		if !JWTOK(tok) {
+			continue
+		}
+		emit(detectors.Match{Start: h, End: e, Confidence: 0.85})
+	}
+}
+
+// dockerAuth finds the "auth" entries of a Docker client config (~/.docker/config.json, a
+// Kubernetes .dockerconfigjson, a DOCKER_AUTH_CONFIG variable): base64 of user:password under a
+// registry inside "auths". The keyword is "auths"; the entries that follow it (quotes escaped
+// once or more when the JSON sits in a string) are read, and a value is reported only if it
+// decodes to printable user:password with both parts present and the password no placeholder.
+type dockerAuth struct{ m detectors.Meta }
+
+var _ detectors.Detector = (*dockerAuth)(nil)
+
+func (d *dockerAuth) Meta() detectors.Meta { return d.m }
+
+// dockerAuthSpan bounds how far after "auths" entries are looked for: a config with a few
+// registries.
+const dockerAuthSpan = 4096
+
+func (d *dockerAuth) Find(text string, hits []int, emit func(detectors.Match)) {
+	last := 0
+	for _, h := range hits {
+		if h < last || h < 0 || h >= len(text) {
+			continue
+		}
+		end := min(len(text), h+dockerAuthSpan)
+		for i := h + len("auths"); i < end; {
+			k := strings.Index(text[i:end], "auth")
+			if k < 0 {
+				break
+			}
+			a := i + k
+			i = a + len("auth")
+			if text[a-1] != '"' { // a key "auth", not "authority" or "oauth"
+				continue
+			}
+			s, e := dockerAuthValue(text, i, end)
+			if e == 0 {
+				continue
+			}
+			i = e
+			if DockerAuthOK(text[s:e]) {
+				emit(detectors.Match{Start: s, End: e, Confidence: 0.9})
+				last = e
+			}
+		}
+	}
+}
+
+// dockerAuthValue reads `": "<base64>"` (quotes possibly backslash-escaped) at i and returns
+// the base64 run, or e = 0.
+func dockerAuthValue(text string, i, end int) (s, e int) {
+	quotes := func(j int) int {
+		for j < end && (text[j] == '\\' || text[j] == '"') {
+			j++
+		}
+		return j
+	}
+	spaces := func(j int) int {
+		for j < end && (text[j] == ' ' || text[j] == '\t') {
+			j++
+		}
+		return j
+	}
+	j := quotes(i)
+	if j == i {
+		return 0, 0
+	}
+	j = spaces(j)
+	if j >= end || text[j] != ':' {
+		return 0, 0
+	}
+	q := spaces(j + 1)
+	s = quotes(q)
+	if s == q {
+		return 0, 0
+	}
+	e = s
+	for e < len(text) && b64stdEq[text[e]] {
+		e++
+	}
+	if e-s < 8 || e >= len(text) || text[e] != '"' && text[e] != '\\' {
+		return 0, 0
+	}
+	return s, e
+}
+
+// DockerAuthOK reports whether v, a Docker config "auth" value, is base64 of printable
+// user:password (a password may span lines: GCR's _json_key:<service-account JSON>) with both parts present and the password no placeholder.
+func DockerAuthOK(v string) bool {
+	b, ok := decodeB64(v)
+	if !ok {
+		return false
+	}
+	for _, c := range b {
+		if (c < 0x20 || c > 0x7e) && c != '\n' && c != '\r' && c != '\t' { // _json_key:{…} spans lines
+			return false
+		}
+	}
+	user, pass, ok := strings.Cut(string(b), ":")
+	return ok && user != "" && len(pass) >= 4 && !placeholder(pass)
 }

@@ -257,6 +257,26 @@ func list() []detectors.Detector {
 	t.entropy = 4.0
 	add(t)
 
+	// An OAuth app's client secret is 40 hex with no prefix; it is reported only after a name
+	// that says GitHub and secret (GITHUB_CLIENT_SECRET, github.clientSecret) or the bare word
+	// github — never after GITHUB_SHA, a github.com path or a pinned @revision. Client IDs
+	// (Iv1.…, Ov23li…) are public.
+	add(&ctxTok{m: meta("github-oauth-client-secret", high, "GitHub OAuth or GitHub App client secret: 40 hex after GITHUB_CLIENT_SECRET, github_secret or the word github",
+		m("github", "gh_client_secret", "gh_oauth_secret"), ex(
+			m("GITHUB_CLIENT_SECRET="+rnd("ghcs", aHex, 40), `github: { clientID: "Iv1.`+rnd("ghcs2", aHex, 16)+`", clientSecret: "`+rnd("ghcs3", aHex, 40)+`" }`,
+				"github = '"+rnd("ghcs4", a62, 20)+"', '"+rnd("ghcs5", aHex, 40)+"'", "GH_CLIENT_SECRET: "+rnd("ghcs6", aHex, 40)),
+			"GITHUB_SHA="+rnd("ghcs7", aHex, 40), "https://github.com/acme/ledger/commit/"+rnd("ghcs8", aHex, 40),
+			"github_client_id = Iv1."+rnd("ghcs9", aHex, 16), "GITHUB_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+			"github.com/acme/ledger@"+rnd("ghcs10", aHex, 40))),
+		body: hexLower, lengths: []int{40}, maxDist: 80, need: hexKey, entropy: 3.0, conf: 0.75, notAfter: "/@#",
+		// Folded comparisons, not ToLower: "github" is common in code and this runs at every hit.
+		name: func(n string) bool {
+			if containsFold(n, "secret") {
+				return !containsFold(n, "sha") && !containsFold(n, "commit")
+			}
+			return strings.EqualFold(n, "github") || strings.EqualFold(n, "github:") || strings.EqualFold(n, "github_oauth") || strings.EqualFold(n, "github-oauth")
+		}})
+
 	glpat := "glpat-" + rnd("glpat", aURL, 20)
 	add(&rx{m: meta("gitlab-pat", critical, "GitLab personal, project or group access token (glpat-, legacy 20 characters or routable)",
 		m("glpat-"), ex(
@@ -269,17 +289,28 @@ func list() []detectors.Detector {
 		entropy: 3.0,
 	})
 
+	// GitLab's other tokens: each prefix with its legacy fixed length, or routable (a base64
+	// payload, '.', two characters of version and a seven-character CRC, as glpat- has).
 	add(&anyOf{meta("gitlab-ci-token", high, "GitLab runner, deploy, pipeline-trigger and CI job tokens (glrt-, GR1348941, gldt-, glptt-, glcbt-)",
 		m("glrt-", "gr1348941", "gldt-", "glptt-", "glcbt-"), ex(
 			m("--token glrt-"+rnd("glrt", aURL, 20), "registration-token: GR1348941"+rnd("gr", aURL, 20),
-				"deploy token gldt-"+rnd("gldt", aURL, 20), "curl -F token=glptt-"+rnd("glptt", aHex, 40)+" https://gitlab.example.com"),
+				"deploy token gldt-"+rnd("gldt", aURL, 20), "curl -F token=glptt-"+rnd("glptt", aHex, 40)+" https://gitlab.example.com",
+				"token: glrt-t1_"+rnd("glrt3", aURL, 27)+".01"+rnd("glrt4", aLow+aNum, 7), "CI_JOB_TOKEN=glcbt-64_"+rnd("glcbt", aURL, 20)),
 			"glrt-"+rnd("glrt2", aURL, 10), "GR1348941XXXXXXXXXXXXXXXXXXXX", "glptt-"+rnd("glptt2", aHex, 30))),
 		[]finder{
-			&token{prefixes: m("glrt-", "gldt-"), body: b64url, min: 20, max: 64, entropy: 3.0},
+			&rx{expr: `(?:glrt|gldt)-(?:[0-9A-Za-z_-]{27,300}\.[0-9a-z]{9}|[0-9A-Za-z_-]{20,64})`, window: 340, tail: cs("-"), dotWord: true, entropy: 3.0},
 			&token{prefixes: m("GR1348941"), body: b64url, min: 20, max: 20, entropy: 3.0},
 			&token{prefixes: m("glptt-"), body: hexLower, min: 40, max: 40, entropy: 3.0},
-			&token{prefixes: m("glcbt-"), body: b64url, min: 22, max: 64, entropy: 3.0},
+			&rx{expr: `glcbt-(?:[0-9A-Za-z_-]{27,300}\.[0-9a-z]{9}|[0-9A-Za-z_-]{20,64})`, window: 340, tail: cs("-"), dotWord: true, entropy: 3.0},
 		}})
+	add(&rx{m: meta("gitlab-token", high, "GitLab OAuth application secret (gloas-), feed (glft-), incoming-mail (glimt-), Kubernetes agent (glagent-), SCIM (glsoat-) and feature-flag client (glffct-) tokens",
+		m("gloas-", "glft-", "glimt-", "glagent-", "glsoat-", "glffct-"), ex(
+			m("GITLAB_OAUTH_SECRET=gloas-"+rnd("gloas", aURL, 64), "feed_token=glft-"+rnd("glft", aURL, 20), "glimt-"+rnd("glimt", aURL, 25),
+				"agent token: glagent-"+rnd("glagent", aURL, 50), "scim glsoat-"+rnd("glsoat", aURL, 20), "unleash token glffct-"+rnd("glffct", aURL, 20),
+				"glft-"+rnd("glft2", aURL, 27)+".01"+rnd("glft3", aLow+aNum, 7)),
+			"gloas-"+rnd("gloas2", aURL, 12), "glft-xxxxxxxxxxxxxxxxxxxx", "glagent-config.yaml")),
+		expr:   `(?:gloas|glft|glimt|glagent|glsoat|glffct)-(?:[0-9A-Za-z_-]{27,300}\.[0-9a-z]{9}|[0-9A-Za-z_-]{20,64})`,
+		window: 340, tail: cs("-"), dotWord: true, entropy: 3.0})
 
 	bb := atlTok("ATBB" + rnd("atbb", a62, 24))
 	atc := atlTok("ATCTT3xFfGN0" + rnd("atctt", aURL, 170) + "=")
@@ -448,6 +479,9 @@ func list() []detectors.Detector {
 	t.placeholders = set("sk-helicone-aizk36y-5yue2my-qmy5tza-n7x3aqa")
 	add(t)
 
+	// ---- Providers beyond the core set (providers.go) ----------------------------------------
+	add(providers()...)
+
 	// ---- Payments --------------------------------------------------------------------------
 	for _, s := range []struct{ name, prefix, desc string }{
 		{"stripe-secret-key", "sk_live_", "Stripe live secret key (sk_live_); test and publishable keys are not reported"},
@@ -462,13 +496,16 @@ func list() []detectors.Detector {
 		add(t)
 	}
 
-	add(&anyOf{meta("square-access-token", critical, "Square access token (EAAA… production, sq0atp- legacy)",
+	// Square's EAAA tokens are 60 characters after the prefix in current accounts; sandbox and
+	// older ones run shorter, and some carry '=' from their base64.
+	add(&anyOf{meta("square-access-token", critical, "Square access token (EAAA… production and sandbox, sq0atp- legacy)",
 		m("eaaa", "sq0atp-"), ex(
-			m("SQUARE_ACCESS_TOKEN=EAAA"+rnd("sq", aURL, 60), "sq0atp-"+rnd("sq2", aURL, 22)),
-			"EAAA"+rnd("sq3", aURL, 20), "sq0atp-"+rnd("sq4", aURL, 10))),
+			m("SQUARE_ACCESS_TOKEN=EAAA"+rnd("sq", aURL, 60), "sq0atp-"+rnd("sq2", aURL, 22), "square token = 'EAAA"+rnd("sq5", aURL, 30)+"="+rnd("sq6", aURL, 29)+"'",
+				"SQUARE_TOKEN=sq0atp-"+rnd("sq7", aURL, 40)),
+			"EAAA"+rnd("sq3", aURL, 20), "sq0atp-"+rnd("sq4", aURL, 10), "EAAA"+rnd("sq8", aURL, 70))),
 		[]finder{
-			&token{prefixes: m("EAAA"), body: b64url, min: 60, max: 60, entropy: 4.0},
-			&token{prefixes: m("sq0atp-"), body: b64url, min: 22, max: 22, entropy: 3.5},
+			&token{prefixes: m("EAAA"), body: cs("A-Za-z0-9_=-"), min: 22, max: 64, entropy: 4.0, validate: func(v string) bool { return strictAlnum(v[4:]) }},
+			&token{prefixes: m("sq0atp-"), body: b64url, min: 22, max: 60, entropy: 3.5},
 		}})
 	t = tok("square-oauth-secret", critical, "Square OAuth application secret (sq0csp- + 43)", m("sq0csp-"), b64url, 43, 43, ex(
 		m("SQUARE_APP_SECRET=sq0csp-"+rnd("sqcsp", aURL, 43)), "sq0csp-"+rnd("sqcsp2", aURL, 20)))
@@ -496,15 +533,35 @@ func list() []detectors.Detector {
 			`"bot_token": "xoxb-`+rnd("slb4", aNum, 12)+"-"+rnd("slb5", a62, 24)+`"`),
 		"xoxb-xxxxxxxxx-xxxxxxxxxx-xxxxxxxxxxxx", "xoxb-12345-abcd234", "xoxb-xoxb-my-bot-token", "xoxb-Slack_BOT_TOKEN")),
 		expr: `xoxb-[0-9]{8,14}-(?:[0-9]{8,14}-[A-Za-z0-9]{24,34}|[A-Za-z0-9]{18,26})`, window: 100, tail: cs("-"), entropy: 3.0})
-	add(&rx{m: meta("slack-user-token", critical, "Slack user token (xoxp-)", m("xoxp-"), ex(
-		m(`"user_token": "xoxp-`+rnd("slu", aNum, 11)+"-"+rnd("slu2", aNum, 12)+"-"+rnd("slu3", aNum, 12)+"-"+rnd("slu4", aHex, 32)+`"`),
+	// xoxe- with three numeric fields is a user token Slack hands out in file URLs (?t=xoxe-…).
+	add(&rx{m: meta("slack-user-token", critical, "Slack user token (xoxp-, and xoxe- in the same layout)", m("xoxp-", "xoxe-"), ex(
+		m(`"user_token": "xoxp-`+rnd("slu", aNum, 11)+"-"+rnd("slu2", aNum, 12)+"-"+rnd("slu3", aNum, 12)+"-"+rnd("slu4", aHex, 32)+`"`,
+			"files-pri/T04-F04/image.png?t=xoxe-"+rnd("slu5", aNum, 13)+"-"+rnd("slu6", aNum, 13)+"-"+rnd("slu7", aNum, 13)+"-"+rnd("slu8", aHex, 32)),
 		`"token1": "xoxp-1234567890"`, "xoxp-XXXXXXXXXX-XXXXXXXXXX-XXXXXXXXXXX-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
 		"xoxp-1234-1234-1234-4ddbc191d40ee098cbaae6f3523ada2d")),
-		expr: `xoxp-[0-9]{8,14}-[0-9]{8,14}-[0-9]{8,14}-[A-Za-z0-9]{28,34}`, window: 110, tail: cs("-"), entropy: 3.0})
+		expr: `xox[pe]-[0-9]{8,14}-[0-9]{8,14}-[0-9]{8,14}-[A-Za-z0-9]{28,34}`, window: 110, tail: cs("-"), entropy: 3.0})
 	add(&rx{m: meta("slack-app-token", high, "Slack app-level token (xapp-)", m("xapp-"), ex(
 		m("SLACK_APP_TOKEN=xapp-1-A"+rnd("sla", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10)+"-"+rnd("sla2", aNum, 13)+"-"+rnd("sla3", aHex, 64)),
 		"xapp-1-xxx", "xapp-1-A0000-1-abc")),
-		expr: `xapp-[0-9]-[A-Z0-9]{9,12}-[0-9]{10,14}-[a-f0-9]{64}`, window: 110, entropy: 3.0})
+		expr: `xapp-[0-9]-[A-Z0-9]{9,12}-[0-9]{10,14}-[a-z0-9]{64}`, window: 110, entropy: 3.0})
+	// Configuration tokens (xoxe.xoxp-1-…, xoxe.xoxb-1-…) and their refresh tokens (xoxe-1-…)
+	// manage a workspace's apps; their bodies are base64 of the token's fields.
+	add(&rx{m: meta("slack-config-token", critical, "Slack app configuration access token (xoxe.xoxp-, xoxe.xoxb-) or its refresh token (xoxe-1-)",
+		m("xoxe.xoxp-", "xoxe.xoxb-", "xoxe-"), ex(
+			m("SLACK_CONFIG_TOKEN=xoxe.xoxp-1-"+rnd("slc", a62, 163), `"access_token": "xoxe.xoxb-1-`+rnd("slc2", a62, 165)+`"`,
+				`"refresh_token": "xoxe-1-`+rnd("slc3", a62, 146)+`"`),
+			"xoxe.xoxp-1-SlackAppConfigurationAccessTokenHere", "xoxe.xoxp-1-initial", "xoxe-1-xxx", "xoxe-1-"+rnd("slc4", a62, 60))),
+		expr: `xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{140,180}|xoxe-[0-9]-[A-Za-z0-9]{120,180}`, window: 200, entropy: 4.0})
+	// Legacy tokens: workspace access and refresh (xoxa-, xoxa-2-, xoxr-) and the old session
+	// and user forms (xoxs-, xoxo-) with hex tails.
+	add(&rx{m: meta("slack-legacy-token", high, "Slack legacy workspace access or refresh token (xoxa-, xoxa-2-, xoxr-) and legacy session token (xoxs-, xoxo-)",
+		m("xoxa-", "xoxr-", "xoxs-", "xoxo-"), ex(
+			m(`"access_token": "xoxa-2-`+rnd("sll", aNum, 9)+"-"+rnd("sll2", aNum, 11)+"-"+rnd("sll3", aNum, 13)+"-"+rnd("sll4", aHex, 18)+`"`,
+				`"refresh_token": "xoxr-`+rnd("sll5", a62, 12)+`"`, "xoxa-"+rnd("sll6", aNum, 11)+"-"+rnd("sll7", aNum, 11)+"c",
+				`"access_token1": "xoxs-`+rnd("sll8", aNum, 10)+"-"+rnd("sll9", aNum, 10)+"-"+rnd("sll10", aNum, 10)+"-"+rnd("sll11", aHex, 10)+`"`),
+			"https://github.com/xoxa-nyc/xoxa-nyc.github.io/blob/master/README.md", "xoxr-xxxxxxxxxxxx", "xoxs-1-2-3-a", "xoxo-gossip-girl")),
+		expr:   `xox[os]-[0-9]{6,14}-[0-9]{6,14}-[0-9]{6,14}-[a-fA-F0-9]{10,64}|xox[ar]-(?:[0-9]-)?(?:[0-9]{6,14}-){0,3}[0-9A-Za-z]{8,48}`,
+		window: 160, tail: cs("-"), entropy: 3.0})
 	add(&rx{m: meta("slack-webhook-url", medium, "Slack incoming webhook or workflow trigger URL", m("hooks.slack.com/"), ex(
 		m("SLACK_WEBHOOK=https://hooks.slack.com/services/T"+rnd("slw", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10)+"/B"+rnd("slw2", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10)+"/"+rnd("slw3", a62, 24)),
 		"https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX", "https://hooks.slack.com/services/")),
@@ -526,10 +583,12 @@ func list() []detectors.Detector {
 			"TWILIO_ACCOUNT_SID=AC"+rnd("twac2", aHex, 32), "TWILIO_AUTH_TOKEN=your_auth_token", "twilio sms api")),
 		body: hexLower, lengths: []int{32}, maxDist: 120, need: hexKey, entropy: 3.0, conf: 0.75})
 
-	add(&rx{m: meta("sendgrid-api-key", high, "SendGrid API key (SG.<22>.<43>)", m("sg."), ex(
-		m("SENDGRID_API_KEY=SG."+rnd("sg", aURL, 22)+"."+rnd("sg2", aURL, 43)),
+	// SG.<22>.<43> today; keys a few characters off either part exist in older accounts and
+	// other scanners' fixtures.
+	add(&rx{m: meta("sendgrid-api-key", high, "SendGrid API key (SG.<22>.<43>, and variants of 16–32 and 39–50 characters)", m("sg."), ex(
+		m("SENDGRID_API_KEY=SG."+rnd("sg", aURL, 22)+"."+rnd("sg2", aURL, 43), "sendgrid token = 'SG."+rnd("sg5", aURL, 21)+"."+rnd("sg6", aURL, 46)+"'"),
 		"SG."+rnd("sg3", aURL, 22)+"."+rnd("sg4", aURL, 20), "msg.content = sg.send(mail)", "SG.xxxxxxxxxxxxxxxxxxxxxx.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")),
-		expr: `SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}`, window: 80, tail: cs("-"), entropy: 4.0})
+		expr: `SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{39,50}`, window: 80, tail: cs("-"), entropy: 4.0})
 
 	add(&anyOf{meta("mailgun-api-key", high, "Mailgun API key (key- + 32 hex, or the newer 32-8-8 hex key after the word Mailgun)",
 		m("key-", "mailgun"), ex(
@@ -549,11 +608,12 @@ func list() []detectors.Detector {
 			"DD_API_KEY=<DATADOG_API_KEY>", "datadog trace id "+rnd("dd3", aNum, 19),
 			"dd_api_key: "+base64.StdEncoding.EncodeToString([]byte(rnd("dd5", aHex, 31))))),
 		body: hexLower, lengths: []int{32}, maxDist: 80, need: hexKey, entropy: 3.0, conf: 0.8})
-	add(&ctxTok{m: meta("datadog-app-key", high, "Datadog application key: 40 hex after Datadog / DD_APP_KEY / DD-APPLICATION-KEY",
+	// Application keys are 40 hex; access tokens of the same length are lower-case alphanumeric.
+	add(&ctxTok{m: meta("datadog-app-key", high, "Datadog application key or access token: 40 hex or lower-case alphanumerics after Datadog / DD_APP_KEY / DD-APPLICATION-KEY",
 		m("datadog", "dd_app_key", "dd_application_key", "dd-application-key", "ddappkey"), ex(
-			m("DD_APP_KEY="+rnd("ddapp", aHex, 40), "DD-APPLICATION-KEY: "+rnd("ddapp2", aHex, 40)),
-			"DD_APP_KEY="+rnd("ddapp3", aHex, 32), "datadog dashboards")),
-		body: hexLower, lengths: []int{40}, maxDist: 80, need: hexKey, entropy: 3.0, conf: 0.8})
+			m("DD_APP_KEY="+rnd("ddapp", aHex, 40), "DD-APPLICATION-KEY: "+rnd("ddapp2", aHex, 40), `datadogToken = "`+rnd("ddapp4", aLow+aNum, 40)+`"`),
+			"DD_APP_KEY="+rnd("ddapp3", aHex, 32), "datadog dashboards", "datadog build "+rnd("ddapp5", aNum, 40))),
+		body: cs("a-z0-9"), lengths: []int{40}, maxDist: 80, need: keyLike, entropy: 3.0, conf: 0.8})
 
 	add(&urlAuth{meta("sentry-dsn", medium, "Sentry DSN with its (legacy) secret key: https://<public>:<secret>@host/project — the secret is reported",
 		m("://"), ex(
@@ -618,7 +678,7 @@ func list() []detectors.Detector {
 		m("cloudflare", "cf_api_token", "cf_api_key", "cf_token"), ex(
 			m("CLOUDFLARE_API_TOKEN="+rnd("cf", aURL, 40), `cloudflare: "`+rnd("cf2", a62, 40)+`"`),
 			"CLOUDFLARE_API_TOKEN="+rnd("cf3", aURL, 39), "cloudflare zone "+rnd("cf4", aHex, 32))),
-		body: b64url, lengths: []int{40}, maxDist: 80, need: mixedAlnum, entropy: 4.0, conf: 0.8})
+		body: b64url, lengths: []int{40}, maxDist: 80, need: keyLike, entropy: 4.0, conf: 0.8})
 	add(&ctxTok{m: meta("cloudflare-global-api-key", critical, "Cloudflare global API key: 37 hex after Cloudflare / X-Auth-Key",
 		m("cloudflare", "x-auth-key", "cf_api_key", "cf_global"), ex(
 			m("CLOUDFLARE_GLOBAL_API_KEY: "+rnd("cfg", aHex, 37), "-H 'X-Auth-Key: "+rnd("cfg2", aHex, 37)+"'"),
@@ -629,6 +689,16 @@ func list() []detectors.Detector {
 		"version v1.0-beta", "v1.0-"+rnd("cfo3", aHex, 24)+"-"+rnd("cfo4", aHex, 40))),
 		expr: `v1\.0-[0-9a-f]{24}-[0-9a-f]{146}`, window: 180, entropy: 3.0})
 
+	// Cloudflare's scannable formats (2025 on): cfk_ global API keys, cfut_ user and cfat_ account
+	// API tokens, 40 characters and a checksum whose algorithm is not published.
+	t = tok("cloudflare-scannable-token", critical, "Cloudflare global API key (cfk_), user API token (cfut_) or account API token (cfat_): prefix, 40 characters and a checksum",
+		m("cfk_", "cfut_", "cfat_"), alnum, 44, 56, ex(
+			m("CLOUDFLARE_API_TOKEN=cfut_"+rnd("cfut", a62, 48), "X-Auth-Key: cfk_"+rnd("cfk", a62, 46), `account_token = "cfat_`+rnd("cfat", a62, 48)+`"`),
+			"cfut_"+rnd("cfut2", a62, 30), "cfut_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "cfk_"+rnd("cfk2", a62, 70)))
+	t.entropy = 4.0
+	t.validate = func(v string) bool { return mixedAlnum(v[strings.IndexByte(v, '_')+1:]) }
+	add(t)
+
 	atatt := atlTok("ATATT3xFfGF0" + rnd("atatt", aURL, 171) + "=")
 	add(&anyOf{meta("atlassian-api-token", high, "Atlassian API token (ATATT3…, CRC32-checked; or a 24-character token after Jira/Confluence/Atlassian)",
 		m("atatt3", "jira", "confluence", "atlassian"), ex(
@@ -636,7 +706,7 @@ func list() []detectors.Detector {
 			"ATATT3xFfGF0"+rnd("atatt2", aURL, 171)+"=00000000", "getPagesInConfluenceSpace,searchConfluenceUsingCql", "JIRA-4821 is fixed")),
 		[]finder{
 			&token{prefixes: m("ATATT3"), body: cs("A-Za-z0-9_=-"), min: 150, max: 300, validate: AtlassianChecksumOK},
-			&ctxTok{body: alnum, lengths: []int{24}, maxDist: 60, need: strictAlnum, entropy: 3.8, conf: 0.7},
+			&ctxTok{body: alnum, lengths: []int{24}, maxDist: 60, need: keyLike, entropy: 3.8, conf: 0.7},
 		}})
 
 	add(&anyOf{meta("linear-api-key", high, "Linear API key (lin_api_ + 40) and OAuth token (lin_oauth_ + 64 hex)",
@@ -702,6 +772,14 @@ func list() []detectors.Detector {
 			"eyJ"+rnd("jwt4", aURL, 40)+"."+rnd("jwt5", aURL, 40)+"."+rnd("jwt6", aURL, 40))),
 		placeholders: map[string]bool{"eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ": true}})
 
+	jwtWrapped := base64.StdEncoding.EncodeToString([]byte(jwtTok(`{"sub":"svc-ledger","aud":"api","exp":1716242622}`, "jwtb64")))
+	add(&jwtB64{meta("jwt-base64", medium, "Signed JSON Web Token encoded in base64 once more (a Kubernetes Secret's data, a wrapped header value); the encoded run is reported",
+		m("zxlk"), ex(
+			m("data:\n  token: "+jwtWrapped+"\n", `{"auth": "`+base64.StdEncoding.EncodeToString([]byte(jwtTok(`{"sub":"u-7","scope":"read"}`, "jwtb64b")+"\n"))+`"}`),
+			base64.StdEncoding.EncodeToString([]byte(b64u(`{"alg":"none"}`)+"."+b64u(`{"sub":"x"}`)+".")),
+			base64.StdEncoding.EncodeToString([]byte("eyJ"+rnd("jwtb64c", aURL, 40)+"."+rnd("jwtb64d", aURL, 40)+"."+rnd("jwtb64e", aURL, 40))),
+			"ZXlK"+rnd("jwtb64f", aStd, 30), "x"+jwtWrapped))})
+
 	// ---- Passwords in URIs -----------------------------------------------------------------
 	pw := rnd("dbpw", a62, 12) + "!x"
 	for _, d := range []struct{ name, family, desc string }{
@@ -737,6 +815,7 @@ func list() []detectors.Detector {
 
 	// The generic detectors defer to the context detectors above: a value with a context
 	// detector's shape, near that detector's vendor word, is that detector's to report.
+	add(forms()...) // command lines, Authorization schemes, Azure keys by name, test vectors (forms.go)
 	var defers []deferral
 	for _, d := range ds {
 		switch d := d.(type) {
@@ -750,6 +829,13 @@ func list() []detectors.Detector {
 			}
 		}
 	}
+	defers = append(defers, providerDeferral()) // values with a providers.go prefix
+	// A Docker config's "auth": "<base64 user:password>" belongs to docker-config-auth.
+	dockerLens := make([]int, 0, 400)
+	for n := 8; n < 408; n++ {
+		dockerLens = append(dockerLens, n)
+	}
+	defers = append(defers, deferral{&ctxTok{body: b64stdEq, lengths: dockerLens, maxDist: 600, need: DockerAuthOK}, []string{"auths"}})
 	pwV := rnd("pw", a62, 10) + "#7"
 	add(&assignment{meta("password-assignment", high, "Password assigned in code or configuration (password = \"…\", PASSWORD=…, <password>…</password>, WITH PASSWORD '…'), entropy- and placeholder-gated",
 		m("password", "passwd", "passphrase", "pwd"), ex(
@@ -759,10 +845,10 @@ func list() []detectors.Detector {
 			"PASSWORD=<your-password>", "password_hash = \""+rnd("pwh", aHex, 64)+"\"", "the password is stored in vault",
 			"Password: must be at least 8 characters", "password = get_password()", `"password": "********"`,
 			"password = settings.DB_PASSWORD", "reset_password_url = https://acme.example/reset", "passwordless login", "cd $(pwd)",
-			"password = "+ghBad("ghp_", "x", 30))), true, defers})
+			"password = "+ghBad("ghp_", "x", 30))), true, defers, false})
 	secV := rnd("sec", a62, 24)
 	add(&assignment{meta("secret-assignment", high, "Secret, token or API key assigned in code or configuration (api_key = \"…\", \"secret\": \"…\", TOKEN=…), entropy- and placeholder-gated",
-		m("secret", "token", "api_key", "apikey", "api-key", "auth", "credential", "access_key", "accesskey", "private_key", "privatekey"), ex(
+		m("secret", "token", "api_key", "apikey", "api-key", "auth", "credential", "creds", "access_key", "accesskey", "private_key", "privatekey"), ex(
 			m(`api_key = "`+secV+`"`, `"client_secret": "`+secV+`"`, "AUTH_TOKEN="+secV, "x-api-key: "+secV, "const apiKey = '"+secV+"';",
 				"SECRET_KEY_BASE="+rnd("skb", aHex, 64), `api_key = "`+withRun(rnd("secx", a62, 32), "XXXX")+`"`),
 			"max_tokens = 4096", `api_key = "YOUR_API_KEY"`, "token = request.headers.get('X-Token')", `"secret": "`+"xxxxxxxxxxxxxxxx"+`"`,
@@ -770,6 +856,6 @@ func list() []detectors.Detector {
 			"api_key = process.env.OPENAI_API_KEY", `SECRET_KEY = "SECRET_KEY"`, "the secret to good bread is time", "api_key_id = "+secV,
 			"api_key = "+"sk-proj-"+"abc", `"token": "`+jwtV+`"`, "aws_secret_access_key = "+awsSecretV,
 			`api_key = "`+rnd("secm", a62, 8)+strings.Repeat("x", 24)+`"`, `api_key = "`+rnd("secm2", a62, 20)+`xxxx"`,
-			`api_key = "xxxx-xxxx-`+rnd("secm3", a62, 4)+`-xxxx"`)), false, defers})
+			`api_key = "xxxx-xxxx-`+rnd("secm3", a62, 4)+`-xxxx"`)), false, defers, false})
 	return ds
 }

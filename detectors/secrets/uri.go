@@ -80,6 +80,100 @@ var weakURIPasswords = map[string]bool{
 	"passw0rd": true, "opensesame": true, "open sesame": true, "hunter2": true, "tiger": true, "s3cr3t": true,
 }
 
+// docHosts are the hosts of documentation and tests (RFC 2606 and RFC 6761 names and their
+// like): a URL there holds an example's credentials.
+var docHosts = []string{"example.com", "example.org", "example.net", "localhost", "host", "hostname", "myhost",
+	"yourhost", "server", "foo.com", "bar.com", "foo.bar", "foo.example", "domain.com", "yourdomain.com", "mydomain.com"}
+
+// docHostSuffixes: reserved top-level domains.
+var docHostSuffixes = []string{".example", ".test", ".invalid", ".localhost", ".example.com", ".example.org", ".example.net"}
+
+// docExample reports whether the URL password at text[ps:pe] is an example's: the host after
+// it is a documentation host and the password is not a random one (a real password pasted
+// with the host replaced is still reported), or the password spells a word like "password"
+// (My%20Pass, pa%2Fssword, s00pers3cret).
+func docExample(text string, ps, pe int) bool {
+	pass := text[ps:pe]
+	if passwordWord(pass) {
+		return true
+	}
+	h := pe + 1
+	e := h
+	for e < len(text) && e-h < 253 && (alnum[text[e]] || text[e] == '.' || text[e] == '-') {
+		e++
+	}
+	host := strings.TrimSuffix(text[h:e], ".")
+	doc := false
+	for _, d := range docHosts {
+		if strings.EqualFold(host, d) {
+			doc = true
+		}
+	}
+	for _, d := range docHostSuffixes {
+		if len(host) > len(d) && strings.EqualFold(host[len(host)-len(d):], d) {
+			doc = true
+		}
+	}
+	return doc && !randomPassword(pass)
+}
+
+// randomPassword: long and varied enough to be generated rather than made up for an example.
+func randomPassword(v string) bool {
+	l, u, d, o := classes(v)
+	n := 0
+	for _, b := range []bool{l, u, d, o} {
+		if b {
+			n++
+		}
+	}
+	return len(v) >= 12 && n >= 3 && detectors.Entropy(v) >= 3.2
+}
+
+// passwordWord: with escapes decoded, digits read as the letters they stand for (0→o, 3→e,
+// …) and other characters dropped, the password is letters only and holds "pass", "secret"
+// or "word": documentation spelling "password" (s00pers3cret, pa%3Fsword, My%20Pass).
+func passwordWord(v string) bool {
+	var buf [40]byte
+	n := 0
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == '%' && i+2 < len(v) && unhex(v[i+1]) >= 0 && unhex(v[i+2]) >= 0 {
+			i += 2
+			continue // an escaped separator
+		}
+		switch c {
+		case '0':
+			c = 'o'
+		case '1':
+			c = 'i'
+		case '3':
+			c = 'e'
+		case '4', '@':
+			c = 'a'
+		case '5', '$':
+			c = 's'
+		case '7':
+			c = 't'
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c >= '0' && c <= '9' {
+			return false // a digit that is no letter: not a spelled word
+		}
+		if c < 'a' || c > 'z' {
+			continue
+		}
+		if n == len(buf) {
+			return false
+		}
+		buf[n] = c
+		n++
+	}
+	w := string(buf[:n])
+	return n >= 4 && (strings.Contains(w, "pass") || strings.Contains(w, "secret") || strings.Contains(w, "word"))
+}
+
 // uriPasswordOK gates a password found in a URI.
 func uriPasswordOK(user, pass string) bool {
 	if len(pass) < 3 || strings.EqualFold(pass, user) {
@@ -132,7 +226,7 @@ func (d *dbURI) Find(text string, hits []int, emit func(detectors.Match)) {
 			continue
 		}
 		user, ps, pe, ok := userinfo(text, j+3)
-		if !ok || !uriPasswordOK(user, text[ps:pe]) {
+		if !ok || !uriPasswordOK(user, text[ps:pe]) || docExample(text, ps, pe) {
 			continue
 		}
 		emit(detectors.Match{Start: ps, End: pe, Confidence: 0.95})
@@ -176,7 +270,7 @@ func (u *urlAuth) Find(text string, hits []int, emit func(detectors.Match)) {
 		}
 		pass := text[ps:pe]
 		dsn := len(user) == 32 && len(pass) == 32 && allIn(user, hexLower) && allIn(pass, hexLower)
-		if dsn != u.sentry || !dsn && !uriPasswordOK(user, pass) {
+		if dsn != u.sentry || !dsn && (!uriPasswordOK(user, pass) || docExample(text, ps, pe)) {
 			continue
 		}
 		emit(detectors.Match{Start: ps, End: pe, Confidence: 0.9})

@@ -29,7 +29,15 @@ type Generator struct {
 	missCounts map[string]int
 	sinceMiss  int
 	inMiss     bool
+	// Issue 15's documents (issue15Kinds) likewise come one after every issue15Every others,
+	// from a source and counts of their own.
+	i15R      *rand.Rand
+	i15Counts map[string]int
+	sinceI15  int
 }
+
+// issue15Every is how many other documents come before each of issue 15's.
+const issue15Every = 20
 
 // missesEvery is how many documents of the main stream come before each of issue 14's.
 const missesEvery = 12
@@ -38,14 +46,18 @@ const missesEvery = 12
 func New(seed uint64) *Generator {
 	return &Generator{r: rand.New(rand.NewPCG(seed, 0x636f72707573)), rsaPool: 6, counts: map[string]int{}, Density: 1,
 		secretKinds: secretKinds, secretDecoys: secretDecoys, piiKinds: piiKinds, piiDecoys: piiDecoys,
-		missR: rand.New(rand.NewPCG(seed, 0x697373756531340a)), missCounts: map[string]int{}}
+		missR: rand.New(rand.NewPCG(seed, 0x697373756531340a)), missCounts: map[string]int{},
+		i15R: rand.New(rand.NewPCG(seed, 0x697373756531350a)), i15Counts: map[string]int{}}
 }
 
 // Next returns the next document and its labels.
 func (g *Generator) Next() (Doc, []Label) {
 	b := &builder{}
 	var kind string
-	if g.sinceMiss == missesEvery {
+	if g.sinceI15 == issue15Every {
+		g.sinceI15 = 0
+		kind = g.sideDoc(b, g.i15R, g.i15Counts, issue15Kinds, secretDecoys, issue15DocKinds)
+	} else if g.sinceI15++; g.sinceMiss == missesEvery {
 		g.sinceMiss = 0
 		kind = g.missDoc(b)
 	} else {
@@ -69,15 +81,28 @@ func (g *Generator) Next() (Doc, []Label) {
 // (their data holds values base64-encoded under their names); CSV exports, which carry only
 // personal data, not at all (a CSV pasted into a chat carries no planted values here).
 func (g *Generator) missDoc(b *builder) string {
+	return g.sideDoc(b, g.missR, g.missCounts, missKinds, missDecoys, missDocKinds)
+}
+
+var missDocKinds = []string{"chat", "chat", "chat", "chat-json", "chat-json", "code", "code", "env", "k8s-yaml", "k8s-yaml", "k8s-yaml",
+	"log", "email", "notes", "stacktrace", "base64", "terraform"}
+
+// issue15DocKinds: the plain-text kinds. In a Kubernetes Secret's data or a base64 document a
+// value is found only if the extraction layer decodes it, which these documents would measure
+// instead of the new detectors (it leaves some of their base64 runs undecoded).
+var issue15DocKinds = []string{"chat", "chat", "chat", "chat-json", "chat-json", "code", "code", "env", "log", "email", "notes", "stacktrace", "terraform"}
+
+// sideDoc renders a document of a side stream (issue 14's, issue 15's): the generator switched
+// to the stream's random source, counts and kinds for its duration.
+func (g *Generator) sideDoc(b *builder, sr *rand.Rand, sc map[string]int, kinds, decoys []itemKind, docKinds []string) string {
 	r, counts := g.r, g.counts
-	g.r, g.counts, g.inMiss = g.missR, g.missCounts, true
-	g.secretKinds, g.secretDecoys, g.piiKinds, g.piiDecoys = missKinds, missDecoys, nil, nil
+	g.r, g.counts, g.inMiss = sr, sc, true
+	g.secretKinds, g.secretDecoys, g.piiKinds, g.piiDecoys = kinds, decoys, nil, nil
 	defer func() {
 		g.r, g.counts, g.inMiss = r, counts, false
 		g.secretKinds, g.secretDecoys, g.piiKinds, g.piiDecoys = secretKinds, secretDecoys, piiKinds, piiDecoys
 	}()
-	kind := g.pick("chat", "chat", "chat", "chat-json", "chat-json", "code", "code", "env", "k8s-yaml", "k8s-yaml", "k8s-yaml",
-		"log", "email", "notes", "stacktrace", "base64", "terraform")
+	kind := g.pick(docKinds...)
 	g.render(b, kind, g.Density >= 1 || g.chance(g.Density))
 	return kind
 }

@@ -51,6 +51,16 @@ const (
 	idDOPAT           = "secret.digitalocean-pat"
 	idDOOAuth         = "secret.digitalocean-oauth-token"
 	idLinear          = "secret.linear-api-key"
+	idSlackConfig     = "secret.slack-config-token"
+	idGitLabOther     = "secret.gitlab-token"
+	idVault           = "secret.vault-token"
+	idDoppler         = "secret.doppler-token"
+	idPostHog         = "secret.posthog-personal-api-key"
+	idNewRelic        = "secret.newrelic-user-api-key"
+	idSupabase        = "secret.supabase-token"
+	idPulumi          = "secret.pulumi-access-token"
+	idGrafana         = "secret.grafana-token"
+	idPlanetScale     = "secret.planetscale-token"
 	idNotion          = "secret.notion-token"
 	idSentryDSN       = "secret.sentry-dsn"
 	idSentryToken     = "secret.sentry-auth-token"
@@ -909,5 +919,51 @@ var missDecoys = []itemKind{
 			s.name = g.pick("awsSecretKey", "secretAccessKey", "AWS_SECRET", "aws_secret_key")
 		}
 		return s
+	}},
+}
+
+// issue15Kinds are the formats added for issue 15, each with its vendor's prefix, alphabet and
+// length. They come in documents of their own (see issue15Every), so the main stream's text
+// stays what it was.
+var issue15Kinds = []itemKind{
+	{label: idSlackConfig, gen: func(g *Generator) item {
+		if g.chance(0.3) {
+			return pos(idSlackConfig, "SLACK_CONFIG_REFRESH_TOKEN", "Slack configuration refresh token", "xoxe-1-"+g.str(alnum, 146))
+		}
+		return pos(idSlackConfig, "SLACK_CONFIG_TOKEN", "Slack app configuration token", "xoxe.xox"+g.pick("p", "b")+"-1-"+g.str(alnum, g.between(163, 166)))
+	}},
+	{label: idGitLabOther, gen: func(g *Generator) item {
+		p := g.pick("gloas-", "glft-", "glimt-", "glagent-", "glsoat-", "glffct-")
+		if p == "gloas-" {
+			return pos(idGitLabOther, "GITLAB_OAUTH_SECRET", "GitLab OAuth application secret", p+g.str(hexLower, 64))
+		}
+		return pos(idGitLabOther, "GITLAB_FEED_TOKEN", "GitLab token", p+g.str(alnum+"-_", g.between(20, 50)))
+	}},
+	{label: idVault, gen: func(g *Generator) item {
+		return pos(idVault, "VAULT_TOKEN", "Vault token", g.pick("hvs.", "hvb.")+"CAESI"+g.str(alnum+"-_", g.between(90, 110)))
+	}},
+	{label: idDoppler, gen: func(g *Generator) item {
+		return pos(idDoppler, "DOPPLER_TOKEN", "Doppler token", g.pick("dp.pt.", "dp.st.prd.", "dp.ct.", "dp.sa.")+g.str(alnum, 43))
+	}},
+	{label: idPostHog, gen: func(g *Generator) item {
+		return pos(idPostHog, "POSTHOG_PERSONAL_API_KEY", "PostHog personal API key", "phx_"+g.str(alnum, 43))
+	}},
+	{label: idNewRelic, gen: func(g *Generator) item {
+		return pos(idNewRelic, "NEW_RELIC_API_KEY", "New Relic user API key", "NRAK-"+g.str(upper+digits, 27))
+	}},
+	{label: idSupabase, gen: func(g *Generator) item {
+		return pos(idSupabase, "SUPABASE_ACCESS_TOKEN", "Supabase access token", "sbp_"+g.str(hexLower, 40))
+	}},
+	{label: idPulumi, gen: func(g *Generator) item {
+		return pos(idPulumi, "PULUMI_ACCESS_TOKEN", "Pulumi access token", "pul-"+g.str(hexLower, 40))
+	}},
+	{label: idGrafana, gen: func(g *Generator) item {
+		if g.chance(0.5) {
+			return pos(idGrafana, "GRAFANA_SERVICE_ACCOUNT_TOKEN", "Grafana service account token", "glsa_"+g.str(alnum, 32)+"_"+g.str(hexLower, 8))
+		}
+		return pos(idGrafana, "GRAFANA_CLOUD_TOKEN", "Grafana Cloud token", "glc_"+g.str(alnum, g.between(100, 140))+"==")
+	}},
+	{label: idPlanetScale, gen: func(g *Generator) item {
+		return pos(idPlanetScale, "PLANETSCALE_SERVICE_TOKEN", "PlanetScale token", g.pick("pscale_tkn_", "pscale_pw_", "pscale_oauth_")+g.str(alnum, 43))
 	}},
 }
