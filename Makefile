@@ -50,6 +50,11 @@ fuzz: ## Run every fuzz target for FUZZTIME each.
 	  done; \
 	done
 
+.PHONY: eval
+eval: ## Score the detectors on testdata/external (public fixtures) next to gitleaks v8.30.1 (installed into bin/), count false positives on the Go tree, write testdata/external/results.json.
+	@test -x bin/gitleaks || command -v gitleaks >/dev/null || GOBIN=$(CURDIR)/bin $(GO) install github.com/zricethezav/gitleaks/v8@v8.30.1
+	$(GO) run ./internal/eval/cmd/eval --json testdata/external/results.json
+
 .PHONY: clean
 clean: ## Remove build output (keeps customs-data).
 	rm -rf bin

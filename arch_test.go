@@ -27,6 +27,9 @@ var layers = map[string]int{
 	"har":                              7, // HAR 1.2 import and export
 	"alert":                            7, // alert lines and the webhook; a flow.Recorder
 	"inspect":                          8,
+	"internal/eval":                    9, // the external evaluation: public fixtures, gitleaks, false positives on code
+	"internal/eval/cmd/eval":           0, // make eval's scorer
+	"internal/eval/cmd/extract":        0, // regenerates testdata/external
 	"inspect/decode":                   9,
 	"catalog":                          10,
 	"catalog/extract":                  10, // where the text lives in each vendor's requests

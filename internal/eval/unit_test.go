@@ -1,0 +1,122 @@
+package eval
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/customs-dev/customs/internal/golden"
+)
+
+func TestOverlaps(t *testing.T) {
+	for _, tc := range []struct {
+		doc        string
+		start, end int
+		want       string
+		ok         bool
+	}{
+		{"key=abc123", 4, 10, "abc123", true},
+		{"key=abc123", 0, 3, "abc123", false},          // the key name only
+		{"key=abc123", 3, 5, "abc123", true},           // a finding reaching into the value
+		{"abc123 x abc123", 9, 15, "abc123", true},     // the second occurrence
+		{"abc123 x abc123", 6, 9, "abc123", false},     // between the two
+		{"abc", 0, 3, "", false},                       // nothing wanted
+		{"xx-abc-xx", 0, 2, "abc", false},              // adjacent, not overlapping
+		{"xx-abc-xx", 2, 4, "abc", true},               // one byte in
+		{"aaaa", 3, 4, "aa", true},                     // overlapping occurrences of the value
+		{`{"content":"tok\nen"}`, 12, 19, "tok", true}, // a span in a JSON document
+	} {
+		if got := Overlaps(tc.doc, tc.start, tc.end, tc.want); got != tc.ok {
+			t.Errorf("Overlaps(%q, %d, %d, %q) = %v, want %v", tc.doc, tc.start, tc.end, tc.want, got, tc.ok)
+		}
+	}
+}
+
+func TestFoundAndAlarm(t *testing.T) {
+	secret := Hit{Detector: "secret.x", Class: "secret", Segment: "token: abcdefgh", Start: 7, End: 15}
+	pii := Hit{Detector: "pii.phone", Class: "pii", Segment: "tel 0301234567", Start: 4, End: 14}
+	for _, tc := range []struct {
+		name  string
+		f     Fixture
+		hits  []Hit
+		found bool
+		alarm bool
+	}{
+		{"secret wanted and found", Fixture{Kind: TP, Want: []string{"abcdefgh"}}, []Hit{secret}, true, true},
+		{"secret found elsewhere", Fixture{Kind: TP, Want: []string{"token"}}, []Hit{secret}, false, true},
+		{"secret, want unknown", Fixture{Kind: TP}, []Hit{secret}, true, true},
+		{"a PII finding is not a secret", Fixture{Kind: TP}, []Hit{pii}, false, false},
+		{"PII of the expected detector", Fixture{Kind: TP, Detector: "pii.phone", Want: []string{"0301234567"}}, []Hit{pii}, true, true},
+		{"PII of another detector", Fixture{Kind: TP, Detector: "pii.iban", Want: []string{"0301234567"}}, []Hit{pii}, false, true},
+		{"a secret is no PII alarm", Fixture{Kind: FP, Detector: "pii"}, []Hit{secret}, false, false},
+	} {
+		if got := Found(&tc.f, tc.hits); got != tc.found {
+			t.Errorf("%s: Found = %v, want %v", tc.name, got, tc.found)
+		}
+		if got := Alarm(&tc.f, tc.hits); got != tc.alarm {
+			t.Errorf("%s: Alarm = %v, want %v", tc.name, got, tc.alarm)
+		}
+	}
+}
+
+func TestMask(t *testing.T) {
+	var out bytes.Buffer
+	for _, s := range []string{
+		"short words stay: abc def123456",
+		`api_key = "sk-proj-ABCDEFGHIJKLMNOPQRSTUVWX"`,
+		"https://hooks.example.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+		"line one\nline two\tAKIAIOSFODNN7EXAMPLE",
+		"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----",
+	} {
+		fmt.Fprintf(&out, "%s\n", Mask(s, 100))
+	}
+	golden.Check(t, "testdata/mask.golden", out.Bytes())
+}
+
+func TestGitleaksReport(t *testing.T) {
+	b, err := os.ReadFile("testdata/gitleaks-report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := ParseGitleaksReport(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixtures := []Fixture{
+		{Kind: TP, Text: "slack: xoxb-1234567890-abcdefghij", Want: []string{"xoxb-1234567890-abcdefghij"}},
+		{Kind: TP, Text: "key = \"abc\"\nsecret = \"s3cr3tvalue0123\"", Want: []string{"s3cr3tvalue0123"}},
+		{Kind: TP, Text: "password: hunter2hunter2", Want: []string{"hunter2hunter2"}},
+		{Kind: TP, Text: "nothing here"},
+	}
+	var out bytes.Buffer
+	for i := range fixtures {
+		for _, w := range Wrappings {
+			name := docName(i, w)
+			fmt.Fprintf(&out, "%s findings=%d found=%v\n", name, len(found[name]),
+				GitleaksFound(&fixtures[i], string(Wrap(w, fixtures[i].Text)), found[name]))
+		}
+	}
+	golden.Check(t, "testdata/gitleaks-report.golden", out.Bytes())
+	if _, err := ParseGitleaksReport([]byte("not json")); err == nil {
+		t.Error("a report that is not JSON parsed")
+	}
+}
+
+func TestInvalidFormat(t *testing.T) {
+	for _, tc := range []struct {
+		f    Fixture
+		want string
+	}{
+		{Fixture{Kind: TP, Text: "token ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, "github-crc32"},
+		{Fixture{Kind: TP, Text: "no checkable format: xoxb-1234567890-abcdef"}, ""},
+		{Fixture{Kind: FP, Text: "ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, ""}, // fps are not judged
+		{Fixture{Kind: TP, Detector: "pii.card", Want: []string{"4111 1111 1111 1112"}}, "luhn"},
+		{Fixture{Kind: TP, Detector: "pii.iban", Want: []string{"de89 3704 0044 0532 0130 00"}}, ""},
+		{Fixture{Kind: TP, Detector: "pii.iban", Want: []string{"DE88370400440532013000"}}, "iban-mod97"},
+	} {
+		if got := InvalidFormat(&tc.f); got != tc.want {
+			t.Errorf("InvalidFormat(%q %v) = %q, want %q", tc.f.Text, tc.f.Want, got, tc.want)
+		}
+	}
+}
