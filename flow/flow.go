@@ -119,6 +119,11 @@ type Segment struct {
 	Text  string
 	Media string // MIME type of a non-text part (image/png, audio/wav); empty for text
 	Size  int    // bytes of the decoded media; 0 for text
+	// Container marks a JSON document found inside a text (a configuration pasted into a
+	// prompt, tool-call arguments) whose leaves follow as segments of their own. The detectors
+	// read it for what needs a member name beside its value ({"api_key": "…"}); the matchers
+	// that must count each text once (crown-jewel shares, the echo) skip it.
+	Container bool
 }
 
 // Finding is one piece of sensitive data a detector found. It never holds the value itself.

@@ -15,14 +15,18 @@ import (
 )
 
 func seg(path, text string) string            { return fmt.Sprintf("text %s=%q", path, text) }
+func doc(path, text string) string            { return fmt.Sprintf("document %s=%q", path, text) }
 func media(path, typ string, size int) string { return fmt.Sprintf("media %s=%s/%d", path, typ, size) }
 
 func flatten(segs []flow.Segment) []string {
 	var out []string
 	for _, s := range segs {
-		if s.Media != "" {
+		switch {
+		case s.Media != "":
 			out = append(out, media(s.Path, s.Media, s.Size))
-		} else {
+		case s.Container:
+			out = append(out, doc(s.Path, s.Text))
+		default:
 			out = append(out, seg(s.Path, s.Text))
 		}
 	}
@@ -57,7 +61,7 @@ func TestGenericExtraction(t *testing.T) {
 			[]string{seg("card", "4111111111111111"), seg("#keys", "card\nn\nf")}, 0},
 		{"json in a string (tool arguments)", "application/json", "",
 			`{"arguments":"{\"query\":\"salary of bob\",\"limit\":5}"}`,
-			[]string{seg("arguments/json/query", "salary of bob"), seg("#keys", "arguments\nquery\nlimit")}, 0},
+			[]string{doc("arguments", `{"query":"salary of bob","limit":5}`), seg("arguments/json/query", "salary of bob"), seg("#keys", "arguments\nquery\nlimit")}, 0},
 		{"base64 json in a query parameter", "", "data=" + b64([]byte(`[{"event":"e","properties":{"prompt":"AKIAIOSFODNN7EXAMPLE"}}]`)) + "&ip=1",
 			"",
 			[]string{seg("query:data", b64([]byte(`[{"event":"e","properties":{"prompt":"AKIAIOSFODNN7EXAMPLE"}}]`))),
@@ -112,7 +116,7 @@ func TestGenericExtraction(t *testing.T) {
 		{"json lines sent as application/json", "application/json", "", "{\"a\":\"x\"}\n{\"a\":\"y\"}",
 			[]string{seg("[0].a", "x"), seg("[1].a", "y"), seg("#keys", "a")}, 0},
 		{"two values on one line", "application/json", "", `{"a":"x"} {"a":"y"}`,
-			[]string{seg("a", "x"), seg("body@9/json/a", "y"), seg("#keys", "a")}, 1},
+			[]string{seg("a", "x"), doc("body@9", `{"a":"y"}`), seg("body@9/json/a", "y"), seg("#keys", "a")}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -184,6 +184,13 @@ func (e *emitter) nestedJSON(path, s string, depth int) bool {
 		}
 		return false // not JSON after all: scan it as text
 	}
+	// The document itself comes first, marked as a container: its member names are the only
+	// context a pasted configuration gives its values. The engine reports a value found both
+	// here and in a leaf once, at the leaf.
+	if e.room(len(s)) {
+		e.appendText(path, s)
+		e.segs[len(e.segs)-1].Container = true
+	}
 	for _, l := range leaves {
 		e.text(l.Path, l.Text, depth+1)
 	}

@@ -86,7 +86,11 @@ func render(res extract.Result) []byte {
 			fmt.Fprintf(&b, "media %s: %s, %d bytes\n", s.Path, s.Media, s.Size)
 			continue
 		}
-		fmt.Fprintf(&b, "text %s: %q\n", s.Path, s.Text)
+		kind := "text"
+		if s.Container {
+			kind = "document" // a JSON document inside a text; its leaves follow
+		}
+		fmt.Fprintf(&b, "%s %s: %q\n", kind, s.Path, s.Text)
 	}
 	for _, n := range res.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)

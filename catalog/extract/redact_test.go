@@ -79,7 +79,14 @@ var redactCases = []redactCase{
 		edits: []redactEdit{{path: "contents[0].parts[1].text", target: plantedKey}}},
 	{name: "tool-call-arguments", req: request("openai", "POST", "/v1/chat/completions", "", "application/json",
 		`{"messages":[{"role":"assistant","tool_calls":[{"id":"call_1","type":"function","function":{"name":"run","arguments":"{\"cmd\":\"export AWS_ACCESS_KEY_ID=`+plantedKey+`\",\"note\":\"caf\\u00e9\",\"n\":1}"}}]}]}`),
-		edits: []redactEdit{{path: "messages[0].tool_calls[0].function.arguments/json/cmd", target: plantedKey, repl: `"` + placeholder + `"`}}},
+		carriers: []string{"messages[0].tool_calls[0].function.arguments"}, // the document, a segment of its own
+		edits:    []redactEdit{{path: "messages[0].tool_calls[0].function.arguments/json/cmd", target: plantedKey, repl: `"` + placeholder + `"`}}},
+	// A finding in a pasted JSON document (found with its member name beside it): the edit
+	// lands in the document, and so in its leaf.
+	{name: "pasted-json-document", req: request("openai", "POST", "/v1/chat/completions", "", "application/json",
+		`{"messages":[{"role":"user","content":"{\"region\": \"eu-west-1\", \"api_key\": \"`+plantedKey+`\"}"}]}`),
+		carriers: []string{"messages[0].content/json/api_key"},
+		edits:    []redactEdit{{path: "messages[0].content", target: plantedKey}}},
 	{name: "data-url-base64", req: request("openai", "POST", "/v1/chat/completions", "", "application/json",
 		`{"messages":[{"role":"user","content":[{"type":"file","file":{"file_data":"data:text/plain;base64,`+b64([]byte("aws_access_key_id = "+plantedKey+"\nregion = eu-west-1\n"))+`"}}]}]}`),
 		edits: []redactEdit{{path: "messages[0].content[0].file.file_data/dataurl", target: plantedKey}}},
@@ -220,7 +227,7 @@ var redactCases = []redactCase{
 	// A replacement that makes the value read as something else (here JSON, whose leaves would
 	// stand for it) cannot be checked, so it is refused.
 	{name: "error-replacement-changes-reading", req: request("", "POST", "/submit", "", "application/json", `{"prompt":"`+plantedKey+`"}`),
-		edits:   []redactEdit{{path: "prompt", target: plantedKey, repl: `{"k":"v"}`}},
+		edits:   []redactEdit{{path: "prompt", target: plantedKey, repl: `data:text/plain,v`}}, // read back as the URL's text
 		wantErr: "prompt: the redacted request no longer reads back with the edit in place"},
 	{name: "error-sentry-item-length", req: fixture("sentry/envelope.http"),
 		edits:   []redactEdit{{path: "items[0](event).exception.values[0].stacktrace.frames[0].vars.dsn", target: "S3cure-Ord3rs-2024"}},

@@ -137,7 +137,7 @@ func (e *Echo) Remember(flowID string, answer bool, segs []flow.Segment, at time
 	}
 	var texts []text
 	for i := range segs {
-		if len(segs[i].Text) < e.o.MinText {
+		if len(segs[i].Text) < e.o.MinText || segs[i].Container { // its leaves are remembered
 			continue
 		}
 		if ps := e.fp.Append(nil, segs[i].Text); len(ps) >= e.o.MinPrints {
@@ -216,7 +216,7 @@ func (e *Echo) Find(segs []flow.Segment, h *detectors.Hasher, at time.Time) (out
 	}
 	for i := range segs {
 		seg := &segs[i]
-		if len(seg.Text) < e.o.MinText {
+		if len(seg.Text) < e.o.MinText || seg.Container {
 			continue
 		}
 		prints := e.fp.Append(nil, seg.Text)

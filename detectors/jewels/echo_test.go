@@ -109,3 +109,20 @@ func TestEchoOff(t *testing.T) {
 		t.Fatal("an echo that is off found something")
 	}
 }
+
+// A container (a JSON document whose leaves are segments too) is neither remembered nor
+// searched: its leaves are, once each.
+func TestEchoSkipsContainers(t *testing.T) {
+	h := detectors.NewHasher(testKey)
+	t0 := time.Date(2026, 12, 7, 9, 30, 0, 0, time.UTC)
+	e := newTestEcho(t, EchoOptions{})
+	doc := []flow.Segment{{Path: "messages[0].content", Text: `{"q":"` + prompt + `"}`, Container: true}}
+	e.Remember("01KDOC", false, doc, t0)
+	if st := e.Stats(); st.Texts != 0 {
+		t.Fatalf("a container was remembered: %+v", st)
+	}
+	e.Remember("01KPROMPT", false, seg("messages[0].content", prompt), t0)
+	if fs, _ := e.Find(doc, h, t0.Add(time.Minute)); len(fs) != 0 {
+		t.Fatalf("a container was searched: %+v", fs)
+	}
+}

@@ -221,7 +221,7 @@ func (s *Set) Find(segs []flow.Segment, h *detectors.Hasher) []flow.Finding {
 	files := map[[2]string]*file{}
 	for i := range segs {
 		seg := &segs[i]
-		if seg.Text == "" {
+		if seg.Text == "" || seg.Container { // its leaves are segments too: counted there
 			continue
 		}
 		if s.prints != nil {

@@ -47,3 +47,34 @@ func TestSplitFileShare(t *testing.T) {
 		}
 	}
 }
+
+// A JSON document inside a text is a segment (a container) and so are its leaves: the file in
+// a leaf is found once, at the leaf, whatever the document around it repeats.
+func TestContainerCountedOnce(t *testing.T) {
+	src, err := os.ReadFile("../../cmd/customs/testdata/jewels/repo/billing/refund.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := fingerprint.NewBuilder(testKey, fingerprint.Options{})
+	if err := b.AddFile("billing", fingerprint.Code, "refund.go", string(src)); err != nil {
+		t.Fatal(err)
+	}
+	set := &Set{prints: fingerprint.NewSet(b.Build())}
+	h := detectors.NewHasher(testKey)
+	leaf := flow.Segment{Path: "arguments/json/code", Text: string(src)}
+	for _, tc := range []struct {
+		name string
+		segs []flow.Segment
+		want int
+	}{
+		{"leaf alone", []flow.Segment{leaf}, 1},
+		{"document and leaf", []flow.Segment{{Path: "arguments", Text: string(src), Container: true}, leaf}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := set.Find(tc.segs, h)
+			if len(got) != tc.want || got[0].Path != leaf.Path {
+				t.Fatalf("%d findings %+v, want %d at %s", len(got), got, tc.want, leaf.Path)
+			}
+		})
+	}
+}
