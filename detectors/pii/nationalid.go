@@ -606,15 +606,16 @@ func bsnDetector(o Options) detectors.Detector {
 			Class:    detectors.PII,
 			Severity: detectors.High,
 			Description: "Dutch burgerservicenummer: 9 digits (123456782, 1234.56.782, 123 456 782) " +
-				"passing the 11-proof, reported only within 64 bytes after (or 32 before) the words " +
+				"passing the 11-proof (or 8, a leading zero dropped), reported only within 64 bytes after (or 32 before) the words " +
 				"BSN, burgerservicenummer or sofinummer: one random 9-digit number in eleven passes the " +
 				"check. The test numbers 111222333 and 123456782 are not reported.",
-			Keywords: []string{"bsn", "burgerservicenummer", "sofinummer", "sofi-nummer", "citizen service number", "bsn-nummer"},
+			Keywords: []string{"bsn", "national id", "burgerservicenummer", "sofinummer", "sofi-nummer", "citizen service number", "bsn-nummer"},
 			Examples: detectors.Examples{
 				Match: []string{
 					"BSN: 603328222",
 					"burgerservicenummer 6487.07.763 van de klant",
 					"de sofinummer is 330 429 346.",
+					"Mijn BSN is 40645678.", // 040645678, its leading zero dropped
 				},
 				NoMatch: []string{
 					"BSN: 603328223",              // fails the 11-proof
@@ -632,9 +633,13 @@ func bsnDetector(o Options) detectors.Detector {
 			}
 			g := readGroups(text, i, " .-", 9)
 			var k int
+			pad := false
 			switch {
 			case g.n >= 1 && g.len(0) == 9:
 				k = 1
+			case g.n >= 1 && g.len(0) == 8:
+				// Eight digits: a BSN whose leading zero was dropped (spreadsheets do), read as 0…
+				k, pad = 1, true
 			case g.n >= 3 && g.sameSep(3) && (g.len(0) == 3 && g.len(1) == 3 || g.len(0) == 4 && g.len(1) == 2) && g.len(2) == 3:
 				k = 3
 			default:
@@ -642,6 +647,9 @@ func bsnDetector(o Options) detectors.Detector {
 			}
 			var buf [9]byte
 			d := g.compact(text, k, buf[:0])
+			if pad {
+				d = append([]byte{'0'}, d...)
+			}
 			e := g.end(k)
 			if !endOK(text, e) || !BSNValid(string(d)) || o.known(bsnTest[string(d)]) {
 				return 0, 0, false
@@ -682,7 +690,7 @@ func steuerIDDetector() detectors.Detector {
 				"first not 0, in the first ten exactly one digit repeated twice or three times (never " +
 				"three in a row), ISO 7064 MOD 11,10 check digit; reported only within 80 bytes after " +
 				"(or 32 before) Steuer-ID, IdNr, Steueridentifikationsnummer or \"tax ID\".",
-			Keywords: []string{"steuer-id", "steuerid", "steuer id", "steuer_id", "steuer-idnr", "steueridentifikationsnummer",
+			Keywords: []string{"steuer-id", "national id", "steuerid", "steuer id", "steuer_id", "steuer-idnr", "steueridentifikationsnummer",
 				"identifikationsnummer", "idnr", "id-nr", "tax id", "tax_id", "tax identification", "steuer-identifikationsnummer",
 				"steuerliche identifikationsnummer"},
 			Examples: detectors.Examples{
@@ -782,7 +790,7 @@ func peselDetector() detectors.Detector {
 			Severity: detectors.High,
 			Description: "Polish PESEL: 11 digits, birth date (month +20/+40/+60/+80 for other " +
 				"centuries), weighted check digit; only within 64 bytes after (or 32 before) \"PESEL\".",
-			Keywords: []string{"pesel", "numer ewidencyjny"},
+			Keywords: []string{"pesel", "national id", "numer ewidencyjny"},
 			Examples: detectors.Examples{
 				Match:   []string{"PESEL: 74092800462", "nr PESEL 77291835983."},
 				NoMatch: []string{"PESEL: 74092800463", "numer 74092800462", "PESEL 74132800462"},
@@ -832,7 +840,7 @@ func beNationalNumberDetector() detectors.Detector {
 			Description: "Belgian national register number (rijksregisternummer / numéro national, " +
 				"INSZ/NISS): YY.MM.DD-XXX.CC or 11 digits, check 97 − (n mod 97) (with the 2000s " +
 				"variant); only within 64 bytes after (or 32 before) a word naming it.",
-			Keywords: []string{"rijksregisternummer", "rijksregister", "registre national", "numéro national",
+			Keywords: []string{"rijksregisternummer", "national id", "rijksregister", "registre national", "numéro national",
 				"numero national", "national number", "nationaal nummer", "insz", "niss", "ssin", "rijksregister-nummer",
 				"national register number", "numéro de registre national"},
 			Examples: detectors.Examples{
@@ -899,7 +907,7 @@ func personnummerDetector() detectors.Detector {
 			Description: "Swedish personnummer or samordningsnummer: YYMMDD-NNNC, YYMMDD+NNNC, " +
 				"YYYYMMDD-NNNC or 10/12 bare digits; valid date (day +60 for samordningsnummer) and " +
 				"Luhn check digit; only within 64 bytes after (or 32 before) \"personnummer\".",
-			Keywords: []string{"personnummer", "personnr", "person-nr", "samordningsnummer", "personal identity number",
+			Keywords: []string{"personnummer", "national id", "personnr", "person-nr", "samordningsnummer", "personal identity number",
 				"pnr", "p-nr", "personnumret", "swedish id"},
 			Examples: detectors.Examples{
 				Match:   []string{"personnummer: 630715-7716", "Personnummer 19980213-2846", "pnr 630715-7716", "mitt personnummer är 630715-7716"},

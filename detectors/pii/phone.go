@@ -22,8 +22,10 @@ func phoneDetector() detectors.Detector {
 				"+1), spaces, dashes, dots, slashes, (0) and parentheses as printed; confidence 0.9. " +
 				"National: US (555) 123-4567 / 555-123-4567 / 1-555-123-4567 with valid area and exchange " +
 				"codes (0.7–0.85), French 01 23 45 67 89 pairs (0.8), UK 020 7946 0958 / 07700 900123 " +
-				"groupings (0.6); German 030 12345678 forms and bare 10–11 digit runs only next to a word " +
-				"such as phone/tel/mobile/call (0.8). A context word raises confidence by 0.2. Dates, " +
+				"groupings (0.6); German 030 12345678 forms, Spanish 612 34 56 78, bare 10–11 digit runs, " +
+				"9-digit Spanish mobiles and German 015x runs only next to a word such as " +
+				"phone/tel/mobile/call (0.6–0.8); the 4–5 digit plans of small territories (+290, +500) " +
+				"likewise. A context word raises confidence by 0.2. Dates, " +
 				"versions, IP addresses and numbers glued to other numbers are not phones; neither are " +
 				"fictional ranges (US 555, Ofcom drama numbers such as 020 7946 0xxx and 07700 900xxx) " +
 				"nor runs such as 12345678.",
@@ -38,6 +40,9 @@ func phoneDetector() detectors.Detector {
 					"phone 07911 123456",
 					"Telefon 030 27594812",
 					"+4915112839476",
+					"Telefon: 015136079708",
+					"Teléfono: 612 60 71 66",
+					"tel: +500 52595",
 				},
 				NoMatch: []string{
 					"released 2024-01-15 10:30",
@@ -55,6 +60,9 @@ func phoneDetector() detectors.Detector {
 					"request 550e8400-e29b-41d4-a716-446655440000",
 					"commit 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b",
 					"IBAN GB43 LOYD 0029 7750 8528 16",
+					"ref 912012602",    // nine bare digits need a context word
+					"seq 015136079708", // so does a bare German mobile
+					"+500 52595",
 				},
 			},
 		},
@@ -209,7 +217,7 @@ func classifyPhone(text string, t *phoneTok, k int) (float64, bool) {
 		if k > 7 {
 			return 0, false
 		}
-	case k > 5, k == 1 && (l0 < 9 || l0 > 11), k > 1 && l0 > 5,
+	case k > 5, k == 1 && (l0 < 9 || l0 > 12), k > 1 && l0 > 5,
 		l0 == 1 && (k != 4 || text[t.s[0]] != '1'), l0 == 2 && k != 5 && !(k == 2 && t.glen(1) == 8):
 		return 0, false
 	}
@@ -331,7 +339,7 @@ func classifyPhone(text string, t *phoneTok, k int) (float64, bool) {
 		return 0.8, true
 	// National formats that other numbers share, so only next to a word such as phone/
 	// teléfono/Handy: Spanish and Polish 612 345 678, Dutch 06-12345678, Swedish 070-123 45 67,
-	// Belgian 0470 12 34 56, and nine bare digits of a Spanish mobile.
+	// Belgian 0470 12 34 56, and the bare runs of a Spanish, Polish, Portuguese or German mobile.
 	case lens(3, 3, 3) && containsByte("56789", d[0]):
 		if g, same := sameGaps(0); !same || g != " " && g != "-" && g != "." {
 			return 0, false
@@ -347,8 +355,19 @@ func classifyPhone(text string, t *phoneTok, k int) (float64, bool) {
 			return 0, false
 		}
 		return 0.7, true
-	case k == 1 && len(d) == 9 && containsByte("67", d[0]):
+	case lens(3, 2, 2, 2) && containsByte("6789", d[0]):
+		// Spanish 612 34 56 78, as libphonenumber and Spaniards group mobiles.
+		if g, same := sameGaps(0); !same || g != " " && g != "." {
+			return 0, false
+		}
 		return 0.6, true
+	case k == 1 && len(d) == 9 && containsByte("67", d[0]):
+		// Nine bare digits of a Spanish mobile. Polish and Portuguese ones (5, 8, 9) are left:
+		// next to "call" they are as often counts and IDs in code.
+		return 0.6, true
+	case k == 1 && len(d) == 12 && d[0] == '0' && d[1] == '1' && containsByte("567", d[2]):
+		// A German mobile written in one run: 015112345678.
+		return 0.8, true
 	case k == 1 && len(d) == 10 && d[0] >= '2' && nanpValid(d):
 		return 0.8, true
 	case k == 1 && len(d) == 11 && d[0] == '1' && nanpValid(d[1:]):
@@ -364,13 +383,14 @@ func classifyPhone(text string, t *phoneTok, k int) (float64, bool) {
 
 // intlPhone checks an international number: d holds the country code and national number.
 func intlPhone(d []byte, t *phoneTok, k int, conf float64) (float64, bool) {
-	if len(d) < 8 || len(d) > 15 {
+	if len(d) < 7 || len(d) > 15 {
 		return 0, false
 	}
 	cc := countryCode(d)
 	if cc == 0 {
 		return 0, false
 	}
+	needCtx := false
 	nsn := d[cc:]
 	// A date is not a phone: +2024-01-15 reads as groups 4-2-2.
 	if k == 3 && t.glen(0) == 4 && t.glen(1) == 2 && t.glen(2) == 2 {
@@ -407,14 +427,20 @@ func intlPhone(d []byte, t *phoneTok, k int, conf float64) (float64, bool) {
 		min, max = 10, 11
 	case "49", "43":
 		min, max = 6, 13
+	case "247", "290", "500", "682", "690":
+		// Ascension, St Helena and Tristan da Cunha, the Falklands, the Cook Islands, Tokelau:
+		// plans of four or five digits, too short to tell apart without a word such as phone.
+		min, max, needCtx = 4, 5, true
 	}
-	if len(nsn) < min || len(nsn) > max {
+	if len(nsn) < min || len(nsn) > max || len(d) < 8 && !needCtx {
 		return 0, false
 	}
-	if nsn[0] == '0' && code != "39" {
+	// Italy and the plans that moved to ten digits starting 0 (Côte d'Ivoire, Benin, Gabon,
+	// Congo) dial the 0; elsewhere it is the trunk prefix, never dialled after the code.
+	if nsn[0] == '0' && code != "39" && code != "225" && code != "229" && code != "241" && code != "242" {
 		return 0, false
 	}
-	return conf, false
+	return conf, needCtx
 }
 
 // nanpValid checks ten NANP digits: area code and exchange start 2–9 and are not N11; 555 (the
