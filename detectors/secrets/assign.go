@@ -164,6 +164,26 @@ func (a *assignment) deferred(text string, vs, ve int) bool {
 	return false
 }
 
+// ownerShape reports whether v has the shape of the value of a context detector anchored on
+// a word in the lower-cased name lname. A name that a specific detector owns (DD_API_KEY,
+// cloudflare_token) leaves to it the values it could report — standard base64 (alphanumeric,
+// hex and AWS keys, and their encodings) and its context detectors' shapes — but not others:
+// dd_api_secret: "<32 random base62 and ->" is no Datadog key, yet a secret.
+func (a *assignment) ownerShape(lname, v string) bool {
+	for _, d := range a.defers {
+		c := d.c
+		if !containsInt(c.lengths, len(v)) || !allIn(v, c.body) || c.need != nil && !c.need(v) {
+			continue
+		}
+		for _, k := range d.keywords {
+			if strings.Contains(lname, k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // azureADShape: an Azure AD client secret (xxx8Q~…), which its own detector reports.
 func azureADShape(v string) bool {
 	return len(v) >= 37 && len(v) <= 41 && v[3] >= '0' && v[3] <= '9' && v[4] == 'Q' && v[5] == '~'
@@ -233,7 +253,7 @@ func (a *assignment) Find(text string, hits []int, emit func(detectors.Match)) {
 			last = ve
 			continue
 		}
-		if !ok || pw != a.passwords || ownedName(lname) || a.deferred(text, vs, ve) || inTestVector(text, vs, ve) {
+		if !ok || pw != a.passwords || ownedName(lname) && (allIn(v, b64stdEq) || a.ownerShape(lname, v)) || a.deferred(text, vs, ve) || inTestVector(text, vs, ve) {
 			continue
 		}
 		conf := 0.6

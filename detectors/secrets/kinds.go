@@ -109,6 +109,10 @@ type token struct {
 	bodyOnly bool    // report only the body (the prefix is a field name such as AccountKey=)
 	// placeholders are whole tokens (any case) never reported.
 	placeholders map[string]bool
+	// notInBlob: the prefix is a common run of base64 (EAAA), so a match that is a piece of a
+	// standard-base64 blob — followed by '+' or '/', or opening a line of a wrapped blob — is
+	// not a token.
+	notInBlob bool
 }
 
 var _ detectors.Detector = (*token)(nil)
@@ -156,6 +160,9 @@ func (t *token) Find(text string, hits []int, emit func(detectors.Match)) {
 		if t.validate != nil && !t.validate(tok) {
 			continue
 		}
+		if t.notInBlob && inB64Blob(text, h, j) {
+			continue
+		}
 		s := h
 		if t.bodyOnly {
 			s = b
@@ -163,6 +170,28 @@ func (t *token) Find(text string, hits []int, emit func(detectors.Match)) {
 		emit(detectors.Match{Start: s, End: j, Confidence: confOr1(t.conf)})
 		last = j
 	}
+}
+
+// inB64Blob reports whether text[s:e] is a piece of a standard-base64 blob: a '+' or '/'
+// stands right before or after it, or it opens a line after a long line of nothing but base64
+// (a wrapped blob's 64- or 76-column lines).
+func inB64Blob(text string, s, e int) bool {
+	if e < len(text) && (text[e] == '+' || text[e] == '/') || s > 0 && (text[s-1] == '+' || text[s-1] == '/') {
+		return true
+	}
+	if s == 0 || text[s-1] != '\n' {
+		return false
+	}
+	i := s - 1
+	if i > 0 && text[i-1] == '\r' {
+		i--
+	}
+	n := 0
+	for i > 0 && b64stdEq[text[i-1]] {
+		i--
+		n++
+	}
+	return n >= 60 && (i == 0 || text[i-1] == '\n')
 }
 
 func containsInt(xs []int, n int) bool {
@@ -275,6 +304,9 @@ type ctxTok struct {
 	// pad: a byte whose leading run is the format's padding (a Twitter bearer token's A's),
 	// left out of the placeholder check, which takes a run for a mask.
 	pad byte
+	// digestWords: words that, between the name and the value, say the value is a digest of
+	// something else ("GitHub token gho_… - sha1 checksum: <40 hex>"), not the vendor's key.
+	digestWords []string
 }
 
 var _ detectors.Detector = (*ctxTok)(nil)
@@ -302,7 +334,7 @@ func (c *ctxTok) Find(text string, hits []int, emit func(detectors.Match)) {
 					break // the value belongs on the name's line
 				}
 				onlySep = false
-			} else if onlySep && strings.IndexByte(" \t\r:=\"'{", text[i]) < 0 {
+			} else if onlySep && strings.IndexByte(" \t\r:=\"'{>", text[i]) < 0 { // '>': <sumoToken>⏎ value
 				onlySep = false
 			}
 			// A run of base64 that starts at i may be the value encoded under its name (a
@@ -323,7 +355,7 @@ func (c *ctxTok) Find(text string, hits []int, emit func(detectors.Match)) {
 				j++
 			}
 			v := text[i:j]
-			if containsInt(c.lengths, j-i) && rightOK(text, j, c.body) && c.valueOK(v) {
+			if containsInt(c.lengths, j-i) && rightOK(text, j, c.body) && c.valueOK(v) && !c.digestBetween(text[s:i]) {
 				emit(detectors.Match{Start: i, End: j, Confidence: confOr1(c.conf)})
 				last = j
 				break
@@ -340,6 +372,17 @@ func (c *ctxTok) Find(text string, hits []int, emit func(detectors.Match)) {
 			i = j
 		}
 	}
+}
+
+// digestBetween reports whether the text between a name and a candidate value holds one of
+// the detector's digest words.
+func (c *ctxTok) digestBetween(between string) bool {
+	for _, w := range c.digestWords {
+		if containsFold(between, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // encodedAt emits a value of this detector base64-encoded in the run at i and returns the

@@ -265,9 +265,19 @@ func providers() []detectors.Detector {
 	t = ptok("clickhouse-cloud-secret", high, "ClickHouse Cloud API secret key (4b1d + 38)", m("4b1d"), alnum, a62, 38, 38, 38)
 	t.validate = func(v string) bool { return strictAlnum(v[4:]) }
 	add(t)
-	add(ptok("alibaba-access-key-id", high, "Alibaba Cloud AccessKey ID (LTAI + 12–20)", m("LTAI"), alnum, a62, 12, 24, 20))
+	// Some AccessKey IDs are lower-case hex after LTAI, whose entropy sits below the base62
+	// gate: letters and digits both present is the test there.
+	t = ptok("alibaba-access-key-id", high, "Alibaba Cloud AccessKey ID (LTAI + 12–20)", m("LTAI"), alnum, a62, 12, 24, 20)
+	t.entropy = 3.0
+	t.validate = func(v string) bool { return keyLike(v[4:]) }
+	t.m.Examples.Match = append(t.m.Examples.Match, `alibabaKey := "LTAI`+rnd("ltai-hex", aHex, 20)+`"`)
+	add(t)
 	add(ptok("frameio-api-token", high, "Frame.io developer token (fio-u- + 64)", m("fio-u-"), cs("A-Za-z0-9_=-"), aURL, 64, 64, 64))
-	add(ptok("typeform-api-token", high, "Typeform personal access token (tfp_ + 59)", m("tfp_"), cs("A-Za-z0-9_=-"), aURL, 55, 64, 59))
+	// Older Typeform tokens carry 40 to 44 characters after tfp_, current ones 59.
+	t = ptok("typeform-api-token", high, "Typeform personal access token (tfp_ + 40 to 64)", m("tfp_"), cs("A-Za-z0-9_=-"), aURL, 40, 64, 59)
+	t.validate = func(v string) bool { return keyLike(v[4:]) }
+	t.m.Examples.Match = append(t.m.Examples.Match, "typeform_token = 'tfp_"+rnd("tf-old", aHex, 40)+"'")
+	add(t)
 	add(ptok("aws-bedrock-api-key", critical, "Amazon Bedrock long-term API key (ABSK + base64)", m("ABSK"), b64stdEq, aStd, 109, 271, 132))
 	add(ptok("aws-bedrock-short-term-key", high, "Amazon Bedrock short-term API key (bedrock-api-key- + base64 of a presigned URL)",
 		m("bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t"), b64stdEq, aStd, 100, 8000, 400))
@@ -282,10 +292,13 @@ func providers() []detectors.Detector {
 	add(ptok("shippo-api-token", high, "Shippo API token (shippo_live_, shippo_test_ + 40 hex)", m("shippo_live_", "shippo_test_"), hexAny, aHex, 40, 40, 40))
 	add(ptok("duffel-api-token", high, "Duffel API token (duffel_live_, duffel_test_ + 43)", m("duffel_live_", "duffel_test_"), cs("A-Za-z0-9_=-"), aURL, 43, 43, 43))
 	add(ptok("easypost-api-key", high, "EasyPost API key (EZAK production, EZTK test + 54)", m("EZAK", "EZTK"), alnum, a62, 54, 54, 54))
+	// The key body is hex-like in Flutterwave's dashboard, but keys with any lower-case
+	// alphanumerics are in use; FLWSECK- … -X is specific enough to take them.
 	add(&rx{m: meta("flutterwave-secret-key", critical, "Flutterwave secret key (FLWSECK-…-X, FLWSECK_TEST-…-X) or encryption key", m("flwseck"), ex(
-		m("FLW_SECRET_KEY=FLWSECK-"+rnd("fw", "abcdef0123456789", 32)+"-X", "FLWSECK_TEST"+rnd("fw2", "abcdef0123456789", 12)),
+		m("FLW_SECRET_KEY=FLWSECK-"+rnd("fw", "abcdef0123456789", 32)+"-X", "FLWSECK_TEST"+rnd("fw2", "abcdef0123456789", 12),
+			`"flutterwave_secret": "FLWSECK-`+rnd("fw4", aLow+aNum, 32)+`-X"`),
 		"FLWSECK-xxxx-X", "FLWPUBK-"+rnd("fw3", "abcdef0123456789", 32)+"-X")),
-		expr: `FLWSECK(?:_TEST)?-[a-hA-H0-9]{32}-X|FLWSECK_TEST-?[a-hA-H0-9]{12}`, window: 60, entropy: 3.0})
+		expr: `FLWSECK(?:_TEST)?-(?:[a-hA-H0-9]{32}|[a-z0-9]{32})-X|FLWSECK_TEST-?[a-hA-H0-9]{12}`, window: 60, entropy: 3.0})
 	t = ptok("facebook-access-token", high, "Facebook / Meta Graph API access token (EAAB, EAAC, EAAG, EAAM + 100 or more)",
 		m("EAAB", "EAAC", "EAAG", "EAAM"), alnum, a62, 100, 400, 180)
 	t.entropy = 4.0
@@ -368,6 +381,27 @@ func providers() []detectors.Detector {
 			m("FASTLY_API_TOKEN="+rnd("fy", aURL, 32), `const fastlyKey string = "`+rnd("fy2", a62, 32)+`"`),
 			"FASTLY_API_TOKEN=$FASTLY_KEY", `const fastlyKeyHeader = "Fastly-Key"`, "fastly service "+rnd("fy3", aLow, 32))),
 		body: b64url, lengths: []int{32}, maxDist: 60, need: keyLike, entropy: 3.8, conf: 0.75})
+	// A Sumo Logic access ID is "su" and 12 alphanumerics, its key 64; both are credentials
+	// (the ID names the key the way an AWS access key ID does). "sumo" also ends words in
+	// other languages (consumo, resumo): the shapes keep those out.
+	add(&ctxTok{m: meta("sumologic-access-key", high, "Sumo Logic access ID (su + 12) or access key (64 alphanumerics) near the word Sumo",
+		m("sumo"), ex(
+			m("SUMO_ACCESS_ID = \"su"+rnd("sumo", a62, 12)+"\"", "sumoKey1 = '"+rnd("sumo2", a62, 64)+"'", "export SUMOLOGIC_ACCESSKEY="+rnd("sumo3", a62, 64)),
+			"SUMO_ACCESS_ID = \"su"+rnd("sumo4", aLow, 12)+"\"", "o consumo de "+rnd("sumo5", aNum, 14), "sumo wrestling "+rnd("sumo6", aLow, 64),
+			"sumOfExposures = "+rnd("sumo7", a62, 64)+";", "sumObj = su"+rnd("sumo8", a62, 12))),
+		// sumo, Sumo or SUMO as a word of its own or in SumoLogic — not sumOfExposures, sumObj.
+		name: func(n string) bool {
+			if len(n) < 4 || n[:4] != "sumo" && n[:4] != "Sumo" && n[:4] != "SUMO" {
+				return false
+			}
+			return len(n) == 4 || !(n[4] >= 'a' && n[4] <= 'z') || strings.HasPrefix(strings.ToLower(n[4:]), "logic")
+		},
+		body: alnum, lengths: []int{14, 64}, maxDist: 40, entropy: 3.0, conf: 0.75, need: func(v string) bool {
+			if len(v) == 14 {
+				return v[:2] == "su" && mixedAlnum(v[2:])
+			}
+			return mixedAlnum(v) && detectors.Entropy(v) >= 4.5
+		}})
 	add(&ctxTok{m: meta("asana-client-secret", high, "Asana client secret: 32 alphanumerics near the word Asana",
 		m("asana"), ex(
 			m("ASANA_CLIENT_SECRET="+rnd("as", aLow+aNum, 32), `asana: { secret: "`+rnd("as2", a62, 32)+`" }`),

@@ -267,8 +267,12 @@ func list() []detectors.Detector {
 				"github = '"+rnd("ghcs4", a62, 20)+"', '"+rnd("ghcs5", aHex, 40)+"'", "GH_CLIENT_SECRET: "+rnd("ghcs6", aHex, 40)),
 			"GITHUB_SHA="+rnd("ghcs7", aHex, 40), "https://github.com/acme/ledger/commit/"+rnd("ghcs8", aHex, 40),
 			"github_client_id = Iv1."+rnd("ghcs9", aHex, 16), "GITHUB_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-			"github.com/acme/ledger@"+rnd("ghcs10", aHex, 40))),
+			"github.com/acme/ledger@"+rnd("ghcs10", aHex, 40),
+			"(GitHub OAuth token gho_"+rnd("ghcs11", a62, 36)+") - sha1 checksum: "+rnd("ghcs12", aHex, 40))),
 		body: hexLower, lengths: []int{40}, maxDist: 80, need: hexKey, entropy: 3.0, conf: 0.75, notAfter: "/@#",
+		// A 40-hex value is also a SHA-1: one named as a checksum or commit after the word
+		// "GitHub" is that, not a client secret.
+		digestWords: []string{"sha", "checksum", "digest", "hash", "commit", "md5"},
 		// Folded comparisons, not ToLower: "github" is common in code and this runs at every hit.
 		name: func(n string) bool {
 			if containsFold(n, "secret") {
@@ -502,9 +506,12 @@ func list() []detectors.Detector {
 		m("eaaa", "sq0atp-"), ex(
 			m("SQUARE_ACCESS_TOKEN=EAAA"+rnd("sq", aURL, 60), "sq0atp-"+rnd("sq2", aURL, 22), "square token = 'EAAA"+rnd("sq5", aURL, 30)+"="+rnd("sq6", aURL, 29)+"'",
 				"SQUARE_TOKEN=sq0atp-"+rnd("sq7", aURL, 40)),
-			"EAAA"+rnd("sq3", aURL, 20), "sq0atp-"+rnd("sq4", aURL, 10), "EAAA"+rnd("sq8", aURL, 70))),
+			"EAAA"+rnd("sq3", aURL, 20), "sq0atp-"+rnd("sq4", aURL, 10), "EAAA"+rnd("sq8", aURL, 70),
+			// pieces of a binary's base64, not tokens
+			"EAAA"+rnd("sq9", a62, 30)+"+"+rnd("sq10", aStd, 41), rnd("sq11", aStd, 76)+"\nEAAA"+rnd("sq12", a62, 30)+"+"+rnd("sq13", aStd, 41),
+			rnd("sq14", aStd, 76)+"\nEAAA"+rnd("sq15", a62, 40), rnd("sq16", a62, 20)+"+EAAA"+rnd("sq17", a62, 40))),
 		[]finder{
-			&token{prefixes: m("EAAA"), body: cs("A-Za-z0-9_=-"), min: 22, max: 64, entropy: 4.0, validate: func(v string) bool { return strictAlnum(v[4:]) }},
+			&token{prefixes: m("EAAA"), body: cs("A-Za-z0-9_=-"), min: 22, max: 64, entropy: 4.0, validate: func(v string) bool { return strictAlnum(v[4:]) }, notInBlob: true},
 			&token{prefixes: m("sq0atp-"), body: b64url, min: 22, max: 60, entropy: 3.5},
 		}})
 	t = tok("square-oauth-secret", critical, "Square OAuth application secret (sq0csp- + 43)", m("sq0csp-"), b64url, 43, 43, ex(
