@@ -302,8 +302,12 @@ var attributionWords = newContext("copyright", "©", "(c)", "author", "written b
 	// The first line of a git format-patch mail: the From: below it is the commit's author.
 	"mon sep 17 00:00:00 2001")
 
-// attribution reports whether the address starting at s is on an attribution line, or in a
-// source comment block that has one ("// Copyright 1984 by S. L. Moshier … //   moshier@…").
+// attribution reports whether the address starting at s is on an attribution line, in a
+// source comment block that has one ("// Copyright 1984 by S. L. Moshier … //   moshier@…"),
+// or in a list headed by one: a package manifest's "contributors": [ "Name <mail>", … ] or
+// "maintainers": [ { "name": …, "email": … } ], a licence file's "Contributors:" followed by
+// "- Name <mail> (url)" lines. The same list without such a heading (a customer list) is
+// personal data.
 func attribution(text string, s int) bool {
 	ls := s
 	for ls > 0 && s-ls < 512 && text[ls-1] != '\n' {
@@ -312,24 +316,38 @@ func attribution(text string, s int) bool {
 	if attributionWords.near(text, ls, s) || ls > 0 && attributionWords.near(text, ls-80, ls) && hasPrefixFold(text[ls:], "from:") {
 		return true
 	}
-	if !commentLine(text, ls) {
+	comment := commentLine(text, ls)
+	if !comment && !listLine(text, ls) {
 		return false
 	}
-	// Walk up the comment block: at most 40 lines and 3 KiB.
+	// Walk up the comment block or the list: at most 40 lines and 3 KiB.
 	for lines := 0; lines < 40 && ls > 0 && s-ls < 3<<10; lines++ {
 		le := ls - 1
 		ls = le
 		for ls > 0 && le-ls < 512 && text[ls-1] != '\n' {
 			ls--
 		}
-		if !commentLine(text, ls) {
+		if comment && !commentLine(text, ls) {
 			return false
 		}
 		if attributionWords.near(text, ls, le) {
 			return true
 		}
+		if !comment && !listLine(text, ls) {
+			return false // the heading of a list, or the text before it, names no attribution
+		}
 	}
 	return false
+}
+
+// listLine: the line at ls is, after indentation, an item or a member of a list or a JSON
+// structure (starts with - * + " ' { } [ or ]).
+func listLine(text string, ls int) bool {
+	p := ls
+	for p < len(text) && p-ls < 64 && (text[p] == ' ' || text[p] == '\t') {
+		p++
+	}
+	return p < len(text) && containsByte("-*+\"'{}[]", text[p])
 }
 
 // commentLine: the line at ls starts, after indentation, with a comment marker of a common

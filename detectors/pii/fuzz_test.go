@@ -82,14 +82,22 @@ func FuzzPhone(f *testing.F) {
 
 func FuzzNationalIDs(f *testing.F) {
 	ids := []string{"pii.ssn", "pii.nino", "pii.fr-nir", "pii.de-steuer-id", "pii.es-dni", "pii.it-codice-fiscale",
-		"pii.nl-bsn", "pii.pl-pesel", "pii.be-national-number", "pii.se-personnummer", "pii.passport"}
+		"pii.nl-bsn", "pii.pl-pesel", "pii.be-national-number", "pii.se-personnummer", "pii.passport", "pii.no-fodselsnummer",
+		"pii.dk-cpr", "pii.ch-ahv", "pii.ie-pps", "pii.pt-cc", "pii.at-svnr", "pii.br-cpf", "pii.mx-curp", "pii.in-aadhaar",
+		"pii.ro-cnp", "pii.ee-isikukood"}
 	seeds(f, ids...)
 	f.Fuzz(func(t *testing.T, s string) {
 		fuzzDetectors(t, s, ids...)
 		// The validators take any string, and accept only their formats' lengths (9 for SSN,
-		// DNI and BSN … 34 for the longest IBAN).
+		// DNI and BSN … 34 for the longest IBAN; 8 for a PPS number, 10 for CPR and SVNR).
+		for _, valid := range []func(string) bool{PPSValid, CPRValid, SVNRValid} {
+			if valid(s) && (len(s) < 8 || len(s) > 10) {
+				t.Fatalf("validator accepted %q", s)
+			}
+		}
 		for k, valid := range []func(string) bool{SSNValid, NIRValid, SteuerIDValid, DNIValid, CodiceFiscaleValid,
-			BSNValid, PESELValid, BENationalNumberValid, PersonnummerValid, IBANValid} {
+			BSNValid, PESELValid, BENationalNumberValid, PersonnummerValid, IBANValid, FodselsnummerValid, AHVValid,
+			PTCCValid, CPFValid, CURPValid, AadhaarValid, CNPValid, IsikukoodValid} {
 			if valid(s) && (len(s) < 9 || len(s) > 34) {
 				t.Fatalf("validator %d accepted %q", k, s)
 			}

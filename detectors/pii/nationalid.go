@@ -39,6 +39,7 @@ func ssnDetector(o Options) detectors.Detector {
 					"request 550e8400-e29b-41d4-a716-446655440000",
 					"ORD-536-90-4399",
 					"upgrade to v536.90.4399",
+					"q 884 75 1062 75 q 784 90", // glyph outline coordinates
 				},
 			},
 		},
@@ -82,6 +83,9 @@ func (o Options) ssnAt(text string, i, j int, emit func(detectors.Match)) int {
 	}
 	if ssnContext.around(text, i, end, 48, 16) {
 		conf = 1
+	} else if conf == 0.6 && (i >= 2 && text[i-1] == ' ' && isDigit(text[i-2]) || end+1 < len(text) && text[end] == ' ' && isDigit(text[end+1])) {
+		// Three numbers in a longer space-separated list (glyph outlines, coordinates, tables).
+		return j
 	}
 	if conf == 0 {
 		return j
@@ -119,7 +123,7 @@ func ssnIssuable(d string) bool {
 // ---- UK National Insurance number ----
 
 var ninoContext = newContext("national insurance", "nino", "ni number", "ni no", "ni-nummer", "n.i.", "nat ins", "insurance number",
-	"ni #", "ni#", "ni num")
+	"ni #", "ni#", "ni num", "national id")
 
 func ninoDetector() detectors.Detector {
 	return &runScanner{
@@ -129,14 +133,15 @@ func ninoDetector() detectors.Detector {
 			Severity: detectors.High,
 			Description: "UK National Insurance number: two prefix letters (first not D F I Q U V, second " +
 				"not D F I O Q U V, not BG GB KN NK NT TN ZZ), six digits, suffix A–D; AB123456C or " +
-				"AB 12 34 56 C. Upper-case only. No check digit: confidence 0.85, 1 next to \"national " +
-				"insurance\"/\"NINO\"; without its suffix only next to such a word. The sample AB123456C " +
-				"is not reported.",
+				"AB 12 34 56 C. No check digit: confidence 0.85, 1 next to \"national insurance\"/" +
+				"\"NINO\"; without its suffix, or in lower case (hh012345d), only next to such a word. " +
+				"The sample AB123456C is not reported.",
 			Examples: detectors.Examples{
 				Match: []string{
 					"NI number: JG 10 37 29 A",
 					"employee PX481926B joined",
 					"National Insurance no. CE 62 18 45",
+					"my NI number is jg103729a",
 				},
 				NoMatch: []string{
 					"NI number: QQ 12 34 56 C", // Q is never a first letter
@@ -145,7 +150,8 @@ func ninoDetector() detectors.Detector {
 					"NI number AB123456C", // the sample
 					"code PX481926E",      // suffix is A-D
 					"ref PX481926",        // no suffix, no context
-					"px481926b",           // lower case
+					"px481926b",           // lower case, no context
+					"NINO Jg103729a",      // mixed case
 					"XPX481926B",          // inside a longer token
 					"sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
 					"SKU JG1037-29A",
@@ -155,7 +161,7 @@ func ninoDetector() detectors.Detector {
 		at: ninoAt,
 		terms: []detectors.RunTerm{term(
 			func(p byte, n int) bool {
-				return n == 6 && (isUpper(p) || p == ' ' || p == '-') || n == 2 && (p == ' ' || p == '-')
+				return n == 6 && (isAlpha(p) || p == ' ' || p == '-') || n == 2 && (p == ' ' || p == '-')
 			},
 			func(c byte, n int) bool { return n != 2 || c == ' ' || c == '-' })},
 	}
@@ -181,14 +187,16 @@ func ninoAt(text string, i, j int, emit func(detectors.Match)) int {
 	var s int
 	var sep byte
 	switch {
-	case i >= 3 && (text[i-1] == ' ' || text[i-1] == '-') && isUpper(text[i-2]) && isUpper(text[i-3]):
+	case i >= 3 && (text[i-1] == ' ' || text[i-1] == '-') && isAlpha(text[i-2]) && isAlpha(text[i-3]):
 		s, sep = i-3, text[i-1]
-	case i >= 2 && isUpper(text[i-1]) && isUpper(text[i-2]):
+	case i >= 2 && isAlpha(text[i-1]) && isAlpha(text[i-2]):
 		s = i - 2
 	default:
 		return j
 	}
-	if !startOK(text, s) || !NINOPrefixOK(text[s], text[s+1]) {
+	// One case throughout: AB123456C, or ab123456c (only next to a context word).
+	lower := !isUpper(text[s])
+	if isUpper(text[s+1]) == lower || !startOK(text, s) || !NINOPrefixOK(text[s]&^0x20, text[s+1]&^0x20) {
 		return j
 	}
 	var e int
@@ -211,7 +219,11 @@ func ninoAt(text string, i, j int, emit func(detectors.Match)) int {
 		return j
 	}
 	end := -1
-	suffix := func(p int) bool { return p < n && text[p] >= 'A' && text[p] <= 'D' && endOK(text, p+1) }
+	lo := byte('A')
+	if lower {
+		lo = 'a'
+	}
+	suffix := func(p int) bool { return p < n && text[p] >= lo && text[p] <= lo+3 && endOK(text, p+1) }
 	switch {
 	case suffix(e):
 		end = e + 1
@@ -223,11 +235,11 @@ func ninoAt(text string, i, j int, emit func(detectors.Match)) int {
 	if ctx {
 		conf = 1
 	}
-	if end < 0 {
-		if !ctx || !endOK(text, e) {
+	if end < 0 || lower {
+		if !ctx || end < 0 && !endOK(text, e) {
 			return j
 		}
-		end = e
+		end = max(end, e)
 	}
 	emit(detectors.Match{Start: s, End: end, Confidence: conf})
 	return end
@@ -360,7 +372,7 @@ func nirValid(b []byte) bool {
 const dniLetters = "TRWAGMYFPDXBNJZSQVHLCKE"
 
 var dniContext = newContext("dni", "nie", "nif", "documento nacional", "d.n.i", "n.i.e", "identidad", "extranjero",
-	"documento de identidad", "número de identificación", "numero de identificacion")
+	"documento de identidad", "número de identificación", "numero de identificacion", "national id")
 
 func dniDetector() detectors.Detector {
 	return &runScanner{
@@ -370,11 +382,14 @@ func dniDetector() detectors.Detector {
 			Severity: detectors.High,
 			Description: "Spanish DNI (8 digits and a check letter, 12345678-Z style too) and NIE (X, Y " +
 				"or Z, 7 digits, check letter); the letter must be the mod-23 letter. Confidence 0.9, 1 " +
-				"next to \"DNI\"/\"NIE\"/\"NIF\". The sample 12345678Z and one-digit fillers are not reported.",
+				"next to \"DNI\"/\"NIE\"/\"NIF\"; a NIE in lower case or with a dash after its first letter " +
+				"(x-2482300w) only next to such a word. The sample 12345678Z and one-digit fillers are not " +
+				"reported.",
 			Examples: detectors.Examples{
 				Match: []string{
 					"DNI 98272814R",
 					"mi NIE es Y8519549H",
+					"NIE: x-2482300w",
 					"titular: 71.588.835-R",
 					"cliente 16034816-K registrado",
 				},
@@ -384,6 +399,7 @@ func dniDetector() detectors.Detector {
 					"NIE W8519549H",  // no such prefix
 					"ref 198272814R", // nine digits
 					"id 98272814Rx",  // glued
+					"ref x-2482300w", // lower case needs a context word
 					"sha1 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b",
 					"version 10.4.2-rc1, build 2024011512",
 				},
@@ -392,7 +408,7 @@ func dniDetector() detectors.Detector {
 		at: dniAt,
 		terms: []detectors.RunTerm{term(
 			func(p byte, n int) bool {
-				return n == 7 && (p == 'X' || p == 'Y' || p == 'Z') || (n == 8 || n == 2) && mayStart(p)
+				return n == 7 && ((p|0x20)-'x' < 3 || p == '-') || (n == 8 || n == 2) && mayStart(p)
 			},
 			func(c byte, n int) bool { return n != 2 || c == '.' })},
 	}
@@ -403,12 +419,21 @@ func dniAt(text string, i, j int, emit func(detectors.Match)) int {
 	s := i
 	var d [8]byte
 	var e int
+	weak := false // a lower-case or dashed NIE (x-2482300w): only next to a context word
 	switch {
 	case j-i == 7 && i > 0 && containsByte("XYZ", text[i-1]):
 		s = i - 1
 		d[0] = "012"[text[i-1]-'X']
 		copy(d[1:], text[i:j])
 		e = j
+	case j-i == 7 && i > 0 && containsByte("xyz", text[i-1]) || j-i == 7 && i > 1 && text[i-1] == '-' && containsByte("XYZxyz", text[i-2]):
+		s = i - 1
+		if text[s] == '-' {
+			s--
+		}
+		d[0] = "012"[text[s]|0x20-'x']
+		copy(d[1:], text[i:j])
+		e, weak = j, true
 	case j-i == 8:
 		copy(d[:], text[i:j])
 		e = j
@@ -426,13 +451,13 @@ func dniAt(text string, i, j int, emit func(detectors.Match)) int {
 		return j
 	}
 	p := e
-	if p+1 < n && (text[p] == '-' || text[p] == ' ') && isUpper(text[p+1]) {
+	if p+1 < n && (text[p] == '-' || text[p] == ' ') && isAlpha(text[p+1]) {
 		p++
 	}
-	if p >= n || !isUpper(text[p]) || !endOK(text, p+1) {
+	if p >= n || !isAlpha(text[p]) || !endOK(text, p+1) || !isUpper(text[p]) && !weak {
 		return j
 	}
-	if dniLetters[atoi(d[:])%23] != text[p] {
+	if dniLetters[atoi(d[:])%23] != text[p]&^0x20 {
 		return j
 	}
 	if string(d[:]) == "12345678" || mostlyOneDigit(d[:], 0) {
@@ -441,6 +466,8 @@ func dniAt(text string, i, j int, emit func(detectors.Match)) int {
 	conf := 0.9
 	if dniContext.around(text, s, p+1, 48, 8) {
 		conf = 1
+	} else if weak {
+		return j
 	}
 	emit(detectors.Match{Start: s, End: p + 1, Confidence: conf})
 	return p + 1

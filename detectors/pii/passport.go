@@ -134,6 +134,12 @@ func passportBefore(text string, h int) (int, int, float64) {
 // passportShape returns the confidence that tok is a passport number, 0 if it is not one.
 func passportShape(tok string) float64 {
 	l := len(tok)
+	if (l == 10 || l == 11 && tok[10] == 'D') && germanPassport(tok[:10]) && containsByte("CFGHJK", tok[0]) &&
+		icaoCheck(tok[:9]) == int(tok[9]-'0') {
+		// German, as printed in the MRZ: the 9 characters and their check digit (C01X00T478),
+		// and the nationality D after it (CZ6311T472D).
+		return 0.75
+	}
 	if l < 6 || l > 9 {
 		return 0
 	}
@@ -152,7 +158,7 @@ func passportShape(tok string) float64 {
 		// German: 9 characters of digits and CFGHJKLMNPRTVWXYZ (no vowels, so never a word).
 		return 0.75
 	}
-	if digits == 0 || mostlyOneDigit(digitsOf(tok), 1) || sequential(digitsOf(tok), 6) {
+	if digits == 0 || digits >= 5 && mostlyOneDigit(digitsOf(tok), 1) || sequential(digitsOf(tok), 6) {
 		return 0
 	}
 	shape := func(pat string) bool { // pat: 'a' letter, 'n' digit, 'x' either
@@ -178,7 +184,7 @@ func passportShape(tok string) float64 {
 	case shape("nnnnnnnnn"), shape("annnnnnnn"), shape("nnaannnnn"), shape("aaannnnnn"),
 		shape("aannnnnnn"), shape("aannnnnn"):
 		return 0.75
-	case shape("aaxxxxxxn") && digits >= 3 && !containsByte(tok, 'O'):
+	case shape("aaxxxxxxn") && digits >= 2 && !containsByte(tok, 'O'):
 		return 0.75 // Dutch: two letters, six letters or digits, a digit; never O
 	case digits >= 5 && l >= 7:
 		return 0.6
@@ -205,4 +211,24 @@ func digitsOf(s string) []byte {
 		}
 	}
 	return b
+}
+
+// icaoCheck is the ICAO 9303 check digit of an MRZ field (weights 7 3 1; A = 10 … Z = 35),
+// -1 for a character that is not a digit or an upper-case letter.
+func icaoCheck(f string) int {
+	s := 0
+	for k := 0; k < len(f); k++ {
+		c := f[k]
+		v := 0
+		switch {
+		case isDigit(c):
+			v = int(c - '0')
+		case isUpper(c):
+			v = int(c-'A') + 10
+		default:
+			return -1
+		}
+		s += v * int("731"[k%3]-'0')
+	}
+	return s % 10
 }

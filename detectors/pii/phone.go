@@ -63,6 +63,7 @@ func phoneDetector() detectors.Detector {
 					"ref 912012602",    // nine bare digits need a context word
 					"seq 015136079708", // so does a bare German mobile
 					"+500 52595",
+					"g.min.call(g,2147483648,d)", // 2³¹
 				},
 			},
 		},
@@ -232,7 +233,7 @@ func classifyPhone(text string, t *phoneTok, k int) (float64, bool) {
 		}
 		d = append(d, g...)
 	}
-	if len(d) < 7 || mostlyOneDigit(d, 2) || sequential(d, 7) || binary(d) {
+	if len(d) < 7 || mostlyOneDigit(d, 2) || sequential(d, 7) || binary(d) || powerOfTwo(d) {
 		return 0, false
 	}
 	// Separators must be phone-like: no gap may mix kinds beyond "x) (y" shapes.
@@ -515,6 +516,19 @@ func countryCode(d []byte) int {
 }
 
 // binary: only zeros and ones (bit patterns in comments and tests).
+// powerOfTwo reports whether the digits are 2ⁿ or 2ⁿ−1 (2147483648, 4294967295): integer
+// limits and buffer sizes in code, not phone numbers.
+func powerOfTwo(d []byte) bool {
+	if len(d) > 18 || d[0] == '0' {
+		return false
+	}
+	v := uint64(0)
+	for _, c := range d {
+		v = v*10 + uint64(c-'0')
+	}
+	return v&(v-1) == 0 || v&(v+1) == 0
+}
+
 func binary(d []byte) bool {
 	for _, c := range d {
 		if c > '1' {
