@@ -435,7 +435,7 @@ var stdnumTypes = []struct{ module, detector, lang string }{
 	{"fi/hetu", "pii.fi-hetu", "fi"},
 	{"fr/nir", "pii.fr-nir", "fr"},
 	{"es/dni", "pii.es-dni", "es"},
-	{"es/nie", "pii.es-nie", "es"},
+	{"es/nie", "pii.es-dni", "es"}, // customs reports NIEs as pii.es-dni: the same mod-23 letter
 	{"it/codicefiscale", "pii.it-codice-fiscale", "it"},
 	{"nl/bsn", "pii.nl-bsn", "nl"},
 	{"de/idnr", "pii.de-steuer-id", "de"},
