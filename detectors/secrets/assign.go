@@ -137,6 +137,8 @@ type assignment struct {
 	// vectors: report only the hex values of published test-vector tables (see inTestVector),
 	// which the other assignment detectors leave out.
 	vectors bool
+	// keys: names that end in "key" without a credential word (keys.go).
+	keys bool
 }
 
 // deferral: a context detector and the vendor words it is anchored on.
@@ -203,7 +205,7 @@ const (
 func (a *assignment) Find(text string, hits []int, emit func(detectors.Match)) {
 	last := 0
 	for _, h := range hits {
-		if h < last || h >= len(text) {
+		if h < last || h >= len(text) || a.keys && !keyHit(text, h) {
 			continue
 		}
 		s := h
@@ -242,6 +244,21 @@ func (a *assignment) Find(text string, hits []int, emit func(detectors.Match)) {
 		}
 		// The value's own gates, then the name's (cheaper first for the common non-secret case).
 		if !genericValueOK(v, a.passwords) || ownedShape(v) {
+			continue
+		}
+		if a.keys {
+			// The key's own gates first (no allocation); then names with a credential word are
+			// secret-assignment's, and vendors' names their detectors'.
+			bare, kok := keyName(text, s, e)
+			if !kok || !keyValueOK(text, vs, ve) || bare && !credHeading(text, s) && !bareKeyValueOK(v) {
+				continue
+			}
+			if _, lname, ok := credName(text[s:e]); ok ||
+				ownedName(lname) && (allIn(v, b64stdEq) || a.ownerShape(lname, v)) || a.deferred(text, vs, ve) || inTestVector(text, vs, ve) {
+				continue
+			}
+			emit(detectors.Match{Start: vs, End: ve, Confidence: 0.5})
+			last = ve
 			continue
 		}
 		pw, lname, ok := credName(text[s:e])
@@ -386,6 +403,9 @@ var identLetters = cs("A-Za-z_")
 
 // qualifiedIdent: a dotted path of identifiers (asn1.ObjectIdentifier, cfg.Auth.Key).
 func qualifiedIdent(v string) bool {
+	if strings.IndexByte(v, '.') < 0 {
+		return false // no allocation for the common case
+	}
 	segs := strings.Split(v, ".")
 	if len(segs) < 2 {
 		return false

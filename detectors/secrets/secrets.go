@@ -852,7 +852,7 @@ func list() []detectors.Detector {
 			"PASSWORD=<your-password>", "password_hash = \""+rnd("pwh", aHex, 64)+"\"", "the password is stored in vault",
 			"Password: must be at least 8 characters", "password = get_password()", `"password": "********"`,
 			"password = settings.DB_PASSWORD", "reset_password_url = https://acme.example/reset", "passwordless login", "cd $(pwd)",
-			"password = "+ghBad("ghp_", "x", 30))), true, defers, false})
+			"password = "+ghBad("ghp_", "x", 30))), true, defers, false, false})
 	secV := rnd("sec", a62, 24)
 	add(&assignment{meta("secret-assignment", high, "Secret, token or API key assigned in code or configuration (api_key = \"…\", \"secret\": \"…\", TOKEN=…), entropy- and placeholder-gated",
 		m("secret", "token", "api_key", "apikey", "api-key", "auth", "credential", "creds", "access_key", "accesskey", "private_key", "privatekey"), ex(
@@ -863,6 +863,18 @@ func list() []detectors.Detector {
 			"api_key = process.env.OPENAI_API_KEY", `SECRET_KEY = "SECRET_KEY"`, "the secret to good bread is time", "api_key_id = "+secV,
 			"api_key = "+"sk-proj-"+"abc", `"token": "`+jwtV+`"`, "aws_secret_access_key = "+awsSecretV,
 			`api_key = "`+rnd("secm", a62, 8)+strings.Repeat("x", 24)+`"`, `api_key = "`+rnd("secm2", a62, 20)+`xxxx"`,
-			`api_key = "xxxx-xxxx-`+rnd("secm3", a62, 4)+`-xxxx"`)), false, defers, false})
+			`api_key = "xxxx-xxxx-`+rnd("secm3", a62, 4)+`-xxxx"`)), false, defers, false, false})
+	keyV, keyB := rnd("key", aLow+aNum, 32), rnd("keyb", a62, 24)+"7q"
+	add(&assignment{meta("key-assignment", high, "Key assigned to a name that ends in \"key\" (atera_key: …, apiMaticKey := \"…\", API Key: …, Key=…, the key of a credentials block); sort, cache, primary, public, map and i18n keys are not, and a bare key needs a random value",
+		m("key"), ex(
+			m("atera_key: "+keyV, `apiMaticKey := "`+keyB+`"`, "apilayerkey: "+keyV, "API Key: "+keyB, "Key="+keyB,
+				"artsy_key: "+keyB+" - artsy_id: "+rnd("keyid", a62, 20), "aylien key: "+keyV,
+				"axonaut credentials{\n\tkey: "+keyV+"\n}", "<key>"+keyB+"</key>"),
+			"key := m[k]", "for key in d:", "keyboard = "+keyB, "monkey = '"+keyB+"'", "key: value", "primary_key = True",
+			"foreign_key = "+keyB, "key_id = "+keyB, "keyId: "+keyB, "key_name = "+keyB, "public_key = "+keyB,
+			"publicKey: '"+keyB+"'", `{"key": "user_id"}`, `key: "settings.title"`, "cacheKey = "+keyB, "sortKey: "+keyB,
+			"hotkey = "+keyB, "primaryKey: true", "keyCode = 13", "key = "+rnd("keyhex", aHex, 40),
+			"key: "+uuidOf("keyu"), "key = crypto.randomBytes(32)", "api_key = "+keyV, "aws_key = "+keyB,
+			"const key = `${prefix}:${id}`", "key: ${{ runner.os }}-node-${{ hashFiles('**/package-lock.json') }}")), false, defers, false, true})
 	return ds
 }

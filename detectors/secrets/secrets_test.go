@@ -285,3 +285,48 @@ func TestCredName(t *testing.T) {
 		}
 	}
 }
+
+// secret.key-assignment: names that end in "key" without a credential word; the key shapes of
+// code are not credentials.
+func TestKeyAssignment(t *testing.T) {
+	v, b := rnd("tk-v", aLow+aNum, 32), rnd("tk-b", a62, 24)+"7q"
+	tests := []struct{ text, want string }{
+		{"atera_key: " + v, v}, {"audd_key: " + v, v}, {"apilayerkey: " + v, v}, {`apiMaticKey := "` + b + `"`, b},
+		{"API Key: " + b, b}, {"Key=" + b, b}, {"artsy_key: " + b + " - artsy_id: hvQ2fMvUPNczDCdmzi0i", b},
+		{"aylien key: " + v, v}, {"axonaut credentials{\n\tkey: " + v + "\n}", v}, {"bing_subscription_key1=" + b, b},
+		{`{"license_key": "` + b + `"}`, b}, {"<key>" + b + "</key>", b}, {"ENCRYPTION_KEY=" + b, b},
+		{"the key: " + b, b}, {"String key = \"" + b + "\";", b}, // a bare key with a random value
+		// Not keys, or not secrets.
+		{"key := m[k]", ""}, {"for key in d:\n    print(key)", ""}, {"keyboard = " + b, ""}, {"monkey = '" + b + "'", ""},
+		{"key: value", ""}, {"primary_key = True", ""}, {"foreign_key = " + b, ""}, {"key_id = " + b, ""},
+		{"keyId: " + b, ""}, {"key_name = " + b, ""}, {"public_key = " + b, ""}, {"publicKey: '" + b + "'", ""},
+		{`{"key": "user_id"}`, ""}, {`key: "settings.title"`, ""}, {"cacheKey = " + b, ""}, {"sortKey: " + b, ""},
+		{"hotkey = " + b, ""}, {"primaryKey: true", ""}, {"keyCode = 13", ""}, {"key = " + rnd("tk-hex", aHex, 40), ""},
+		{"key: " + uuidOf("tk-u"), ""}, {"key = crypto.randomBytes(32)", ""}, {"const key = `${prefix}:${id}`", ""},
+		{"key: ${{ runner.os }}-node-${{ hashFiles('**/package-lock.json') }}", ""},
+		{"var internalPropsKey = '__reactProps$' + randomKey;", ""}, {`"encryptionKey": "encryptionKey1024",`, ""},
+		{"{hexKey: hexPKCS8TestECKey, errorContains: \"x\"},", ""}, {`"Trailer-Key: Trailer-Value\r\n"`, ""},
+		{"//\tvkey := \"PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW\"", ""},
+		{"the key: " + rnd("tk-hex2", aHex, 32), ""}, {"String key = \"" + uuidOf("tk-u2") + "\";", ""}, {"key = " + b[:12], ""},
+		{"api_key = " + v, ""}, // secret-assignment's
+		{"aws_key = " + b, ""}, {"sitekey: " + b, ""}, {"i18nKey: 'nav.home.title1'", ""},
+	}
+	d := byID(t, "secret.key-assignment")
+	for _, tc := range tests {
+		got := find(d, tc.text)
+		switch {
+		case tc.want == "" && len(got) > 0:
+			t.Errorf("%q: reports %q", tc.text, tc.text[got[0].Start:got[0].End])
+		case tc.want != "" && (len(got) != 1 || tc.text[got[0].Start:got[0].End] != tc.want):
+			t.Errorf("%q: got %v, want %q", tc.text, got, tc.want)
+		}
+	}
+	// No allocation on text it reports nothing in.
+	text := "for key in d:\n  m[key] = keyboard.key\nprimary_key = True\nconst cacheKey = `${a}:${b}`\nkey: value\n"
+	hits := hitsFor(text, d.Meta().Keywords)
+	reported := false
+	emit := func(detectors.Match) { reported = true }
+	if n := testing.AllocsPerRun(50, func() { d.Find(text, hits, emit) }); n > 0 || reported {
+		t.Errorf("%.0f allocations on text without a finding (reported: %v)", n, reported)
+	}
+}
