@@ -11,7 +11,7 @@ import (
 // Outcome is what each tool did with one fixture, per wrapping.
 type Outcome struct {
 	Fixture  *Fixture
-	Invalid  string  // the format check a tp fails ("" if valid)
+	Invalid  string  // why a tp is left out of recall: the format check it fails, or a by-design reason ("" if it counts)
 	Customs  [2]bool // found (tp) or alarmed (fp), per Wrapping
 	Gitleaks [2]bool
 }
@@ -82,7 +82,7 @@ func Evaluate(fixtures []Fixture, c *Customs, gitleaksBin string) ([]Outcome, er
 			for i := int(next.Add(1) - 1); i < len(fixtures); i = int(next.Add(1) - 1) {
 				f := &fixtures[i]
 				o := &out[i]
-				o.Fixture, o.Invalid = f, InvalidFormat(f)
+				o.Fixture, o.Invalid = f, Excluded(f)
 				for _, w := range Wrappings {
 					hits := c.Scan(w, f.Text)
 					if f.Kind == TP {

@@ -3,6 +3,8 @@ package eval
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -18,6 +20,9 @@ type Result struct {
 	Secrets     []Row `json:"secrets"` // by provider
 	SecretTotal Row   `json:"secret_total"`
 	Sources     []Row `json:"sources"` // secret fixtures by source (gitleaks, trufflehog)
+	// Excluded counts the tps left out of recall by reason: a format check (github-crc32,
+	// jwt, iban-mod97, …) or a by-design rule (placeholder, stripe-test-key).
+	Excluded map[string]int `json:"excluded"`
 	// Neutral and Home split the provider rows by source: trufflehog's tables are neutral
 	// ground for both tools, gitleaks' own rule samples are gitleaks' home ground (it passes
 	// them by construction).
@@ -34,6 +39,12 @@ func (r *Result) Summarise(os []Outcome) {
 	gitleaks := r.GitleaksVersion != ""
 	r.Fixtures = len(os)
 	r.Secrets, r.PII, r.SecretTotal, r.PIITotal = Tables(os, gitleaks)
+	r.Excluded = map[string]int{}
+	for i := range os {
+		if os[i].Invalid != "" {
+			r.Excluded[os[i].Invalid]++
+		}
+	}
 	bySource := map[string]*Row{}
 	byProvider := map[string]map[string]*Row{SourceGitleaks: {}, SourceTrufflehog: {}}
 	for i := range os {
@@ -118,7 +129,12 @@ func (r *Result) Print(w io.Writer) {
 		fmt.Fprintf(w, "\ngitleaks: not installed\n")
 	}
 	invalid := r.SecretTotal.Invalid + r.PIITotal.Invalid
-	fmt.Fprintf(w, "%d fixtures; invalid-format tp: customs stays silent by design: %d (left out of recall)\n\n", r.Fixtures, invalid)
+	reasons := make([]string, 0, len(r.Excluded))
+	for _, k := range slices.Sorted(maps.Keys(r.Excluded)) {
+		reasons = append(reasons, fmt.Sprintf("%s %d", k, r.Excluded[k]))
+	}
+	fmt.Fprintf(w, "%d fixtures; tps left out of recall for both tools (no live secret: customs stays silent by design): %d (%s)\n\n",
+		r.Fixtures, invalid, strings.Join(reasons, ", "))
 	if len(r.Secrets) > 0 {
 		fmt.Fprintln(w, "Secrets by provider (recall on valid-format tps; fp = fixtures alarmed, text/json)")
 		r.table(w, "provider", append(append([]Row{}, r.Secrets...), r.Sources...), r.SecretTotal, gitleaks)

@@ -114,9 +114,17 @@ func TestInvalidFormat(t *testing.T) {
 		{Fixture{Kind: TP, Detector: "pii.card", Want: []string{"4111 1111 1111 1112"}}, "luhn"},
 		{Fixture{Kind: TP, Detector: "pii.iban", Want: []string{"de89 3704 0044 0532 0130 00"}}, ""},
 		{Fixture{Kind: TP, Detector: "pii.iban", Want: []string{"DE88370400440532013000"}}, "iban-mod97"},
+		{Fixture{Kind: TP, Text: "jwt: ZXlKaGJHY2lPaUpJVXpJMU5pSXNJblI1Y0NJNklrcFhWQ0o5LmV5SnpkV0lpT2lJeE1qTTBOVFkzT0Rrd0lpd2libUZ0WlNJNklrRmtZU0o5LlNmbEt4d1JKU01lS0tGMlFUNGZ3cE1lSmYzNlBPazZ5SlZfYWRRc3N3NWM="}, ""},
+		{Fixture{Kind: TP, Text: "jwt: ZXlKdWIzUm9hVzVuSWpvaWFHVnlaU0o5LmV5SnpkV0lpT2lJeEluMC5hYmM="}, "jwt-base64"}, // a JWT without "alg", encoded again
+		// By design: placeholders and Stripe test keys are no live secrets.
+		{Fixture{Kind: TP, Want: []string{"12345678-ABCD-ABCD-ABCD-1234567890AB"}}, "placeholder"},
+		{Fixture{Kind: TP, Want: []string{"AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"}}, "placeholder"},
+		{Fixture{Kind: TP, Want: []string{"AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2XzMDjRfl76ZC9Ub0wnz4XsNiRVBChTYbJcE3F"}}, ""}, // Twitter bearer padding
+		{Fixture{Kind: TP, Want: []string{"sk_test_4eC39HqLyjWDarjtT1zdp7dc"}}, "stripe-test-key"},
+		{Fixture{Kind: TP, Want: []string{"sk_live_4eC39HqLyjWDarjtT1zdp7dc"}}, ""},
 	} {
-		if got := InvalidFormat(&tc.f); got != tc.want {
-			t.Errorf("InvalidFormat(%q %v) = %q, want %q", tc.f.Text, tc.f.Want, got, tc.want)
+		if got := Excluded(&tc.f); got != tc.want {
+			t.Errorf("Excluded(%q %v) = %q, want %q", tc.f.Text, tc.f.Want, got, tc.want)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"encoding/base64"
 	"regexp"
 	"strings"
 
@@ -19,9 +20,78 @@ var formatChecks = []struct {
 	{"github-crc32", regexp.MustCompile(`\b(?:gh[pousr]|npm)_[A-Za-z0-9]{30,}`), secrets.GitHubChecksumOK},
 	{"atlassian-crc32", regexp.MustCompile(`\bAT(?:ATT|CTT|BB)[A-Za-z0-9_=+/-]{20,}`), secrets.AtlassianChecksumOK},
 	{"pypi-macaroon", regexp.MustCompile(`\bpypi-[A-Za-z0-9_-]{50,}`), secrets.PyPITokenOK},
-	{"jwt", regexp.MustCompile(`\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`), secrets.JWTOK},
+	{"jwt", jwtRe, secrets.JWTOK},
 	{"sentry-org", regexp.MustCompile(`\bsntrys_[A-Za-z0-9+/=_]{20,}`), secrets.SentryOrgTokenOK},
 	{"pem", regexp.MustCompile(`(?s)-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----`), secrets.PrivateKeyBlockOK},
+	// A JWT encoded once more in base64 ("eyJ" becomes "ZXlK"): the token inside must be one.
+	{"jwt-base64", regexp.MustCompile(`\bZXlK[A-Za-z0-9+/]{20,}={0,2}`), base64JWTOK},
+}
+
+var jwtRe = regexp.MustCompile(`\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`)
+
+func base64JWTOK(s string) bool {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		b, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
+	}
+	if err != nil {
+		return false
+	}
+	m := jwtRe.FindString(string(b))
+	return m != "" && secrets.JWTOK(m)
+}
+
+// byDesign names why a tp fixture's value is, by a rule stated here rather than customs'
+// own gates, no live secret: a placeholder (a run of one character, or a counting sequence
+// beside ABCD, as 12345678-ABCD-ABCD-ABCD-1234567890AB), or a Stripe test-mode key, which
+// cannot reach live data and which customs does not report (README). "" otherwise. Only
+// fixtures that name their value are judged.
+func byDesign(f *Fixture) string {
+	if len(f.Want) == 0 {
+		return ""
+	}
+	for _, w := range f.Want {
+		switch {
+		case stripeTest.MatchString(w):
+			return "stripe-test-key"
+		case placeholderValue(w):
+			return "placeholder"
+		}
+	}
+	return ""
+}
+
+var stripeTest = regexp.MustCompile(`^(?:sk|rk)_test_`)
+
+func placeholderValue(w string) bool {
+	// A run at the very start is a format's padding (Twitter bearer tokens open with twenty
+	// A's), not a filler.
+	run, longest := 1, 1
+	for i := 1; i < len(w); i++ {
+		switch {
+		case w[i] != w[i-1]:
+			run = 1
+		case run+1 == i+1: // the run still starts at 0
+			run++
+		default:
+			run++
+			longest = max(longest, run)
+		}
+	}
+	if longest >= 10 {
+		return true
+	}
+	u := strings.ToUpper(w)
+	return strings.Contains(u, "12345678") && strings.Contains(u, "ABCD")
+}
+
+// Excluded names why a tp fixture is left out of recall, for both tools: a format check its
+// value fails, or a by-design reason. "" when it counts.
+func Excluded(f *Fixture) string {
+	if r := InvalidFormat(f); r != "" {
+		return r
+	}
+	return byDesign(f)
 }
 
 // InvalidFormat names the format check a tp fixture's value fails ("" when it passes or its
