@@ -76,6 +76,10 @@ func (d *email) Find(text string, _ []int, emit func(detectors.Match)) {
 // emailAt reads the address around the '@' at h; conf 0 means none.
 func emailAt(text string, h int) (s, e int, conf float64) {
 	n := len(text)
+	// Fast reject: a local-part byte before the '@' and a domain label's first byte after it.
+	if h == 0 || h+1 >= n || !isLocalByte(text[h-1]) || !isAlnum(text[h+1]) {
+		return 0, 0, 0
+	}
 	// Local part, leftwards.
 	s = h
 	for s > 0 && h-s <= 64 && isLocalByte(text[s-1]) {
@@ -313,7 +317,7 @@ func attribution(text string, s int) bool {
 	for ls > 0 && s-ls < 512 && text[ls-1] != '\n' {
 		ls--
 	}
-	if attributionWords.near(text, ls, s) || ls > 0 && attributionWords.near(text, ls-80, ls) && hasPrefixFold(text[ls:], "from:") {
+	if attributionWords.near(text, ls, s) || ls > 0 && hasPrefixFold(text[ls:], "from:") && attributionWords.near(text, ls-80, ls) {
 		return true
 	}
 	comment := commentLine(text, ls)

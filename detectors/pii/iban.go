@@ -119,8 +119,9 @@ func (o Options) ibanAt(text string, i, j int, emit func(detectors.Match)) int {
 	if spec == "" || !startOK(text, s) {
 		return j
 	}
-	end, v, lower, ok := readIBAN(text, s, 4+len(spec))
-	if !ok || !IBANValid(v) || o.known(ibanExamples[v]) {
+	var buf [34]byte
+	end, v, lower, ok := readIBAN(text, s, 4+len(spec), &buf)
+	if !ok || !ibanValid(v) || o.known(ibanExamples[string(v)]) {
 		return j
 	}
 	conf := 1.0
@@ -134,16 +135,16 @@ func (o Options) ibanAt(text string, i, j int, emit func(detectors.Match)) int {
 // readIBAN reads an IBAN of length l at text[s:], electronic or printed in groups of four
 // joined by single spaces, and returns its end and compact, upper-case form. Its letters are
 // all upper case or, with lower set, all lower case (de89 3704 …, as people type in chat).
-func readIBAN(text string, s, l int) (end int, v string, lower, ok bool) {
-	var buf [34]byte
+// The compact form is written to buf, which v slices.
+func readIBAN(text string, s, l int, buf *[34]byte) (end int, v []byte, lower, ok bool) {
 	if l > len(buf) {
-		return 0, "", false, false
+		return 0, nil, false, false
 	}
 	p, k := s, 0
 	spaced, upper := false, false
 	for k < l {
 		if p >= len(text) {
-			return 0, "", false, false
+			return 0, nil, false, false
 		}
 		if k > 0 && k%4 == 0 {
 			switch {
@@ -153,10 +154,10 @@ func readIBAN(text string, s, l int) (end int, v string, lower, ok bool) {
 			case spaced && text[p] == ' ':
 				p++
 			case spaced:
-				return 0, "", false, false
+				return 0, nil, false, false
 			}
 			if p >= len(text) {
-				return 0, "", false, false
+				return 0, nil, false, false
 			}
 		}
 		c := text[p]
@@ -167,24 +168,26 @@ func readIBAN(text string, s, l int) (end int, v string, lower, ok bool) {
 			lower = true
 			c -= 'a' - 'A'
 		case !isDigit(c):
-			return 0, "", false, false
+			return 0, nil, false, false
 		}
 		if upper && lower {
-			return 0, "", false, false
+			return 0, nil, false, false
 		}
 		buf[k] = c
 		k++
 		p++
 	}
 	if p < len(text) && (isWordByte(text[p]) || !spaced && (text[p] == '-' || text[p] == '/') && p+1 < len(text) && isAlnum(text[p+1])) {
-		return 0, "", false, false
+		return 0, nil, false, false
 	}
-	return p, string(buf[:l]), lower, true
+	return p, buf[:l], lower, true
 }
 
 // IBANValid reports whether s is a compact, upper-case IBAN with a known country, that
 // country's length and BBAN structure, and a mod-97 remainder of 1 (ISO 13616).
-func IBANValid(s string) bool {
+func IBANValid(s string) bool { return ibanValid(s) }
+
+func ibanValid[S string | []byte](s S) bool {
 	if len(s) < 5 {
 		return false
 	}
@@ -214,7 +217,7 @@ func IBANValid(s string) bool {
 
 // ibanMod97 computes the IBAN remainder: the first four characters moved to the end, letters
 // as 10..35, the whole read as one number mod 97.
-func ibanMod97(s string) int {
+func ibanMod97[S string | []byte](s S) int {
 	r := 0
 	add := func(c byte) {
 		if isDigit(c) {

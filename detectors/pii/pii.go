@@ -34,8 +34,8 @@
 package pii
 
 import (
-	"bytes"
 	"math/bits"
+	"slices"
 
 	"github.com/customs-dev/customs/detectors"
 )
@@ -408,43 +408,75 @@ func containsByte(s string, c byte) bool {
 
 // context holds lower-case context words ("ssn", "social security"); a word must start at a
 // word boundary in the text ("tel" does not match inside "hotel").
-type context [][]byte
+//
+// The words are sorted by their first byte, so a search walks the window once and, at each
+// word start whose byte begins some word, compares only the words beginning with it.
+type context struct {
+	words []string
+	// off[b]:off[b+1] are the words starting with byte b (words sorted by first byte).
+	off [257]uint16
+	// first[c]: some word starts with c, ASCII letters in either case.
+	first [256]bool
+}
 
-func newContext(words ...string) context {
-	c := make(context, len(words))
-	for i, w := range words {
-		c[i] = []byte(w)
+func newContext(words ...string) *context {
+	c := &context{words: slices.Clone(words)}
+	for _, w := range words {
+		if w == "" {
+			panic("pii: empty context word")
+		}
+	}
+	slices.SortStableFunc(c.words, func(a, b string) int { return int(a[0]) - int(b[0]) })
+	for _, w := range c.words {
+		c.off[int(w[0])+1]++
+		c.first[w[0]] = true
+		if isUpper(w[0] - ('a' - 'A')) {
+			c.first[w[0]-('a'-'A')] = true
+		}
+	}
+	for b := 1; b < len(c.off); b++ {
+		c.off[b] += c.off[b-1]
 	}
 	return c
 }
 
+// lowerByte lower-cases an ASCII letter.
+func lowerByte(ch byte) byte {
+	if isUpper(ch) {
+		ch += 'a' - 'A'
+	}
+	return ch
+}
+
 // near reports whether one of the words occurs in text[lo:hi] (clamped; at most 256 bytes are
-// examined, the ones closest to the value at hi-after... callers pass small windows).
-func (c context) near(text string, lo, hi int) bool {
+// examined, the ones closest to the value at hi-after... callers pass small windows). A word
+// must start at lo or after a byte that is not a letter.
+func (c *context) near(text string, lo, hi int) bool {
 	lo, hi = max(lo, 0), min(hi, len(text))
 	if hi-lo > 256 {
 		lo = hi - 256
 	}
-	var buf [256]byte
-	b := buf[:0]
-	for i := lo; i < hi; i++ {
-		ch := text[i]
-		if isUpper(ch) {
-			ch += 'a' - 'A'
-		}
-		b = append(b, ch)
+	if lo >= hi {
+		return false
 	}
-	for _, w := range c {
-		for off := 0; ; {
-			k := bytes.Index(b[off:], w)
-			if k < 0 {
-				break
-			}
-			p := off + k
-			if p == 0 || !isAlpha(b[p-1]) {
-				return true
-			}
-			off = p + 1
+	w := text[lo:hi]
+	prevAlpha := false
+	for p := 0; p < len(w); p++ {
+		ch := w[p]
+		if !prevAlpha && c.first[ch] && c.at(w, p) {
+			return true
+		}
+		prevAlpha = isAlpha(ch)
+	}
+	return false
+}
+
+// at reports whether a word starts at w[p] and ends within w.
+func (c *context) at(w string, p int) bool {
+	b := lowerByte(w[p])
+	for _, word := range c.words[c.off[b]:c.off[int(b)+1]] {
+		if len(word) <= len(w)-p && hasPrefixFold(w[p+1:], word[1:]) {
+			return true
 		}
 	}
 	return false
@@ -452,17 +484,20 @@ func (c context) near(text string, lo, hi int) bool {
 
 // nearWhole is near for whole words: the word must also end at a word boundary ("host" does
 // not match in "hostLookup", "addr" not in "address").
-func (c context) nearWhole(text string, lo, hi int) bool {
+func (c *context) nearWhole(text string, lo, hi int) bool {
 	lo, hi = max(lo, 0), min(hi, len(text))
 	if hi-lo > 256 {
 		lo = hi - 256
 	}
-	for _, w := range c {
-		for p := lo; p+len(w) <= hi; p++ {
-			if !hasPrefixFold(text[p:], string(w)) {
-				continue
-			}
-			if (p == 0 || !isAlpha(text[p-1])) && (p+len(w) >= len(text) || !isAlpha(text[p+len(w)])) {
+	for p := lo; p < hi; p++ {
+		ch := text[p]
+		if !c.first[ch] || p > 0 && isAlpha(text[p-1]) {
+			continue
+		}
+		b := lowerByte(ch)
+		for _, word := range c.words[c.off[b]:c.off[int(b)+1]] {
+			e := p + len(word)
+			if e <= hi && hasPrefixFold(text[p+1:], word[1:]) && (e >= len(text) || !isAlpha(text[e])) {
 				return true
 			}
 		}
@@ -472,7 +507,7 @@ func (c context) nearWhole(text string, lo, hi int) bool {
 
 // around reports whether a context word occurs within before bytes ahead of [s,e) or after
 // bytes past it.
-func (c context) around(text string, s, e, before, after int) bool {
+func (c *context) around(text string, s, e, before, after int) bool {
 	return c.near(text, s-before, e+after)
 }
 
