@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"bytes"
 	"math"
 	"strings"
 
@@ -62,6 +63,15 @@ var credWords = []struct {
 	{"creds", false, true},
 }
 
+// credWordBytes: credWords' words as byte slices, for searching a lower-cased buffer.
+var credWordBytes = func() [][]byte {
+	b := make([][]byte, len(credWords))
+	for i, w := range credWords {
+		b[i] = []byte(w.word)
+	}
+	return b
+}()
+
 // nameTail: words that may directly follow a credential word inside a name (SECRETKEY,
 // tokenValue) without a separator.
 var nameTail = []string{"key", "keys", "token", "value", "val", "str", "string", "text", "b64", "base64", "enc", "plain", "raw", "secret", "pass", "s"}
@@ -110,6 +120,14 @@ var (
 	labelWords   = detectors.NewWordSet("password", "passwd", "token", "api_key", "apikey")
 	secretWord   = detectors.NewWordSet("secret")
 	ownedPrefix  = detectors.NewWordSet(ownedPrefixes...)
+	// ownedPrefixLen: the longest owned prefix, all that ownedPrefix.Prefix reads of a value.
+	ownedPrefixLen = func() int {
+		n := 0
+		for _, p := range ownedPrefixes {
+			n = max(n, len(p))
+		}
+		return n
+	}()
 )
 
 // isCommonValue looks v up in commonValues case-insensitively without allocating.
@@ -186,6 +204,15 @@ func (a *assignment) ownerShape(lname, v string) bool {
 	return false
 }
 
+// ownedValue: the name belongs to a specific detector (ownedName) and v is a value it could
+// report (see ownerShape).
+func (a *assignment) ownedValue(name, v string) bool {
+	if !ownedNameFold(name) {
+		return false
+	}
+	return allIn(v, b64stdEq) || a.ownerShape(lowerName(name), v)
+}
+
 // azureADShape: an Azure AD client secret (xxx8Q~…), which its own detector reports.
 func azureADShape(v string) bool {
 	return len(v) >= 37 && len(v) <= 41 && v[3] >= '0' && v[3] <= '9' && v[4] == 'Q' && v[5] == '~'
@@ -253,24 +280,24 @@ func (a *assignment) Find(text string, hits []int, emit func(detectors.Match)) {
 			if !kok || !keyValueOK(text, vs, ve) || bare && !credHeading(text, s) && !bareKeyValueOK(v) {
 				continue
 			}
-			if _, lname, ok := credName(text[s:e]); ok ||
-				ownedName(lname) && (allIn(v, b64stdEq) || a.ownerShape(lname, v)) || a.deferred(text, vs, ve) || inTestVector(text, vs, ve) {
+			if _, ok := credName(text[s:e]); ok ||
+				a.ownedValue(text[s:e], v) || a.deferred(text, vs, ve) || inTestVector(text, vs, ve) {
 				continue
 			}
 			emit(detectors.Match{Start: vs, End: ve, Confidence: 0.5})
 			last = ve
 			continue
 		}
-		pw, lname, ok := credName(text[s:e])
+		pw, ok := credName(text[s:e])
 		if a.vectors {
-			if !(ok || strings.Contains(lname, "priv")) {
+			if !(ok || strings.Contains(lowerName(text[s:e]), "priv")) {
 				continue
 			}
 			emit(detectors.Match{Start: vs, End: ve, Confidence: 0.3})
 			last = ve
 			continue
 		}
-		if !ok || pw != a.passwords || ownedName(lname) && (allIn(v, b64stdEq) || a.ownerShape(lname, v)) || a.deferred(text, vs, ve) || inTestVector(text, vs, ve) {
+		if !ok || pw != a.passwords || a.ownedValue(text[s:e], v) || a.deferred(text, vs, ve) || inTestVector(text, vs, ve) {
 			continue
 		}
 		conf := 0.6
@@ -404,13 +431,10 @@ var identLetters = cs("A-Za-z_")
 // qualifiedIdent: a dotted path of identifiers (asn1.ObjectIdentifier, cfg.Auth.Key).
 func qualifiedIdent(v string) bool {
 	if strings.IndexByte(v, '.') < 0 {
-		return false // no allocation for the common case
-	}
-	segs := strings.Split(v, ".")
-	if len(segs) < 2 {
 		return false
 	}
-	for _, sg := range segs {
+	for rest := v; ; {
+		sg, tail, more := strings.Cut(rest, ".")
 		if sg == "" || !(isLetterByte(sg[0]) || sg[0] == '_') || !allIn(sg, alnumU) {
 			return false
 		}
@@ -420,8 +444,11 @@ func qualifiedIdent(v string) bool {
 		if !camelIdent(sg) && !allIn(t, identLetters) {
 			return false
 		}
+		if !more {
+			return true
+		}
+		rest = tail
 	}
-	return true
 }
 
 // camelIdent: v is an identifier made of words (testRSAPrivateKey, allNumericOrString,
@@ -456,7 +483,7 @@ func camelIdent(v string) bool {
 		}
 		w := v[i:j]
 		letters += len(w)
-		if len(w) >= 3 && strings.ContainsAny(strings.ToLower(w), "aeiouy") {
+		if len(w) >= 3 && strings.ContainsAny(w, "aeiouyAEIOUY") {
 			words++
 			covered += len(w)
 		} else if len(w) <= 2 {
@@ -467,49 +494,34 @@ func camelIdent(v string) bool {
 	return words >= 2 && short <= 1 && covered*10 >= letters*7
 }
 
-// ownedName reports whether a lower-cased identifier belongs to a specific detector.
-func ownedName(lname string) bool {
-	for _, w := range ownedNames {
-		if strings.Contains(lname, w) {
-			return true
-		}
-	}
-	return false
-}
-
-// credName decides whether an identifier names a credential, and whether a password; it also
-// returns the name in lower case.
-func credName(name string) (password bool, lname string, ok bool) {
+// credName decides whether an identifier names a credential, and whether a password. It
+// lower-cases into a buffer and allocates nothing; lowerName gives the lower-cased name when a
+// caller needs it.
+func credName(name string) (password bool, ok bool) {
 	if len(name) < 3 || len(name) > maxIdent {
-		return false, "", false
+		return false, false
 	}
 	// config.password names a password; token.ADD or tokenizer.vocab do not: the credential
 	// word must be in the last dotted segment.
 	if i := strings.LastIndexByte(name, '.'); i >= 0 {
-		pw, _, ok := credName(name[i+1:])
-		return pw, strings.ToLower(name), ok
+		return credName(name[i+1:])
 	}
 	var buf [maxIdent]byte
-	lower := buf[:len(name)]
+	ls := buf[:len(name)]
+	allCaps := true
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if c >= 'A' && c <= 'Z' {
 			c += 'a' - 'A'
-		}
-		lower[i] = c
-	}
-	ls := string(lower) // one small allocation per identifier around a keyword
-	allCaps := true
-	for i := 0; i < len(name); i++ {
-		if name[i] >= 'a' && name[i] <= 'z' {
+		} else if c >= 'a' && c <= 'z' {
 			allCaps = false
-			break
 		}
+		ls[i] = c
 	}
 	found := false
-	for _, w := range credWords {
+	for k, w := range credWords {
 		for off := 0; ; {
-			i := strings.Index(ls[off:], w.word)
+			i := bytes.Index(ls[off:], credWordBytes[k])
 			if i < 0 {
 				break
 			}
@@ -532,9 +544,31 @@ func credName(name string) (password bool, lname string, ok bool) {
 		}
 	}
 	if !found {
-		return false, ls, false
+		return false, false
 	}
-	return password, ls, !nonSecretSuffix[lastSubword(name)]
+	return password, !nonSecretName(name)
+}
+
+// lowerName is the lower-cased identifier the name checks (ownedName, ownerShape, vectorFields)
+// take: empty for a name credName does not look at.
+func lowerName(name string) string {
+	if len(name) < 3 || len(name) > maxIdent {
+		return ""
+	}
+	return strings.ToLower(name)
+}
+
+// ownedNameFold is ownedName(lowerName(name)) without allocating.
+func ownedNameFold(name string) bool {
+	if len(name) < 3 || len(name) > maxIdent {
+		return false
+	}
+	for _, w := range ownedNames {
+		if containsFold(name, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func isLetterByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
@@ -555,30 +589,13 @@ func subwordBoundary(name string, i int) bool {
 	return p >= 'a' && p <= 'z' && c >= 'A' && c <= 'Z'
 }
 
-func hasTailWord(rest string) bool {
+func hasTailWord(rest []byte) bool {
 	for _, t := range nameTail {
-		if strings.HasPrefix(rest, t) && (len(rest) == len(t) || rest[len(t)] == '_' || rest[len(t)] == '-' || rest[len(t)] == '.') {
+		if len(rest) >= len(t) && string(rest[:len(t)]) == t && (len(rest) == len(t) || rest[len(t)] == '_' || rest[len(t)] == '-' || rest[len(t)] == '.') {
 			return true
 		}
 	}
 	return false
-}
-
-// lastSubword returns the final sub-word of an identifier, lower-cased. Digits stay with the
-// word before them (password_sha256 ends in "sha256").
-func lastSubword(name string) string {
-	i := len(name)
-	for i > 0 {
-		c := name[i-1]
-		if c == '_' || c == '-' || c == '.' {
-			break
-		}
-		if i < len(name) && c >= 'a' && c <= 'z' && name[i] >= 'A' && name[i] <= 'Z' {
-			break
-		}
-		i--
-	}
-	return strings.ToLower(name[i:])
 }
 
 // assignedValue skips from the end of a name over an operator to the value and returns its
@@ -871,7 +888,7 @@ func genericValueOK(v string, password bool) bool {
 	if varMarkerSet.In(v) {
 		return false
 	}
-	return !placeholder(v) && !hasOwnedPrefix(v) && !encodesOwned(v)
+	return !hasOwnedPrefix(v) && !placeholder(v) && !encodesOwned(v)
 }
 
 // encodesOwned: v is base64 of a value another detector owns (a Kubernetes Secret's data of a
@@ -880,12 +897,25 @@ func encodesOwned(v string) bool {
 	if len(v) < 16 || !allIn(strings.TrimRight(v, "="), b64url) && !allIn(strings.TrimRight(v, "="), b64std) {
 		return false
 	}
-	b, ok := decodeB64(v)
+	var buf [maxValue*3/4 + 3]byte
+	b, ok := decodeB64To(buf[:0], v)
 	if !ok {
 		return false
 	}
-	s := strings.TrimSpace(string(b))
-	return s != "" && (hasOwnedPrefix(s) || ownedShape(s))
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return false
+	}
+	// hasOwnedPrefix(s) || ownedShape(s) for s = string(b), converting no more than the
+	// prefix set looks at (up to 32 bytes convert on the stack) and the whole value only at
+	// the lengths ownedShape accepts.
+	if bytes.Contains(b, []byte("://")) || ownedPrefix.Prefix(string(b[:min(len(b), ownedPrefixLen)])) {
+		return true
+	}
+	if n := len(b); n == 34 || n >= 37 && n <= 41 {
+		return ownedShape(string(b))
+	}
+	return false
 }
 
 // isSlug: lower-case words joined by '-' or '_' (foo-bar-main, my_app_name).

@@ -357,6 +357,13 @@ func (g *gcpServiceAccount) Find(text string, hits []int, emit func(detectors.Ma
 				break
 			}
 			s += i
+			if !gcpKeyBefore(text, s) {
+				// Not a "private_key" value: no need to read the block. The next BEGIN is past
+				// its body anyway (a body stops at a '-' that starts no comment marker).
+				s += len(begin)
+				done = s
+				continue
+			}
 			b := scanPEMBody(text, s+len(begin), "PRIVATE KEY")
 			if b.conf > 0 && inGCPServiceAccount(text, s, b.end) {
 				emit(detectors.Match{Start: s, End: b.end, Confidence: b.conf})

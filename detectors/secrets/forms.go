@@ -652,6 +652,9 @@ func vectorField(text string, i int) bool {
 	if s == k {
 		return false
 	}
-	_, lname, ok := credName(text[s:k])
-	return !ok && vectorFields.In(lname)
+	n := text[s:k]
+	if _, ok := credName(n); ok {
+		return false
+	}
+	return vectorFields.In(lowerName(n))
 }

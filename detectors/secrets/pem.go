@@ -1,12 +1,15 @@
 package secrets
 
 import (
+	"bytes"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/base64"
 	"encoding/binary"
 	"math/big"
 	"strings"
+	"sync"
 
 	"github.com/customs-dev/customs/detectors"
 )
@@ -105,13 +108,19 @@ func (k *pemKey) Find(text string, hits []int, emit func(detectors.Match)) {
 // inGCPServiceAccount: the block is the "private_key" value of a GCP service-account JSON
 // (escaped or not).
 func inGCPServiceAccount(text string, start, end int) bool {
-	b := strings.TrimRight(text[max(0, start-40):start], " \t\"\\")
-	b = strings.TrimRight(strings.TrimSuffix(b, ":"), " \t\"\\")
-	if !strings.HasSuffix(b, "private_key") || len(b) < 12 || b[len(b)-12] != '"' {
+	if !gcpKeyBefore(text, start) {
 		return false
 	}
 	w := text[max(0, start-gcpKeyWindow):min(len(text), end+gcpKeyWindow)]
 	return strings.Contains(w, "service_account")
+}
+
+// gcpKeyBefore: the block at start is the value of a JSON "private_key" (escaped or not), the
+// first half of inGCPServiceAccount.
+func gcpKeyBefore(text string, start int) bool {
+	b := strings.TrimRight(text[max(0, start-40):start], " \t\"\\")
+	b = strings.TrimRight(strings.TrimSuffix(b, ":"), " \t\"\\")
+	return strings.HasSuffix(b, "private_key") && len(b) >= 12 && b[len(b)-12] == '"'
 }
 
 // pemBody is what scanPEMBody read of a PEM block.
@@ -131,7 +140,10 @@ type pemBody struct {
 // byte. Only the BEGIN line is required: a key cut off before its END line is still a key.
 func scanPEMBody(text string, bodyStart int, label string) pemBody {
 	limit := min(len(text), bodyStart+maxPEMBlock)
-	var mat []byte // the base64, unescaped
+	sc := pemScratchPool.Get().(*pemScratch)
+	defer pemScratchPool.Put(sc)
+	mat := sc.mat[:0] // the base64, unescaped
+	defer func() { sc.mat = mat[:0] }()
 	var (
 		i                  = bodyStart
 		lastEnd            = bodyStart // end in text of the last chunk
@@ -262,13 +274,26 @@ scan:
 	if len(mat) == 0 {
 		return b
 	}
-	if der, ok := decodeB64(string(mat)); ok && len(der) >= 32 && derKeyOK(label, der, encrypted) {
+	// decodeB64(string(mat)) into the scratch buffer: mat holds only standard base64 and '='.
+	src := bytes.TrimRight(mat, "=")
+	if n := base64.RawStdEncoding.DecodedLen(len(src)); cap(sc.der) < n {
+		sc.der = make([]byte, n)
+	}
+	der := sc.der[:base64.RawStdEncoding.DecodedLen(len(src))]
+	n, err := base64.RawStdEncoding.Decode(der, src)
+	if der = der[:n]; err == nil && len(der) >= 32 && derKeyOK(label, der, encrypted) {
 		b.conf = 1
 	} else if damagedKeyOK(label, mat, encrypted && dekInfo) {
 		b.conf = damagedKeyConf
 	}
 	return b
 }
+
+// pemScratch holds scanPEMBody's buffers between calls: the base64 of a body and its DER.
+// Nothing that derKeyOK or damagedKeyOK returns refers to them.
+type pemScratch struct{ mat, der []byte }
+
+var pemScratchPool = sync.Pool{New: func() any { return new(pemScratch) }}
 
 // commentMarker: s begins with the comment marker m and a blank. (A line of base64 may begin
 // with "//": the blank tells them apart.)
@@ -548,6 +573,9 @@ type pkcs1Key struct {
 // pkcs1OK parses an RSA key's structure and checks n = p·q: cheap, and unlike
 // x509.ParsePKCS1PrivateKey it does not spend milliseconds on a full key check per candidate.
 func pkcs1OK(der []byte) bool {
+	if !derWholeSeq(der) {
+		return false
+	}
 	var k pkcs1Key
 	rest, err := asn1.Unmarshal(der, &k)
 	if err != nil || len(rest) != 0 || k.N == nil || k.P == nil || k.Q == nil || k.D == nil {
@@ -559,9 +587,34 @@ func pkcs1OK(der []byte) bool {
 	return new(big.Int).Mul(k.P, k.Q).Cmp(k.N) == 0
 }
 
+// derWholeSeq: b's header is a SEQUENCE's whose length is the rest of b. Without it,
+// asn1.Unmarshal into a struct fails or leaves bytes over: a damaged or truncated body is
+// rejected before reflection and big-number parsing.
+func derWholeSeq(b []byte) bool {
+	if len(b) < 2 || b[0] != 0x30 {
+		return false
+	}
+	l, hdr := int(b[1]), 2
+	if l >= 0x80 {
+		n := l & 0x7f
+		if n == 0 || n > 4 || len(b) < 2+n {
+			return false // indefinite (not DER), longer than any key, or cut
+		}
+		l = 0
+		for _, c := range b[2 : 2+n] {
+			l = l<<8 | int(c)
+		}
+		hdr += n
+	}
+	return l == len(b)-hdr
+}
+
 var oidRSA = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
 
 func pkcs8OK(der []byte) bool {
+	if !derWholeSeq(der) {
+		return false
+	}
 	var k struct {
 		Version int
 		Algo    pkix.AlgorithmIdentifier
@@ -612,6 +665,9 @@ var (
 // well-formed public key if present. x509.ParseECPrivateKey would also derive the public key,
 // a scalar multiplication per candidate that was a tenth of all detector time on key-heavy text.
 func ecKeyOK(der []byte, curve asn1.ObjectIdentifier) bool {
+	if !derWholeSeq(der) {
+		return false
+	}
 	var k struct {
 		Version    int
 		PrivateKey []byte

@@ -279,7 +279,7 @@ func TestCredName(t *testing.T) {
 		{"authorization", false, false}, {"tokens", false, false},
 	}
 	for _, tc := range tests {
-		pw, _, ok := credName(tc.name)
+		pw, ok := credName(tc.name)
 		if ok != tc.ok || ok && pw != tc.pw {
 			t.Errorf("credName(%q) = %v, %v; want %v, %v", tc.name, pw, ok, tc.pw, tc.ok)
 		}

@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"bytes"
 	"net/url"
 	"strings"
 
@@ -170,8 +171,8 @@ func passwordWord(v string) bool {
 		buf[n] = c
 		n++
 	}
-	w := string(buf[:n])
-	return n >= 4 && (strings.Contains(w, "pass") || strings.Contains(w, "secret") || strings.Contains(w, "word"))
+	w := buf[:n]
+	return n >= 4 && (bytes.Contains(w, []byte("pass")) || bytes.Contains(w, []byte("secret")) || bytes.Contains(w, []byte("word")))
 }
 
 // uriPasswordOK gates a password found in a URI.

@@ -71,7 +71,16 @@ func crcHex(s string) string {
 	return string(b[:])
 }
 
-func crc32IEEE(s string) uint32 { return crc32.Update(0, crc32.IEEETable, []byte(s)) }
+// crc32IEEE is crc32.ChecksumIEEE of s, a table loop over the string: converting s to bytes
+// for hash/crc32 allocated on every call, and the strings it checks are short.
+func crc32IEEE(s string) uint32 {
+	tab := crc32.IEEETable
+	c := ^uint32(0)
+	for i := 0; i < len(s); i++ {
+		c = tab[byte(c)^s[i]] ^ c>>8
+	}
+	return ^c
+}
 
 // decodeB64 decodes standard or URL-safe base64, with or without padding.
 func decodeB64(s string) ([]byte, bool) {
@@ -85,6 +94,61 @@ func decodeB64(s string) ([]byte, bool) {
 	}
 	b, err := enc.DecodeString(s)
 	return b, err == nil
+}
+
+// b64Val maps a base64 character of either alphabet to its value; 0xff marks other bytes.
+var b64Val = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	const std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	for i := 0; i < len(std); i++ {
+		t[std[i]] = byte(i)
+	}
+	t['+'], t['/'], t['-'], t['_'] = 62, 63, 62, 63
+	return t
+}()
+
+// decodeB64To is decodeB64 decoding into dst's spare capacity: with a stack array it does not
+// allocate. It falls back to decodeB64 when dst is too small.
+func decodeB64To(dst []byte, s string) ([]byte, bool) {
+	s = strings.TrimRight(s, "=")
+	if len(s)/4*3+3 > cap(dst)-len(dst) {
+		return decodeB64(s)
+	}
+	// One alphabet only; the decoder of encoding/base64 skips line breaks and rejects anything
+	// else that is not of its alphabet (padding included: it is trimmed above or invalid).
+	url, std := strings.ContainsAny(s, "-_"), strings.ContainsAny(s, "+/")
+	if url && std {
+		return nil, false
+	}
+	var q [4]byte
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\n' || c == '\r' {
+			continue
+		}
+		v := b64Val[c]
+		if v == 0xff {
+			return nil, false
+		}
+		q[n] = v
+		n++
+		if n == 4 {
+			dst = append(dst, q[0]<<2|q[1]>>4, q[1]<<4|q[2]>>2, q[2]<<6|q[3])
+			n = 0
+		}
+	}
+	switch n {
+	case 1:
+		return nil, false
+	case 2:
+		dst = append(dst, q[0]<<2|q[1]>>4)
+	case 3:
+		dst = append(dst, q[0]<<2|q[1]>>4, q[1]<<4|q[2]>>2)
+	}
+	return dst, true
 }
 
 // PyPITokenOK reports whether a PyPI API token (pypi-…) is a well-formed macaroon: the part

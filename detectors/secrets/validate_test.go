@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"encoding/pem"
 	"fmt"
+	"hash/crc32"
 	mrand "math/rand/v2"
 	"strings"
 	"testing"
@@ -361,6 +362,29 @@ func TestCommonValuesFitTheLookup(t *testing.T) {
 	for v := range commonValues {
 		if len(v) > 32 || v != strings.ToLower(v) || !isCommonValue(strings.ToUpper(v)) {
 			t.Errorf("common value %q cannot be found by isCommonValue", v)
+		}
+	}
+}
+
+// decodeB64To and crc32IEEE are allocation-free stand-ins for decodeB64 and hash/crc32: they
+// must agree with them on every input.
+func TestDecodeB64ToCRCAgree(t *testing.T) {
+	r := mrand.New(mrand.NewPCG(3, 4))
+	const alpha = "ABCxyz019+/-_=\n\r .!"
+	for i := 0; i < 200000; i++ {
+		b := make([]byte, r.IntN(40))
+		for k := range b {
+			b[k] = alpha[r.IntN(len(alpha))]
+		}
+		s := string(b)
+		want, wok := decodeB64(s)
+		var buf [64]byte
+		got, gok := decodeB64To(buf[:0], s)
+		if wok != gok || wok && string(want) != string(got) {
+			t.Fatalf("decodeB64To(%q) = %q, %v; decodeB64: %q, %v", s, got, gok, want, wok)
+		}
+		if c := crc32IEEE(s); c != crc32.ChecksumIEEE(b) {
+			t.Fatalf("crc32IEEE(%q) = %08x, want %08x", s, c, crc32.ChecksumIEEE(b))
 		}
 	}
 }
