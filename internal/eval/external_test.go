@@ -19,15 +19,18 @@ const (
 var (
 	// secretFloor is customs' overall recall on valid-format secret fixtures, per wrapping
 	// (text, json).
-	secretFloor = [2]float64{0.866, 0.843}
+	secretFloor = [2]float64{0.916, 0.916}
 
 	// piiFloors are customs' recall on the PII fixtures of each expected detector (the same in
 	// both wrappings). An ID with no detector yet has floor 0 until one exists.
 	piiFloors = map[string]float64{
-		"pii.card": 0.79, "pii.iban": 0.52, "pii.phone": 0.58, "pii.passport": 0.22, "pii.fi-hetu": 0.66,
-		"pii.ssn": 1, "pii.nino": 0.58, "pii.fr-nir": 1, "pii.es-dni": 1, "pii.it-codice-fiscale": 1,
-		"pii.nl-bsn": 0.08, "pii.de-steuer-id": 0.33, "pii.pl-pesel": 0.33, "pii.be-national-number": 0.33,
-		"pii.se-personnummer": 0.5,
+		"pii.at-svnr": 0.66, "pii.be-national-number": 0.66, "pii.br-cpf": 0.66, "pii.card": 0.98,
+		"pii.ch-ahv": 0.83, "pii.de-steuer-id": 0.66, "pii.dk-cpr": 0.66, "pii.ee-isikukood": 0.66,
+		"pii.es-dni": 0.83, "pii.fi-hetu": 1, "pii.fr-nir": 1, "pii.iban": 1, "pii.ie-pps": 0.66,
+		"pii.in-aadhaar": 0.66, "pii.it-codice-fiscale": 1, "pii.mx-curp": 1, "pii.nino": 0.83,
+		"pii.nl-bsn": 0.66, "pii.no-fodselsnummer": 0.66, "pii.passport": 0.74, "pii.phone": 0.98,
+		"pii.pl-pesel": 0.66, "pii.pt-cc": 0.66, "pii.ro-cnp": 0.66, "pii.se-personnummer": 0.75,
+		"pii.ssn": 1,
 	}
 
 	// knownBelow lists, per ground, the providers both tools cover (gitleaks has a rule for
@@ -36,14 +39,12 @@ var (
 	// lists may only shrink: remove a provider once customs reaches gitleaks on it.
 	knownBelow = map[string][]string{
 		"neutral": strings.Fields(`
-			alibaba anthropic artifactory aws cloudflare datadog flutterwave generic github gitlab
-			grafana sendinblue slack sumologic typeform
+			alibaba anthropic artifactory aws cloudflare generic gitlab grafana sendinblue slack
 		`),
 		"home": strings.Fields(`
-			age airtable alibaba anthropic asana atlassian aws cloudflare curl datadog discord
-			facebook fastly flickr flutterwave generic github gitlab heroku hubspot jfrog jwt
-			kubernetes mailchimp mailgun messagebird microsoftteams octopusdeploy plaid sendgrid
-			sidekiq slack snyk sonar sourcegraph square stripe sumologic telegram twitch twitter
+			anthropic asana atlassian aws curl discord facebook fastly flickr generic github gitlab
+			heroku hubspot jfrog kubernetes messagebird microsoftteams octopusdeploy plaid sendgrid
+			sidekiq slack snyk sonar sourcegraph square stripe telegram twitch
 		`),
 	}
 )
@@ -115,14 +116,21 @@ func TestExternalFixtures(t *testing.T) {
 		}
 		for _, ref := range ground.committed {
 			row, ok := gotRows[ref.Name]
-			if !ok || row.TP == 0 || !both[ref.Name] || below[ref.Name] {
+			if !ok || row.TP == 0 || !both[ref.Name] {
 				continue
 			}
+			lower := false
 			for _, w := range Wrappings {
 				if c, g := row.CustomsRecall(w), ref.GitleaksRecall(w); c < g {
-					t.Errorf("provider %s on %s ground (%s): customs recall %.2f < gitleaks %.2f (go run ./internal/eval/cmd/eval --misses --provider %s)",
-						ref.Name, ground.name, w, c, g, ref.Name)
+					lower = true
+					if !below[ref.Name] {
+						t.Errorf("provider %s on %s ground (%s): customs recall %.2f < gitleaks %.2f (go run ./internal/eval/cmd/eval --misses --provider %s)",
+							ref.Name, ground.name, w, c, g, ref.Name)
+					}
 				}
+			}
+			if below[ref.Name] && !lower {
+				t.Errorf("provider %s on %s ground: customs now reaches gitleaks; take it off knownBelow", ref.Name, ground.name)
 			}
 		}
 	}
