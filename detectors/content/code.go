@@ -1,7 +1,6 @@
 package content
 
 import (
-	"math/bits"
 	"strings"
 
 	"github.com/customs-dev/customs/detectors"
@@ -373,16 +372,6 @@ func classifyLine(line string) int {
 	var counts uint32 // symbols in the low half, spaces in the high half (len(t) <= maxLine)
 	var prev byte
 	for k := 0; k < len(t); k++ {
-		// Eight bytes of letters, digits, spaces and , - . (most of prose and of identifiers)
-		// hold no symbol and end no digraph: only their spaces count.
-		if k+8 <= len(t) {
-			if sp, ok := plainWord(t, k); ok {
-				counts += sp << 16
-				k += 7
-				prev = t[k]
-				continue
-			}
-		}
 		c := t[k]
 		counts += symSpace[c]
 		if class[c]&cOp2 != 0 && isDigraph(prev, c) {
@@ -499,29 +488,6 @@ func classifyLine(line string) int {
 		return lineWeak
 	}
 	return linePlain
-}
-
-const (
-	lsb = 0x0101010101010101
-	msb = 0x8080808080808080
-)
-
-// between marks (high bit) the bytes of x strictly between lo and hi (ASCII bounds; Bit
-// Twiddling Hacks, hasbetween: exact per byte, no carries cross byte boundaries).
-func between(x uint64, lo, hi uint64) uint64 {
-	t := x & (lsb * 127)
-	return (lsb*(127+hi) - t) & ^x & (t + lsb*(127-lo)) & msb
-}
-
-// plainWord reports whether t[k:k+8] is only ASCII letters, digits, spaces and , - . (none of
-// which classifyLine counts as a symbol or an operator byte), and how many spaces it holds.
-func plainWord(t string, k int) (uint32, bool) {
-	b := t[k : k+8]
-	x := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-	space := between(x, ' '-1, ' '+1)
-	plain := between(x|lsb*0x20, 'a'-1, 'z'+1) | between(x, '0'-1, '9'+1) | between(x, ','-1, '.'+1) | space
-	return uint32(bits.OnesCount64(space)), plain == msb
 }
 
 // traceOrLog reports stack-trace lines (Java/JS "at …(…)", Python "File \"…\", line N", Go

@@ -72,6 +72,22 @@ var credWordBytes = func() [][]byte {
 	return b
 }()
 
+// credWordMask: the bytes of each credWords word (see byteMask), so that credName searches a
+// name only for the words whose bytes it holds.
+var credWordMask = func() []uint64 {
+	m := make([]uint64, len(credWords))
+	for i, w := range credWords {
+		for j := 0; j < len(w.word); j++ {
+			m[i] |= byteMask(w.word[j])
+		}
+	}
+	return m
+}()
+
+// byteMask is a bit for a lower-cased byte of a name (letters, digits, '_', '-' and the
+// rest folded into fewer bits: a mask test may pass wrongly, never fail wrongly).
+func byteMask(c byte) uint64 { return 1 << (c & 63) }
+
 // nameTail: words that may directly follow a credential word inside a name (SECRETKEY,
 // tokenValue) without a separator.
 var nameTail = []string{"key", "keys", "token", "value", "val", "str", "string", "text", "b64", "base64", "enc", "plain", "raw", "secret", "pass", "s"}
@@ -260,6 +276,21 @@ func (a *assignment) Find(text string, hits []int, emit func(detectors.Match)) {
 			continue
 		}
 		v := text[vs:ve]
+		if a.keys {
+			// The key's own gates first (no allocation): most names that end in "key" and most
+			// of their values are no credential's, and names with a credential word (api_key,
+			// secret_key) are secret-assignment's.
+			bare, kok := keyName(text, s, e)
+			if !kok {
+				continue
+			}
+			if _, ok := credName(text[s:e]); ok {
+				continue
+			}
+			if !keyValueOK(text, vs, ve) || bare && !credHeading(text, s) && !bareKeyValueOK(v) {
+				continue
+			}
+		}
 		if a.vectors && !inTestVector(text, vs, ve) {
 			continue
 		}
@@ -274,14 +305,9 @@ func (a *assignment) Find(text string, hits []int, emit func(detectors.Match)) {
 			continue
 		}
 		if a.keys {
-			// The key's own gates first (no allocation); then names with a credential word are
-			// secret-assignment's, and vendors' names their detectors'.
-			bare, kok := keyName(text, s, e)
-			if !kok || !keyValueOK(text, vs, ve) || bare && !credHeading(text, s) && !bareKeyValueOK(v) {
-				continue
-			}
-			if _, ok := credName(text[s:e]); ok ||
-				a.ownedValue(text[s:e], v) || a.deferred(text, vs, ve) || inTestVector(text, vs, ve) {
+			// Vendors' names are their detectors' (the key's own gates and the credential
+			// words ran before the value's gates).
+			if a.ownedValue(text[s:e], v) || a.deferred(text, vs, ve) || inTestVector(text, vs, ve) {
 				continue
 			}
 			emit(detectors.Match{Start: vs, End: ve, Confidence: 0.5})
@@ -509,6 +535,7 @@ func credName(name string) (password bool, ok bool) {
 	var buf [maxIdent]byte
 	ls := buf[:len(name)]
 	allCaps := true
+	var mask uint64
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if c >= 'A' && c <= 'Z' {
@@ -517,9 +544,13 @@ func credName(name string) (password bool, ok bool) {
 			allCaps = false
 		}
 		ls[i] = c
+		mask |= byteMask(c)
 	}
 	found := false
 	for k, w := range credWords {
+		if credWordMask[k]&^mask != 0 {
+			continue // some byte of the word is not in the name
+		}
 		for off := 0; ; {
 			i := bytes.Index(ls[off:], credWordBytes[k])
 			if i < 0 {
