@@ -258,7 +258,6 @@ const (
 	cDigit             // 0-9
 	cIdent             // letters, digits, _
 	cSpace             // ' '
-	cOp2               // a byte that can end an operator digraph: = > : & | + ) /
 )
 
 var (
@@ -287,9 +286,25 @@ func init() {
 		}
 	}
 	symSpace[' '] = 1 << 16
-	for _, c := range "=>:&|+)/" {
-		class[c] |= cOp2
+	for prev := 0; prev < 256; prev++ {
+		for c := 0; c < 256; c++ {
+			if isDigraph(byte(prev), byte(c)) {
+				digraph[prev<<8|c] = 1
+			}
+		}
 	}
+}
+
+// digraph[prev<<8|c] is 1 where isDigraph(prev, c): the line loop adds it without a branch
+// (the rows of letters it reads stay in cache).
+var digraph [1 << 16]uint8
+
+// identRun returns the end of the identifier characters of t from k on.
+func identRun(t string, k int) int {
+	for k < len(t) && class[t[k]]&cIdent != 0 {
+		k++
+	}
+	return k
 }
 
 // isDigraph reports whether prev, c is an operator of two bytes (:= == != += -= <= >= => ->
@@ -362,7 +377,9 @@ func classifyLine(line string) int {
 	}
 
 	// Stack traces and log lines quote code and data but are neither.
-	if traceOrLog(t) {
+	// The first word's identifier characters, read once for the checks below.
+	id := identRun(t, 0)
+	if traceOrLog(t, id) {
 		return lineProse
 	}
 
@@ -374,18 +391,16 @@ func classifyLine(line string) int {
 	for k := 0; k < len(t); k++ {
 		c := t[k]
 		counts += symSpace[c]
-		if class[c]&cOp2 != 0 && isDigraph(prev, c) {
-			ops++
-		}
+		ops += int(digraph[uint16(prev)<<8|uint16(c)])
 		prev = c
 	}
 	syms, spaces := int(counts&0xffff), int(counts>>16)
 	words := spaces + 1
 
 	// The first word: identifier characters (and # @ $ for directives, decorators, prompts).
-	w := 0
-	for w < len(t) && (class[t[w]]&cIdent != 0 || w == 0 && (t[w] == '@' || t[w] == '$')) {
-		w++
+	w := id
+	if w == 0 && (t[0] == '@' || t[0] == '$') {
+		w = identRun(t, 1)
 	}
 	word := t[:w]
 	after := byte(0)
@@ -443,11 +458,11 @@ func classifyLine(line string) int {
 		score++
 	}
 	// ENV_VAR=value
-	if w > 1 && envAssign(t) {
+	if w > 1 && envAssignAt(t, id) {
 		score += 2
 	}
 	// YAML: key: value / key: / - key: value
-	if yamlKey(t) {
+	if yamlKeyAt(t, id) {
 		score++
 		if k8sKey(t) {
 			score++
@@ -492,7 +507,8 @@ func classifyLine(line string) int {
 
 // traceOrLog reports stack-trace lines (Java/JS "at …(…)", Python "File \"…\", line N", Go
 // frames, "Caused by:", "SomeError: message") and log lines that start with a date or time.
-func traceOrLog(t string) bool {
+// id is the end of t's leading identifier characters (identRun(t, 0)).
+func traceOrLog(t string, id int) bool {
 	// Dispatch on the first byte: this runs on every line of every text.
 	switch t[0] {
 	case 'a':
@@ -538,7 +554,7 @@ func traceOrLog(t string) bool {
 		return true
 	}
 	// pkg.SomeError: message, java.lang.IllegalStateException: message
-	k := 0
+	k := id
 	for k < len(t) && (class[t[k]]&cIdent != 0 || t[k] == '.' || t[k] == '$') {
 		k++
 	}
@@ -595,11 +611,10 @@ func pythonBlock(word, t string) bool {
 }
 
 // envAssign: NAME=value with an upper-case environment variable name.
-func envAssign(t string) bool {
-	k := 0
-	for k < len(t) && class[t[k]]&cIdent != 0 {
-		k++
-	}
+func envAssign(t string) bool { return envAssignAt(t, identRun(t, 0)) }
+
+// envAssignAt is envAssign with k = identRun(t, 0).
+func envAssignAt(t string, k int) bool {
 	return k > 1 && k+1 < len(t) && t[k] == '=' && isEnvName(t[:k])
 }
 
@@ -616,12 +631,14 @@ func isEnvName(w string) bool {
 }
 
 // yamlKey: "key: value", "key:", "- key: value" with a key of identifier characters (and - .).
-func yamlKey(t string) bool {
-	k := 0
+func yamlKey(t string) bool { return yamlKeyAt(t, identRun(t, 0)) }
+
+// yamlKeyAt is yamlKey with id = identRun(t, 0).
+func yamlKeyAt(t string, id int) bool {
+	k, s := id, 0
 	if strings.HasPrefix(t, "- ") {
-		k = 2
+		k, s = 2, 2
 	}
-	s := k
 	for k < len(t) && (class[t[k]]&cIdent != 0 || t[k] == '-' || t[k] == '.') {
 		k++
 	}
