@@ -327,6 +327,8 @@ func TestNationalPhones(t *testing.T) {
 		{"order 612 483 907 shipped", ""},                  // no context
 		{"tel 50 4b 06 01 05 05 07 ff", ""},                // hex bytes
 		{"phone 0x06 01 05 05 07", ""},                     // byte table
+		{"tel 0000150 54 62 11 bf 36 78", ""},              // od dump, hex letters next
+		{"Telefon 030 2759481 ab heute", "030 2759481"},    // a word of hex letters alone
 		{"tel {00020000-0000-0000-C000-000000000046}", ""}, // GUID
 	} {
 		got := values(t, "pii.phone", c.text)

@@ -563,8 +563,23 @@ func hexNeighbour(text string, s, e int) bool {
 		if hexToken(text[p:q]) {
 			return true
 		}
+		// "bf" alone may be a word; "bf 36" after a number is a dump (od -x: 0000150 54 62 11 bf 36).
+		if q-p == 2 && hexPair(text[p:q]) && q+3 <= len(text) && isByteSep(text[q]) && hexPair(text[q+1:q+3]) &&
+			(q+3 == len(text) || !isAlnum(text[q+3])) {
+			return true
+		}
 	}
 	return false
+}
+
+// hexPair: two hex digits, letters or not.
+func hexPair(t string) bool {
+	for k := 0; k < len(t); k++ {
+		if c := t[k]; !isDigit(c) && (c|0x20)-'a' >= 6 {
+			return false
+		}
+	}
+	return true
 }
 
 func isByteSep(c byte) bool { return c == ' ' || c == '\t' || c == ',' || c == ';' || c == ':' }
