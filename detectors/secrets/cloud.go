@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"encoding/base64"
 	"net/url"
 	"strings"
 
@@ -457,4 +458,121 @@ func (a *azureADSecret) Find(text string, hits []int, emit func(detectors.Match)
 		emit(detectors.Match{Start: s, End: j, Confidence: 0.9})
 		last = j
 	}
+}
+
+// bedrockKey finds Amazon Bedrock API keys, both kinds, by their structure (BedrockKeyOK).
+type bedrockKey struct{ m detectors.Meta }
+
+var _ detectors.Detector = (*bedrockKey)(nil)
+
+func (b *bedrockKey) Meta() detectors.Meta { return b.m }
+
+const (
+	bedrockLongPrefix  = "ABSK"
+	bedrockShortPrefix = "bedrock-api-key-"
+)
+
+func (b *bedrockKey) Find(text string, hits []int, emit func(detectors.Match)) {
+	last := 0
+	for _, h := range hits {
+		if h < last || h >= len(text) {
+			continue
+		}
+		from := h
+		switch {
+		case strings.HasPrefix(text[h:], bedrockLongPrefix):
+			from += len(bedrockLongPrefix)
+			if h > 0 && b64std[text[h-1]] {
+				continue // inside a longer base64 run
+			}
+		case strings.HasPrefix(text[h:], bedrockShortPrefix):
+			from += len(bedrockShortPrefix)
+		default:
+			continue
+		}
+		if !leftOK(text, h) {
+			continue
+		}
+		j := from
+		for j < len(text) && j-from < 8192 && b64stdEq[text[j]] {
+			j++
+		}
+		last = j
+		if !rightOK(text, j, b64stdEq) {
+			continue
+		}
+		switch v := text[h:j]; {
+		case BedrockKeyOK(v):
+			emit(detectors.Match{Start: h, End: j, Confidence: 1})
+		case bedrockConsoleShape(v):
+			emit(detectors.Match{Start: h, End: j, Confidence: 0.8})
+		}
+	}
+}
+
+// bedrockConsolePrefix is "ABSK" and the base64 of "BedrockAPIKey-", the name the console gives
+// the key's IAM user.
+const bedrockConsolePrefix = "ABSKQmVkcm9ja0FQSUtleS"
+
+// bedrockConsoleShape accepts a long-term key of a console-made user by its shape when its
+// decoded credential is not as BedrockKeyOK expects: the prefix is the key's alone, so
+// base64 of a key's length after it is reported, at lower confidence.
+func bedrockConsoleShape(v string) bool {
+	body := v[len(bedrockLongPrefix):]
+	if !strings.HasPrefix(v, bedrockConsolePrefix) || len(body) < 100 || len(body) > 300 {
+		return false
+	}
+	if _, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(body, "=")); err != nil {
+		return false
+	}
+	rest := v[len(bedrockConsolePrefix):]
+	return detectors.Entropy(rest) >= 4 && !detectors.IsPlaceholder(rest) && !strings.Contains(strings.ToUpper(rest), "EXAMPLE")
+}
+
+// BedrockKeyOK reports whether tok has the structure of an Amazon Bedrock API key. A long-term
+// key is "ABSK" and the base64 of an IAM service-specific credential, "<user>-at-<12-digit
+// account>:<password>" (the console's users are named BedrockAPIKey-xxxx). A short-term key is
+// "bedrock-api-key-" and the base64 of a SigV4-presigned URL,
+// "bedrock.amazonaws.com/?Action=CallWithBearerToken&…X-Amz-Signature=…". A prefix alone, or
+// random characters after it, carries no credential.
+func BedrockKeyOK(tok string) bool {
+	var body string
+	long := strings.HasPrefix(tok, bedrockLongPrefix)
+	switch {
+	case long:
+		body = tok[len(bedrockLongPrefix):]
+	case strings.HasPrefix(tok, bedrockShortPrefix):
+		body = tok[len(bedrockShortPrefix):]
+	default:
+		return false
+	}
+	if len(body) < 24 || len(body) > 8192 {
+		return false
+	}
+	dec, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(body, "="))
+	if err != nil {
+		return false
+	}
+	s := string(dec)
+	for k := 0; k < len(s); k++ {
+		if s[k] < 0x21 || s[k] > 0x7e {
+			return false // printable ASCII without spaces, in both kinds
+		}
+	}
+	if !long {
+		return strings.HasPrefix(s, "bedrock.amazonaws.com/?Action=CallWithBearerToken") &&
+			strings.Contains(s, "X-Amz-Credential=") && strings.Contains(s, "X-Amz-Signature=")
+	}
+	at := strings.Index(s, "-at-")
+	if at < 1 || len(s) < at+4+12+1 {
+		return false
+	}
+	acct := s[at+4 : at+16]
+	for k := 0; k < len(acct); k++ {
+		if acct[k] < '0' || acct[k] > '9' {
+			return false
+		}
+	}
+	pw := s[at+17:]
+	return s[at+16] == ':' && len(pw) >= 20 && detectors.Entropy(pw) >= 3.5 && !detectors.IsPlaceholder(pw)
 }

@@ -278,9 +278,7 @@ func providers() []detectors.Detector {
 	t.validate = func(v string) bool { return keyLike(v[4:]) }
 	t.m.Examples.Match = append(t.m.Examples.Match, "typeform_token = 'tfp_"+rnd("tf-old", aHex, 40)+"'")
 	add(t)
-	add(ptok("aws-bedrock-api-key", critical, "Amazon Bedrock long-term API key (ABSK + base64)", m("ABSK"), b64stdEq, aStd, 109, 271, 132))
-	add(ptok("aws-bedrock-short-term-key", high, "Amazon Bedrock short-term API key (bedrock-api-key- + base64 of a presigned URL)",
-		m("bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t"), b64stdEq, aStd, 100, 8000, 400))
+	// Amazon Bedrock's API keys: secret.aws-bedrock-api-key (cloud.go) reads their structure.
 
 	// ---- Payments, commerce and messaging --------------------------------------------------
 	add(&rx{m: meta("postman-api-key", high, "Postman API key (PMAK-<24 hex>-<34 hex>)", m("pmak-"), ex(

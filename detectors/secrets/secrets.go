@@ -156,6 +156,24 @@ func list() []detectors.Detector {
 			`"SessionToken": "`+rnd("sts5", aStd, 200)+`"`,
 			"aws_session_token = AQoEXAMPLEH4aoAH0gNCAPyJxz4BlCFFxWNE1OPTgk5TthT"+strings.Repeat("+a8/EXAMPLEaBbCcDd", 8)))})
 
+	// Amazon Bedrock API keys: the base64 after the prefix must hold a credential.
+	b64 := base64.StdEncoding.EncodeToString
+	absk := "ABSK" + b64([]byte("BedrockAPIKey-"+rnd("absk-u", aLow+aNum, 4)+"-at-"+rnd("absk-acct", aNum, 12)+":"+rnd("absk-pw", aStd, 44)))
+	abskUser := "ABSK" + b64([]byte("ci-runner-at-"+rnd("absk-acct2", aNum, 12)+":"+rnd("absk-pw2", aStd, 44)))
+	brShort := "bedrock-api-key-" + b64([]byte("bedrock.amazonaws.com/?Action=CallWithBearerToken&X-Amz-Algorithm=AWS4-HMAC-SHA256"+
+		"&X-Amz-Credential=ASIA"+rnd("br-akid", aB32, 16)+"%2F20260701%2Fus-east-1%2Fbedrock%2Faws4_request&X-Amz-Date=20260701T120000Z"+
+		"&X-Amz-Expires=43200&X-Amz-Security-Token="+rnd("br-sts", aStd, 120)+"&X-Amz-Signature="+rnd("br-sig", aHex, 64)+"&Version=1"))
+	add(&bedrockKey{meta("aws-bedrock-api-key", critical, "Amazon Bedrock API key: long-term (ABSK and the base64 of an IAM "+
+		"service-specific credential, <user>-at-<account>:<password>) and short-term (bedrock-api-key- and the base64 of a "+
+		"presigned CallWithBearerToken URL); the decoded structure is checked (confidence 1), a console key's prefix with base64 of a key's length after it is reported at 0.8, a bare prefix is not a key",
+		m("absk", "bedrock-api-key-"), ex(
+			m("AWS_BEARER_TOKEN_BEDROCK="+absk, `"apiKey": "`+abskUser+`"`, "export AWS_BEARER_TOKEN_BEDROCK="+brShort,
+				"bedrock_api_token = \""+"ABSKQmVkcm9ja0FQSUtleS1"+rnd("absk-rnd", aStd, 109)+"=\""), // console prefix, shape only
+			"ABSKQmVkcm9ja0FQSUtleS1"+rnd("absk-rnd", aStd, 61), // too short for a key
+			"bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t",      // the prefix alone ("bedrock.amazonaws.com")
+			"ABSK"+b64([]byte("BedrockAPIKey-ab12-at-"+rnd("absk-acct3", aNum, 12)+":xxxxxxxxxxxxxxxxxxxxxxxx")),
+			"DABSK"+absk[4:]))})
+
 	// A GCP service-account key file; its private key as the JSON file holds it.
 	gcpKey := pemWrap("PRIVATE KEY", toyPKCS8RSA("gcp"), `\n`)
 	gcpKeyNL := pemWrap("PRIVATE KEY", toyPKCS8RSA("gcp"), "\n")

@@ -23,6 +23,9 @@ var formatChecks = []struct {
 	{"jwt", jwtRe, secrets.JWTOK},
 	{"sentry-org", regexp.MustCompile(`\bsntrys_[A-Za-z0-9+/=_]{20,}`), secrets.SentryOrgTokenOK},
 	{"pem", regexp.MustCompile(`(?s)-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----`), secrets.PrivateKeyBlockOK},
+	// An Amazon Bedrock short-term key is the base64 of a presigned URL; the prefix alone
+	// ("bedrock.amazonaws.com") holds no credential.
+	{"bedrock-presigned", regexp.MustCompile(`\bbedrock-api-key-[A-Za-z0-9+/]+={0,2}`), secrets.BedrockKeyOK},
 	// A JWT encoded once more in base64 ("eyJ" becomes "ZXlK"): the token inside must be one.
 	{"jwt-base64", regexp.MustCompile(`\bZXlK[A-Za-z0-9+/]{20,}={0,2}`), base64JWTOK},
 }
