@@ -28,7 +28,7 @@ var providerPrefixes = []string{
 	"bedrock-api-key-", "tfp_", "cfk_", "cfut_", "cfat_", "gloas-", "glft-", "glimt-", "glagent-", "glsoat-",
 	"glffct-", "dt0c0", "dt0s0", "dp.pt.", "dp.st.", "dp.ct.", "dp.sa.", "dp.scim.", "dp.audit.", "pat.", "sat.",
 	"dapi", "tskey-", "ccipat_", "sgp_", "pmak-", "xkeysib-", "xsmtpsib-", "flwseck", "sk.eyj", "tk.eyj",
-	"dnkey-", "s-s4t2", "a3-",
+	"dnkey-", "s-s4t2", "a3-", "_gitlab_session=",
 }
 
 var (
@@ -234,6 +234,10 @@ func providers() []detectors.Detector {
 		expr: `tskey-[a-z]{3,10}-[0-9A-Za-z]{6,24}-[0-9A-Za-z]{20,64}`, window: 110, entropy: 3.5})
 
 	// ---- CI, code quality and package registries --------------------------------------------
+	// A GitLab web session: whoever holds the cookie is signed in as its user. GitLab writes 32
+	// hex characters; other lower-case letters are accepted, the name says enough.
+	add(ptok("gitlab-session-cookie", high, "GitLab session cookie (_gitlab_session= + 32 lower-case letters and digits)",
+		m("_gitlab_session="), cs("0-9a-z"), aHex, 32, 32, 32))
 	add(&anyOf{meta("jfrog-artifactory-token", critical, "JFrog Artifactory API key (AKCp + 69) or reference token (cmVmd + 59)",
 		m("akcp", "cmvmd"), ex(
 			m("ARTIFACTORY_API_KEY=AKCp"+rnd("af", a62, 69), "JFROG_ACCESS_TOKEN=cmVmd"+rnd("af2", a62, 59)),
