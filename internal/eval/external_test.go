@@ -42,7 +42,7 @@ var (
 			alibaba anthropic artifactory aws cloudflare generic gitlab grafana sendinblue slack
 		`),
 		"home": strings.Fields(`
-			anthropic asana atlassian aws curl discord facebook fastly flickr generic github gitlab
+			anthropic asana atlassian aws curl discord facebook fastly flickr generic github
 			heroku hubspot jfrog kubernetes messagebird microsoftteams octopusdeploy plaid sendgrid
 			sidekiq slack snyk sonar sourcegraph square stripe telegram twitch
 		`),
