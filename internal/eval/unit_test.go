@@ -116,7 +116,7 @@ func TestInvalidFormat(t *testing.T) {
 		{Fixture{Kind: TP, Detector: "pii.iban", Want: []string{"DE88370400440532013000"}}, "iban-mod97"},
 		{Fixture{Kind: TP, Text: "jwt: ZXlKaGJHY2lPaUpJVXpJMU5pSXNJblI1Y0NJNklrcFhWQ0o5LmV5SnpkV0lpT2lJeE1qTTBOVFkzT0Rrd0lpd2libUZ0WlNJNklrRmtZU0o5LlNmbEt4d1JKU01lS0tGMlFUNGZ3cE1lSmYzNlBPazZ5SlZfYWRRc3N3NWM="}, ""},
 		{Fixture{Kind: TP, Text: "jwt: ZXlKdWIzUm9hVzVuSWpvaWFHVnlaU0o5LmV5SnpkV0lpT2lJeEluMC5hYmM="}, "jwt-base64"}, // a JWT without "alg", encoded again
-		{Fixture{Kind: TP, Want: []string{"bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t"}}, "bedrock-presigned"}, // the prefix alone
+		{Fixture{Kind: TP, Want: []string{"bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t"}}, "bedrock-presigned"},     // the prefix alone
 		// By design: placeholders and Stripe test keys are no live secrets.
 		{Fixture{Kind: TP, Want: []string{"12345678-ABCD-ABCD-ABCD-1234567890AB"}}, "placeholder"},
 		{Fixture{Kind: TP, Want: []string{"AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"}}, "placeholder"},
