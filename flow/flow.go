@@ -31,6 +31,11 @@ const (
 	Tunnelled Mode = "tunnelled"
 	// Plain flows were plain-HTTP proxy requests, inspected like intercepted ones.
 	Plain Mode = "plain"
+	// TLS flows were seen passively (a packet capture): the handshake's names and fingerprint
+	// and the bytes each way are known, the content is not.
+	TLS Mode = "tls"
+	// QUIC flows were seen passively over UDP (HTTP/3): the Initial's ClientHello is read.
+	QUIC Mode = "quic"
 )
 
 // Action is what a verdict does to a flow.
@@ -94,6 +99,15 @@ const (
 	MarkECH Mark = "ech"
 	// MarkNotTLS: the tunnel did not start with a TLS ClientHello (nor plain HTTP).
 	MarkNotTLS Mark = "not-tls"
+	// MarkBypass: a capture saw this client reach a vendor while customs' proxy saw nothing of
+	// that client in the same window: traffic that went around the checkpoint.
+	MarkBypass Mark = "bypass"
+	// MarkDoH: the connection went to a well-known DNS-over-HTTPS resolver, which hides the
+	// names the client looks up.
+	MarkDoH Mark = "doh"
+	// MarkPartial: a capture did not hold the whole connection (it began before the capture,
+	// segments were missing, or the capture ended first).
+	MarkPartial Mark = "partial"
 )
 
 // Client identifies who sent a flow.
@@ -180,10 +194,20 @@ type Flow struct {
 	// carried the flow; it may be an IP address or differ from Host (see the connection marks).
 	Target string
 	// SNI is the server name of the client's TLS ClientHello, "" without one or for plain HTTP.
-	SNI    string
-	Method string
-	URL    string
-	API    string // which vendor API shape was recognised, e.g. openai.chat; empty if none
+	SNI string
+	// Server is the address ("ip:port") the client's packets went to, when a capture saw them.
+	Server string
+	// ALPN is the application protocol: the one the server selected when seen, else the
+	// client's first offer ("h2", "http/1.1", "h3").
+	ALPN string
+	// JA4 is FoxIO's JA4 fingerprint of the client's ClientHello: which TLS stack sent it (a
+	// Python SDK, a browser, curl).
+	JA4 string
+	// TLSVersion is the negotiated TLS version ("TLS 1.3"), when the server's answer was seen.
+	TLSVersion string
+	Method     string
+	URL        string
+	API        string // which vendor API shape was recognised, e.g. openai.chat; empty if none
 	// Model is the model the request asked for: the body's "model", or where the API names it
 	// in the URL the model there (Gemini and Vertex models/{model}, Bedrock /model/{modelId},
 	// an Azure deployment's name, the Realtime API's ?model=). "" when the request named none.

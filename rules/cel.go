@@ -88,7 +88,8 @@ var (
 		"source", types.StringType, "mode", types.StringType, "oversize", types.BoolType,
 		"marks", types.NewListType(types.StringType), "incomplete", types.BoolType,
 		"incomplete_reasons", types.NewListType(types.StringType), "sni", types.StringType,
-		"target", types.StringType)
+		"target", types.StringType, "server", types.StringType, "alpn", types.StringType,
+		"ja4", types.StringType, "tls_version", types.StringType)
 
 	objTypes = map[string]*objType{}
 )

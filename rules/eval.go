@@ -93,6 +93,11 @@ type FlowInfo struct {
 	Incomplete []string
 	SNI        string // the ClientHello's server name
 	Target     string // the CONNECT target, host:port
+	// Server, ALPN, JA4 and TLSVersion are what a packet capture saw of the connection.
+	Server     string
+	ALPN       string
+	JA4        string
+	TLSVersion string
 }
 
 // NewInput fills an Input with what a flow carries itself. The vendor's subprocessors and
@@ -107,7 +112,8 @@ func NewInput(f *flow.Flow) *Input {
 		Client:   ClientInfo{Addr: f.Client.Addr, User: f.Client.User},
 		Findings: f.Findings,
 		Flow: FlowInfo{Source: f.Source, Mode: f.Mode, Oversize: f.HasMark(flow.MarkOversize), Marks: f.Marks,
-			Incomplete: f.Incomplete, SNI: f.SNI, Target: f.Target},
+			Incomplete: f.Incomplete, SNI: f.SNI, Target: f.Target, Server: f.Server, ALPN: f.ALPN,
+			JA4: f.JA4, TLSVersion: f.TLSVersion},
 	}
 	if u, err := url.Parse(f.URL); err == nil {
 		in.Request.Path = u.Path
@@ -482,6 +488,14 @@ func flowField(src any, i int) ref.Val {
 		return types.String(f.SNI)
 	case 7:
 		return types.String(f.Target)
+	case 8:
+		return types.String(f.Server)
+	case 9:
+		return types.String(f.ALPN)
+	case 10:
+		return types.String(f.JA4)
+	case 11:
+		return types.String(f.TLSVersion)
 	}
 	marks := make([]string, len(f.Marks))
 	for i, m := range f.Marks {

@@ -358,6 +358,11 @@ func (sc *scanner) decode(b []byte, p *plan) (bool, error) {
 			f.Share, f.SegmentShare, f.Rows = share, segShare, rows
 		}
 	}
+	if v >= 5 {
+		for range 4 { // server, alpn, ja4, tls version: no summary needs them yet
+			d.raw()
+		}
+	}
 	if err := d.done(); err != nil {
 		return false, err
 	}

@@ -28,7 +28,8 @@ import (
 //	| (version 2 on) sni target incomplete: n × s messages | (version 3 on) model
 //	served-model params: n × (key value), keys in sorted order | (version 4 on) finding
 //	extras: n × (finding-index label ref share:8 segment-share:8 rows columns: m × s spans:
-//	m × (start end)), only for the findings that have them (jewels, records, echoes)
+//	m × (start end)), only for the findings that have them (jewels, records, echoes) |
+//	(version 5 on) server alpn ja4 tls-version
 //
 // body (family b, read by Get and Each with bodies):
 //
@@ -38,9 +39,10 @@ import (
 const (
 	// metaVersion 2 added sni, target, incomplete and messages at the end; version 3 the
 	// model, the served model and the retention parameters after them; version 4 what
-	// crown-jewel findings matched (label, file or flow, shares, rows, columns, spans). Older
+	// crown-jewel findings matched (label, file or flow, shares, rows, columns, spans); version
+	// 5 what a capture saw of the connection (server address, ALPN, JA4, TLS version). Older
 	// records still decode (without what they did not have).
-	metaVersion = 4
+	metaVersion = 5
 	bodyVersion = 1
 )
 
@@ -157,6 +159,9 @@ func appendMeta(dst []byte, r *Record, hasBody bool) []byte {
 	e.str(r.ServedModel)
 	e.params(r.Params)
 	e.findingExtras(r.Findings)
+	for _, s := range [...]string{r.Server, r.ALPN, r.JA4, r.TLSVersion} {
+		e.str(s)
+	}
 	return e.b
 }
 
@@ -443,6 +448,12 @@ func decodeMeta(b []byte, r *Record) (hasBody bool, err error) {
 	}
 	if v >= 4 {
 		d.findingExtras(r.Findings)
+	}
+	if v >= 5 {
+		r.Server = d.str()
+		r.ALPN = d.str()
+		r.JA4 = d.str()
+		r.TLSVersion = d.str()
 	}
 	return hasBody, d.done()
 }

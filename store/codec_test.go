@@ -30,6 +30,7 @@ func codecCases() map[string]Record {
 		Error: "upstream reset", ErrorKind: "upstream", HasBodies: true,
 		SNI: "api.openai.com", Target: "104.18.7.192:443", Incomplete: []string{"decode-limit", "extraction-limit:segments"}, Messages: 42,
 		Model: "gpt-4o", ServedModel: "gpt-4o-2024-11-20",
+		Server: "[2606:4700::6810:7c0]:443", ALPN: "h2", JA4: "t13d1516h2_8daaf6152771_02713d6af862", TLSVersion: "TLS 1.3",
 		Params: map[string]string{flow.ParamStore: flow.ParamTrue, flow.ParamMetadata: flow.ParamPresent, "": "", "ü": strings.Repeat("x", 300)},
 	}
 	full.Findings = append(full.Findings, flow.Finding{Detector: "x", Start: -1, End: math.MaxInt, Confidence: -0.5},
@@ -41,6 +42,10 @@ func codecCases() map[string]Record {
 		"empty":  {HasBodies: true},
 		"tunnel": {Start: base, Mode: flow.Tunnelled, Host: "example.org", Method: "CONNECT", Status: 502, Error: "dial", ErrorKind: "dial", HasBodies: true},
 		"utf8":   {Host: "例え.jp", Notes: []string{"ünïcødé", ""}, RequestBody: []byte{0, 0xff, 0xfe}, HasBodies: true},
+		"capture": {Start: base, End: base.Add(3 * time.Second), Source: flow.SourceCapture, Mode: flow.TLS,
+			Client: flow.Client{Addr: "10.0.0.7:51544"}, Host: "api.anthropic.com", SNI: "api.anthropic.com",
+			Server: "160.79.104.10:443", ALPN: "http/1.1", JA4: "t13d5911h1_a33745022dd6_dd92111ca0c6", TLSVersion: "TLS 1.2",
+			RequestBytes: 5120, ResponseBytes: 90210, Marks: []flow.Mark{flow.MarkBypass}, HasBodies: true},
 		"models": {Start: base, Mode: flow.Intercepted, Host: "generativelanguage.googleapis.com", API: "gemini.files",
 			Model: "[masked]", Params: map[string]string{flow.ParamPersist: flow.PersistFile}, HasBodies: true},
 	}
@@ -95,16 +100,18 @@ func TestCodecRoundTrip(t *testing.T) {
 
 // TestCodecReadsOlderVersions: records written before a version added its fields still read,
 // without them: version 1 (before sni, target, incomplete and messages), version 2 (before
-// the model, the served model and the parameters), version 3 (before the finding extras).
+// the model, the served model and the parameters), version 3 (before the finding extras),
+// version 4 (before the capture's server, ALPN, JA4 and TLS version).
 func TestCodecReadsOlderVersions(t *testing.T) {
 	want := codecCases()["tunnel"]
 	meta := appendMeta(nil, &want, false)
-	// Version 4 appended one empty count (the finding extras), version 3 three empty fields
-	// (one-byte lengths and count), version 2 four (three one-byte lengths and a zero varint).
+	// Version 5 appended four empty strings, version 4 one empty count (the finding extras),
+	// version 3 three empty fields (one-byte lengths and count), version 2 four (three one-byte
+	// lengths and a zero varint).
 	for _, c := range []struct {
 		version byte
 		cut     int
-	}{{3, 1}, {2, 1 + 3}, {1, 1 + 3 + 4}} {
+	}{{4, 4}, {3, 4 + 1}, {2, 4 + 1 + 3}, {1, 4 + 1 + 3 + 4}} {
 		old := append([]byte{c.version}, meta[1:len(meta)-c.cut]...)
 		var got Record
 		if _, err := decodeMeta(old, &got); err != nil {
@@ -123,8 +130,8 @@ func TestCodecReadsOlderVersions(t *testing.T) {
 		}
 	}
 	// A version 2 record with what version 3 added is not a version 2 record, nor a version 3
-	// one with version 4's.
-	for _, v := range []byte{2, 3} {
+	// one with version 4's, nor a version 4 one with version 5's.
+	for _, v := range []byte{2, 3, 4} {
 		if _, err := decodeMeta(append([]byte{v}, meta[1:]...), &Record{}); !errors.Is(err, errCorrupt) {
 			t.Errorf("version %d with the next version's fields: %v", v, err)
 		}

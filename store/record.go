@@ -55,6 +55,12 @@ type Record struct {
 	Target     string
 	Incomplete []string
 	Messages   int
+	// Server, ALPN, JA4 and TLSVersion are flow.Flow's: what a capture saw of the connection
+	// (records written before version 5 of the format have none).
+	Server     string
+	ALPN       string
+	JA4        string
+	TLSVersion string
 	// Model, ServedModel and Params are flow.Flow's: the model the request asked for, the one
 	// the answer named, the retention parameters (records written before version 3 of the
 	// format have none). ModelUse gathers what a report of models needs.
@@ -120,6 +126,10 @@ func (r *Record) Flow() *flow.Flow {
 		Notes:           append([]string(nil), r.Notes...),
 		Marks:           append([]flow.Mark(nil), r.Marks...),
 		SNI:             r.SNI,
+		Server:          r.Server,
+		ALPN:            r.ALPN,
+		JA4:             r.JA4,
+		TLSVersion:      r.TLSVersion,
 		Target:          r.Target,
 		Incomplete:      append([]string(nil), r.Incomplete...),
 		Messages:        r.Messages,

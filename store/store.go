@@ -381,6 +381,7 @@ func (s *Store) newEntry(f *flow.Flow) *entry {
 		ResponseBytes: f.ResponseBytes, Findings: f.Findings, Verdict: f.Verdict, Notes: f.Notes,
 		Marks: f.Marks, Error: f.Error, ErrorKind: f.ErrorKind,
 		SNI: f.SNI, Target: f.Target, Incomplete: f.Incomplete, Messages: f.Messages,
+		Server: f.Server, ALPN: f.ALPN, JA4: f.JA4, TLSVersion: f.TLSVersion,
 		Model: f.Model, ServedModel: f.ServedModel, Params: f.Params,
 		RequestTruncated:  len(req) > limit || f.HasMark(flow.MarkOversize),
 		ResponseTruncated: len(resp) > limit,

@@ -368,6 +368,9 @@ func printRecord(w io.Writer, v *view) {
 		request = r.Method + " " + r.URL // with the query: masked, or revealed
 	}
 	row("request", request)
+	row("server", r.Server)
+	row("tls", strings.TrimSpace(r.TLSVersion+" "+r.ALPN))
+	row("ja4", r.JA4)
 	if r.Vendor.ID != "" {
 		row("vendor", fmt.Sprintf("%s (%s, %s, %s)", r.Vendor.ID, r.Vendor.Name, r.Vendor.Category, r.Vendor.Country))
 	}

@@ -506,6 +506,10 @@ type wireRecord struct {
 	Incomplete      []string          `json:"incomplete,omitempty"`
 	SNI             string            `json:"sni,omitempty"`
 	Target          string            `json:"target,omitempty"`
+	Server          string            `json:"server,omitempty"`
+	ALPN            string            `json:"alpn,omitempty"`
+	JA4             string            `json:"ja4,omitempty"`
+	TLSVersion      string            `json:"tls_version,omitempty"`
 	Messages        int               `json:"messages,omitempty"`
 	Segments        []wireSegment     `json:"segments,omitempty"`
 	Error           string            `json:"error,omitempty"`
@@ -588,6 +592,7 @@ func toWire(v *view) wireRecord {
 		Findings: wireFindings(r.Findings), Action: string(actionOf(r.Verdict)), Policy: r.Verdict.Policy,
 		Reason: r.Verdict.Message, Matched: r.Verdict.Matched, Notes: r.Notes, Marks: r.Marks,
 		Error: r.Error, ErrorKind: r.ErrorKind, Incomplete: r.Incomplete, SNI: r.SNI, Target: r.Target, Messages: r.Messages,
+		Server: r.Server, ALPN: r.ALPN, JA4: r.JA4, TLSVersion: r.TLSVersion,
 		Model: r.Model, ServedModel: r.ServedModel, Params: r.Params, Masked: v.masked}
 	if !v.masked {
 		// Metadata without its bodies: no masker ran, but an upstream error can quote the URL.
@@ -633,6 +638,7 @@ func (w wireRecord) view() (*view, error) {
 		Verdict: flow.Verdict{Action: flow.Action(w.Action), Policy: w.Policy, Message: w.Reason, Matched: w.Matched},
 		Notes:   w.Notes, Marks: w.Marks, Error: w.Error, ErrorKind: w.ErrorKind,
 		Incomplete: w.Incomplete, SNI: w.SNI, Target: w.Target, Messages: w.Messages,
+		Server: w.Server, ALPN: w.ALPN, JA4: w.JA4, TLSVersion: w.TLSVersion,
 		Model: w.Model, ServedModel: w.ServedModel, Params: w.Params,
 		RequestHeader: w.RequestHeader, RequestTruncated: w.RequestTruncated,
 		ResponseHeader: w.ResponseHeader, ResponseTruncated: w.ResponseTruncated, HasBodies: w.HasBodies}
