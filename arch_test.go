@@ -18,7 +18,9 @@ var layers = map[string]int{
 	"proxy/clienthello":                3, // the ClientHello peek (stdlib only)
 	"proxy/wsframe":                    3,
 	"capture":                          4,
-	"console":                          4, // the web console on the admin listener: embedded pages and their handlers
+	"capture/quic":                     16, // QUIC Initial decryption and CRYPTO reassembly (stdlib only)
+	"capture/tlshello":                 16, // TLS ClientHello/ServerHello parsing and JA4 (stdlib only)
+	"console":                          4,  // the web console on the admin listener: embedded pages and their handlers
 	"report":                           5,
 	"replay":                           5, // re-inspection of recorded flows and the diff
 	"store":                            6,
