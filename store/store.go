@@ -360,6 +360,29 @@ func (l *logLimiter) take(counter *atomic.Uint64, force bool) (n, total uint64, 
 	return n, total, l.reason, true
 }
 
+// RecordOf is the metadata the store keeps of f, as Query returns it: no headers, no bodies,
+// segment paths without their text.
+func RecordOf(f *flow.Flow) Record {
+	r := Record{
+		ID: f.ID, Start: f.Start, End: f.End, Source: f.Source, Mode: f.Mode, Client: f.Client,
+		Host: f.Host, Method: f.Method, URL: f.URL, API: f.API, Vendor: f.Vendor,
+		RequestBytes: f.RequestBytes, ContentEncoding: f.ContentEncoding,
+		DecodedBytes: f.DecodedBytes, Status: f.Status,
+		ResponseBytes: f.ResponseBytes, Findings: f.Findings, Verdict: f.Verdict, Notes: f.Notes,
+		Marks: f.Marks, Error: f.Error, ErrorKind: f.ErrorKind,
+		SNI: f.SNI, Target: f.Target, Incomplete: f.Incomplete, Messages: f.Messages,
+		Server: f.Server, ALPN: f.ALPN, JA4: f.JA4, TLSVersion: f.TLSVersion,
+		Model: f.Model, ServedModel: f.ServedModel, Params: f.Params,
+	}
+	if len(f.Segments) > 0 {
+		r.Segments = make([]Segment, len(f.Segments))
+		for i, sg := range f.Segments {
+			r.Segments[i] = Segment{Path: sg.Path, Media: sg.Media, Size: sg.Size}
+		}
+	}
+	return r
+}
+
 // newEntry encodes f: meta, body (headers and capped bodies) and index keys.
 func (s *Store) newEntry(f *flow.Flow) *entry {
 	x, err := ulid.ParseStrict(f.ID)
@@ -373,27 +396,13 @@ func (s *Store) newEntry(f *flow.Flow) *entry {
 	}
 	limit := s.opts.BodyLimit
 	req, resp := f.RequestBody, f.ResponseBody
-	r := Record{
-		ID: x.String(), Start: f.Start, End: f.End, Source: f.Source, Mode: f.Mode, Client: f.Client,
-		Host: f.Host, Method: f.Method, URL: f.URL, API: f.API, Vendor: f.Vendor,
-		RequestHeader: f.RequestHeader, RequestBytes: f.RequestBytes, ContentEncoding: f.ContentEncoding,
-		DecodedBytes: f.DecodedBytes, Status: f.Status, ResponseHeader: f.ResponseHeader,
-		ResponseBytes: f.ResponseBytes, Findings: f.Findings, Verdict: f.Verdict, Notes: f.Notes,
-		Marks: f.Marks, Error: f.Error, ErrorKind: f.ErrorKind,
-		SNI: f.SNI, Target: f.Target, Incomplete: f.Incomplete, Messages: f.Messages,
-		Server: f.Server, ALPN: f.ALPN, JA4: f.JA4, TLSVersion: f.TLSVersion,
-		Model: f.Model, ServedModel: f.ServedModel, Params: f.Params,
-		RequestTruncated:  len(req) > limit || f.HasMark(flow.MarkOversize),
-		ResponseTruncated: len(resp) > limit,
-	}
+	r := RecordOf(f)
+	r.ID = x.String()
+	r.RequestHeader, r.ResponseHeader = f.RequestHeader, f.ResponseHeader
+	r.RequestTruncated = len(req) > limit || f.HasMark(flow.MarkOversize)
+	r.ResponseTruncated = len(resp) > limit
 	r.RequestBody = req[:min(len(req), limit)]
 	r.ResponseBody = resp[:min(len(resp), limit)]
-	if len(f.Segments) > 0 {
-		r.Segments = make([]Segment, len(f.Segments))
-		for i, sg := range f.Segments {
-			r.Segments[i] = Segment{Path: sg.Path, Media: sg.Media, Size: sg.Size}
-		}
-	}
 	hasBody := len(r.RequestHeader) > 0 || len(r.RequestBody) > 0 || len(r.ResponseHeader) > 0 || len(r.ResponseBody) > 0
 
 	id := id(x)

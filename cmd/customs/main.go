@@ -108,6 +108,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdExposure(args[1:], stdout, stderr)
 	case "jewels":
 		err = cmdJewels(args[1:], stdout, stderr)
+	case "capture":
+		err = cmdCapture(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 && args[0] == "help" {
 			// "customs help flows show" is "customs flows show -h".
@@ -148,7 +150,7 @@ func (s *stringList) String() string     { return fmt.Sprint(*s) }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // commands are the top level's, for "did you mean".
-var commands = []string{"serve", "ca", "catalog", "scan", "flows", "replay", "rules", "store", "report", "exposure", "jewels", "help"}
+var commands = []string{"serve", "ca", "catalog", "scan", "flows", "replay", "capture", "rules", "store", "report", "exposure", "jewels", "help"}
 
 // newFlagSet is the flag set of a command without a help of its own (newCommand has one): -h
 // lists its flags on w and exits 0.
