@@ -43,6 +43,10 @@ Usage:
                                     re-run today's detectors and policies over stored flows, oldest first
   customs replay --har FILE [--store] [--rules PATH]... [--json]
                                     inspect a HAR file the same way (--store keeps its flows)
+  customs capture FILE... | --interface IF [--filter EXPR] [--json] [--store] [--known]
+                                    read packet captures (pcap, pcapng) or an interface: TLS, QUIC,
+                                    DNS and plaintext HTTP become flows; vendor traffic the proxy
+                                    did not see is marked bypass
   customs rules lint [PATH]...      load and type-check rule files; errors with file:line:col (exit 2)
   customs rules test [PATH]... [-v] run the rule files' tests and detector examples (exit 1 on a failure)
   customs rules default             print the embedded default policy pack
