@@ -84,12 +84,13 @@ func openFile(path string) (*fileSource, error) {
 }
 
 func (s *fileSource) next() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
+	// The frame is valid until the next read: the reassembler copies what it keeps out of
+	// order, and the reader copies what it keeps of a stream.
 	if s.pcap != nil {
-		// ReadPacketData copies: the reassembler keeps out-of-order payloads.
-		data, ci, err := s.pcap.ReadPacketData()
+		data, ci, err := s.pcap.ZeroCopyReadPacketData()
 		return data, ci, s.pcap.LinkType(), err
 	}
-	data, ci, err := s.ng.ReadPacketData()
+	data, ci, err := s.ng.ZeroCopyReadPacketData()
 	if err != nil {
 		return nil, ci, 0, err
 	}
