@@ -175,7 +175,15 @@ func (r *Reader) read(ctx context.Context, src packetSource) error {
 			return nil
 		default:
 			if isTimeout(err) {
-				continue // a live source's read timeout: a chance to look at ctx
+				// A live source's poll timeout: look at ctx, and report connections gone idle
+				// while nothing arrived.
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				if now := time.Now(); !r.flushAt.IsZero() && now.After(r.flushAt) {
+					r.flushIdle(now) // live packets carry the wall clock's time
+				}
+				continue
 			}
 			r.stats.fail("file-corrupt")
 			return fmt.Errorf("packet %d: %w", r.stats.Packets+1, err)

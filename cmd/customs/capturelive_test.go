@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/customs-dev/customs/proxy/ca"
+)
+
+// requireNetns skips (or, in CI, fails) when network namespaces cannot be created here: the
+// live capture needs root, ip(8) and a kernel that allows namespaces.
+func requireNetns(t *testing.T) {
+	t.Helper()
+	why := ""
+	switch {
+	case os.Geteuid() != 0:
+		why = "not root"
+	default:
+		if _, err := exec.LookPath("ip"); err != nil {
+			why = "no ip(8) (iproute2)"
+		} else if _, err := exec.LookPath("curl"); err != nil {
+			why = "no curl"
+		}
+	}
+	if why == "" {
+		name := fmt.Sprintf("custprobe%d", os.Getpid())
+		if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+			why = "ip netns add: " + strings.TrimSpace(string(out))
+		} else {
+			_ = exec.Command("ip", "netns", "del", name).Run()
+		}
+	}
+	if why == "" {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("live capture test cannot run in CI: %s", why)
+	}
+	t.Skipf("live capture test skipped: %s", why)
+}
+
+func ipCmd(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+}
+
+// TestCaptureLive runs `customs capture --interface` on one end of a veth pair whose other end
+// sits in a network namespace the test creates; curl in that namespace speaks TLS to a vendor
+// name served by the test, with no proxy setting at all. The capture reports the connection as
+// it closes: its client, server name, vendor and JA4; it stops cleanly on SIGINT.
+func TestCaptureLive(t *testing.T) {
+	requireNetns(t)
+	id := os.Getpid() % 10000
+	ns := fmt.Sprintf("custcap%d", id)
+	host, peer := fmt.Sprintf("ccap%da", id), fmt.Sprintf("ccap%db", id)
+	hostIP, peerIP := "10.213.7.1", "10.213.7.2"
+	ipCmd(t, "netns", "add", ns)
+	t.Cleanup(func() {
+		_ = exec.Command("ip", "netns", "del", ns).Run()
+		_ = exec.Command("ip", "link", "del", host).Run()
+	})
+	ipCmd(t, "link", "add", host, "type", "veth", "peer", "name", peer)
+	ipCmd(t, "link", "set", peer, "netns", ns)
+	ipCmd(t, "addr", "add", hostIP+"/30", "dev", host)
+	ipCmd(t, "link", "set", host, "up")
+	ipCmd(t, "-n", ns, "addr", "add", peerIP+"/30", "dev", peer)
+	ipCmd(t, "-n", ns, "link", "set", peer, "up")
+	ipCmd(t, "-n", ns, "link", "set", "lo", "up")
+
+	// A TLS server for the vendor's name on the host's end.
+	data := t.TempDir()
+	authority, _, err := ca.LoadOrCreate(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaves := ca.NewLeaves(authority, ca.LeafOptions{})
+	ln, err := net.Listen("tcp", hostIP+":443")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"ok":true}`) }),
+		TLSConfig: &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) { return leaves.Get(h.ServerName) }}}
+	go srv.ServeTLS(ln, "", "")
+	t.Cleanup(func() { srv.Close() })
+
+	cmd := exec.Command(binary, "capture", "--interface", host, "--filter", "tcp port 443", "--json", "--data", data)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	// Wait until the capture is reading.
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(stderr.String(), "capturing on") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // the ring and the filter are set up after the message
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	curl := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "curl", "-sS", "--noproxy", "*", "--http1.1",
+		"--cacert", filepath.Join(data, ca.CertFile), "--resolve", "api.openai.com:443:"+hostIP, "https://api.openai.com/v1/models")
+	if out, err := curl.CombinedOutput(); err != nil || !strings.Contains(string(out), "ok") {
+		t.Fatalf("curl in the namespace: %v: %s", err, out)
+	}
+	time.Sleep(500 * time.Millisecond) // the last packets reach the ring
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("capture: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("capture did not stop on SIGINT\n%s", stderr.String())
+	}
+
+	var found bool
+	sc := bufio.NewScanner(&stdout)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var w struct {
+			Client string               `json:"client"`
+			Host   string               `json:"host"`
+			Vendor wireVendor           `json:"vendor"`
+			JA4    string               `json:"ja4"`
+			Marks  []string             `json:"marks"`
+			Sum    *struct{ Flows int } `json:"summary"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &w); err != nil {
+			t.Fatalf("%v: %s", err, sc.Bytes())
+		}
+		if w.Host == "api.openai.com" && strings.HasPrefix(w.Client, peerIP+":") && w.Vendor.ID == "openai" && strings.HasPrefix(w.JA4, "t13d") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no flow from %s to api.openai.com in the live capture:\n%s\n%s", peerIP, stdout.String(), stderr.String())
+	}
+}
