@@ -22,6 +22,7 @@ type Metrics struct {
 	duration       *prometheus.HistogramVec
 	findings       *prometheus.CounterVec
 	incomplete     *prometheus.CounterVec
+	bypass         *prometheus.CounterVec
 }
 
 var _ flow.Recorder = (*Metrics)(nil)
@@ -33,7 +34,7 @@ func NewMetrics() *Metrics {
 		reg: reg,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "customs_flows_total",
-			Help: "Finished flows by vendor, category, mode (intercepted, tunnelled, plain) and action.",
+			Help: "Finished flows by vendor, category, mode (intercepted, tunnelled, plain; tls and quic from a capture) and action.",
 		}, []string{"vendor", "category", "mode", "action"}),
 		upstreamErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "customs_flow_errors_total",
@@ -56,8 +57,12 @@ func NewMetrics() *Metrics {
 			Name: "customs_incomplete_total",
 			Help: "Flows customs could not inspect completely, by reason and by the action taken on them.",
 		}, []string{"reason", "action"}),
+		bypass: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "customs_bypass_flows_total",
+			Help: "Flows a capture saw reach a vendor from a client the proxy did not see in the same window, by vendor and category.",
+		}, []string{"vendor", "category"}),
 	}
-	reg.MustRegister(m.requests, m.upstreamErrors, m.bytes, m.duration, m.findings, m.incomplete,
+	reg.MustRegister(m.requests, m.upstreamErrors, m.bytes, m.duration, m.findings, m.incomplete, m.bypass,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -81,6 +86,9 @@ func (m *Metrics) Record(f *flow.Flow) {
 	}
 	for _, r := range f.Incomplete {
 		m.incomplete.WithLabelValues(r, string(f.Verdict.Action)).Inc()
+	}
+	if f.HasMark(flow.MarkBypass) {
+		m.bypass.WithLabelValues(vendor, category).Inc()
 	}
 }
 

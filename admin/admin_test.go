@@ -21,6 +21,8 @@ func TestMetricsAndEndpoints(t *testing.T) {
 	m.Record(&flow.Flow{Mode: flow.Tunnelled, Start: start, End: start.Add(time.Second), Verdict: flow.Verdict{Action: flow.Allow}})
 	m.Record(&flow.Flow{Mode: flow.Intercepted, Status: 502, ErrorKind: "tls", Vendor: flow.Vendor{ID: "openai", Category: "ai-provider"}, Verdict: flow.Verdict{Action: flow.Allow}})
 	m.Record(&flow.Flow{Mode: flow.Intercepted, Incomplete: []string{"decode-limit"}, Vendor: flow.Vendor{ID: "openai", Category: "ai-provider"}, Verdict: flow.Verdict{Action: flow.Block}})
+	m.Record(&flow.Flow{Source: flow.SourceCapture, Mode: flow.TLS, Marks: []flow.Mark{flow.MarkBypass}, Vendor: flow.Vendor{ID: "anthropic", Category: "ai-provider"},
+		Verdict: flow.Verdict{Action: flow.Alert}})
 	m.GaugeFunc("customs_test_gauge", "test", func() float64 { return 7 })
 
 	var ready atomic.Bool
@@ -49,6 +51,8 @@ func TestMetricsAndEndpoints(t *testing.T) {
 		`customs_flow_duration_seconds_bucket{mode="intercepted",le="0.05"} 3`,
 		`customs_findings_total{class="secret",detector="secret.aws-access-key-id"} 1`,
 		`customs_incomplete_total{action="block",reason="decode-limit"} 1`,
+		`customs_bypass_flows_total{category="ai-provider",vendor="anthropic"} 1`,
+		`customs_flows_total{action="alert",category="ai-provider",mode="tls",vendor="anthropic"} 1`,
 		`customs_test_gauge 7`,
 		`go_goroutines`,
 	} {

@@ -106,6 +106,9 @@ func (s *Stats) Reasons() []string {
 	return rs
 }
 
+// gapWait is how long (capture time) out-of-order data waits for a missing segment.
+const gapWait = 2 * time.Second
+
 // Reader turns packets into flows. It is not safe for concurrent use: one Reader reads one
 // capture (or one interface) at a time, and emit is called on the reading goroutine.
 type Reader struct {
@@ -224,7 +227,7 @@ func (r *Reader) Packet(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType
 		r.udpPacket(p, ts)
 	}
 	if r.flushAt.IsZero() {
-		r.flushAt = ts.Add(r.opts.Idle / 4)
+		r.flushAt = ts.Add(min(r.opts.Idle/4, time.Second))
 	}
 	if ts.After(r.flushAt) {
 		r.flushIdle(ts)
@@ -252,8 +255,10 @@ func (r *Reader) shed(now time.Time) {
 // flushIdle reports the connections silent for longer than Options.Idle, and, past
 // MaxConnections, the idlest ones.
 func (r *Reader) flushIdle(now time.Time) {
-	r.flushAt = now.Add(r.opts.Idle / 4)
-	r.asm.FlushCloseOlderThan(now.Add(-r.opts.Idle))
+	r.flushAt = now.Add(min(r.opts.Idle/4, time.Second))
+	// Data waiting more than gapWait for a missing segment is pushed through (the segment
+	// was lost, or the capture missed it); connections silent for Idle are closed.
+	r.asm.FlushWithOptions(reassembly.FlushOptions{T: now.Add(-gapWait), TC: now.Add(-r.opts.Idle)})
 	for k, u := range r.udp {
 		if now.Sub(u.last) > r.opts.Idle {
 			r.finishUDP(u)

@@ -82,6 +82,7 @@ type tcpConn struct {
 	kind           connKind
 	tls            tlsState
 	http           httpState
+	done           bool // reported (at a reset, before the reassembler lets go of it)
 }
 
 type connKind uint8
@@ -100,10 +101,18 @@ func (c *tcpConn) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir reassembl
 	if ts := ci.Timestamp; ts.After(c.last) {
 		c.last = ts
 	}
+	if tcp.RST && !c.done {
+		// A reset ends both directions, but the reassembler closes only the sender's half
+		// and would keep the connection until it goes idle: report it now.
+		c.finish()
+	}
 	return true
 }
 
 func (c *tcpConn) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.AssemblerContext) {
+	if c.done {
+		return
+	}
 	dir, _, _, skip := sg.Info()
 	d := toServer
 	if (dir == reassembly.TCPDirServerToClient) != c.swapped {
@@ -205,6 +214,15 @@ func classify(b []byte) connKind {
 
 func (c *tcpConn) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
 	c.r.conns--
+	if !c.done {
+		c.finish()
+	}
+	return true
+}
+
+// finish reports the connection and gives back what it kept.
+func (c *tcpConn) finish() {
+	c.done = true
 	if c.sawSYN || c.bytes[toServer]+c.bytes[toClient] > 0 {
 		// (The last ACK of a closed connection makes the reassembler start another, empty
 		// one: not a connection.)
@@ -213,5 +231,4 @@ func (c *tcpConn) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
 	c.r.finishTCP(c)
 	c.release(toServer)
 	c.release(toClient)
-	return true
 }

@@ -7,17 +7,21 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/customs-dev/customs/admin"
 	"github.com/customs-dev/customs/capture"
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/inspect"
@@ -26,7 +30,7 @@ import (
 
 var captureHelp = help{
 	usage: `customs capture FILE... [--json] [--store] [--known] [--rules PATH]... [--config FILE] [--data DIR]
-customs capture --interface IF [--filter EXPR] [--json] [--store] [--known] ...`,
+customs capture --interface IF [--filter EXPR] [--metrics ADDR] [--json] [--store] [--known] ...`,
 	about: `Read packet captures (pcap or pcapng, gzip-compressed too) or a live interface and report
 every connection as a flow: TLS (server name, ALPN, JA4 fingerprint, negotiated version, bytes
 each way), QUIC (the ClientHello inside its Initial packets), and plaintext HTTP, which is inspected
@@ -55,6 +59,7 @@ func cmdCapture(args []string, stdout, stderr io.Writer) error {
 	filter := fs.String("filter", "", "with --interface: only packets the tcpdump filter `EXPR` passes")
 	window := fs.Duration("bypass-window", 15*time.Minute, "a vendor flow whose client the proxy saw within this time around it is not a bypass")
 	noBypass := fs.Bool("no-bypass", false, "do not compare with the proxy's flows")
+	metricsAddr := fs.String("metrics", "", "serve Prometheus /metrics (flows by vendor and mode, bypass flows) on `ADDR` while reading, e.g. 127.0.0.1:9464")
 	files, err := c.parse(args)
 	if err != nil {
 		return err
@@ -105,9 +110,26 @@ func cmdCapture(args []string, stdout, stderr io.Writer) error {
 
 	out := newCaptureOutput(stdout, *asJSON)
 	out.live = *iface != ""
+	var metrics *admin.Metrics
+	if *metricsAddr != "" {
+		metrics = admin.NewMetrics()
+		ln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return usageError{fmt.Errorf("--metrics: %w", err)}
+		}
+		var ready atomic.Bool
+		ready.Store(true)
+		srv := &http.Server{Handler: admin.Handler(metrics, &ready), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		fmt.Fprintf(stderr, "metrics on http://%s/metrics\n", ln.Addr())
+	}
 	r := capture.NewReader(opts, func(f *flow.Flow) {
 		if sink != nil {
 			sink.Record(f)
+		}
+		if metrics != nil {
+			metrics.Record(f)
 		}
 		out.flow(f)
 	})

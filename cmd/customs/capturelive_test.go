@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -63,7 +64,8 @@ func ipCmd(t *testing.T, args ...string) {
 // TestCaptureLive runs `customs capture --interface` on one end of a veth pair whose other end
 // sits in a network namespace the test creates; curl in that namespace speaks TLS to a vendor
 // name served by the test, with no proxy setting at all. The capture reports the connection as
-// it closes: its client, server name, vendor and JA4; it stops cleanly on SIGINT.
+// it closes: its client, server name, vendor and JA4, marked bypass (the proxy never saw the
+// client) and counted in /metrics; it stops cleanly on SIGINT.
 func TestCaptureLive(t *testing.T) {
 	requireNetns(t)
 	id := os.Getpid() % 10000
@@ -99,8 +101,16 @@ func TestCaptureLive(t *testing.T) {
 	go srv.ServeTLS(ln, "", "")
 	t.Cleanup(func() { srv.Close() })
 
-	cmd := exec.Command(binary, "capture", "--interface", host, "--filter", "tcp port 443", "--json", "--data", data)
-	var stdout, stderr bytes.Buffer
+	probe, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := probe.Addr().String()
+	probe.Close()
+	// --store: the capture's own store is the proxy's record here, which never saw the client.
+	cmd := exec.Command(binary, "capture", "--interface", host, "--filter", "tcp port 443", "--json", "--data", data, "--store",
+		"--metrics", metricsAddr)
+	var stdout, stderr lockedBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -120,7 +130,24 @@ func TestCaptureLive(t *testing.T) {
 	if out, err := curl.CombinedOutput(); err != nil || !strings.Contains(string(out), "ok") {
 		t.Fatalf("curl in the namespace: %v: %s", err, out)
 	}
-	time.Sleep(500 * time.Millisecond) // the last packets reach the ring
+	// The flow is reported when the connection closes.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stdout.String(), "api.openai.com") && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("flow seen before interrupt: %v", strings.Contains(stdout.String(), "api.openai.com"))
+	defer func() { t.Logf("capture output:\n%s", stdout.String()) }()
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`customs_bypass_flows_total{category="ai-provider",vendor="openai"} 1`,
+		`customs_flows_total{action="allow",category="ai-provider",mode="tls",vendor="openai"} 1`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics of the live capture lacks %s:\n%s", want, grepLines(string(metrics), "customs_"))
+		}
+	}
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -134,7 +161,7 @@ func TestCaptureLive(t *testing.T) {
 	}
 
 	var found bool
-	sc := bufio.NewScanner(&stdout)
+	sc := bufio.NewScanner(strings.NewReader(stdout.String()))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		var w struct {
@@ -148,11 +175,41 @@ func TestCaptureLive(t *testing.T) {
 		if err := json.Unmarshal(sc.Bytes(), &w); err != nil {
 			t.Fatalf("%v: %s", err, sc.Bytes())
 		}
-		if w.Host == "api.openai.com" && strings.HasPrefix(w.Client, peerIP+":") && w.Vendor.ID == "openai" && strings.HasPrefix(w.JA4, "t13d") {
+		if w.Host == "api.openai.com" && strings.HasPrefix(w.Client, peerIP+":") && w.Vendor.ID == "openai" && strings.HasPrefix(w.JA4, "t13d") &&
+			strings.Contains(fmt.Sprint(w.Marks), "bypass") {
 			found = true
 		}
 	}
 	if !found {
 		t.Fatalf("no flow from %s to api.openai.com in the live capture:\n%s\n%s", peerIP, stdout.String(), stderr.String())
 	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// lockedBuffer is a bytes.Buffer a running command writes while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
