@@ -111,7 +111,13 @@ func TestCaptureStoreAndBypass(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	out, errOut, code := runCustoms(t, data, "capture", filepath.Join(captures, "tls-vendors.pcap"), "--config", cfgPath, "--store", "--json")
+	// A policy author's rule: AI traffic around the checkpoint is alerted on.
+	rulesPath := filepath.Join(data, "shadow-ai.yaml")
+	if err := os.WriteFile(rulesPath, []byte("policies:\n  - id: alert-shadow-ai\n    when: '\"bypass\" in flow.marks && flow.source == \"capture\"'\n    action: alert\n    message: AI traffic that went around the proxy\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCustoms(t, data, "capture", filepath.Join(captures, "tls-vendors.pcap"), "--config", cfgPath, "--store", "--json",
+		"--rules", rulesPath)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
@@ -121,11 +127,16 @@ func TestCaptureStoreAndBypass(t *testing.T) {
 			Client string      `json:"client"`
 			Vendor wireVendor  `json:"vendor"`
 			Marks  []flow.Mark `json:"marks"`
+			Action string      `json:"action"`
+			Policy string      `json:"policy"`
 		}
 		if err := json.Unmarshal([]byte(line), &w); err != nil || w.Client == "" {
 			continue
 		}
 		isBypass := strings.Contains(fmt.Sprint(w.Marks), "bypass")
+		if alerted := w.Action == "alert" && w.Policy == "alert-shadow-ai"; alerted != isBypass {
+			t.Errorf("bypass %v but action %s (%s): %s", isBypass, w.Action, w.Policy, line)
+		}
 		switch {
 		case w.Vendor.ID == "":
 			if isBypass {
