@@ -41,6 +41,9 @@ type capWriter struct {
 	vlan   uint16 // Ethernet frames carry this 802.1Q tag when set
 	frames []frame
 	clock  time.Time
+	// snaplen, when set, cuts each written frame to that many bytes (the frame's length
+	// stays), as tcpdump -s does.
+	snaplen int
 }
 
 func newCapWriter(t testing.TB, link layers.LinkType) *capWriter {
@@ -232,8 +235,12 @@ func (w *capWriter) writePcap(path string, gz bool) {
 		w.t.Fatal(err)
 	}
 	for _, f := range w.frames {
-		ci := gopacket.CaptureInfo{Timestamp: f.ts, CaptureLength: len(f.data), Length: len(f.data)}
-		if err := pw.WritePacket(ci, f.data); err != nil {
+		data := f.data
+		if w.snaplen > 0 && len(data) > w.snaplen {
+			data = data[:w.snaplen]
+		}
+		ci := gopacket.CaptureInfo{Timestamp: f.ts, CaptureLength: len(data), Length: len(f.data)}
+		if err := pw.WritePacket(ci, data); err != nil {
 			w.t.Fatal(err)
 		}
 	}
