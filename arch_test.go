@@ -15,11 +15,10 @@ var layers = map[string]int{
 	"config":                           1, // the serve config file; only cmd reads it
 	"proxy":                            2,
 	"proxy/ca":                         3,
-	"proxy/clienthello":                3, // the ClientHello peek (stdlib only)
 	"proxy/wsframe":                    3,
 	"capture":                          4,
 	"capture/quic":                     16, // QUIC Initial decryption and CRYPTO reassembly (stdlib only)
-	"capture/tlshello":                 16, // TLS ClientHello/ServerHello parsing and JA4 (stdlib only)
+	"internal/tlshello":                16, // TLS ClientHello/ServerHello parsing and JA4, for the proxy and capture (stdlib only)
 	"console":                          4,  // the web console on the admin listener: embedded pages and their handlers
 	"report":                           5,
 	"replay":                           5, // re-inspection of recorded flows and the diff

@@ -3,8 +3,8 @@ package capture
 import (
 	"errors"
 
-	"github.com/customs-dev/customs/capture/tlshello"
 	"github.com/customs-dev/customs/flow"
+	"github.com/customs-dev/customs/internal/tlshello"
 )
 
 // tlsState is what a TLS connection's handshake showed.

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/customs-dev/customs/capture/quic"
-	"github.com/customs-dev/customs/capture/tlshello"
 	"github.com/customs-dev/customs/flow"
+	"github.com/customs-dev/customs/internal/tlshello"
 )
 
 // udpKey names a UDP conversation from its client's side.

@@ -15,7 +15,7 @@ import (
 	"github.com/elazarl/goproxy"
 
 	"github.com/customs-dev/customs/flow"
-	"github.com/customs-dev/customs/proxy/clienthello"
+	"github.com/customs-dev/customs/internal/tlshello"
 )
 
 // The scope rule. A CONNECT names a destination, but what the client's TLS authenticates — and
@@ -47,6 +47,7 @@ type connInfo struct {
 	// inside must be for it.
 	name  string
 	sni   string
+	ja4   string // the client's JA4 fingerprint: which TLS stack it is
 	marks []flow.Mark
 
 	port string      // the CONNECT target's port: requests inside must be for it too
@@ -65,7 +66,7 @@ func (c *connInfo) mark(m flow.Mark) {
 
 // applyTo copies the connection's facts onto a flow.
 func (c *connInfo) applyTo(f *flow.Flow) {
-	f.Target, f.SNI = c.target, c.sni
+	f.Target, f.SNI, f.JA4 = c.target, c.sni, c.ja4
 	for _, m := range c.marks {
 		f.Mark(m)
 	}
@@ -152,6 +153,9 @@ func (s *Server) leafConfig(info *connInfo) *tls.Config {
 		if info.sni == "" {
 			info.noteSNI(hello.ServerName)
 		}
+		if info.ja4 == "" {
+			info.ja4 = tlshello.JA4(tlshello.FromClientHelloInfo(hello), 't')
+		}
 		cfg := base.Clone()
 		cfg.GetConfigForClient = nil
 		name := info.name
@@ -218,10 +222,15 @@ func (s *Server) peekConnect(r *http.Request, client net.Conn, info *connInfo, p
 	// a vendor's ClientHello). On other ports the tunnel opens for server-first protocols; no
 	// vendor API listens there.
 	first, err := readFirstFlight(client, s.opts.PeekTimeout)
-	var hello clienthello.Hello
+	var hello *tlshello.ClientHello
 	var helloErr error
 	if len(first) > 0 {
-		hello, helloErr = clienthello.Parse(first)
+		hello, helloErr = tlshello.ParseClientHello(first)
+		if helloErr == nil {
+			if e, dup := hello.DuplicateExtension(); dup {
+				helloErr = fmt.Errorf("client hello: extension %#04x twice", e)
+			}
+		}
 	}
 	switch {
 	case len(first) == 0 && port == "443":
@@ -236,13 +245,14 @@ func (s *Server) peekConnect(r *http.Request, client net.Conn, info *connInfo, p
 		if hello.ECH {
 			info.mark(flow.MarkECH)
 		}
-		info.noteSNI(hello.ServerName)
+		info.ja4 = tlshello.JA4(hello, 't')
+		info.noteSNI(hello.SNI)
 		if info.sni != "" && s.opts.Scope.Opens(info.sni) {
 			_ = upstream.Close()
 			s.open(r, client, info, first, true)
 			return
 		}
-	case errors.Is(helloErr, clienthello.ErrNotTLS):
+	case errors.Is(helloErr, tlshello.ErrNotTLS):
 		if looksLikeHTTP(first) {
 			// Cleartext HTTP through a CONNECT costs nothing to read: open it, and let the
 			// request's Host be checked against the CONNECT host like any other.
@@ -262,7 +272,7 @@ func (s *Server) peekConnect(r *http.Request, client net.Conn, info *connInfo, p
 }
 
 // readFirstFlight reads what a client sends first, until it holds a whole ClientHello, something
-// that is not one, or clienthello.MaxSize bytes.
+// that is not one, or tlshello.MaxMessageSize bytes.
 func readFirstFlight(c net.Conn, timeout time.Duration) ([]byte, error) {
 	_ = c.SetReadDeadline(time.Now().Add(timeout))
 	defer func() { _ = c.SetReadDeadline(time.Time{}) }()
@@ -271,12 +281,12 @@ func readFirstFlight(c net.Conn, timeout time.Duration) ([]byte, error) {
 		if len(buf) == cap(buf) {
 			buf = append(buf, make([]byte, len(buf))...)[:len(buf)]
 		}
-		n, err := c.Read(buf[len(buf):min(cap(buf), clienthello.MaxSize+1)])
+		n, err := c.Read(buf[len(buf):min(cap(buf), tlshello.MaxMessageSize+1)])
 		buf = buf[:len(buf)+n]
-		if _, perr := clienthello.Parse(buf); !errors.Is(perr, clienthello.ErrNeedMore) {
+		if _, perr := tlshello.ParseClientHello(buf); !errors.Is(perr, tlshello.ErrNeedMore) {
 			return buf, nil
 		}
-		if err != nil || len(buf) > clienthello.MaxSize {
+		if err != nil || len(buf) > tlshello.MaxMessageSize {
 			return buf, err
 		}
 	}

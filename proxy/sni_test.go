@@ -139,6 +139,11 @@ func TestScopeBySNI(t *testing.T) {
 			if !slices.Equal(f.Marks, c.wantMarks) || f.Target == "" || f.SNI != c.wantHost {
 				t.Fatalf("flow marks %v target %q sni %q", f.Marks, f.Target, f.SNI)
 			}
+			// The client's TLS stack is fingerprinted whether its hello was peeked (an IP
+			// target) or read by the handshake (a vendor name): Go's TLS 1.3, SNI, http/1.1.
+			if !strings.HasPrefix(f.JA4, "t13d") || !strings.Contains(f.JA4, "h1_") {
+				t.Fatalf("flow JA4 %q", f.JA4)
+			}
 			conn.Close()
 		})
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/customs-dev/customs/capture/tlshello"
+	"github.com/customs-dev/customs/internal/tlshello"
 )
 
 // helloFromRaw builds a ClientHello from the fields of a published "JA4_ro" string (part a, then

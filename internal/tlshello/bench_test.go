@@ -3,7 +3,7 @@ package tlshello_test
 import (
 	"testing"
 
-	"github.com/customs-dev/customs/capture/tlshello"
+	"github.com/customs-dev/customs/internal/tlshello"
 )
 
 // The capture parses one ClientHello and computes one JA4 per TLS connection.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/customs-dev/customs/capture/tlshello"
+	"github.com/customs-dev/customs/internal/tlshello"
 )
 
 var ja4Shape = regexp.MustCompile(`^t(13|12|11|10|s3|s2|d1|d2|d3|00)[di][0-9]{4}[0-9A-Za-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}$`)

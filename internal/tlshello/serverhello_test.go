@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/customs-dev/customs/capture/tlshello"
 	"github.com/customs-dev/customs/internal/golden"
+	"github.com/customs-dev/customs/internal/tlshello"
 )
 
 type serverCase struct {

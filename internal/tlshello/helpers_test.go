@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/customs-dev/customs/capture/tlshello"
+	"github.com/customs-dev/customs/internal/tlshello"
 )
 
 // fixture returns the bytes stored in testdata/name as hex. A missing file is generated and
