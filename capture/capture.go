@@ -53,6 +53,8 @@ type Options struct {
 	Idle time.Duration
 	// Known, when set, keeps only flows to catalog vendors (and DNS-over-HTTPS resolvers).
 	Known bool
+	// Live, when set, is called once a live capture reads: its ring and filter are set.
+	Live func(iface string)
 	// Bypass, when set, is asked for each flow to a vendor whether the proxy saw the client in
 	// the flow's window; false marks the flow bypass.
 	Bypass func(ctx context.Context, client netip.Addr, from, to time.Time) bool

@@ -156,6 +156,19 @@ var captureScenarios = map[string]func(t testing.TB, path string){
 		d.send(toServer, ch[:len(ch)/3])
 		w.writePcap(path, false)
 	},
+	"raw-ip-quic-v2.pcap": func(t testing.TB, path string) {
+		// Raw IP frames (no link header, as tun devices and some captures give): QUIC v2's
+		// published Initial (RFC 9369) over IPv6, and TLS over IPv6 to a vendor.
+		w := newCapWriter(t, layers.LinkTypeRaw)
+		w.udp(client6, netip.MustParseAddrPort("[2a00:1450:4001:830::200e]:443"), hexFile(t, "quic/testdata/rfc9369_a2_client_initial.hex"))
+		ch, sh := handshake(t, "api.deepseek.com", []string{"h2"}, 0, "api.deepseek.com")
+		c := w.tcp(netip.AddrPortFrom(client6.Addr(), 51610), netip.MustParseAddrPort("[2606:4700::6812:93a]:443"))
+		c.open()
+		c.send(toServer, ch)
+		c.send(toClient, sh)
+		c.close()
+		w.writePcap(path, false)
+	},
 	"snaplen.pcap": func(t testing.TB, path string) {
 		// Captured with a snap length of 200 bytes: headers and the start of each segment only.
 		w := newCapWriter(t, layers.LinkTypeEthernet)

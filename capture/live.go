@@ -51,6 +51,9 @@ func (r *Reader) ReadInterface(ctx context.Context, iface, filter string) error 
 			return fmt.Errorf("capture on %s: filter: %w", iface, err)
 		}
 	}
+	if r.opts.Live != nil {
+		r.opts.Live(iface)
+	}
 	err = r.read(ctx, src)
 	r.Flush()
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

@@ -101,7 +101,9 @@ func cmdCapture(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	bypassNote := ""
-	opts := capture.Options{Pipeline: p, Known: *known}
+	opts := capture.Options{Pipeline: p, Known: *known, Live: func(iface string) {
+		fmt.Fprintf(stderr, "capturing on %s; interrupt (Ctrl-C) to stop\n", iface)
+	}}
 	if seen != nil && !*noBypass {
 		opts.Bypass = proxySeen(seen, *window)
 	} else if !*noBypass {
@@ -137,7 +139,6 @@ func cmdCapture(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	var readErrs []string
 	if *iface != "" {
-		fmt.Fprintf(stderr, "capturing on %s; interrupt (Ctrl-C) to stop\n", *iface)
 		if err := r.ReadInterface(ctx, *iface, *filter); err != nil {
 			return err
 		}

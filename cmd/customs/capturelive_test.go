@@ -121,7 +121,6 @@ func TestCaptureLive(t *testing.T) {
 	for !strings.Contains(stderr.String(), "capturing on") && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	time.Sleep(300 * time.Millisecond) // the ring and the filter are set up after the message
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -212,4 +211,30 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestCaptureLiveNeedsPrivilege: without root or CAP_NET_RAW a live capture says what it needs
+// and exits 1, having captured nothing.
+func TestCaptureLiveNeedsPrivilege(t *testing.T) {
+	requireNetns(t)
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("no setpriv (util-linux) to drop root")
+	}
+	// A data directory the unprivileged user can reach (t.TempDir's parents are root's).
+	data, err := os.MkdirTemp("", "customs-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(data) })
+	if err := os.Chmod(data, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+		binary, "capture", "--interface", "lo", "--no-bypass", "--data", data)
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "CAP_NET_RAW") ||
+		strings.Contains(string(out), "capturing on") {
+		t.Fatalf("as nobody: %v\n%s", err, out)
+	}
 }
