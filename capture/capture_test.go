@@ -169,6 +169,25 @@ var captureScenarios = map[string]func(t testing.TB, path string){
 		c.close()
 		w.writePcap(path, false)
 	},
+	"sll2-any.pcap": func(t testing.TB, path string) {
+		// tcpdump -i any writes Linux cooked v2 frames: plaintext HTTP to an internal
+		// OpenAI-compatible gateway named by its Host header, and TLS to Cohere.
+		w := newCapWriter(t, layers.LinkTypeLinuxSLL2)
+		req := "POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\nContent-Type: application/json\r\nContent-Length: 75\r\n\r\n" +
+			`{"model":"gpt-4o","messages":[{"role":"user","content":"hello from sll2"}]}`
+		c := w.tcp(client4, netip.MustParseAddrPort("10.20.0.5:80"))
+		c.open()
+		c.send(toServer, []byte(req))
+		c.send(toClient, []byte("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"))
+		c.close()
+		ch, sh := handshake(t, "api.cohere.com", []string{"h2"}, 0, "api.cohere.com")
+		d := w.tcp(netip.AddrPortFrom(client4.Addr(), 51900), netip.MustParseAddrPort("34.96.76.122:443"))
+		d.open()
+		d.send(toServer, ch)
+		d.send(toClient, sh)
+		d.close()
+		w.writePcap(path, false)
+	},
 	"snaplen.pcap": func(t testing.TB, path string) {
 		// Captured with a snap length of 200 bytes: headers and the start of each segment only.
 		w := newCapWriter(t, layers.LinkTypeEthernet)

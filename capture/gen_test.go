@@ -79,6 +79,8 @@ func (w *capWriter) packet(a, b netip.AddrPort, l4 gopacket.SerializableLayer, p
 		}
 	case layers.LinkTypeLinuxSLL:
 		ls = append(ls, &linuxSLL{proto: ethType})
+	case layers.LinkTypeLinuxSLL2:
+		ls = append(ls, &linuxSLL2{proto: ethType})
 	}
 	ls = append(ls, ip.(gopacket.SerializableLayer))
 	switch l := l4.(type) {
@@ -118,6 +120,24 @@ func (l *linuxSLL) SerializeTo(b gopacket.SerializeBuffer, _ gopacket.SerializeO
 	binary.BigEndian.PutUint16(h[4:], 6)
 	copy(h[6:], []byte{2, 0, 0, 0, 0, 1, 0, 0})
 	binary.BigEndian.PutUint16(h[14:], uint16(l.proto))
+	return nil
+}
+
+// linuxSLL2 serializes the second Linux cooked header (tcpdump -i any since 4.99).
+type linuxSLL2 struct{ proto layers.EthernetType }
+
+func (l *linuxSLL2) LayerType() gopacket.LayerType { return layers.LayerTypeLinuxSLL2 }
+func (l *linuxSLL2) SerializeTo(b gopacket.SerializeBuffer, _ gopacket.SerializeOptions) error {
+	h, err := b.PrependBytes(20)
+	if err != nil {
+		return err
+	}
+	binary.BigEndian.PutUint16(h[0:], uint16(l.proto))
+	binary.BigEndian.PutUint32(h[4:], 2) // interface index
+	binary.BigEndian.PutUint16(h[8:], 1) // ARPHRD_ETHER
+	h[10] = 4                            // sent by us
+	h[11] = 6
+	copy(h[12:], []byte{2, 0, 0, 0, 0, 1, 0, 0})
 	return nil
 }
 
