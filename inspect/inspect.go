@@ -152,6 +152,9 @@ func (p *Pipeline) Swap(cat *catalog.Catalog, det *detectors.Engine, hasher *det
 // Rules returns the policies in force.
 func (p *Pipeline) Rules() *rules.Set { return p.cur.Load().rules }
 
+// Catalog returns the catalog in force (it changes on reload).
+func (p *Pipeline) Catalog() *catalog.Catalog { return p.cur.Load().catalog }
+
 // Known reports whether the catalog knows host (lower-case, without port). The proxy uses it to
 // decide which CONNECT targets to open.
 func (p *Pipeline) Known(host string) bool {

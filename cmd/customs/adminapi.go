@@ -54,7 +54,9 @@ func adminHandler(h http.Handler, configured string, bound net.Addr, token strin
 	onLoopback := loopback(bound.String())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
-		case "/healthz", "/readyz":
+		case "/healthz", "/readyz", "/proxy.pac":
+			// (The PAC file is fetched by browsers and operating systems by whatever name
+			// they were given, and holds the public catalog only.)
 			h.ServeHTTP(w, r)
 			return
 		}

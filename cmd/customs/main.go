@@ -47,6 +47,9 @@ Usage:
                                     read packet captures (pcap, pcapng) or an interface: TLS, QUIC,
                                     DNS and plaintext HTTP become flows; vendor traffic the proxy
                                     did not see is marked bypass
+  customs pac [--config FILE] [--proxy HOST:PORT]
+                                    the PAC file: customs' hosts to the proxy, the rest DIRECT
+                                    (serve also serves it at /proxy.pac on the admin listener)
   customs rules lint [PATH]...      load and type-check rule files; errors with file:line:col (exit 2)
   customs rules test [PATH]... [-v] run the rule files' tests and detector examples (exit 1 on a failure)
   customs rules default             print the embedded default policy pack
@@ -114,6 +117,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdJewels(args[1:], stdout, stderr)
 	case "capture":
 		err = cmdCapture(args[1:], stdout, stderr)
+	case "pac":
+		err = cmdPAC(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 && args[0] == "help" {
 			// "customs help flows show" is "customs flows show -h".
@@ -154,7 +159,7 @@ func (s *stringList) String() string     { return fmt.Sprint(*s) }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // commands are the top level's, for "did you mean".
-var commands = []string{"serve", "ca", "catalog", "scan", "flows", "replay", "capture", "rules", "store", "report", "exposure", "jewels", "help"}
+var commands = []string{"serve", "ca", "catalog", "scan", "flows", "replay", "capture", "pac", "rules", "store", "report", "exposure", "jewels", "help"}
 
 // newFlagSet is the flag set of a command without a help of its own (newCommand has one): -h
 // lists its flags on w and exits 0.

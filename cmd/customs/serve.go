@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/customs-dev/customs/admin"
 	"github.com/customs-dev/customs/alert"
+	"github.com/customs-dev/customs/catalog"
 	"github.com/customs-dev/customs/config"
 	"github.com/customs-dev/customs/console"
 	"github.com/customs-dev/customs/detectors"
@@ -163,6 +165,8 @@ type server struct {
 	api      http.Handler
 	token    string          // the admin token: the flow API needs it, and /metrics off loopback
 	console  console.Options // the web console on the admin listener (/ui/)
+	scope    proxy.Scope
+	pipeline *inspect.Pipeline
 }
 
 // build turns a validated configuration into a ready proxy: CA, catalog, pipeline, scope, trust
@@ -218,7 +222,7 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 	}
 	alerts := alert.New(alert.Options{Logger: logger, Webhook: cfg.Alerts.Webhook, Header: header, QueueSize: cfg.Alerts.Queue})
 
-	scope, err := buildScope(cfg, pipeline)
+	scope, err := buildScope(cfg, pipeline.Known)
 	if err != nil {
 		return nil, err
 	}
@@ -354,10 +358,13 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 			})
 	}
 	return &server{cfg: cfg, proxy: p, metrics: metrics, leaves: leaves, caPath: caPath, alerts: alerts, reloader: rl, jewels: jw, store: st, api: api, token: token,
+		scope: scope, pipeline: pipeline,
 		console: consoleOptions(cfg, st, unavailable, pipeline, rl, token, logger)}, nil
 }
 
-func buildScope(cfg config.Config, pipeline *inspect.Pipeline) (proxy.Scope, error) {
+// buildScope is the config's interception scope; known says whether the catalog knows a host
+// (nil where only the lists matter, as in the PAC file).
+func buildScope(cfg config.Config, known func(string) bool) (proxy.Scope, error) {
 	intercept, err := proxy.NewHostSet(cfg.InterceptHosts)
 	if err != nil {
 		return proxy.Scope{}, fmt.Errorf("intercept_hosts: %w", err)
@@ -370,7 +377,7 @@ func buildScope(cfg config.Config, pipeline *inspect.Pipeline) (proxy.Scope, err
 		Mode:      proxy.InterceptMode(cfg.Intercept),
 		Intercept: intercept,
 		Never:     never,
-		InCatalog: pipeline.Known,
+		InCatalog: known,
 	}, nil
 }
 
@@ -448,6 +455,7 @@ func (s *server) run(logger zerolog.Logger) error {
 		if s.api != nil {
 			extra["/api/"] = s.api
 		}
+		extra["/proxy.pac"] = s.pacHandler(ln.Addr())
 		co := s.console
 		co.Loopback = loopback(adminAddr)
 		extra["/ui/"] = console.New(co)
@@ -514,4 +522,27 @@ func (s *server) run(logger zerolog.Logger) error {
 	}
 	logger.Info().Msg("customs stopped")
 	return nil
+}
+
+// pacHandler serves /proxy.pac: the catalog in force (reloads included) and the scope, routed to
+// the proxy's listener. A listener on every address is named by the host the client fetched
+// the PAC file from, with the proxy's port.
+func (s *server) pacHandler(proxyAddr net.Addr) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		addr := proxyAddr.String()
+		if ap, err := netip.ParseAddrPort(addr); err == nil && ap.Addr().IsUnspecified() {
+			host := r.Host
+			if h, _, err := net.SplitHostPort(r.Host); err == nil {
+				host = h
+			}
+			addr = net.JoinHostPort(strings.Trim(host, "[]"), strconv.Itoa(int(ap.Port())))
+		}
+		var vendors []*catalog.Vendor
+		if c := s.pipeline.Catalog(); c != nil {
+			vendors = c.Vendors()
+		}
+		w.Header().Set("Content-Type", "application/x-ns-proxy-autoconfig")
+		w.Header().Set("Cache-Control", "max-age=300")
+		_, _ = w.Write(proxy.PAC(s.scope, vendors, addr))
+	})
 }
