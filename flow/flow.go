@@ -114,6 +114,11 @@ const (
 type Client struct {
 	Addr string // ip:port as seen by the proxy
 	User string // proxy user name when proxy authentication is on
+	// Run and Command tag the flows of one process started by customs run: its run ID and the
+	// command's name. The client asserts them (in its proxy user name): a label, not an
+	// identity.
+	Run     string
+	Command string
 }
 
 // Vendor is the catalog's answer for a flow's host, copied onto the flow so that consumers need not

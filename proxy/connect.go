@@ -40,6 +40,8 @@ import (
 type connInfo struct {
 	addr string
 	user string
+	// run and command: the customs run tag of the client's proxy user name.
+	run, command string
 
 	connectHost string // the CONNECT target's host, normalised
 	target      string // the CONNECT target, host:port

@@ -258,8 +258,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("customs: too many connections (%s: %d); try again later", tc.refused, limit))
 		return
 	}
+	user, pass, hasCreds := basicCredentials(r)
+	user, info.run, info.command = SplitRunTag(user)
 	if s.opts.Authenticate != nil {
-		user, ok := s.authenticate(r)
+		ok := hasCreds && s.opts.Authenticate(user, pass)
 		if !ok {
 			w.Header().Set("Proxy-Authenticate", fmt.Sprintf("Basic realm=%q", s.opts.Realm))
 			s.refuse(w, r, info, http.StatusProxyAuthRequired, "proxy_auth",
@@ -285,21 +287,54 @@ func (s *Server) clientAllowed(remote string) bool {
 	return false
 }
 
-func (s *Server) authenticate(r *http.Request) (string, bool) {
+// basicCredentials reads the request's Basic Proxy-Authorization.
+func basicCredentials(r *http.Request) (user, pass string, ok bool) {
 	h := r.Header.Get("Proxy-Authorization")
 	scheme, cred, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Basic") {
-		return "", false
+		return "", "", false
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
 	if err != nil {
-		return "", false
+		return "", "", false
 	}
-	user, pass, ok := strings.Cut(string(raw), ":")
-	if !ok || !s.opts.Authenticate(user, pass) {
-		return "", false
+	return strings.Cut(string(raw), ":")
+}
+
+// RunTagPrefix starts the proxy user name customs run gives a process: "customs-run.ID.COMMAND",
+// after the real user and a '+' when the proxy authenticates ("alice+customs-run.ID.COMMAND").
+const RunTagPrefix = "customs-run."
+
+// SplitRunTag separates a customs run tag from a proxy user name: the user to authenticate
+// (without the tag), the run ID and the command name ("" when there is no tag).
+func SplitRunTag(user string) (string, string, string) {
+	base, tag := "", user
+	if i := strings.LastIndexByte(user, '+'); i >= 0 {
+		base, tag = user[:i], user[i+1:]
 	}
-	return user, true
+	rest, ok := strings.CutPrefix(tag, RunTagPrefix)
+	if !ok {
+		return user, "", ""
+	}
+	id, command, _ := strings.Cut(rest, ".")
+	if !validTag(id, 32) || !validTag(command, 64) {
+		return user, "", ""
+	}
+	return base, id, command
+}
+
+// validTag: 1 to max letters, digits, '-' and '_'.
+func validTag(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // refuse answers a client customs will not serve and records the refusal as a blocked flow, so a
@@ -327,7 +362,7 @@ func (s *Server) newFlow(r *http.Request, info *connInfo, mode flow.Mode) *flow.
 		Start:  now,
 		Source: flow.SourceProxy,
 		Mode:   mode,
-		Client: flow.Client{Addr: info.addr, User: info.user},
+		Client: flow.Client{Addr: info.addr, User: info.user, Run: info.run, Command: info.command},
 		Method: r.Method,
 	}
 	if r.URL != nil {

@@ -358,9 +358,12 @@ func (sc *scanner) decode(b []byte, p *plan) (bool, error) {
 			f.Share, f.SegmentShare, f.Rows = share, segShare, rows
 		}
 	}
+	run := ""
 	if v >= 5 {
-		for range 4 { // server, alpn, ja4, tls version: no summary needs them yet
-			d.raw()
+		for i := range 6 { // server, alpn, ja4, tls version, run, command: filters read the run
+			if b := d.raw(); i == 4 && len(b) > 0 {
+				run = in.str(b)
+			}
 		}
 	}
 	if err := d.done(); err != nil {
@@ -368,6 +371,7 @@ func (sc *scanner) decode(b []byte, p *plan) (bool, error) {
 	}
 	r := &sc.rec
 	r.Vendor, r.Client.User, r.Verdict.Action, r.API, r.Host = sm.Vendor, sm.User, sm.Action, sm.API, sm.Host
+	r.Client.Run = run
 	// Only read during match: the bytes are badger's, valid during this call.
 	r.Client.Addr = unsafe.String(unsafe.SliceData(addr), len(addr))
 	r.Findings = sm.Findings

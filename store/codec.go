@@ -29,7 +29,7 @@ import (
 //	served-model params: n × (key value), keys in sorted order | (version 4 on) finding
 //	extras: n × (finding-index label ref share:8 segment-share:8 rows columns: m × s spans:
 //	m × (start end)), only for the findings that have them (jewels, records, echoes) |
-//	(version 5 on) server alpn ja4 tls-version
+//	(version 5 on) server alpn ja4 tls-version run command
 //
 // body (family b, read by Get and Each with bodies):
 //
@@ -40,7 +40,8 @@ const (
 	// metaVersion 2 added sni, target, incomplete and messages at the end; version 3 the
 	// model, the served model and the retention parameters after them; version 4 what
 	// crown-jewel findings matched (label, file or flow, shares, rows, columns, spans); version
-	// 5 what a capture saw of the connection (server address, ALPN, JA4, TLS version). Older
+	// 5 what a capture saw of the connection (server address, ALPN, JA4, TLS version) and the
+	// customs run tag (run ID, command). Older
 	// records still decode (without what they did not have).
 	metaVersion = 5
 	bodyVersion = 1
@@ -159,7 +160,7 @@ func appendMeta(dst []byte, r *Record, hasBody bool) []byte {
 	e.str(r.ServedModel)
 	e.params(r.Params)
 	e.findingExtras(r.Findings)
-	for _, s := range [...]string{r.Server, r.ALPN, r.JA4, r.TLSVersion} {
+	for _, s := range [...]string{r.Server, r.ALPN, r.JA4, r.TLSVersion, r.Client.Run, r.Client.Command} {
 		e.str(s)
 	}
 	return e.b
@@ -454,6 +455,8 @@ func decodeMeta(b []byte, r *Record) (hasBody bool, err error) {
 		r.ALPN = d.str()
 		r.JA4 = d.str()
 		r.TLSVersion = d.str()
+		r.Client.Run = d.str()
+		r.Client.Command = d.str()
 	}
 	return hasBody, d.done()
 }

@@ -18,7 +18,7 @@ func codecCases() map[string]Record {
 	chat := chatFlow(base, 7)
 	full := Record{
 		ID: chat.ID, Start: base, End: base.Add(time.Second), Source: flow.SourceReplay, Mode: flow.Intercepted,
-		Client: flow.Client{Addr: "[::1]:5555", User: "alice"}, Host: "api.openai.com", Method: "POST",
+		Client: flow.Client{Addr: "[::1]:5555", User: "alice", Run: "9f2c41d07ab3e655", Command: "python3"}, Host: "api.openai.com", Method: "POST",
 		URL: "https://api.openai.com/v1/chat/completions?x=1", API: "openai.chat", Vendor: chat.Vendor,
 		RequestHeader: chatHeader, RequestBody: chat.RequestBody, RequestTruncated: true, RequestBytes: 1 << 40,
 		ContentEncoding: "gzip", DecodedBytes: 99, Status: 200,
@@ -105,13 +105,13 @@ func TestCodecRoundTrip(t *testing.T) {
 func TestCodecReadsOlderVersions(t *testing.T) {
 	want := codecCases()["tunnel"]
 	meta := appendMeta(nil, &want, false)
-	// Version 5 appended four empty strings, version 4 one empty count (the finding extras),
+	// Version 5 appended six empty strings, version 4 one empty count (the finding extras),
 	// version 3 three empty fields (one-byte lengths and count), version 2 four (three one-byte
 	// lengths and a zero varint).
 	for _, c := range []struct {
 		version byte
 		cut     int
-	}{{4, 4}, {3, 4 + 1}, {2, 4 + 1 + 3}, {1, 4 + 1 + 3 + 4}} {
+	}{{4, 6}, {3, 6 + 1}, {2, 6 + 1 + 3}, {1, 6 + 1 + 3 + 4}} {
 		old := append([]byte{c.version}, meta[1:len(meta)-c.cut]...)
 		var got Record
 		if _, err := decodeMeta(old, &got); err != nil {

@@ -23,6 +23,7 @@ type Filter struct {
 	// Client is an IP (any port) or an ip:port (that address exactly).
 	Client   string
 	User     string // proxy user
+	Run      string // customs run ID
 	Detector string // the flow has a finding of this detector
 	Action   string // verdict action
 	API      string // recognised API, e.g. openai.chat
@@ -100,6 +101,7 @@ func (p *plan) match(r *Record) bool {
 	case f.Vendor != "" && r.Vendor.ID != f.Vendor,
 		f.Category != "" && r.Vendor.Category != f.Category,
 		f.User != "" && r.Client.User != f.User,
+		f.Run != "" && r.Client.Run != f.Run,
 		f.Action != "" && string(r.Verdict.Action) != f.Action,
 		f.API != "" && r.API != f.API,
 		f.Host != "" && r.Host != f.Host:

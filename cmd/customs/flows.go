@@ -27,6 +27,7 @@ type flowFlags struct {
 	configPath, data, admin                                     string
 	since, until                                                string
 	vendor, category, client, user, detector, action, api, host string
+	run                                                         string
 	limit                                                       int
 	oldest, asJSON                                              bool
 }
@@ -43,6 +44,7 @@ func (ff *flowFlags) register(fs *flag.FlagSet, since string, limit int, oldest 
 	fs.StringVar(&ff.category, "category", "", "vendor category: "+strings.Join(catalog.Categories(), ", "))
 	fs.StringVar(&ff.client, "client", "", "client IP (any port) or ip:port")
 	fs.StringVar(&ff.user, "user", "", "proxy user")
+	fs.StringVar(&ff.run, "run", "", "flows of one customs run (its run `ID`)")
 	fs.StringVar(&ff.detector, "detector", "", "flows with a finding of this detector ID (secret.aws-access-key-id)")
 	fs.StringVar(&ff.action, "action", "", "verdict: allow, alert, redact or block")
 	fs.StringVar(&ff.api, "api", "", "recognised API name (openai.chat)")
@@ -75,7 +77,7 @@ func (ff *flowFlags) config() (config.Config, error) {
 // (the catalog, the detectors, the APIs), so that a typo is an error naming what was meant
 // rather than an empty list.
 func (ff *flowFlags) filter(cfg config.Config, now time.Time) (store.Filter, error) {
-	f := store.Filter{Vendor: ff.vendor, Category: ff.category, Client: ff.client, User: ff.user, Detector: ff.detector,
+	f := store.Filter{Vendor: ff.vendor, Category: ff.category, Client: ff.client, User: ff.user, Run: ff.run, Detector: ff.detector,
 		Action: ff.action, API: ff.api, Host: ff.host, Limit: ff.limit, Oldest: ff.oldest}
 	var err error
 	if ff.since != "" {
@@ -363,6 +365,9 @@ func printRecord(w io.Writer, v *view) {
 	row("source", string(r.Source)+", "+string(r.Mode))
 	row("client", r.Client.Addr)
 	row("user", r.Client.User)
+	if r.Client.Run != "" {
+		row("run", r.Client.Run+" ("+r.Client.Command+")")
+	}
 	request := r.Method + " " + r.Host + shownPath(v)
 	if v.HasBodies && r.URL != "" {
 		request = r.Method + " " + r.URL // with the query: masked, or revealed

@@ -406,7 +406,7 @@ func (a *apiSource) Get(ctx context.Context, id string, o readOptions) (*view, e
 
 // filterFromQuery reads a store.Filter from API query parameters (the flags' names).
 func filterFromQuery(q url.Values) (store.Filter, error) {
-	f := store.Filter{Vendor: q.Get("vendor"), Category: q.Get("category"), Client: q.Get("client"), User: q.Get("user"),
+	f := store.Filter{Vendor: q.Get("vendor"), Category: q.Get("category"), Client: q.Get("client"), User: q.Get("user"), Run: q.Get("run"),
 		Detector: q.Get("detector"), Action: q.Get("action"), API: q.Get("api"), Host: q.Get("host"), Oldest: q.Get("oldest") == "1"}
 	if err := checkAction(f.Action); err != nil {
 		return f, fmt.Errorf("action: %w", err)
@@ -451,7 +451,7 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 
 func filterToQuery(f store.Filter) url.Values {
 	q := url.Values{}
-	for k, v := range map[string]string{"vendor": f.Vendor, "category": f.Category, "client": f.Client, "user": f.User,
+	for k, v := range map[string]string{"vendor": f.Vendor, "category": f.Category, "client": f.Client, "user": f.User, "run": f.Run,
 		"detector": f.Detector, "action": f.Action, "api": f.API, "host": f.Host} {
 		if v != "" {
 			q.Set(k, v)
@@ -481,11 +481,14 @@ type wireRecord struct {
 	Mode   string    `json:"mode"`
 	Client string    `json:"client"`
 	User   string    `json:"user,omitempty"`
-	Host   string    `json:"host"`
-	Method string    `json:"method"`
-	Path   string    `json:"path,omitempty"` // never the query, which can carry keys
-	URL    string    `json:"url,omitempty"`  // with headers and bodies only
-	API    string    `json:"api,omitempty"`
+	// Run and Command: the customs run that tagged the flow.
+	Run     string `json:"run,omitempty"`
+	Command string `json:"command,omitempty"`
+	Host    string `json:"host"`
+	Method  string `json:"method"`
+	Path    string `json:"path,omitempty"` // never the query, which can carry keys
+	URL     string `json:"url,omitempty"`  // with headers and bodies only
+	API     string `json:"api,omitempty"`
 	// Model, ServedModel and Params: the model requested, the one the answer named, the
 	// retention parameters (store, persist, ...) as tokens.
 	Model           string            `json:"model,omitempty"`
@@ -587,7 +590,7 @@ func shownPath(v *view) string {
 func toWire(v *view) wireRecord {
 	r := &v.Record
 	w := wireRecord{ID: r.ID, Start: r.Start, End: r.End, Source: string(r.Source), Mode: string(r.Mode), Client: r.Client.Addr,
-		User: r.Client.User, Host: r.Host, Method: r.Method, Path: shownPath(v), API: r.API, Vendor: wireVendor(r.Vendor), Status: r.Status,
+		User: r.Client.User, Run: r.Client.Run, Command: r.Client.Command, Host: r.Host, Method: r.Method, Path: shownPath(v), API: r.API, Vendor: wireVendor(r.Vendor), Status: r.Status,
 		RequestBytes: r.RequestBytes, ResponseBytes: r.ResponseBytes, ContentEncoding: r.ContentEncoding,
 		Findings: wireFindings(r.Findings), Action: string(actionOf(r.Verdict)), Policy: r.Verdict.Policy,
 		Reason: r.Verdict.Message, Matched: r.Verdict.Matched, Notes: r.Notes, Marks: r.Marks,
@@ -633,7 +636,7 @@ func bodyFromWire(text, b64 string) ([]byte, error) {
 
 func (w wireRecord) view() (*view, error) {
 	r := store.Record{ID: w.ID, Start: w.Start, End: w.End, Source: flow.Source(w.Source), Mode: flow.Mode(w.Mode),
-		Client: flow.Client{Addr: w.Client, User: w.User}, Host: w.Host, Method: w.Method, URL: w.URL, API: w.API, Vendor: flow.Vendor(w.Vendor),
+		Client: flow.Client{Addr: w.Client, User: w.User, Run: w.Run, Command: w.Command}, Host: w.Host, Method: w.Method, URL: w.URL, API: w.API, Vendor: flow.Vendor(w.Vendor),
 		Status: w.Status, RequestBytes: w.RequestBytes, ResponseBytes: w.ResponseBytes, ContentEncoding: w.ContentEncoding,
 		Verdict: flow.Verdict{Action: flow.Action(w.Action), Policy: w.Policy, Message: w.Reason, Matched: w.Matched},
 		Notes:   w.Notes, Marks: w.Marks, Error: w.Error, ErrorKind: w.ErrorKind,

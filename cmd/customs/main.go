@@ -50,6 +50,9 @@ Usage:
   customs pac [--config FILE] [--proxy HOST:PORT]
                                     the PAC file: customs' hosts to the proxy, the rest DIRECT
                                     (serve also serves it at /proxy.pac on the admin listener)
+  customs run [--proxy URL] [--data DIR] -- COMMAND [ARGS...]
+                                    start COMMAND with its traffic through customs and trusting its
+                                    CA; its flows are tagged (customs flows --run ID)
   customs rules lint [PATH]...      load and type-check rule files; errors with file:line:col (exit 2)
   customs rules test [PATH]... [-v] run the rule files' tests and detector examples (exit 1 on a failure)
   customs rules default             print the embedded default policy pack
@@ -119,6 +122,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdCapture(args[1:], stdout, stderr)
 	case "pac":
 		err = cmdPAC(args[1:], stdout, stderr)
+	case "run":
+		err = cmdRun(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 && args[0] == "help" {
 			// "customs help flows show" is "customs flows show -h".
@@ -141,6 +146,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case errors.Is(err, errFindings):
 		return exitFail
+	case errors.As(err, new(exitCode)):
+		var code exitCode
+		errors.As(err, &code)
+		return int(code)
 	case errors.As(err, new(ruleErrors)):
 		return exitConfig // printed with carets already
 	case errors.As(err, new(usageError)):
@@ -159,7 +168,7 @@ func (s *stringList) String() string     { return fmt.Sprint(*s) }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // commands are the top level's, for "did you mean".
-var commands = []string{"serve", "ca", "catalog", "scan", "flows", "replay", "capture", "pac", "rules", "store", "report", "exposure", "jewels", "help"}
+var commands = []string{"serve", "ca", "catalog", "scan", "flows", "replay", "capture", "pac", "run", "rules", "store", "report", "exposure", "jewels", "help"}
 
 // newFlagSet is the flag set of a command without a help of its own (newCommand has one): -h
 // lists its flags on w and exits 0.
