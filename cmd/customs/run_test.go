@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -21,6 +23,19 @@ func TestRunCommand(t *testing.T) {
 	cmds := [][]string{{"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "https://api.openai.com/v1/models"}}
 	if py != "" {
 		cmds = append(cmds, []string{py, "-c", "import urllib.request; print(urllib.request.urlopen('https://api.anthropic.com/v1/models').status)"})
+	}
+	if node, err := exec.LookPath("node"); err == nil {
+		// Node 20's fetch and https module ignore every proxy variable: the preload routes them.
+		cmds = append(cmds,
+			[]string{node, "-e", "fetch('https://api.mistral.ai/v1/models').then(r => console.log(r.status))"},
+			[]string{node, "-e", "require('https').get('https://api.cohere.com/v1/models', r => { r.resume(); console.log(r.statusCode) })"})
+		if sdk := openaiSDK(t); sdk != "" {
+			cmds = append(cmds, []string{node, "-e", `const OpenAI = require(` + "`" + sdk + "`" + `);
+new OpenAI({apiKey: 'sk-test'}).chat.completions.create({model: 'gpt-4o', messages: [{role: 'user', content: 'hello'}]})
+  .then(() => console.log(200), e => { console.error(e); process.exit(1) })`})
+		}
+	} else if os.Getenv("CI") != "" {
+		t.Fatal("node is needed (.ci/run installs nodejs)")
 	}
 	runs := map[string]string{}
 	for _, c := range cmds {
@@ -49,4 +64,30 @@ func TestRunCommand(t *testing.T) {
 	if _, _, code := runCustoms(t, data, "run", "--data", data, "curl"); code != 2 {
 		t.Errorf("no --: exit %d, want 2", code)
 	}
+}
+
+// openaiSDK installs the official openai Node package once per test binary (npm, from the
+// registry) and returns the path to require; "" without npm outside CI.
+func openaiSDK(t *testing.T) string {
+	t.Helper()
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("npm is needed to install the openai SDK (.ci/run installs npm)")
+		}
+		t.Log("no npm: the openai SDK case is left out")
+		return ""
+	}
+	dir := filepath.Join(os.TempDir(), "customs-test-openai-sdk")
+	mod := filepath.Join(dir, "node_modules", "openai")
+	if _, err := os.Stat(filepath.Join(mod, "package.json")); err != nil {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", dir, "openai@7")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("npm install openai: %v\n%s", err, out)
+		}
+	}
+	return mod
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
+	_ "embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -25,7 +26,8 @@ var runHelp = help{
 	usage: `customs run [--proxy URL] [--config FILE] [--data DIR] -- COMMAND [ARGS...]`,
 	about: `Start COMMAND with every convention set so that its traffic goes through a running customs and
 trusts its CA: HTTPS_PROXY, HTTP_PROXY and NO_PROXY (both cases), NODE_USE_ENV_PROXY=1,
-NODE_EXTRA_CA_CERTS, and a bundle of the system roots plus the customs CA (DIR/run-ca-bundle.pem)
+NODE_EXTRA_CA_CERTS, a NODE_OPTIONS preload that routes fetch and the http(s) agents where
+Node ignores NODE_USE_ENV_PROXY (before 22.21), and a bundle of the system roots plus the customs CA (DIR/run-ca-bundle.pem)
 for SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, GIT_SSL_CAINFO, AWS_CA_BUNDLE,
 GRPC_DEFAULT_SSL_ROOTS_FILE_PATH and DENO_CERT; JAVA_TOOL_OPTIONS gets the proxy properties. The
 flows of the process are tagged with a run ID and the command's name (customs flows --run ID);
@@ -35,6 +37,12 @@ exit code is the command's.`,
 customs run --proxy http://alice:s3cret@customs.corp.example:8080 -- npm test
 customs flows --run 9f2c41d07ab3e655`,
 }
+
+// nodePreload routes Node's http, https and fetch through the proxy where Node ignores
+// NODE_USE_ENV_PROXY (before 22.21 and 24.5).
+//
+//go:embed preload/customs-run.cjs
+var nodePreload []byte
 
 // exitCode carries a child's exit status up to main.
 type exitCode int
@@ -124,6 +132,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	set("JAVA_TOOL_OPTIONS", java)
 	set("CUSTOMS_RUN", runID)
+	preload := filepath.Join(cfg.Data, "run-preload.cjs")
+	if err := writeFileAtomic(preload, nodePreload); err != nil {
+		return err
+	}
+	nodeOpts := "--require " + preload
+	if prev := os.Getenv("NODE_OPTIONS"); prev != "" {
+		nodeOpts = prev + " " + nodeOpts
+	}
+	set("NODE_OPTIONS", nodeOpts)
 
 	fmt.Fprintf(stderr, "customs run %s: %s through %s (customs flows --run %s)\n", runID, name, pu.Redacted(), runID)
 	cmd := exec.Command(command[0], command[1:]...)
@@ -203,9 +220,14 @@ func writeBundle(path string, caPEM []byte) error {
 		}
 	}
 	buf.Write(caPEM)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("CA bundle: %w", err)
+	return writeFileAtomic(path, buf.Bytes())
+}
+
+// writeFileAtomic replaces path: a run starting meanwhile reads the old file or the new one.
+func writeFileAtomic(path string, b []byte) error {
+	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("customs run: %w", err)
 	}
 	return os.Rename(tmp, path)
 }
