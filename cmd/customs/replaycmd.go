@@ -158,7 +158,13 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 			verdictText(d.Was), verdictText(f.Verdict), summarize(d.Added), summarize(d.Removed))
 		return nil
 	}
-	totals, err := replay.Run(ctx, p, next, report, replay.Options{Progress: progress})
+	ropts := replay.Options{Progress: progress}
+	if echo != nil {
+		// The echo needs the flows in time order: a telemetry event is checked against the
+		// prompts remembered before it, which parallel workers would race.
+		ropts.Workers = 1
+	}
+	totals, err := replay.Run(ctx, p, next, report, ropts)
 	if progress != nil {
 		fmt.Fprintln(stderr)
 	}
