@@ -33,7 +33,7 @@ Usage:
                                     run the detectors and policies over text, a JSON body or a
                                     raw HTTP request; findings are masked; --fail exits 1 on any
   customs flows [--since 24h] [--until T] [--vendor ID] [--category C] [--client ADDR] [--user U]
-                [--detector ID] [--action A] [--api NAME] [--host H] [--limit N] [--oldest] [--json]
+                [--run ID] [--detector ID] [--action A] [--api NAME] [--host H] [--limit N] [--oldest] [--json]
                                     the stored flows, newest first (works while serve runs)
   customs flows show ID [--body [--reveal]] [--json]
                                     one flow; bodies decoded with detected values masked
