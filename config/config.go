@@ -25,25 +25,30 @@ import (
 // Config is the configuration of `customs serve`. Values the file does not
 // set (or sets to null) keep the values of Default.
 type Config struct {
-	Listen         string            `yaml:"listen"`          // host:port of the proxy
-	Admin          string            `yaml:"admin"`           // host:port of the admin server; "" or "off" disables it
-	Data           string            `yaml:"data"`            // data directory: CA, store
-	Intercept      string            `yaml:"intercept"`       // catalog, all or none
-	InterceptHosts []string          `yaml:"intercept_hosts"` // hosts opened beyond the catalog; "*.example.com" allowed
-	NeverIntercept []string          `yaml:"never_intercept"` // hosts always tunnelled (pinned apps); wildcards allowed
-	UpstreamCA     []string          `yaml:"upstream_ca"`     // PEM files trusted in addition to the system roots
-	Resolve        map[string]string `yaml:"resolve"`         // HOST -> host:port or IP; HOST may be "*" or "*.suffix"
-	AllowClients   []string          `yaml:"allow_clients"`   // CIDRs or single IPs allowed to use the proxy
-	ProxyAuth      ProxyAuth         `yaml:"proxy_auth"`
-	Body           Body              `yaml:"body"`
-	Inspection     Inspection        `yaml:"inspection"`
-	Timeouts       Timeouts          `yaml:"timeouts"`
-	Log            Log               `yaml:"log"`
-	LeafCacheSize  int               `yaml:"leaf_cache_size"` // leaf certificates kept in memory
-	HTTP2          bool              `yaml:"http2"`           // offer HTTP/2 to clients inside intercepted TLS
-	Codenames      []string          `yaml:"codenames"`       // confidential project names for the codename marker detector
-	Detection      Detection         `yaml:"detection"`       // tunes the built-in detectors
-	Vendors        []Vendor          `yaml:"vendors"`         // additions to the built-in vendor catalog
+	Listen string `yaml:"listen"` // host:port of the proxy
+	Admin  string `yaml:"admin"`  // host:port of the admin server; "" or "off" disables it
+	// Transparent is the host:port of the listener for connections a firewall redirects to
+	// customs (REDIRECT or TPROXY); "" turns it off. TransparentMark, when not 0, marks customs'
+	// own upstream sockets (SO_MARK, needs CAP_NET_ADMIN) for the rule to skip.
+	Transparent     string            `yaml:"transparent"`
+	TransparentMark int               `yaml:"transparent_mark"`
+	Data            string            `yaml:"data"`            // data directory: CA, store
+	Intercept       string            `yaml:"intercept"`       // catalog, all or none
+	InterceptHosts  []string          `yaml:"intercept_hosts"` // hosts opened beyond the catalog; "*.example.com" allowed
+	NeverIntercept  []string          `yaml:"never_intercept"` // hosts always tunnelled (pinned apps); wildcards allowed
+	UpstreamCA      []string          `yaml:"upstream_ca"`     // PEM files trusted in addition to the system roots
+	Resolve         map[string]string `yaml:"resolve"`         // HOST -> host:port or IP; HOST may be "*" or "*.suffix"
+	AllowClients    []string          `yaml:"allow_clients"`   // CIDRs or single IPs allowed to use the proxy
+	ProxyAuth       ProxyAuth         `yaml:"proxy_auth"`
+	Body            Body              `yaml:"body"`
+	Inspection      Inspection        `yaml:"inspection"`
+	Timeouts        Timeouts          `yaml:"timeouts"`
+	Log             Log               `yaml:"log"`
+	LeafCacheSize   int               `yaml:"leaf_cache_size"` // leaf certificates kept in memory
+	HTTP2           bool              `yaml:"http2"`           // offer HTTP/2 to clients inside intercepted TLS
+	Codenames       []string          `yaml:"codenames"`       // confidential project names for the codename marker detector
+	Detection       Detection         `yaml:"detection"`       // tunes the built-in detectors
+	Vendors         []Vendor          `yaml:"vendors"`         // additions to the built-in vendor catalog
 	// Rules are rule files and directories (detectors, policies, vendors, tests), merged in
 	// order; relative to the config file. None: the embedded default policy pack.
 	Rules       []string `yaml:"rules"`

@@ -93,6 +93,14 @@ func (c *Config) validate(v *validator) {
 			v.errorf("admin", "%v (or \"off\" to disable)", err)
 		}
 	}
+	if c.Transparent != "" {
+		if err := checkListen(c.Transparent); err != nil {
+			v.errorf("transparent", "%v", err)
+		}
+	}
+	if c.TransparentMark < 0 || c.TransparentMark > 0xffffffff {
+		v.errorf("transparent_mark", "must be a 32-bit mark")
+	}
 	if c.Data == "" {
 		v.errorf("data", "must not be empty")
 	}

@@ -42,6 +42,9 @@ type connInfo struct {
 	user string
 	// run and command: the customs run tag of the client's proxy user name.
 	run, command string
+	// transparent: a firewall redirected the connection to customs (no CONNECT): the target
+	// is the original destination, an address, and the SNI naming it is no mismatch.
+	transparent bool
 
 	connectHost string // the CONNECT target's host, normalised
 	target      string // the CONNECT target, host:port
@@ -135,7 +138,7 @@ func (s *Server) handleConnect(authority string, ctx *goproxy.ProxyCtx) (*goprox
 		}}, target
 	}
 	return &goproxy.ConnectAction{Action: goproxy.ConnectHijack, Hijack: func(r *http.Request, client net.Conn, _ *goproxy.ProxyCtx) {
-		s.peekConnect(r, client, info, port)
+		s.peekConnect(r, client, info, port, false)
 	}}, target
 }
 
@@ -181,7 +184,7 @@ func (c *connInfo) noteSNI(raw string) {
 		return
 	}
 	c.sni = sni
-	if sni != c.connectHost {
+	if sni != c.connectHost && !c.transparent {
 		c.mark(flow.MarkSNIMismatch)
 	}
 	c.name = sni
@@ -189,7 +192,10 @@ func (c *connInfo) noteSNI(raw string) {
 
 // peekConnect answers a CONNECT whose host is out of scope, reads the client's first flight, and
 // decides: open it (SNI in scope, or cleartext HTTP), or tunnel it with what was seen recorded.
-func (s *Server) peekConnect(r *http.Request, client net.Conn, info *connInfo, port string) {
+//
+// transparent: the connection was redirected to customs by a firewall, not sent by a CONNECT;
+// nothing is answered before the client's own bytes, and failures close the connection.
+func (s *Server) peekConnect(r *http.Request, client net.Conn, info *connInfo, port string, transparent bool) {
 	// Dialling first keeps a tunnel's failure an HTTP answer (502) the client can read; if the
 	// peek then opens the tunnel instead, the connection is simply closed unused.
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.DialTimeout)
@@ -199,7 +205,9 @@ func (s *Server) peekConnect(r *http.Request, client net.Conn, info *connInfo, p
 	if errors.As(err, &refusal) {
 		// The name resolved elsewhere at dial time than when it was checked (rebinding).
 		defer client.Close()
-		_ = textResponse(r, http.StatusForbidden, refusal.Error()).Write(client)
+		if !transparent {
+			_ = textResponse(r, http.StatusForbidden, refusal.Error()).Write(client)
+		}
 		s.recordRefusal(s.newFlow(r, info, flow.Tunnelled), refusal)
 		return
 	}
@@ -209,15 +217,19 @@ func (s *Server) peekConnect(r *http.Request, client net.Conn, info *connInfo, p
 		s.opts.Pipeline.Classify(f)
 		kind, msg := classifyUpstreamError(f.Host, err)
 		f.Status, f.Error, f.ErrorKind = http.StatusBadGateway, msg, kind
-		_ = textResponse(r, http.StatusBadGateway, msg).Write(client)
+		if !transparent {
+			_ = textResponse(r, http.StatusBadGateway, msg).Write(client)
+		}
 		f.End = time.Now()
 		_ = s.record(f)
 		return
 	}
-	if _, err := io.WriteString(client, connectResponseLine(r)); err != nil {
-		_ = client.Close()
-		_ = upstream.Close()
-		return
+	if !transparent {
+		if _, err := io.WriteString(client, connectResponseLine(r)); err != nil {
+			_ = client.Close()
+			_ = upstream.Close()
+			return
+		}
 	}
 	// On port 443 a client that says nothing within the peek timeout is closed: every TLS client
 	// speaks first, so silence there is only a way to get a tunnel unseen (waiting, then sending
@@ -258,6 +270,13 @@ func (s *Server) peekConnect(r *http.Request, client net.Conn, info *connInfo, p
 		if looksLikeHTTP(first) {
 			// Cleartext HTTP through a CONNECT costs nothing to read: open it, and let the
 			// request's Host be checked against the CONNECT host like any other.
+			if transparent {
+				// Redirected cleartext names its host only in the request: requests on this
+				// connection must be for that one.
+				if h := requestHost(first); h != "" {
+					info.name = h
+				}
+			}
 			_ = upstream.Close()
 			s.open(r, client, info, first, true)
 			return

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -270,12 +271,19 @@ type dialer struct {
 	dest    *destinations
 }
 
-func newDialer(timeout time.Duration, resolve *Resolver, dest *destinations) *dialer {
+func newDialer(timeout time.Duration, resolve *Resolver, dest *destinations, mark int) *dialer {
 	d := &dialer{resolve: resolve, dest: dest}
 	for i, nd := range []*net.Dialer{&d.guarded, &d.trusted} {
 		trusted := i == 1
 		nd.Timeout, nd.KeepAlive, nd.Resolver = timeout, 30*time.Second, dest.dns
-		nd.ControlContext = func(_ context.Context, _, address string, _ syscall.RawConn) error {
+		nd.ControlContext = func(_ context.Context, _, address string, rc syscall.RawConn) error {
+			if mark != 0 {
+				// customs' own connections carry the mark the transparent redirect rule skips.
+				var merr error
+				if err := rc.Control(func(fd uintptr) { merr = setMark(fd, mark) }); err != nil || merr != nil {
+					return fmt.Errorf("customs: socket mark %#x: %w", mark, errors.Join(err, merr))
+				}
+			}
 			// address is the IP and port the socket is about to connect to, after resolution:
 			// what the destination rule must judge.
 			ap, err := netip.ParseAddrPort(address)

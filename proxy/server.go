@@ -46,6 +46,10 @@ type Options struct {
 	Authenticate func(user, password string) bool
 	Realm        string // Basic realm in 407 challenges; default "customs"
 
+	// SocketMark, when not 0, marks (SO_MARK) every connection customs dials, so that the
+	// firewall rule redirecting traffic to the transparent listener can exclude customs' own.
+	SocketMark int
+
 	// HTTP2 offers HTTP/2 to clients inside intercepted TLS (ALPN h2, then http/1.1). Upstream
 	// connections stay HTTP/1.1 either way.
 	HTTP2 bool
@@ -148,7 +152,7 @@ func New(opts Options) (*Server, error) {
 		s.allow = defaultClients
 	}
 	s.dest = &destinations{allowNets: nets, allowHosts: hosts, ports: opts.AllowPorts, dns: opts.DNS}
-	s.dialer = newDialer(opts.DialTimeout, opts.Resolve, s.dest)
+	s.dialer = newDialer(opts.DialTimeout, opts.Resolve, s.dest, opts.SocketMark)
 	s.transport = &http.Transport{
 		// Never chain through HTTPS_PROXY from customs' own environment: that often points at
 		// customs itself.

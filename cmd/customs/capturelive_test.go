@@ -68,22 +68,8 @@ func ipCmd(t *testing.T, args ...string) {
 // client) and counted in /metrics; it stops cleanly on SIGINT.
 func TestCaptureLive(t *testing.T) {
 	requireNetns(t)
-	id := os.Getpid() % 10000
-	ns := fmt.Sprintf("custcap%d", id)
-	host, peer := fmt.Sprintf("ccap%da", id), fmt.Sprintf("ccap%db", id)
 	hostIP, peerIP := "10.213.7.1", "10.213.7.2"
-	ipCmd(t, "netns", "add", ns)
-	t.Cleanup(func() {
-		_ = exec.Command("ip", "netns", "del", ns).Run()
-		_ = exec.Command("ip", "link", "del", host).Run()
-	})
-	ipCmd(t, "link", "add", host, "type", "veth", "peer", "name", peer)
-	ipCmd(t, "link", "set", peer, "netns", ns)
-	ipCmd(t, "addr", "add", hostIP+"/30", "dev", host)
-	ipCmd(t, "link", "set", host, "up")
-	ipCmd(t, "-n", ns, "addr", "add", peerIP+"/30", "dev", peer)
-	ipCmd(t, "-n", ns, "link", "set", peer, "up")
-	ipCmd(t, "-n", ns, "link", "set", "lo", "up")
+	ns, host := vethNamespace(t, "ccap", hostIP, peerIP)
 
 	// A TLS server for the vendor's name on the host's end.
 	data := t.TempDir()
@@ -237,4 +223,28 @@ func TestCaptureLiveNeedsPrivilege(t *testing.T) {
 		strings.Contains(string(out), "capturing on") {
 		t.Fatalf("as nobody: %v\n%s", err, out)
 	}
+}
+
+// vethNamespace creates a network namespace joined to this one by a veth pair: the host end
+// (returned, with the namespace's name) holds hostIP, the namespace's end peerIP (/30), and
+// the namespace routes everything through the host. Both go when the test ends.
+func vethNamespace(t *testing.T, prefix, hostIP, peerIP string) (ns, host string) {
+	t.Helper()
+	id := os.Getpid() % 10000
+	ns = fmt.Sprintf("%s%d", prefix, id)
+	host, peer := fmt.Sprintf("%s%da", prefix, id), fmt.Sprintf("%s%db", prefix, id)
+	ipCmd(t, "netns", "add", ns)
+	t.Cleanup(func() {
+		_ = exec.Command("ip", "netns", "del", ns).Run()
+		_ = exec.Command("ip", "link", "del", host).Run()
+	})
+	ipCmd(t, "link", "add", host, "type", "veth", "peer", "name", peer)
+	ipCmd(t, "link", "set", peer, "netns", ns)
+	ipCmd(t, "addr", "add", hostIP+"/30", "dev", host)
+	ipCmd(t, "link", "set", host, "up")
+	ipCmd(t, "-n", ns, "addr", "add", peerIP+"/30", "dev", peer)
+	ipCmd(t, "-n", ns, "link", "set", peer, "up")
+	ipCmd(t, "-n", ns, "link", "set", "lo", "up")
+	ipCmd(t, "-n", ns, "route", "add", "default", "via", hostIP)
+	return ns, host
 }

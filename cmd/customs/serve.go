@@ -40,17 +40,18 @@ import (
 
 // serveFlags are the command-line settings; each overrides the config file only when given.
 type serveFlags struct {
-	configPath string
-	fs         *flag.FlagSet
-	listen     string
-	admin      string
-	data       string
-	intercept  string
-	upstreamCA stringList
-	resolve    stringList
-	logLevel   string
-	logFile    string
-	rules      stringList
+	configPath  string
+	fs          *flag.FlagSet
+	listen      string
+	admin       string
+	transparent string
+	data        string
+	intercept   string
+	upstreamCA  stringList
+	resolve     stringList
+	logLevel    string
+	logFile     string
+	rules       stringList
 }
 
 func cmdServe(args []string, stdout, stderr io.Writer) error {
@@ -59,6 +60,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	fs := sf.fs
 	fs.StringVar(&sf.configPath, "config", "", "config file (YAML); flags override it")
 	fs.StringVar(&sf.listen, "listen", "", "proxy address (default 127.0.0.1:8080)")
+	fs.StringVar(&sf.transparent, "transparent", "", "also accept connections a firewall redirects to this `ADDR` (REDIRECT or TPROXY; see the README)")
 	fs.StringVar(&sf.admin, "admin", "", `admin address for /healthz, /readyz, /metrics (default 127.0.0.1:8081; "off" disables)`)
 	fs.StringVar(&sf.data, "data", "", "data directory (default ./customs-data)")
 	fs.StringVar(&sf.intercept, "intercept", "", "which hosts to open: catalog, all or none (default catalog)")
@@ -103,6 +105,8 @@ func (sf *serveFlags) config() (config.Config, error) {
 			cfg.Listen = sf.listen
 		case "admin":
 			cfg.Admin = sf.admin
+		case "transparent":
+			cfg.Transparent = sf.transparent
 		case "data":
 			cfg.Data = sf.data
 		case "intercept":
@@ -274,6 +278,7 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 		AllowClients:          clients,
 		Realm:                 cfg.ProxyAuth.Realm,
 		HTTP2:                 cfg.HTTP2,
+		SocketMark:            cfg.TransparentMark,
 		InspectLimit:          int64(cfg.Body.InspectLimit),
 		BlockOversize:         cfg.Body.Oversize == "block",
 		DialTimeout:           cfg.Timeouts.Dial.D(),
@@ -467,8 +472,20 @@ func (s *server) run(logger zerolog.Logger) error {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sig)
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- s.proxy.Serve(ln) }()
+	transparentAddr := ""
+	if s.cfg.Transparent != "" {
+		tln, err := net.Listen("tcp", s.cfg.Transparent)
+		if err != nil {
+			ln.Close()
+			return usageError{fmt.Errorf("transparent listen %s: %w", s.cfg.Transparent, err)}
+		}
+		defer tln.Close()
+		transparentAddr = tln.Addr().String()
+		s.proxy.AddOwnListener(tln.Addr())
+		go func() { errc <- s.proxy.ServeTransparent(tln) }()
+	}
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
 	go s.reloader.watch(watchCtx)
@@ -476,6 +493,9 @@ func (s *server) run(logger zerolog.Logger) error {
 	ready.Store(true)
 	ev := logger.Info().Str("listen", ln.Addr().String()).Str("admin", adminAddr).Str("ca", s.caPath).
 		Str("intercept", s.cfg.Intercept)
+	if transparentAddr != "" {
+		ev = ev.Str("transparent", transparentAddr)
+	}
 	if adminAddr != "" {
 		// Where a newcomer finds the web console, and what signs them in (the path, never the token).
 		ev = ev.Str("console", "http://"+adminAddr+"/ui/").Str("token_file", filepath.Join(s.cfg.Data, adminTokenFile))
