@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,13 +41,15 @@ type world struct {
 	customsCA *ca.CA
 	upCA      *ca.CA
 	upstream  *httptest.Server
-	plain     *httptest.Server // plain-HTTP upstream
-	proxy     *proxy.Server
-	proxyURL  *url.URL
-	leaves    *ca.Leaves
-	flows     chan *flow.Flow
-	release   chan struct{} // lets /sse send its second event
-	seen      *upstreamLog  // what the fake vendor received
+	// upstreamConns counts the connections customs opened to the TLS fake.
+	upstreamConns atomic.Int64
+	plain         *httptest.Server // plain-HTTP upstream
+	proxy         *proxy.Server
+	proxyURL      *url.URL
+	leaves        *ca.Leaves
+	flows         chan *flow.Flow
+	release       chan struct{} // lets /sse send its second event
+	seen          *upstreamLog  // what the fake vendor received
 }
 
 type worldOptions struct {
@@ -59,6 +62,9 @@ type worldOptions struct {
 	// "PLAIN" in an address stand for the TLS and plain fakes' addresses.
 	resolve []string
 	budget  *decode.Budget // the pipeline's decode budget (nil: none)
+	// upstreamH2: the TLS fake offers HTTP/2, as most vendors do (its HTTP/1-only handlers —
+	// hijacked resets, Connection-named hop headers — then behave as HTTP/2 makes them).
+	upstreamH2 bool
 }
 
 func newWorld(t *testing.T, wo worldOptions) *world {
@@ -80,6 +86,12 @@ func newWorld(t *testing.T, wo worldOptions) *world {
 		}
 		return upLeaves.Get(name)
 	}}
+	w.upstream.EnableHTTP2 = wo.upstreamH2
+	w.upstream.Config.ConnState = func(c net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			w.upstreamConns.Add(1)
+		}
+	}
 	w.upstream.StartTLS()
 	t.Cleanup(w.upstream.Close)
 	w.plain = httptest.NewServer(w.seen.wrap(w.vendorHandler()))

@@ -50,8 +50,8 @@ type Options struct {
 	// firewall rule redirecting traffic to the transparent listener can exclude customs' own.
 	SocketMark int
 
-	// HTTP2 offers HTTP/2 to clients inside intercepted TLS (ALPN h2, then http/1.1). Upstream
-	// connections stay HTTP/1.1 either way.
+	// HTTP2 offers HTTP/2 to clients inside intercepted TLS (ALPN h2, then http/1.1). Upstream,
+	// HTTP/2 is used whenever the vendor offers it, whatever this says.
 	HTTP2 bool
 
 	InspectLimit int64 // request body bytes read for inspection; default 8 MiB
@@ -169,6 +169,10 @@ func New(opts Options) (*Server, error) {
 		MaxIdleConnsPerHost: opts.MaxIdleConnsPerHost,
 		// The client chose its Accept-Encoding; the response must reach it as the vendor sent it.
 		DisableCompression: true,
+		// HTTP/2 to vendors that offer it (most do): many requests share one pooled connection
+		// as streams, with HTTP/2's flow control (a stream is never buffered whole). HTTP/1.1
+		// stays the fallback, and a request that upgrades (WebSocket) gets HTTP/1.1.
+		ForceAttemptHTTP2: true,
 	}
 
 	gp := goproxy.NewProxyHttpServer()
