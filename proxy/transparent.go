@@ -27,8 +27,11 @@ import (
 // excludes them by socket mark (Options.SocketMark) or by customs' user (owner match).
 func (s *Server) ServeTransparent(ln net.Listener) error {
 	self := ln.Addr()
+	// Tracked like the explicit listener's: the connection limits apply, and Shutdown closes
+	// what is left.
+	tl := s.conns.listener(ln)
 	for {
-		c, err := ln.Accept()
+		c, err := tl.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) || s.isDraining() {
 				return nil
@@ -46,7 +49,17 @@ func (s *Server) ServeTransparent(ln net.Listener) error {
 
 func (s *Server) transparentConn(c net.Conn, self net.Addr) {
 	info := &connInfo{addr: c.RemoteAddr().String(), transparent: true}
-	dst, err := originalDst(c)
+	raw := c
+	if tc, ok := c.(*trackedConn); ok {
+		raw = tc.Conn
+		if tc.refused != "" {
+			// Over a connection limit: there is no HTTP to answer in; closed and recorded.
+			r := (&http.Request{Method: http.MethodConnect, URL: &url.URL{}, RemoteAddr: info.addr, Header: http.Header{}}).WithContext(context.Background())
+			s.refuseTunnel(r, c, info, tc.refused, "customs: too many connections ("+tc.refused+")", false)
+			return
+		}
+	}
+	dst, err := originalDst(raw)
 	if err == nil && dst.String() == self.String() {
 		err = errors.New("the connection was made to the transparent listener itself, not redirected to it")
 	}
