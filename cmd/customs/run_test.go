@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -90,4 +92,55 @@ func openaiSDK(t *testing.T) string {
 		}
 	}
 	return mod
+}
+
+// TestRunIsolate: customs run --isolate puts a program that ignores every proxy variable (curl
+// told --noproxy '*') in a namespace whose TCP 443 reaches customs' transparent listener: it is
+// inspected, and everything is undone afterwards.
+func TestRunIsolate(t *testing.T) {
+	requireNetns(t)
+	if _, err := exec.LookPath("iptables"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("iptables is needed (.ci/run installs it)")
+		}
+		t.Skip("no iptables")
+	}
+	data := t.TempDir()
+	probe, err := net.Listen("tcp", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := probe.Addr().(*net.TCPAddr).Port
+	probe.Close()
+	cfgPath := filepath.Join(data, "customs.yaml")
+	cfg := fmt.Sprintf("transparent: 0.0.0.0:%d\nallow_clients: [127.0.0.1, \"::1\", 10.213.128.0/17]\n", port)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	upAddr, upCA := fakeVendor(t)
+	s := startCustoms(t, "--config", cfgPath, "--data", data, "--resolve", "*="+upAddr, "--upstream-ca", upCA)
+	out, errOut, code := runCustoms(t, data, "run", "--isolate", "--config", cfgPath, "--data", data, "--",
+		"curl", "-sS", "--noproxy", "*", "-o", "/dev/null", "-w", "%{http_code}", "--resolve", "api.openai.com:443:203.0.113.10",
+		"https://api.openai.com/v1/models")
+	m := regexp.MustCompile(`from (10\.213\.\d+\.\d+)`).FindStringSubmatch(errOut)
+	if code != 0 || out != "200" || m == nil {
+		t.Fatalf("run --isolate: exit %d %q\n%s", code, out, errOut)
+	}
+	var list string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		list, _, _ = runCustoms(t, data, "flows", "--client", m[1], "--json", "--data", data, "--admin", s.admin)
+		if strings.Contains(list, `"host":"api.openai.com"`) {
+			break
+		}
+	}
+	if !strings.Contains(list, `"mode":"intercepted"`) || !strings.Contains(list, `"host":"api.openai.com"`) {
+		t.Fatalf("no intercepted flow from %s:\n%s", m[1], list)
+	}
+	// Undone: no namespace, no rule left.
+	if out, _ := exec.Command("ip", "netns", "list").CombinedOutput(); strings.Contains(string(out), "custrun") {
+		t.Errorf("namespace left behind: %s", out)
+	}
+	if out, _ := exec.Command("iptables", "-t", "nat", "-S").CombinedOutput(); strings.Contains(string(out), "crun") {
+		t.Errorf("firewall rules left behind:\n%s", out)
+	}
 }

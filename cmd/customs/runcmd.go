@@ -23,7 +23,7 @@ import (
 )
 
 var runHelp = help{
-	usage: `customs run [--proxy URL] [--config FILE] [--data DIR] -- COMMAND [ARGS...]`,
+	usage: `customs run [--proxy URL] [--isolate] [--config FILE] [--data DIR] -- COMMAND [ARGS...]`,
 	about: `Start COMMAND with every convention set so that its traffic goes through a running customs and
 trusts its CA: HTTPS_PROXY, HTTP_PROXY and NO_PROXY (both cases), NODE_USE_ENV_PROXY=1,
 NODE_EXTRA_CA_CERTS, a NODE_OPTIONS preload that routes fetch and the http(s) agents where
@@ -32,7 +32,10 @@ for SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, GIT_SSL_CAINFO, AWS_CA_BU
 GRPC_DEFAULT_SSL_ROOTS_FILE_PATH and DENO_CERT; JAVA_TOOL_OPTIONS gets the proxy properties. The
 flows of the process are tagged with a run ID and the command's name (customs flows --run ID);
 the tag travels in the proxy user name, after the user's own when the proxy authenticates. The
-exit code is the command's.`,
+exit code is the command's. As root, --isolate runs the command in a network namespace of its own
+whose TCP 80 and 443 the firewall sends to customs serve's transparent listener (transparent:
+0.0.0.0:PORT, with 10.213.128.0/17 in allow_clients): even a program that ignores every variable
+is seen; its flows are those of the namespace's address (customs flows --client).`,
 	examples: `customs run -- python3 agent.py
 customs run --proxy http://alice:s3cret@customs.corp.example:8080 -- npm test
 customs flows --run 9f2c41d07ab3e655`,
@@ -55,6 +58,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	proxyFlag := fs.String("proxy", "", "the proxy, `URL` (http://[user:pass@]host:port; default: the config's listen address)")
 	configPath := fs.String("config", "", "config file (listen address, data directory)")
 	data := fs.String("data", "", "data directory holding the CA (default ./customs-data)")
+	isolated := fs.Bool("isolate", false, "run the command in a network namespace whose TCP 80 and 443 go to customs' transparent listener (root; see the README)")
 	dash := -1
 	for i, a := range args {
 		if a == "--" {
@@ -113,6 +117,16 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	env := os.Environ()
 	set := func(k, v string) { env = append(env, k+"="+v) }
 	noProxy := "localhost,127.0.0.1,::1"
+	var iso *isolation
+	if *isolated {
+		// Everything the command sends to TCP 80 and 443 reaches customs by the firewall:
+		// no proxy variable (customs' listener is not reachable from the namespace anyway).
+		if iso, err = isolate(cfg, runID); err != nil {
+			return err
+		}
+		defer iso.close()
+		proxyURL = ""
+	}
 	for _, k := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
 		set(k, proxyURL)
 	}
@@ -140,9 +154,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if prev := os.Getenv("NODE_OPTIONS"); prev != "" {
 		nodeOpts = prev + " " + nodeOpts
 	}
-	set("NODE_OPTIONS", nodeOpts)
+	if iso == nil {
+		set("NODE_OPTIONS", nodeOpts)
+	}
 
-	fmt.Fprintf(stderr, "customs run %s: %s through %s (customs flows --run %s)\n", runID, name, pu.Redacted(), runID)
+	if iso != nil {
+		fmt.Fprintf(stderr, "customs run %s: %s isolated, from %s through the transparent listener (customs flows --client %s)\n",
+			runID, name, iso.ip, iso.ip)
+		command = iso.command(command)
+	} else {
+		fmt.Fprintf(stderr, "customs run %s: %s through %s (customs flows --run %s)\n", runID, name, pu.Redacted(), runID)
+	}
 	cmd := exec.Command(command[0], command[1:]...)
 	cmd.Env = env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
