@@ -18,11 +18,10 @@ import (
 // to customs' transparent listener, so that a program that ignores every proxy variable is
 // still seen. Everything else is forwarded and masqueraded (DNS keeps working).
 type isolation struct {
-	ns, host      string
-	hostIP, ip    netip.Addr
-	port          int
-	undo          []func()
-	forwardBefore string
+	ns, host   string
+	hostIP, ip netip.Addr
+	port       int
+	undo       []func()
 }
 
 // isolate sets the namespace up for run ID; its undo removes all of it.
