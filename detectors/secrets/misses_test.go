@@ -83,7 +83,7 @@ func TestDamagedPrivateKeys(t *testing.T) {
 		tc{"json string, cut", `{"role":"user","content":"fix this: ` + jsonEsc(p8cut) + `"}`, jsonEsc(p8cut), damagedKeyConf},
 		tc{"json in json, cut", `{\"key\": \"` + strings.ReplaceAll(p8cut, "\n", `\\n`) + `\"}`, strings.ReplaceAll(p8cut, "\n", `\\n`), damagedKeyConf},
 		tc{"crlf, cut", strings.ReplaceAll(p8cut, "\n", "\r\n") + "\r\n\r\nok?", strings.ReplaceAll(p8cut, "\n", "\r\n"), damagedKeyConf},
-		tc{"a bit flipped", strings.Replace(pkcs1, lines(pkcs1)[3], strings.ToUpper(lines(pkcs1)[3][:8])+lines(pkcs1)[3][8:], 1), strings.Replace(pkcs1, lines(pkcs1)[3], strings.ToUpper(lines(pkcs1)[3][:8])+lines(pkcs1)[3][8:], 1), damagedKeyConf},
+		tc{"a bit flipped", flipped(pkcs1), flipped(pkcs1), damagedKeyConf},
 		tc{"END of another label", cut(ec, 2) + "\n-----END PRIVATE KEY-----", cut(ec, 2), damagedKeyConf},
 		// Complete keys in renderings that hide their lines: they parse.
 		tc{"folded onto one line", "key: " + strings.ReplaceAll(pkcs1, "\n", " ") + " thanks", strings.ReplaceAll(pkcs1, "\n", " "), 1},
@@ -291,4 +291,20 @@ func TestPlaceholderXRuns(t *testing.T) {
 			t.Errorf("%s: %v in %s", id, got, text)
 		}
 	}
+}
+
+// flipped changes one character of the key's fourth line, always: the case of its first letter
+// (upper-casing a run of it changed nothing when the run held no lower-case letter, and the key
+// is new each run).
+func flipped(key string) string {
+	ls := strings.Split(key, "\n")
+	b := []byte(ls[3])
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+			b[i] = c ^ 0x20
+			break
+		}
+	}
+	ls[3] = string(b)
+	return strings.Join(ls, "\n")
 }
