@@ -227,6 +227,9 @@ func newBenchEnv(b *testing.B) *benchEnv {
 		_, _ = io.WriteString(w, `{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Sure: here is the summary you asked for."},"finish_reason":"stop"}]}`)
 	}))
 	up.TLS = &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) { return upLeaves.Get(h.ServerName) }}
+	// CUSTOMS_BENCH_UPSTREAM_H2=1: the vendor offers HTTP/2, which customs then speaks to it
+	// (the default stays HTTP/1.1, the figures in the README).
+	up.EnableHTTP2 = os.Getenv("CUSTOMS_BENCH_UPSTREAM_H2") != ""
 	up.StartTLS()
 	b.Cleanup(up.Close)
 	e.upAddr = up.Listener.Addr().String()
