@@ -57,7 +57,8 @@ type Options struct {
 	Live func(iface string)
 	// Bypass, when set, is asked for each flow to a vendor whether the proxy saw the client in
 	// the flow's window; false marks the flow bypass.
-	Bypass func(ctx context.Context, client netip.Addr, from, to time.Time) bool
+	// An error leaves the flow unjudged, with a note saying so.
+	Bypass func(ctx context.Context, client netip.Addr, from, to time.Time) (bool, error)
 }
 
 func (o *Options) defaults() {
@@ -289,8 +290,13 @@ func (r *Reader) report(f *flow.Flow, inspectIt bool) {
 		return
 	}
 	if f.Vendor.ID != "" && r.opts.Bypass != nil {
-		if ip, err := netip.ParseAddrPort(f.Client.Addr); err == nil && !r.opts.Bypass(r.ctx, ip.Addr().Unmap(), f.Start, f.End) {
-			f.Mark(flow.MarkBypass)
+		if ip, err := netip.ParseAddrPort(f.Client.Addr); err == nil {
+			switch seen, err := r.opts.Bypass(r.ctx, ip.Addr().Unmap(), f.Start, f.End); {
+			case err != nil:
+				f.Notes = append(f.Notes, "capture: bypass not judged: "+err.Error())
+			case !seen:
+				f.Mark(flow.MarkBypass)
+			}
 		}
 	}
 	if p != nil {

@@ -66,7 +66,7 @@ func (w *capWriter) packet(a, b netip.AddrPort, l4 gopacket.SerializableLayer, p
 		ethType = layers.EthernetTypeIPv6
 		ip = &layers.IPv6{Version: 6, HopLimit: 64, SrcIP: a.Addr().AsSlice(), DstIP: b.Addr().AsSlice(), NextHeader: proto(l4)}
 	} else {
-		ip = &layers.IPv4{Version: 4, TTL: 64, SrcIP: a.Addr().AsSlice(), DstIP: b.Addr().AsSlice(), Protocol: ipProto(l4)}
+		ip = &layers.IPv4{Version: 4, TTL: 64, SrcIP: a.Addr().AsSlice(), DstIP: b.Addr().AsSlice(), Protocol: proto(l4)}
 	}
 	switch w.link {
 	case layers.LinkTypeEthernet:
@@ -103,8 +103,6 @@ func proto(l gopacket.SerializableLayer) layers.IPProtocol {
 	}
 	return layers.IPProtocolTCP
 }
-
-func ipProto(l gopacket.SerializableLayer) layers.IPProtocol { return proto(l) }
 
 // linuxSLL serializes a Linux cooked header (gopacket decodes it but does not write it).
 type linuxSLL struct{ proto layers.EthernetType }

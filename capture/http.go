@@ -32,16 +32,19 @@ func isHTTPStart(b []byte) bool {
 // httpFlows reads the requests a plaintext connection carried, each with its answer when the
 // capture holds it, and reports each as a flow inspected like the proxy's.
 func (r *Reader) httpFlows(c *tcpConn) {
-	reqs := bufio.NewReader(bytes.NewReader(c.head[toServer]))
+	src := bytes.NewReader(c.head[toServer])
+	reqs := bufio.NewReader(src)
 	resps := bufio.NewReader(bytes.NewReader(c.head[toClient]))
-	for n := 0; ; n++ {
+	host := ""
+	for {
 		req, err := http.ReadRequest(reqs)
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
-				r.badHTTP(c, n, "http-request", err)
+				r.badHTTP(c, host, int64(src.Len()+reqs.Buffered()), err)
 			}
 			return
 		}
+		host = req.Host
 		body, berr := io.ReadAll(req.Body)
 		f := r.httpFlow(c, req, body)
 		if berr != nil {
@@ -78,10 +81,7 @@ func (r *Reader) httpFlows(c *tcpConn) {
 }
 
 func (r *Reader) httpFlow(c *tcpConn, req *http.Request, body []byte) *flow.Flow {
-	host := strings.ToLower(req.Host)
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
+	host := normalHost(req.Host)
 	if host == "" {
 		host = c.server.Addr().String()
 	}
@@ -103,17 +103,28 @@ func (r *Reader) httpFlow(c *tcpConn, req *http.Request, body []byte) *flow.Flow
 	return f
 }
 
-// badHTTP reports a connection that began like HTTP but whose request n could not be read.
-func (r *Reader) badHTTP(c *tcpConn, n int, reason string, err error) {
-	r.stats.fail(reason)
-	if n > 0 && !c.http.truncated[toServer] && !c.gap {
-		return // trailing bytes after the last complete request: counted, nothing to report
-	}
+// badHTTP reports what of a plaintext connection the HTTP parser could not read, from the
+// first unreadable request on (rest bytes, up to the capture's limit): a flow that policies
+// decide on, never dropped — a malformed request after good ones is where a secret would
+// hide. host is the last readable request's Host ("" when none was readable).
+func (r *Reader) badHTTP(c *tcpConn, host string, rest int64, err error) {
+	r.stats.fail("http-request")
 	f := r.newFlow(c.start, c.last, c.client, c.server, flow.Plain)
-	f.Host = c.server.Addr().String()
-	f.RequestBytes = c.bytes[toServer]
-	f.ResponseBytes = c.bytes[toClient]
+	f.Host = normalHost(host)
+	if f.Host == "" {
+		f.Host = r.hostOf(c.server.Addr(), "")
+	}
+	f.RequestBytes = rest
 	f.Notes = append(f.Notes, "capture: plaintext HTTP request could not be read: "+err.Error())
 	f.MarkIncompleteReason("capture-unreadable")
 	r.report(f, false)
+}
+
+// normalHost is a Host header's host, lower-cased, without its port.
+func normalHost(h string) string {
+	h = strings.ToLower(h)
+	if hh, _, err := net.SplitHostPort(h); err == nil {
+		h = hh
+	}
+	return h
 }

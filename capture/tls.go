@@ -59,15 +59,8 @@ func (t *tlsState) describe(f *flow.Flow) {
 	if t.err == "not-tls" {
 		f.Mark(flow.MarkNotTLS)
 	}
-	if ch := t.hello; ch != nil {
-		f.SNI = ch.SNI
-		f.JA4 = tlshello.JA4(ch, 't')
-		if len(ch.ALPN) > 0 {
-			f.ALPN = ch.ALPN[0]
-		}
-		if ch.ECH {
-			f.Mark(flow.MarkECH)
-		}
+	if t.hello != nil {
+		helloOnto(f, t.hello, tlshello.TransportTCP)
 	}
 	if sh := t.server; sh != nil && !sh.HelloRetryRequest {
 		f.TLSVersion = tlshello.VersionName(sh.Version)
@@ -77,6 +70,19 @@ func (t *tlsState) describe(f *flow.Flow) {
 		if len(sh.CertNames) > 0 {
 			f.Notes = append(f.Notes, "capture: server certificate names "+joinNames(sh.CertNames))
 		}
+	}
+}
+
+// helloOnto copies what a ClientHello says onto f: the server name, the client's first ALPN
+// offer, its JA4 over transport, and ECH.
+func helloOnto(f *flow.Flow, ch *tlshello.ClientHello, transport byte) {
+	f.SNI = ch.SNI
+	f.JA4 = tlshello.JA4(ch, transport)
+	if len(ch.ALPN) > 0 {
+		f.ALPN = ch.ALPN[0]
+	}
+	if ch.ECH {
+		f.Mark(flow.MarkECH)
 	}
 }
 

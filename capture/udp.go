@@ -66,13 +66,10 @@ func (r *Reader) quicPacket(k udpKey, d int, payload []byte, ts time.Time) {
 	}
 	inits, err := quic.ParseDatagram(payload)
 	if err != nil && len(inits) == 0 {
-		switch {
-		case errors.Is(err, quic.ErrUnsupportedVersion):
+		// An unknown version is final; anything else (a packet that only looks like an
+		// Initial, a corrupt one) leaves later packets to carry the ClientHello.
+		if errors.Is(err, quic.ErrUnsupportedVersion) {
 			u.err = "quic-version"
-		case errors.Is(err, quic.ErrDecrypt):
-			// Not an Initial under the client's first DCID keys (a 0-RTT or short packet that
-			// looks like one): not fatal, later packets may still carry the ClientHello.
-			return
 		}
 		return
 	}
@@ -113,14 +110,7 @@ func (r *Reader) finishUDP(u *udpConn) {
 	f.ALPN = "h3"
 	if ch := u.hello; ch != nil {
 		r.stats.QUIC++
-		f.SNI = ch.SNI
-		f.JA4 = tlshello.JA4(ch, 'q')
-		if len(ch.ALPN) > 0 {
-			f.ALPN = ch.ALPN[0]
-		}
-		if ch.ECH {
-			f.Mark(flow.MarkECH)
-		}
+		helloOnto(f, ch, tlshello.TransportQUIC)
 		f.TLSVersion = "TLS 1.3" // QUIC carries TLS 1.3 only (RFC 9001)
 	} else {
 		reason := u.err

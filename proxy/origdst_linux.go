@@ -29,31 +29,26 @@ func originalDst(c net.Conn) (netip.AddrPort, error) {
 	if err != nil {
 		return netip.AddrPort{}, err
 	}
-	var dst netip.AddrPort
+	// The answer is a sockaddr_in (at SOL_IP) or sockaddr_in6 (at SOL_IPV6): the port at bytes
+	// 2-3 in network order, the address at 4-7 or 8-23.
+	v4 := local.Addr().Is4() || local.Addr().Is4In6()
+	level := syscall.SOL_IPV6
+	if v4 {
+		level = syscall.SOL_IP
+	}
+	var sa [28]byte
 	var serr error
 	err = raw.Control(func(fd uintptr) {
-		if local.Addr().Is4() || local.Addr().Is4In6() {
-			var sa syscall.RawSockaddrInet4
-			l := uint32(unsafe.Sizeof(sa))
-			_, _, e := syscall.Syscall6(syscall.SYS_GETSOCKOPT, fd, syscall.SOL_IP, soOriginalDst, uintptr(unsafe.Pointer(&sa)), uintptr(unsafe.Pointer(&l)), 0)
-			if e != 0 {
-				serr = e
-				return
-			}
-			port := binary.BigEndian.Uint16((*[2]byte)(unsafe.Pointer(&sa.Port))[:])
-			dst = netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), port)
-			return
-		}
-		var sa syscall.RawSockaddrInet6
-		l := uint32(unsafe.Sizeof(sa))
-		_, _, e := syscall.Syscall6(syscall.SYS_GETSOCKOPT, fd, syscall.SOL_IPV6, soOriginalDst, uintptr(unsafe.Pointer(&sa)), uintptr(unsafe.Pointer(&l)), 0)
-		if e != 0 {
+		l := uint32(len(sa))
+		if _, _, e := syscall.Syscall6(syscall.SYS_GETSOCKOPT, fd, uintptr(level), soOriginalDst, uintptr(unsafe.Pointer(&sa[0])), uintptr(unsafe.Pointer(&l)), 0); e != 0 {
 			serr = e
-			return
 		}
-		port := binary.BigEndian.Uint16((*[2]byte)(unsafe.Pointer(&sa.Port))[:])
-		dst = netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), port)
 	})
+	port := binary.BigEndian.Uint16(sa[2:4])
+	dst := netip.AddrPortFrom(netip.AddrFrom16([16]byte(sa[8:24])), port)
+	if v4 {
+		dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(sa[4:8])), port)
+	}
 	if err != nil {
 		return netip.AddrPort{}, err
 	}

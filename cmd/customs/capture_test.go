@@ -206,7 +206,7 @@ func TestProxySeen(t *testing.T) {
 		{"192.168.4.21", now, false},                     // seen by a capture only: not by the proxy
 		{"192.168.4.22", now, false},                     // never seen
 	} {
-		if got := seen(ctx, netip.MustParseAddr(c.ip), c.at, c.at.Add(time.Second)); got != c.want {
+		if got, err := seen(ctx, netip.MustParseAddr(c.ip), c.at, c.at.Add(time.Second)); err != nil || got != c.want {
 			t.Errorf("%s at %v: seen %v, want %v", c.ip, c.at.Sub(now), got, c.want)
 		}
 	}

@@ -162,21 +162,22 @@ func cmdCapture(args []string, stdout, stderr io.Writer) error {
 }
 
 // proxySeen asks the proxy's record whether a client was seen through the proxy within window
-// of a flow. Answers are remembered per client and window-sized slot: a capture has many
-// flows per client.
-func proxySeen(src flowSource, window time.Duration) func(ctx context.Context, client netip.Addr, from, to time.Time) bool {
+// of a flow. Answers are remembered per client and window-sized slots of the flow's start and
+// end (a capture has many flows per client), so the span asked about is the slots' widened by
+// the window: up to two windows more than the flow's own.
+func proxySeen(src flowSource, window time.Duration) func(ctx context.Context, client netip.Addr, from, to time.Time) (bool, error) {
 	type slot struct {
-		ip   netip.Addr
-		from int64
+		ip       netip.Addr
+		from, to time.Time
 	}
 	memo := map[slot]bool{}
 	errFound := errors.New("found")
-	return func(ctx context.Context, client netip.Addr, from, to time.Time) bool {
-		k := slot{client, from.Truncate(window).Unix()}
+	return func(ctx context.Context, client netip.Addr, from, to time.Time) (bool, error) {
+		k := slot{client, from.Truncate(window), to.Truncate(window)}
 		if v, ok := memo[k]; ok {
-			return v
+			return v, nil
 		}
-		f := store.Filter{Client: client.String(), Since: from.Add(-window), Until: to.Add(window)}
+		f := store.Filter{Client: client.String(), Since: k.from.Add(-window), Until: k.to.Add(2 * window)}
 		_, err := src.Each(ctx, f, readOptions{bodies: noBodies}, func(v *view) error {
 			if v.Source == flow.SourceProxy {
 				return errFound
@@ -185,13 +186,13 @@ func proxySeen(src flowSource, window time.Duration) func(ctx context.Context, c
 		})
 		found := errors.Is(err, errFound)
 		if err != nil && !found {
-			found = true // the record cannot be read: do not call everything a bypass
+			return false, fmt.Errorf("the proxy's record could not be read: %w", err)
 		}
 		if len(memo) > 1<<16 {
 			clear(memo)
 		}
 		memo[k] = found
-		return found
+		return found, nil
 	}
 }
 

@@ -139,6 +139,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "customs: %s\n\n%s", msg, usage)
 		return exitConfig
 	}
+	var childExit exitCode // a command customs run started: its own exit code
 	switch {
 	case err == nil:
 		return exitOK
@@ -146,10 +147,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case errors.Is(err, errFindings):
 		return exitFail
-	case errors.As(err, new(exitCode)):
-		var code exitCode
-		errors.As(err, &code)
-		return int(code)
+	case errors.As(err, &childExit):
+		return int(childExit)
 	case errors.As(err, new(ruleErrors)):
 		return exitConfig // printed with carets already
 	case errors.As(err, new(usageError)):

@@ -30,4 +30,7 @@ func TestPACServedAndPrinted(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"PROXY customs.corp.example:8080"`) || !strings.Contains(out, `"api.anthropic.com": 1`) {
 		t.Fatalf("customs pac: exit %d\n%.400s%s", code, out, errOut)
 	}
+	if _, errOut, code := runCustoms(t, data, "pac", "--proxy", "nope"); code != 2 || !strings.Contains(errOut, "HOST:PORT") {
+		t.Errorf("pac --proxy nope: exit %d %q", code, errOut)
+	}
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"cmp"
+	"fmt"
 	"io"
+	"net"
 
 	"github.com/customs-dev/customs/proxy"
 )
@@ -33,6 +35,11 @@ func cmdPAC(args []string, stdout, stderr io.Writer) error {
 	pol, err := loadPolicy(cfg, cfg.Rules)
 	if err != nil {
 		return err
+	}
+	if *addr != "" {
+		if _, _, err := net.SplitHostPort(*addr); err != nil {
+			return usageError{fmt.Errorf("--proxy %q: want HOST:PORT", *addr)}
+		}
 	}
 	scope, err := buildScope(cfg, nil)
 	if err != nil {

@@ -85,7 +85,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	raw := *proxyFlag
 	if raw == "" {
-		raw = "http://" + dialable(cfg.Listen)
+		raw = "http://" + dialable(cfg.Listen, "127.0.0.1")
 	}
 	pu, err := url.Parse(raw)
 	if err != nil || pu.Scheme != "http" || pu.Host == "" {
@@ -191,17 +191,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
-// dialable turns a listen address into one a client can dial: an unspecified host means this
-// machine.
-func dialable(listen string) string {
-	host, port, err := net.SplitHostPort(listen)
+// dialable turns a listen address into one a client can dial: a listener on every address
+// (an empty or unspecified host) is reached at host.
+func dialable(listen, host string) string {
+	h, port, err := net.SplitHostPort(listen)
 	if err != nil {
 		return listen
 	}
-	if a, err := netip.ParseAddr(host); host == "" || err == nil && a.IsUnspecified() {
-		host = "127.0.0.1"
+	if a, err := netip.ParseAddr(h); h != "" && (err != nil || !a.IsUnspecified()) {
+		return listen
 	}
-	return net.JoinHostPort(host, port)
+	return net.JoinHostPort(strings.Trim(host, "[]"), port)
 }
 
 // commandName is the command's base name as a run tag allows it: letters, digits, '-' and '_'.

@@ -15,7 +15,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -549,14 +548,11 @@ func (s *server) run(logger zerolog.Logger) error {
 // the PAC file from, with the proxy's port.
 func (s *server) pacHandler(proxyAddr net.Addr) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		addr := proxyAddr.String()
-		if ap, err := netip.ParseAddrPort(addr); err == nil && ap.Addr().IsUnspecified() {
-			host := r.Host
-			if h, _, err := net.SplitHostPort(r.Host); err == nil {
-				host = h
-			}
-			addr = net.JoinHostPort(strings.Trim(host, "[]"), strconv.Itoa(int(ap.Port())))
+		host := r.Host
+		if h, _, err := net.SplitHostPort(r.Host); err == nil {
+			host = h
 		}
+		addr := dialable(proxyAddr.String(), host)
 		var vendors []*catalog.Vendor
 		if c := s.pipeline.Catalog(); c != nil {
 			vendors = c.Vendors()
