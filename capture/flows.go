@@ -27,6 +27,18 @@ func (r *Reader) finishTCP(c *tcpConn) {
 		r.httpFlows(c)
 	case kindTLS:
 		r.tlsFlow(c)
+	case kindUnknown:
+		if c.bytes[toClient] > 0 {
+			// The server spoke and the client's bytes are not in the capture (an asymmetric
+			// tap, or the capture began late): what went to the server cannot be read.
+			r.stats.fail("client-bytes-missing")
+			f := r.newFlow(c.start, c.last, c.client, c.server, flow.TLS)
+			f.Host = r.hostOf(c.server.Addr(), "")
+			f.ResponseBytes = c.bytes[toClient]
+			f.Mark(flow.MarkPartial)
+			f.MarkIncompleteReason("client-bytes-missing")
+			r.report(f, false)
+		}
 	case kindOther:
 		if c.server.Port() == 443 {
 			// Something that is neither TLS nor HTTP on the HTTPS port: a tunnel, a covert

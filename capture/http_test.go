@@ -11,6 +11,26 @@ import (
 	"github.com/customs-dev/customs/flow"
 )
 
+// TestServerOnlyConnection: a capture that holds only the server's side of a connection to a
+// vendor (an asymmetric tap) reports it, incomplete, rather than nothing.
+func TestServerOnlyConnection(t *testing.T) {
+	w := newCapWriter(t, layers.LinkTypeEthernet)
+	w.dnsAnswer(netip.MustParseAddrPort("10.0.0.7:40000"), netip.MustParseAddrPort("10.0.0.1:53"), "api.openai.com", netip.MustParseAddr("104.18.7.192"))
+	c := w.tcp(netip.MustParseAddrPort("10.0.0.7:51544"), netip.MustParseAddrPort("104.18.7.192:443"))
+	c.open()
+	c.send(toClient, []byte("\x16\x03\x03\x00\x10 server hello bytes"))
+	var flows []*flow.Flow
+	r := NewReader(Options{Pipeline: testPipeline(t)}, func(f *flow.Flow) { flows = append(flows, f) })
+	for _, fr := range w.frames {
+		r.Packet(fr.data, gopacket.CaptureInfo{Timestamp: fr.ts, CaptureLength: len(fr.data), Length: len(fr.data)}, layers.LinkTypeEthernet)
+	}
+	r.Flush()
+	if len(flows) != 1 || flows[0].Vendor.ID != "openai" || strings.Join(flows[0].Incomplete, ",") != "client-bytes-missing" ||
+		flows[0].Verdict.Action == flow.Allow {
+		t.Fatalf("flows %+v", flows)
+	}
+}
+
 // TestHTTPStreamsFailClosed: what the HTTP parser cannot read in a plaintext connection is a
 // flow with a reason, never dropped — above all after a request it could read, where an
 // attacker would hide the next one behind a malformed header.
