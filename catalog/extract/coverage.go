@@ -30,6 +30,11 @@ const (
 	// more (it holds base64 or percent-encoding of text, a textual data: URL or a JSON
 	// document); it was scanned as it stands.
 	LimitNestedDepth = "nested-depth"
+	// LimitUnreadable: part of the body is in a framing or an encoding customs could not read
+	// (a gRPC envelope whose length runs past the body, a compression it does not know or that
+	// fails to decompress, a protobuf message that stops parsing). What of it looked like text
+	// was scanned as it stands; the rest was not read.
+	LimitUnreadable = "unreadable"
 )
 
 // limitSet is the set of limits that cut an extraction.
@@ -41,6 +46,7 @@ const (
 	limKeys
 	limJSONDepth
 	limNestedDepth
+	limUnreadable
 )
 
 var limitTokens = []struct {
@@ -48,7 +54,7 @@ var limitTokens = []struct {
 	token string
 }{
 	{limSegments, LimitSegments}, {limBytes, LimitBytes}, {limKeys, LimitKeys},
-	{limJSONDepth, LimitJSONDepth}, {limNestedDepth, LimitNestedDepth},
+	{limJSONDepth, LimitJSONDepth}, {limNestedDepth, LimitNestedDepth}, {limUnreadable, LimitUnreadable},
 }
 
 func (l *limitSet) set(bit limitSet)     { *l |= bit }

@@ -561,7 +561,8 @@ type pathJoiner struct {
 func newPathJoiner(prefix string) *pathJoiner {
 	j := &pathJoiner{prefix: prefix}
 	switch {
-	case prefix == "" || strings.HasSuffix(prefix, ":"):
+	case prefix == "" || strings.HasSuffix(prefix, ":") || strings.HasSuffix(prefix, "/"):
+		// A gRPC message's root (grpc:/pkg.Service/Method/) ends in '/' already.
 	case endsInDecodeStep(prefix):
 		j.sep, j.brack = "/", "/"
 	default:

@@ -44,6 +44,10 @@ type Request struct {
 	// Body is the request body after Content-Encoding decoding. Segments may share its memory:
 	// it must not be modified while the Result is in use.
 	Body []byte
+	// GRPCFirst is, for a gRPC body (IsGRPC), the index within its stream of the body's first
+	// envelope: 0 for a whole request; k when the caller inspects a client stream one envelope
+	// at a time and Body holds the k-th. Segment paths number messages from it (grpc.go).
+	GRPCFirst int
 }
 
 // Result is what extraction found.
@@ -61,9 +65,9 @@ type Result struct {
 	Notes    []string // what could not be read, and why
 	// Limited lists the limits that cut the extraction, so that some of the request was not
 	// read or not decoded: LimitSegments, LimitBytes, LimitKeys, LimitJSONDepth,
-	// LimitNestedDepth, in that order. Empty when the extraction is complete. A limit that was
-	// reached without cutting anything (a text at the decode depth limit with nothing left to
-	// decode) is not listed.
+	// LimitNestedDepth, LimitUnreadable, in that order. Empty when the extraction is complete.
+	// A limit that was reached without cutting anything (a text at the decode depth limit with
+	// nothing left to decode) is not listed.
 	Limited []string
 
 	// Model is the model a request of an AI API asks for (see flow.Flow.Model): the one its
@@ -96,6 +100,9 @@ type API struct {
 	Response func(contentType string, body []byte, e *emitter)
 
 	skip map[string]bool
+	// grpc names the request message of each gRPC method of the shape (by the path's last
+	// segment), for a body that IsGRPC; nil for a shape that is not served over gRPC.
+	grpc map[string]*pbMessage
 }
 
 func (a *API) matches(r *Request) bool {
@@ -125,7 +132,7 @@ var registry = buildRegistry()
 
 func buildRegistry() []*API {
 	var all []*API
-	for _, table := range [][]API{aiAPIs, analyticsAPIs, observabilityAPIs, moreAnalyticsAPIs} {
+	for _, table := range [][]API{aiAPIs, grpcAPIs, analyticsAPIs, observabilityAPIs, moreAnalyticsAPIs} {
 		for i := range table {
 			a := &table[i]
 			a.skip = make(map[string]bool, len(a.Skip))
@@ -229,9 +236,14 @@ func (e *emitter) request(r *Request) Result {
 		e.facts = &e.ownFacts
 	}
 	if len(r.Body) > 0 {
-		if api != nil && api.Body != nil {
+		switch {
+		case IsGRPC(r.ContentType):
+			// gRPC framing is the same on every path, so it is read here whatever shape the
+			// path names; the shape only lends its message schemas (grpc.go).
+			e.grpcBody(r, api)
+		case api != nil && api.Body != nil:
 			api.Body(r, e)
-		} else {
+		default:
 			e.byContentType("", r.ContentType, r.Body, 0)
 		}
 	}
@@ -261,7 +273,9 @@ func ExtractResponse(apiName, contentType string, body []byte, lim Limits) Resul
 		e.ownFacts.resp = true
 	}
 	if len(body) > 0 {
-		if api != nil && api.Response != nil {
+		if IsGRPC(contentType) {
+			e.grpcResponse(apiName, contentType, body)
+		} else if api != nil && api.Response != nil {
 			api.Response(contentType, body, e)
 		} else {
 			e.byContentType("response:", contentType, body, 0)

@@ -17,7 +17,8 @@ import (
 //
 // The walker reads; it never rewrites. A string's length is written before it, in every
 // enclosing message too, so Redact cannot change one: texts found here are recorded as not
-// rewritable (the caller blocks instead of redacting).
+// rewritable (the caller blocks instead of redacting). gRPC bodies have a walker of their own
+// (grpc.go) that records every length-delimited field, and so can write new lengths.
 
 // pbMessage names the fields of one message type.
 type pbMessage struct {
@@ -25,6 +26,10 @@ type pbMessage struct {
 	// keyed: the message is a key/value pair (OTLP's KeyValue): field 1 is the key, and the
 	// value (field 2) is named by it: attributes(input.value) rather than attributes[3].value.
 	keyed bool
+	// mapEntry: the message is an entry of a protobuf map (key 1, value 2), read by the gRPC
+	// walker as JSON reads an object's member: the value is at <map>.<key>, and the key is a
+	// member name (#keys).
+	mapEntry bool
 }
 
 // pbField is one field of a pbMessage.
@@ -33,6 +38,10 @@ type pbField struct {
 	msg      *pbMessage // nil: a string, or bytes when binary
 	binary   bool       // bytes that are not text (trace and span IDs)
 	repeated bool       // paths index its elements: spans[0]
+	// For the gRPC walker (grpc.go). A field without a name stands for its message's path
+	// (google.protobuf.Value's string_value is the value itself, as in JSON).
+	mimeField int  // binary: the sibling string field that declares its media type (Blob)
+	served    bool // a string naming the model that served an answer (modelVersion)
 }
 
 // Wire types (protobuf encoding spec).
