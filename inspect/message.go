@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/customs-dev/customs/catalog"
@@ -46,13 +48,44 @@ func messageRequest(f *flow.Flow, text bool, payload []byte) *extract.Request {
 // InspectMessage inspects message n (0-based) that the client sent in the WebSocket session f,
 // and decides on it. f is read, not changed: the caller adds the result to the session.
 func (p *Pipeline) InspectMessage(ctx context.Context, f *flow.Flow, n int, text bool, payload []byte) MessageVerdict {
+	return p.inspectMessage(ctx, f, messageRequest(f, text, payload), wsPrefix(n), nil)
+}
+
+// InspectGRPCMessage inspects envelope n (0-based in the call's client stream: flags, length,
+// message) of the gRPC call f, and decides on it. A call's first message is inspected with its
+// request (Inspect); the later ones of a client stream come here one by one, each before it goes
+// on. Their paths name the message: grpc:/pkg.Service/Method[n]/2.1 (see extract). f is read,
+// not changed.
+func (p *Pipeline) InspectGRPCMessage(ctx context.Context, f *flow.Flow, n int, envelope []byte) MessageVerdict {
+	er := &extract.Request{Vendor: f.Vendor.ID, Method: f.Method, Body: envelope, GRPCFirst: n}
+	if u, err := url.Parse(f.URL); err == nil {
+		er.Path = u.Path
+	}
+	if f.RequestHeader != nil {
+		er.ContentType = f.RequestHeader.Get("Content-Type")
+		// The message's own compression; the other headers were inspected with the request.
+		if enc := f.RequestHeader.Values("Grpc-Encoding"); len(enc) > 0 {
+			er.Header = http.Header{"Grpc-Encoding": enc}
+		}
+	}
+	return p.inspectMessage(ctx, f, er, "", bodyOnly)
+}
+
+// bodyOnly keeps the segments of a message's body (and the names it holds, #keys): its URL path
+// and headers are the request's, inspected once with it.
+func bodyOnly(s flow.Segment) bool {
+	return !strings.HasPrefix(s.Path, "url:") && !strings.HasPrefix(s.Path, "header:")
+}
+
+func (p *Pipeline) inspectMessage(ctx context.Context, f *flow.Flow, er *extract.Request, prefix string, keep func(flow.Segment) bool) MessageVerdict {
 	sn := p.cur.Load()
 	vendor := sn.vendorOf(f)
-	er := messageRequest(f, text, payload)
 	res := extract.Extract(er, p.limits)
-	prefix := wsPrefix(n)
 	mv := MessageVerdict{Verdict: flow.Verdict{Action: flow.Allow}}
 	for _, s := range res.Segments {
+		if keep != nil && !keep(s) {
+			continue
+		}
 		s.Path = prefix + s.Path
 		mv.Segments = append(mv.Segments, s)
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/customs-dev/customs/catalog/extract"
 	"github.com/customs-dev/customs/flow"
 )
 
@@ -50,6 +51,14 @@ func styleOf(f *flow.Flow) errorStyle {
 
 // RefusalFor builds the refusal for f, blocked by verdict v.
 func RefusalFor(f *flow.Flow, v flow.Verdict) Refusal {
+	if f.RequestHeader != nil && extract.IsGRPC(f.RequestHeader.Get("Content-Type")) {
+		r := grpcRefusal(f, v)
+		r.Header.Set("X-Customs-Flow", f.ID)
+		if v.Policy != "" {
+			r.Header.Set("X-Customs-Policy", v.Policy)
+		}
+		return r
+	}
 	msg := refusalMessage(f, v)
 	h := http.Header{"Content-Type": {"application/json"}}
 	code := v.Policy

@@ -71,6 +71,19 @@ func (s *Server) open(r *http.Request, client net.Conn, info *connInfo, first []
 		info.tls = true
 		h2 = tc.ConnectionState().NegotiatedProtocol == "h2"
 		conn = tc
+		if h2 {
+			// A client that chose HTTP/2 must open with its preface; anything else would be
+			// read by goproxy as an HTTP/1 request it was never meant to be.
+			_ = tc.SetReadDeadline(time.Now().Add(s.opts.ClientHeaderTimeout))
+			preface := make([]byte, len(http2Preface))
+			n, err := io.ReadFull(tc, preface)
+			if err != nil || string(preface) != http2Preface {
+				s.brokenPreface(r, info, preface[:n], err)
+				_ = client.Close()
+				return
+			}
+			conn = &replayConn{Conn: tc, r: io.MultiReader(bytes.NewReader(preface), tc)}
+		}
 	} else {
 		h2 = bytes.HasPrefix(first, []byte(http2Preface))
 	}
@@ -83,6 +96,21 @@ func (s *Server) open(r *http.Request, client net.Conn, info *connInfo, first []
 }
 
 const http2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+// brokenPreface records a client that negotiated HTTP/2 and then did not speak it: closed,
+// with what it sent instead (its length and first bytes, quoted), for whoever looks at why.
+func (s *Server) brokenPreface(r *http.Request, info *connInfo, got []byte, err error) {
+	f := s.newFlow(r, info, flow.Intercepted)
+	s.opts.Pipeline.Classify(f)
+	what := fmt.Sprintf("%d bytes that are not the HTTP/2 preface (%.16q)", len(got), got)
+	if err != nil {
+		what += ", then " + err.Error()
+	}
+	f.Error = "customs: the client negotiated HTTP/2 and sent " + what
+	f.ErrorKind = "client"
+	f.End = time.Now()
+	_ = s.record(f)
+}
 
 // readStart reads the client's first bytes when the peek has not: enough to tell TLS (one
 // byte) from cleartext, and for cleartext enough to tell HTTP/2's preface from HTTP/1.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/elazarl/goproxy"
 
+	"github.com/customs-dev/customs/catalog/extract"
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/inspect"
 )
@@ -82,6 +83,9 @@ func (s *Server) handleRequest(in *http.Request, ctx *goproxy.ProxyCtx) (_ *http
 		}
 	}
 
+	if in.ProtoMajor == 2 && extract.IsGRPC(in.Header.Get("Content-Type")) {
+		return in, s.handleGRPC(f, info, in)
+	}
 	window, rest, err := readWindow(in.Body, in.ContentLength, s.opts.InspectLimit)
 	if err != nil {
 		f.Mark(flow.MarkClientAbort)
@@ -115,21 +119,13 @@ func (s *Server) handleRequest(in *http.Request, ctx *goproxy.ProxyCtx) (_ *http
 
 	verdict := s.opts.Pipeline.Inspect(in.Context(), f)
 	if verdict.Action == flow.Redact {
-		red, err := s.opts.Pipeline.Redact(f)
-		if err != nil {
-			// Sending the request with the value in it is what the policy forbids; refusing it is
-			// the only safe answer left.
-			verdict = flow.Verdict{Action: flow.Block, Policy: verdict.Policy, Matched: verdict.Matched,
-				Message: "the request had to be redacted, and " + err.Error()}
-			f.Verdict = verdict
-			f.Notes = append(f.Notes, "redact: "+err.Error())
-		} else {
+		var red inspect.Redacted
+		if red, verdict = s.redact(f, verdict); verdict.Action == flow.Redact {
 			out := in
 			if red.RawQuery != in.URL.RawQuery {
 				out = in.Clone(in.Context())
 				out.URL.RawQuery = red.RawQuery
 			}
-			f.Notes = append(f.Notes, fmt.Sprintf("redact: %d values replaced", red.Values))
 			return in, s.forward(f, info, out, bytes.NewReader(red.Body), int64(len(red.Body)))
 		}
 	}
@@ -142,6 +138,22 @@ func (s *Server) handleRequest(in *http.Request, ctx *goproxy.ProxyCtx) (_ *http
 		return in, s.forwardStream(f, info, in, sr, length)
 	}
 	return in, s.forward(f, info, in, body, length)
+}
+
+// redact rewrites f's request for a redact verdict. When it cannot be rewritten, sending it with
+// the value in it is what the policy forbids, so refusing it is the only safe answer left: the
+// verdict becomes a block.
+func (s *Server) redact(f *flow.Flow, verdict flow.Verdict) (inspect.Redacted, flow.Verdict) {
+	red, err := s.opts.Pipeline.Redact(f)
+	if err != nil {
+		verdict = flow.Verdict{Action: flow.Block, Policy: verdict.Policy, Matched: verdict.Matched,
+			Message: "the request had to be redacted, and " + err.Error()}
+		f.Verdict = verdict
+		f.Notes = append(f.Notes, "redact: "+err.Error())
+		return red, verdict
+	}
+	f.Notes = append(f.Notes, fmt.Sprintf("redact: %d values replaced", red.Values))
+	return red, verdict
 }
 
 // urlPort is the port a request URL names, or its scheme's default.
@@ -220,6 +232,11 @@ func outbound(in *http.Request, body io.Reader, length int64) *http.Request {
 	out.Trailer = nil // see handleRequest: trailers would reach the vendor uninspected
 	upgrade := isUpgrade(in.Header)
 	removeHopHeaders(out.Header)
+	if in.ProtoMajor == 2 && extract.IsGRPC(in.Header.Get("Content-Type")) && headerHasToken(in.Header, "Te", "trailers") {
+		// gRPC servers ask for it (RFC 9113 8.2.2 lets "trailers" through), and customs does
+		// pass the vendor's trailers on.
+		out.Header.Set("Te", "trailers")
+	}
 	if upgrade {
 		// A WebSocket upgrade needs its hop-by-hop pair to reach the vendor.
 		out.Header.Set("Connection", "Upgrade")
@@ -280,12 +297,23 @@ func (s *Server) forward(f *flow.Flow, info *connInfo, in *http.Request, body io
 	return s.forwardStream(f, info, in, body, length)
 }
 
-// forwardStream is forward for a body that may be a scanReader: a scan that blocks the body
+// bodyScan is a request body inspected as it goes upstream: a body past the inspection window
+// (scanReader), a gRPC client stream (grpcStream).
+type bodyScan interface {
+	io.ReadCloser
+	// verdictNow reports whether the scan has blocked the body so far, without waiting.
+	verdictNow() (flow.Verdict, bool)
+	// outcome waits until the scan is over and reports its verdict and whether it blocked the
+	// body. The flow's findings are the scan's to change until then.
+	outcome() (flow.Verdict, bool)
+}
+
+// forwardStream is forward for a body that may be a bodyScan: a scan that blocks the body
 // aborts the upstream request and answers the client with the block, and the flow is recorded
 // only once the scan is over.
 func (s *Server) forwardStream(f *flow.Flow, info *connInfo, in *http.Request, body io.Reader, length int64) *http.Response {
 	s.inflight.add()
-	sr, _ := body.(*scanReader)
+	sr, _ := body.(bodyScan)
 	var sent countingReader
 	if body != nil && body != http.NoBody {
 		sent.r = body
@@ -361,6 +389,9 @@ func (s *Server) forwardStream(f *flow.Flow, info *connInfo, in *http.Request, b
 		// header; without this, a streamed NDJSON or JSON-array answer (Gemini's
 		// streamGenerateContent) would sit in the server's buffer until it ends.
 		resp.Header.Set("Transfer-Encoding", "chunked")
+	}
+	if gs, ok := sr.(*grpcStream); ok {
+		resp.Body = &grpcTail{rc: resp.Body, resp: resp, g: gs}
 	}
 	rb := &flowBody{rc: resp.Body, f: f, finish: func(f *flow.Flow, up int64, answer []byte) error {
 		if sr != nil {
@@ -465,8 +496,15 @@ func (s *Server) record(f *flow.Flow) error {
 }
 
 func textResponse(in *http.Request, status int, msg string) *http.Response {
-	resp := goproxy.NewResponse(in, "text/plain; charset=utf-8", status, msg+"\n")
-	return resp
+	if in != nil && in.ProtoMajor == 2 && extract.IsGRPC(in.Header.Get("Content-Type")) {
+		// A gRPC client reads the call's status, not a body: the same message, as a status.
+		resp := goproxy.NewResponse(in, "application/grpc", http.StatusOK, "")
+		for k, v := range inspect.GRPCStatus(inspect.GRPCCode(status), msg) {
+			resp.Header[k] = v
+		}
+		return resp
+	}
+	return goproxy.NewResponse(in, "text/plain; charset=utf-8", status, msg+"\n")
 }
 
 // countingReader counts the body bytes the transport has read. The transport's write loop may

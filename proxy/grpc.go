@@ -1,0 +1,348 @@
+package proxy
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+
+	"github.com/customs-dev/customs/flow"
+	"github.com/customs-dev/customs/inspect"
+)
+
+// A gRPC call (HTTP/2, application/grpc) is a stream of length-prefixed messages each way, and
+// the client's may be a stream too (client-streaming and bidirectional methods), whose next
+// message waits for the vendor's answer to the last one. So customs cannot read the whole body
+// before deciding, as it does for a request: it reads the call message by message.
+//
+//   - The first message is read whole and inspected with the request (its URL path, the method,
+//     and its headers), as any request body is: allowed, redacted (the message re-encoded with
+//     correct lengths), or refused with a gRPC status before anything reaches the vendor.
+//   - Every later message is read whole, inspected on its own (InspectGRPCMessage) and only then
+//     sent on, re-encoded when redacted. A blocked one ends the call: the vendor's stream is
+//     reset, and the client gets PERMISSION_DENIED in the call's trailers (or trailers-only,
+//     when the vendor had not answered yet).
+//   - The vendor's messages go to the client as they come; they are kept for the record.
+//
+// A message larger than the inspection limit, a length prefix that lies, a partial message: what
+// cannot be read is incomplete, decided by inspection.incomplete (block by default).
+
+// grpcEnvelope reads one message of a gRPC stream: the 5-byte prefix (flags, big-endian length)
+// and the message. It returns io.EOF when the stream ends before any of it; a stream that ends
+// inside it returns what was read and io.ErrUnexpectedEOF. A message longer than limit returns
+// the prefix with errGRPCOversize and its length; its bytes are left unread.
+func grpcEnvelope(r io.Reader, limit int64) (env []byte, size uint32, err error) {
+	var hdr [5]byte
+	n, err := io.ReadFull(r, hdr[:])
+	if err != nil {
+		if n == 0 && errors.Is(err, io.EOF) {
+			return nil, 0, io.EOF
+		}
+		return append([]byte(nil), hdr[:n]...), 0, err
+	}
+	size = binary.BigEndian.Uint32(hdr[1:])
+	if int64(size)+5 > limit {
+		return append([]byte(nil), hdr[:]...), size, errGRPCOversize
+	}
+	env = make([]byte, 5+int(size))
+	copy(env, hdr[:])
+	n, err = io.ReadFull(r, env[5:])
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return env[:5+n], size, err
+	}
+	return env, size, nil
+}
+
+var errGRPCOversize = errors.New("gRPC message larger than the inspection limit")
+
+// handleGRPC serves a gRPC call; f has passed the checks every request passes.
+func (s *Server) handleGRPC(f *flow.Flow, info *connInfo, in *http.Request) *http.Response {
+	first, size, err := grpcEnvelope(in.Body, s.opts.InspectLimit)
+	var rest io.Reader
+	switch {
+	case err == nil:
+	case errors.Is(err, io.EOF):
+		first = nil // a call without a message: its headers are all there is
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		// The client ended its stream inside a message: extraction reads what there is, and
+		// says it is unreadable.
+		f.Notes = append(f.Notes, fmt.Sprintf("grpc: the client's stream ended inside its first message (%d of %d bytes)", max(len(first)-5, 0), size))
+	case errors.Is(err, errGRPCOversize):
+		f.Mark(flow.MarkOversize)
+		f.MarkIncompleteReason("grpc-message-oversize")
+		f.Notes = append(f.Notes, fmt.Sprintf("grpc: message 0 is %d bytes, more than the %d-byte inspection limit", size, s.opts.InspectLimit))
+		if s.opts.BlockOversize {
+			f.RequestHeader = in.Header
+			msg := fmt.Sprintf("customs: a gRPC message larger than the %d-byte inspection limit is refused", s.opts.InspectLimit)
+			f.Verdict = flow.Verdict{Action: flow.Block, Policy: "oversize", Message: msg}
+			return s.finishEarly(f, in, http.StatusRequestEntityTooLarge, msg, "")
+		}
+		rest = in.Body
+	default:
+		f.Mark(flow.MarkClientAbort)
+		return s.finishEarly(f, in, http.StatusBadRequest, "customs: reading the gRPC call: "+err.Error(), "client")
+	}
+	f.RequestHeader = in.Header
+	f.RequestBody = first
+	f.Messages = 0
+	if len(first) > 0 {
+		f.Messages = 1
+	}
+
+	verdict := s.opts.Pipeline.Inspect(in.Context(), f)
+	out := first
+	if verdict.Action == flow.Redact {
+		var red inspect.Redacted
+		if red, verdict = s.redact(f, verdict); verdict.Action == flow.Redact {
+			out = red.Body
+		}
+	}
+	if verdict.Action == flow.Block {
+		return s.blockResponse(f, in, verdict)
+	}
+	if rest != nil {
+		// Let through unread by the operator's choice (inspection.incomplete): the rest of the
+		// call is scanned as text as it streams, like any body past the window.
+		f.RequestBody = nil
+		sr := newScanReader(io.MultiReader(readerOf(first), rest), s.opts.Pipeline.NewStream(in.Context(), f))
+		return s.forwardStream(f, info, in, sr, -1)
+	}
+	if err != nil || first == nil {
+		// Nothing follows: the stream ended.
+		return s.forward(f, info, in, readerOf(out), int64(len(out)))
+	}
+	gs := &grpcStream{s: s, ctx: in.Context(), f: f, src: in.Body, n: 1, verdict: f.Verdict,
+		kept: int64(len(first)), ready: out, done: make(chan struct{})}
+	return s.forwardStream(f, info, in, gs, -1)
+}
+
+func readerOf(b []byte) io.Reader {
+	r := &sliceReader{b: b}
+	return r
+}
+
+// sliceReader is bytes.Reader without the seeking, so that the transport sees a stream.
+type sliceReader struct{ b []byte }
+
+func (r *sliceReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.b)
+	r.b = r.b[n:]
+	return n, nil
+}
+
+// grpcStream is the client's side of a gRPC call after its first message: each message is read
+// whole and inspected before it is released upstream. It is a bodyScan (see forwardStream).
+type grpcStream struct {
+	s    *Server
+	ctx  context.Context
+	f    *flow.Flow // its findings, segments and body are this stream's to change until done
+	src  io.Reader
+	n    int   // messages read
+	kept int64 // bytes of the call kept on the flow (RequestBody)
+
+	ready []byte // released: may go upstream
+	raw   bool   // let through unread (inspection.incomplete): bytes pass as they come
+
+	mu      sync.Mutex
+	verdict flow.Verdict
+	blocked bool
+	status  http.Header // the status a blocked call ends with
+
+	once sync.Once
+	done chan struct{}
+}
+
+func (g *grpcStream) Read(p []byte) (int, error) {
+	for len(g.ready) == 0 {
+		if _, blocked := g.state(); blocked {
+			return 0, errStreamBlocked
+		}
+		if g.raw {
+			return g.src.Read(p)
+		}
+		select {
+		case <-g.done:
+			return 0, io.EOF
+		default:
+		}
+		env, size, err := grpcEnvelope(g.src, g.s.opts.InspectLimit)
+		switch {
+		case errors.Is(err, io.EOF):
+			g.finish()
+			return 0, io.EOF
+		case errors.Is(err, errGRPCOversize):
+			if !g.unreadable(fmt.Sprintf("grpc: message %d is %d bytes, more than the %d-byte inspection limit", g.n, size, g.s.opts.InspectLimit), "grpc-message-oversize") {
+				return 0, errStreamBlocked
+			}
+			g.ready = env
+			continue
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			// Inspected for what there is: extraction reports the partial message unreadable.
+			g.note(fmt.Sprintf("grpc: the client's stream ended inside message %d (%d of %d bytes)", g.n, max(len(env)-5, 0), size))
+		case err != nil:
+			g.mu.Lock()
+			g.f.Mark(flow.MarkClientAbort)
+			g.mu.Unlock()
+			g.finish()
+			return 0, err
+		}
+		mv := g.s.opts.Pipeline.InspectGRPCMessage(g.ctx, g.f, g.n, env)
+		g.record(mv, env)
+		switch mv.Verdict.Action {
+		case flow.Block:
+			g.block(mv)
+			return 0, errStreamBlocked
+		case flow.Redact:
+			g.ready = mv.Payload
+		default:
+			g.ready = env
+		}
+	}
+	n := copy(p, g.ready)
+	g.ready = g.ready[n:]
+	return n, nil
+}
+
+// record adds message n's inspection to the call's flow.
+func (g *grpcStream) record(mv inspect.MessageVerdict, env []byte) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	f := g.f
+	g.n++
+	f.Messages = g.n
+	if g.kept+int64(len(env)) <= g.s.opts.InspectLimit {
+		// The record keeps the call's messages as the client sent them, for replay, up to
+		// the limit a request body is kept to.
+		f.RequestBody = append(f.RequestBody, env...)
+		g.kept += int64(len(env))
+	} else if g.kept <= g.s.opts.InspectLimit {
+		g.kept = g.s.opts.InspectLimit + 1
+		f.Notes = append(f.Notes, fmt.Sprintf("grpc: messages from %d on are not kept in the record (inspection limit)", g.n-1))
+	}
+	f.Findings = append(f.Findings, mv.Findings...)
+	if room := wsMaxSegments - len(f.Segments); room > 0 {
+		f.Segments = append(f.Segments, mv.Segments[:min(room, len(mv.Segments))]...)
+	}
+	for _, r := range mv.Incomplete {
+		f.MarkIncompleteReason(r)
+	}
+	if mv.Verdict.Action == flow.Redact {
+		f.Notes = append(f.Notes, fmt.Sprintf("redact: message %d rewritten", g.n-1))
+	}
+	if mv.Verdict.Action.Rank() > g.verdict.Action.Rank() {
+		g.verdict = mv.Verdict
+	}
+}
+
+func (g *grpcStream) note(s string) {
+	g.mu.Lock()
+	g.f.Notes = append(g.f.Notes, s)
+	g.mu.Unlock()
+}
+
+// unreadable decides on a message customs cannot read (inspection.incomplete, through the
+// policies, as for a request): true lets the rest of the call through unread.
+func (g *grpcStream) unreadable(note, reason string) bool {
+	g.mu.Lock()
+	g.f.Notes = append(g.f.Notes, note)
+	view := *g.f
+	g.mu.Unlock()
+	view.Incomplete = append(append([]string(nil), view.Incomplete...), reason)
+	view.Mark(flow.MarkIncomplete)
+	mv := inspect.MessageVerdict{Verdict: g.s.opts.Pipeline.Decide(g.ctx, &view), Incomplete: []string{reason}}
+	g.record(mv, nil)
+	if mv.Verdict.Action == flow.Block {
+		g.block(mv)
+		return false
+	}
+	g.raw = true
+	return true
+}
+
+func (g *grpcStream) block(mv inspect.MessageVerdict) {
+	g.mu.Lock()
+	view := *g.f
+	view.Findings = mv.Findings
+	g.verdict, g.blocked = mv.Verdict, true
+	g.status = inspect.RefusalFor(&view, mv.Verdict).Header
+	g.mu.Unlock()
+	g.ready = nil
+	g.finish()
+}
+
+func (g *grpcStream) finish() { g.once.Do(func() { close(g.done) }) }
+
+func (g *grpcStream) state() (flow.Verdict, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.verdict, g.blocked
+}
+
+// Close is called by the transport once it stops reading the body: the call is over, or given
+// up on (the vendor ended it, the client went away).
+func (g *grpcStream) Close() error {
+	g.finish()
+	return nil
+}
+
+func (g *grpcStream) verdictNow() (flow.Verdict, bool) {
+	select {
+	case <-g.done:
+		return g.state()
+	default:
+		return flow.Verdict{}, false
+	}
+}
+
+func (g *grpcStream) outcome() (flow.Verdict, bool) {
+	<-g.done
+	return g.state()
+}
+
+// trailers is the status a call blocked mid-stream ends with, nil when it was not blocked.
+func (g *grpcStream) trailers() http.Header {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.blocked {
+		return nil
+	}
+	return g.status
+}
+
+// grpcTail ends the vendor's answer to a call blocked mid-stream with customs' status: the vendor's
+// stream was reset, and the client reads PERMISSION_DENIED in the trailers instead of a broken
+// stream.
+type grpcTail struct {
+	rc   io.ReadCloser
+	resp *http.Response
+	g    *grpcStream
+}
+
+func (t *grpcTail) Read(p []byte) (int, error) {
+	n, err := t.rc.Read(p)
+	if err == nil {
+		return n, nil
+	}
+	if st := t.g.trailers(); st != nil {
+		tr := http.Header{}
+		for _, k := range []string{"Grpc-Status", "Grpc-Message", "X-Customs-Flow", "X-Customs-Policy"} {
+			if v := st.Values(k); len(v) > 0 {
+				tr[k] = v
+			}
+		}
+		t.resp.Trailer = tr
+		return n, io.EOF
+	}
+	return n, err
+}
+
+func (t *grpcTail) Close() error { return t.rc.Close() }
