@@ -144,3 +144,53 @@ func TestRunIsolate(t *testing.T) {
 		t.Errorf("firewall rules left behind:\n%s", out)
 	}
 }
+
+// TestRunJava: a JVM program under customs run, with nothing but JAVA_TOOL_OPTIONS: both of
+// Java's HTTP clients (HttpURLConnection, and java.net.http with the default proxy selector, as
+// OkHttp-based SDKs use it) reach the vendor through customs and trust it through the PKCS#12
+// trust store customs run writes. The JVM sends no proxy credentials on a CONNECT unless a
+// proxy asks, so its flows carry no run tag: they are found by host.
+func TestRunJava(t *testing.T) {
+	java, errJava := exec.LookPath("java")
+	_, errJavac := exec.LookPath("javac") // the source launcher (java Main.java) needs the compiler
+	if errJava != nil || errJavac != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("a JDK is needed (.ci/run installs default-jdk-headless)")
+		}
+		t.Skip("no JDK")
+	}
+	data := t.TempDir()
+	upAddr, upCA := fakeVendor(t)
+	s := startCustoms(t, "--data", data, "--resolve", "*="+upAddr, "--upstream-ca", upCA)
+	src := filepath.Join(t.TempDir(), "Main.java")
+	if err := os.WriteFile(src, []byte(`import java.net.*;
+import java.net.http.*;
+
+public class Main {
+    public static void main(String[] args) throws Exception {
+        HttpURLConnection c = (HttpURLConnection) new URI(args[0]).toURL().openConnection();
+        System.out.println(c.getResponseCode());
+        HttpClient h = HttpClient.newBuilder().proxy(ProxySelector.getDefault()).build();
+        HttpResponse<String> r = h.send(HttpRequest.newBuilder(new URI(args[1])).build(), HttpResponse.BodyHandlers.ofString());
+        System.out.println(r.statusCode());
+    }
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCustoms(t, data, "run", "--proxy", "http://"+s.proxy, "--data", data, "--",
+		java, src, "https://api.deepseek.com/v1/models", "https://api.deepseek.com/v1/models?via=httpclient")
+	if code != 0 || out != "200\n200\n" {
+		t.Fatalf("customs run java: exit %d %q\n%s", code, out, errOut)
+	}
+	var list string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		list, _, _ = runCustoms(t, data, "flows", "--vendor", "deepseek", "--json", "--data", data, "--admin", s.admin)
+		if strings.Count(list, `"mode":"intercepted"`) == 2 {
+			break
+		}
+	}
+	if strings.Count(list, `"mode":"intercepted"`) != 2 || strings.Count(list, `"status":200`) != 2 {
+		t.Fatalf("flows of the JVM:\n%s", list)
+	}
+}

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/x509"
 	_ "embed"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +20,8 @@ import (
 	"strings"
 	"syscall"
 
+	"software.sslmate.com/src/go-pkcs12"
+
 	"github.com/customs-dev/customs/proxy"
 	"github.com/customs-dev/customs/proxy/ca"
 )
@@ -29,9 +33,11 @@ trusts its CA: HTTPS_PROXY, HTTP_PROXY and NO_PROXY (both cases), NODE_USE_ENV_P
 NODE_EXTRA_CA_CERTS, a NODE_OPTIONS preload that routes fetch and the http(s) agents where
 Node ignores NODE_USE_ENV_PROXY (before 22.21), and a bundle of the system roots plus the customs CA (DIR/run-ca-bundle.pem)
 for SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, GIT_SSL_CAINFO, AWS_CA_BUNDLE,
-GRPC_DEFAULT_SSL_ROOTS_FILE_PATH and DENO_CERT; JAVA_TOOL_OPTIONS gets the proxy properties. The
+GRPC_DEFAULT_SSL_ROOTS_FILE_PATH and DENO_CERT; JAVA_TOOL_OPTIONS gets the proxy properties and
+the same roots as a PKCS#12 trust store (DIR/run-truststore.p12, password changeit). The
 flows of the process are tagged with a run ID and the command's name (customs flows --run ID);
-the tag travels in the proxy user name, after the user's own when the proxy authenticates. The
+the tag travels in the proxy user name, after the user's own when the proxy authenticates (the
+JVM sends none on a CONNECT unless the proxy asks: a Java program's flows are untagged). The
 exit code is the command's. As root, --isolate runs the command in a network namespace of its own
 whose TCP 80 and 443 the firewall sends to customs serve's transparent listener (transparent:
 0.0.0.0:PORT, with 10.213.128.0/17 in allow_clients): even a program that ignores every variable
@@ -97,7 +103,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("the customs CA %s: %w (customs serve creates it; or customs ca init)", caPath, unwrapPath(err))
 	}
 	bundle := filepath.Join(cfg.Data, "run-ca-bundle.pem")
-	if err := writeBundle(bundle, caPEM); err != nil {
+	bundlePEM, err := writeBundle(bundle, caPEM)
+	if err != nil {
+		return err
+	}
+	trustStore := filepath.Join(cfg.Data, "run-truststore.p12")
+	if err := writeTrustStore(trustStore, bundlePEM); err != nil {
 		return err
 	}
 
@@ -141,6 +152,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	host, port, _ := net.SplitHostPort(pu.Host)
 	java := fmt.Sprintf("-Dhttps.proxyHost=%s -Dhttps.proxyPort=%s -Dhttp.proxyHost=%s -Dhttp.proxyPort=%s -Dhttp.nonProxyHosts=localhost|127.0.0.1",
 		host, port, host, port)
+	if iso != nil {
+		java = ""
+	}
+	// The JVM reads no PEM: its trust store is the same roots as a PKCS#12 file.
+	java = strings.TrimSpace(java + " " + javaTrustOptions(trustStore))
 	if prev := os.Getenv("JAVA_TOOL_OPTIONS"); prev != "" {
 		java = prev + " " + java
 	}
@@ -229,8 +245,9 @@ var systemBundles = []string{"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls
 	"/etc/ssl/ca-bundle.pem", "/etc/ssl/cert.pem", "/usr/local/etc/ssl/cert.pem", "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"}
 
 // writeBundle writes the system roots plus the customs CA: the variables it is given to replace
-// a client's roots, and a client that trusts only customs would fail on every other host.
-func writeBundle(path string, caPEM []byte) error {
+// a client's roots, and a client that trusts only customs would fail on every other host. It
+// returns what it wrote.
+func writeBundle(path string, caPEM []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	for _, p := range systemBundles {
 		if b, err := os.ReadFile(p); err == nil && len(b) > 0 {
@@ -242,7 +259,42 @@ func writeBundle(path string, caPEM []byte) error {
 		}
 	}
 	buf.Write(caPEM)
-	return writeFileAtomic(path, buf.Bytes())
+	return buf.Bytes(), writeFileAtomic(path, buf.Bytes())
+}
+
+// writeTrustStore writes the certificates of a PEM bundle as a Java trust store (PKCS#12 with
+// Java's trusted-certificate attribute, go-pkcs12). Its encoding is the legacy one (3DES, SHA-1
+// MAC) under the well-known password "changeit": every JVM from Java 8 on reads it, and it holds
+// public certificates only, so the password protects nothing and is no secret.
+func writeTrustStore(path string, bundlePEM []byte) error {
+	var entries []pkcs12.TrustStoreEntry
+	for rest := bundlePEM; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if block.Type != "CERTIFICATE" || err != nil {
+			continue // a root the Go parser refuses is one the JVM does without
+		}
+		// Aliases must be unique, or the JVM keeps one certificate per subject.
+		entries = append(entries, pkcs12.TrustStoreEntry{Cert: cert, FriendlyName: fmt.Sprintf("%03d %s", len(entries), cert.Subject.CommonName)})
+	}
+	p12, err := pkcs12.LegacyDES.EncodeTrustStoreEntries(entries, pkcs12.DefaultPassword)
+	if err != nil {
+		return fmt.Errorf("customs run: the Java trust store: %w", err)
+	}
+	return writeFileAtomic(path, p12)
+}
+
+// javaTrustOptions points the JVM at the trust store. A path with a space cannot be given in
+// JAVA_TOOL_OPTIONS, which splits on spaces.
+func javaTrustOptions(path string) string {
+	if strings.ContainsAny(path, " \t") {
+		return ""
+	}
+	return "-Djavax.net.ssl.trustStore=" + path + " -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword=" + pkcs12.DefaultPassword
 }
 
 // writeFileAtomic replaces path: a run starting meanwhile reads the old file or the new one.
