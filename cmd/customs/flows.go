@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/customs-dev/customs/catalog"
 	"github.com/customs-dev/customs/catalog/extract"
@@ -442,7 +444,7 @@ func printBodies(w io.Writer, v *view) {
 	if r.ContentEncoding != "" {
 		state = ", " + r.ContentEncoding + "-encoded as stored" + state
 	}
-	fmt.Fprintf(w, "\n--- request body (%d bytes%s%s)\n%s\n", len(r.RequestBody), truncatedNote(r.RequestTruncated), state, r.RequestBody)
+	fmt.Fprintf(w, "\n--- request body (%d bytes%s%s)\n%s\n", len(r.RequestBody), truncatedNote(r.RequestTruncated), state, terminalSafe(r.RequestBody))
 	if len(v.texts) > 0 {
 		fmt.Fprintf(w, "--- read by customs (%s)\n", plural(len(v.texts), "segment", ""))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -455,7 +457,45 @@ func printBodies(w io.Writer, v *view) {
 		}
 		_ = tw.Flush()
 	}
-	fmt.Fprintf(w, "--- response body (%d bytes%s)\n%s\n", len(r.ResponseBody), truncatedNote(r.ResponseTruncated), r.ResponseBody)
+	fmt.Fprintf(w, "--- response body (%d bytes%s)\n%s\n", len(r.ResponseBody), truncatedNote(r.ResponseTruncated), terminalSafe(r.ResponseBody))
+}
+
+// terminalSafe is a body as a terminal may show it. A body is whatever a client or a vendor
+// sent: its escape sequences would drive the responder's terminal (retitle it, rewrite what is
+// on screen), so control bytes are written as \xNN. A body that is not text (protobuf, an image)
+// is shown as a hex dump, whose right column still shows the text inside it.
+func terminalSafe(b []byte) string {
+	if !utf8.Valid(b) {
+		return strings.TrimSuffix(hex.Dump(b), "\n")
+	}
+	controls := 0
+	for _, r := range string(b) {
+		if isTerminalControl(r) {
+			controls++
+		}
+	}
+	switch {
+	case controls == 0:
+		return string(b)
+	case controls*20 > len(b):
+		// Binary (one byte in twenty a control): hexdump -C.
+		return strings.TrimSuffix(hex.Dump(b), "\n")
+	}
+	var sb strings.Builder
+	for _, r := range string(b) {
+		if isTerminalControl(r) {
+			fmt.Fprintf(&sb, "\\x%02x", r)
+			continue
+		}
+		sb.WriteRune(r)
+	}
+	return sb.String()
+}
+
+// isTerminalControl: the C0 controls but tab and line ends, DEL, and the C1 controls (U+009B is
+// a CSI to some terminals).
+func isTerminalControl(r rune) bool {
+	return r < 0x20 && r != '\n' && r != '\t' && r != '\r' || r >= 0x7f && r < 0xa0
 }
 
 func printHeaders(w io.Writer, h map[string][]string) {

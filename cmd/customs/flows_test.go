@@ -320,3 +320,20 @@ func TestReplayHAR(t *testing.T) {
 		t.Fatalf("flows after --store: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// Bodies are what clients and vendors sent: flows show must not hand their escape sequences to
+// the responder's terminal.
+func TestTerminalSafe(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"plain text\nwith lines\tand tabs\r\n", "plain text\nwith lines\tand tabs\r\n"},
+		{"a prompt whose answer retitles the terminal \x1b]0;pwned\x07 and then clears it \x1b[2J, hoping nobody reads",
+			`a prompt whose answer retitles the terminal \x1b]0;pwned\x07 and then clears it \x1b[2J, hoping nobody reads`},
+		{"and the eight-bit form of a control sequence, \u009b31m, that some terminals obey", `and the eight-bit form of a control sequence, \x9b31m, that some terminals obey`},
+		{"\x00\x01\x02 binary", "00000000  00 01 02 20 62 69 6e 61  72 79                    |... binary|"},
+		{"\xff\xfe not utf-8", "00000000  ff fe 20 6e 6f 74 20 75  74 66 2d 38              |.. not utf-8|"},
+	} {
+		if got := terminalSafe([]byte(tc.in)); got != tc.want {
+			t.Errorf("terminalSafe(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
