@@ -13,8 +13,10 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -50,13 +52,15 @@ func BenchmarkProxyCompare(b *testing.B) {
 	if s := os.Getenv("CUSTOMS_BENCH_WINDOW"); s != "" {
 		window, _ = time.ParseDuration(s)
 	}
-	env := newBenchEnv(b)
+	// CUSTOMS_BENCH_UPSTREAM_H2=1: the vendor offers HTTP/2, which customs then speaks to it
+	// (the default stays HTTP/1.1, the figures in the README).
+	env := newBenchEnv(b, os.Getenv("CUSTOMS_BENCH_UPSTREAM_H2") != "")
 	setups := []struct {
 		name   string
 		client *http.Client
 	}{
 		{"direct", env.direct},
-		{"goproxy", env.viaProxy(env.bareGoproxy(b))},
+		{"goproxy", env.viaProxy(env.bareGoproxy(b, false))},
 		{"customs", env.viaProxy(env.customs(b, false))},
 		{"customs+store", env.viaProxy(env.customs(b, true))},
 	}
@@ -155,6 +159,12 @@ func (r *benchResult) pct(p int) time.Duration {
 
 // loadFor runs concurrency clients in a closed loop for d; the loop is bounded by time.
 func loadFor(b *testing.B, c *http.Client, d time.Duration, concurrency int, body []byte) *benchResult {
+	return load(b, c, "https://api.openai.com/v1/chat/completions", d, concurrency, body, nil)
+}
+
+// load keeps concurrency requests to url in flight for d, each reading its answer to the end;
+// check, when given, judges each answer (its response and body size).
+func load(b *testing.B, c *http.Client, url string, d time.Duration, concurrency int, body []byte, check func(*http.Response, int64) error) *benchResult {
 	var mu sync.Mutex
 	res := &benchResult{}
 	deadline := time.Now().Add(d)
@@ -167,16 +177,22 @@ func loadFor(b *testing.B, c *http.Client, d time.Duration, concurrency int, bod
 			var lat []time.Duration
 			for time.Now().Before(deadline) {
 				t0 := time.Now()
-				resp, err := c.Post("https://api.openai.com/v1/chat/completions", "application/json", bytes.NewReader(body))
+				resp, err := c.Post(url, "application/json", bytes.NewReader(body))
 				if err != nil {
 					b.Error(err)
 					return
 				}
-				_, _ = io.Copy(io.Discard, resp.Body)
+				n, _ := io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				if resp.StatusCode != 200 {
 					b.Errorf("status %d", resp.StatusCode)
 					return
+				}
+				if check != nil {
+					if err := check(resp, n); err != nil {
+						b.Error(err)
+						return
+					}
 				}
 				lat = append(lat, time.Since(t0))
 			}
@@ -203,6 +219,7 @@ func processCPU() time.Duration {
 }
 
 type benchEnv struct {
+	upConns   atomic.Int64 // connections the vendor accepted
 	customsCA *ca.CA
 	upCA      *ca.CA
 	upAddr    string
@@ -211,7 +228,7 @@ type benchEnv struct {
 	body      []byte
 }
 
-func newBenchEnv(b *testing.B) *benchEnv {
+func newBenchEnv(b *testing.B, h2 bool) *benchEnv {
 	e := &benchEnv{}
 	var err error
 	if e.customsCA, err = ca.Create(b.TempDir()); err != nil {
@@ -223,13 +240,28 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	upLeaves := ca.NewLeaves(e.upCA, ca.LeafOptions{})
 	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
+		if n, err := strconv.Atoi(r.URL.Query().Get("sse")); err == nil {
+			// An answer streamed in n events of about 1 KiB, each flushed, as a chat stream is.
+			w.Header().Set("Content-Type", "text/event-stream")
+			prose := strings.Repeat("The meeting agreed on three actions for the next sprint. ", 17)
+			event := `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"` + prose + `"}}]}` + "\n\n"
+			for range n {
+				_, _ = io.WriteString(w, event)
+				w.(http.Flusher).Flush()
+			}
+			_, _ = io.WriteString(w, "data: [DONE]\n\n")
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Sure: here is the summary you asked for."},"finish_reason":"stop"}]}`)
 	}))
 	up.TLS = &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) { return upLeaves.Get(h.ServerName) }}
-	// CUSTOMS_BENCH_UPSTREAM_H2=1: the vendor offers HTTP/2, which customs then speaks to it
-	// (the default stays HTTP/1.1, the figures in the README).
-	up.EnableHTTP2 = os.Getenv("CUSTOMS_BENCH_UPSTREAM_H2") != ""
+	up.EnableHTTP2 = h2
+	up.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			e.upConns.Add(1)
+		}
+	}
 	up.StartTLS()
 	b.Cleanup(up.Close)
 	e.upAddr = up.Listener.Addr().String()
@@ -289,10 +321,12 @@ func serveOn(b *testing.B, h http.Handler) string {
 
 // bareGoproxy is the baseline: goproxy's own MITM with the same CA, an ECDSA leaf cache and the
 // same pooled, verifying upstream transport, but no inspection, logging or metrics.
-func (e *benchEnv) bareGoproxy(b *testing.B) string {
+func (e *benchEnv) bareGoproxy(b *testing.B, h2 bool) string {
 	gp := goproxy.NewProxyHttpServer()
 	gp.Logger = nopLogger{}
 	gp.Tr = e.upstreamTransport()
+	// h2: HTTP/2 to clients and to the vendor, as customs speaks it.
+	gp.AllowHTTP2, gp.Tr.ForceAttemptHTTP2 = h2, h2
 	gp.ConnectDial = nil
 	leaves := ca.NewLeaves(e.customsCA, ca.LeafOptions{})
 	mitm := &goproxy.ConnectAction{Action: goproxy.ConnectMitm, TLSConfig: func(host string, _ *goproxy.ProxyCtx) (*tls.Config, error) {
@@ -353,6 +387,7 @@ func (e *benchEnv) customs(b *testing.B, withStore bool) string {
 		Scope:    proxy.Scope{Mode: proxy.InterceptCatalog, InCatalog: pipeline.Known},
 		Resolve:  resolver,
 		RootCAs:  e.roots,
+		HTTP2:    true, // as serve offers it by default
 	})
 	if err != nil {
 		b.Fatal(err)
