@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -66,4 +67,28 @@ func originalDst(c net.Conn) (netip.AddrPort, error) {
 // exclude customs' own upstream connections.
 func setMark(fd uintptr, mark int) error {
 	return syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_MARK, mark)
+}
+
+// ipv6Transparent is IPV6_TRANSPARENT (linux/in6.h), which package syscall does not name.
+const ipv6Transparent = 75
+
+// ListenTransparent listens on addr for connections a firewall redirects to customs. The socket
+// is made transparent (IP_TRANSPARENT, and IPV6_TRANSPARENT for an IPv6 or dual-stack one) so
+// that TPROXY may hand it connections for addresses that are not the host's own; that needs
+// CAP_NET_ADMIN. Without it the listener still takes REDIRECTed connections, and tproxy says
+// TPROXY will not reach it.
+func ListenTransparent(ctx context.Context, addr string) (ln net.Listener, tproxy bool, err error) {
+	lc := net.ListenConfig{Control: func(network, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) {
+			e4 := syscall.SetsockoptInt(int(fd), syscall.SOL_IP, syscall.IP_TRANSPARENT, 1)
+			if network == "tcp4" {
+				tproxy = e4 == nil
+				return
+			}
+			e6 := syscall.SetsockoptInt(int(fd), syscall.SOL_IPV6, ipv6Transparent, 1)
+			tproxy = e6 == nil
+		})
+	}}
+	ln, err = lc.Listen(ctx, "tcp", addr)
+	return ln, tproxy && err == nil, err
 }

@@ -475,7 +475,11 @@ func (s *server) run(logger zerolog.Logger) error {
 	go func() { errc <- s.proxy.Serve(ln) }()
 	transparentAddr := ""
 	if s.cfg.Transparent != "" {
-		tln, err := net.Listen("tcp", s.cfg.Transparent)
+		tln, tproxy, err := proxy.ListenTransparent(context.Background(), s.cfg.Transparent)
+		if err == nil && !tproxy {
+			logger.Info().Str("transparent", s.cfg.Transparent).
+				Msg("the transparent listener takes REDIRECTed connections; TPROXY needs CAP_NET_ADMIN, which customs does not have")
+		}
 		if err != nil {
 			ln.Close()
 			return usageError{fmt.Errorf("transparent listen %s: %w", s.cfg.Transparent, err)}
