@@ -46,6 +46,10 @@ type Options struct {
 	Authenticate func(user, password string) bool
 	Realm        string // Basic realm in 407 challenges; default "customs"
 
+	// RunOf names the customs run (its ID and command) a transparent client's address belongs
+	// to, "" when none: the namespace of a customs run --isolate. Optional.
+	RunOf func(client netip.Addr) (run, command string)
+
 	// SocketMark, when not 0, marks (SO_MARK) every connection customs dials, so that the
 	// firewall rule redirecting traffic to the transparent listener can exclude customs' own.
 	SocketMark int

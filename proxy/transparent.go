@@ -49,6 +49,13 @@ func (s *Server) ServeTransparent(ln net.Listener) error {
 
 func (s *Server) transparentConn(c net.Conn, self net.Addr) {
 	info := &connInfo{addr: c.RemoteAddr().String(), transparent: true}
+	if s.opts.RunOf != nil {
+		// A redirected client sends no proxy user name to carry a run tag in; the run of an
+		// isolated command is known by its namespace's address.
+		if ap, err := netip.ParseAddrPort(info.addr); err == nil {
+			info.run, info.command = s.opts.RunOf(ap.Addr().Unmap())
+		}
+	}
 	raw := c
 	if tc, ok := c.(*trackedConn); ok {
 		raw = tc.Conn

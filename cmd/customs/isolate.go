@@ -148,6 +148,43 @@ func resolvers() []string {
 	return nil
 }
 
+// The runs of isolated commands, by namespace address, for serve to tag their flows: a
+// redirected connection carries no proxy user name for the tag. customs run --isolate writes
+// DATA/isolated/ADDRESS ("RUNID COMMAND") for as long as the command runs.
+const isolatedDir = "isolated"
+
+// isolateRange holds every --isolate namespace's address (a /30 each).
+var isolateRange = netip.MustParsePrefix("10.213.128.0/17")
+
+// tag records the run for serve (see isolatedRunOf); undone with the namespace.
+func (iso *isolation) tag(data, runID, command string) error {
+	dir := filepath.Join(data, isolatedDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("customs run: %w", err)
+	}
+	p := filepath.Join(dir, iso.ip.String())
+	if err := os.WriteFile(p, []byte(runID+" "+command+"\n"), 0o600); err != nil {
+		return fmt.Errorf("customs run: %w", err)
+	}
+	iso.undo = append(iso.undo, func() { _ = os.Remove(p) })
+	return nil
+}
+
+// isolatedRunOf is serve's side of tag: the run of a client address in isolateRange.
+func isolatedRunOf(data string) func(netip.Addr) (string, string) {
+	return func(a netip.Addr) (string, string) {
+		if !isolateRange.Contains(a) {
+			return "", ""
+		}
+		b, err := os.ReadFile(filepath.Join(data, isolatedDir, a.String()))
+		if err != nil {
+			return "", ""
+		}
+		run, command, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
+		return run, command
+	}
+}
+
 // command wraps argv to run inside the namespace.
 func (iso *isolation) command(argv []string) []string {
 	return append([]string{"ip", "netns", "exec", iso.ns}, argv...)

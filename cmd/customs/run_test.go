@@ -122,19 +122,25 @@ func TestRunIsolate(t *testing.T) {
 	out, errOut, code := runCustoms(t, data, "run", "--isolate", "--config", cfgPath, "--data", data, "--",
 		"curl", "-sS", "--noproxy", "*", "-o", "/dev/null", "-w", "%{http_code}", "--resolve", "api.openai.com:443:203.0.113.10",
 		"https://api.openai.com/v1/models")
-	m := regexp.MustCompile(`from (10\.213\.\d+\.\d+)`).FindStringSubmatch(errOut)
+	m := regexp.MustCompile(`customs run ([0-9a-f]{16}): curl isolated, from (10\.213\.\d+\.\d+)`).FindStringSubmatch(errOut)
 	if code != 0 || out != "200" || m == nil {
 		t.Fatalf("run --isolate: exit %d %q\n%s", code, out, errOut)
 	}
+	// The namespace's connections carry no proxy user name: serve knows the run by the
+	// namespace's address.
 	var list string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		list, _, _ = runCustoms(t, data, "flows", "--client", m[1], "--json", "--data", data, "--admin", s.admin)
+		list, _, _ = runCustoms(t, data, "flows", "--run", m[1], "--json", "--data", data, "--admin", s.admin)
 		if strings.Contains(list, `"host":"api.openai.com"`) {
 			break
 		}
 	}
-	if !strings.Contains(list, `"mode":"intercepted"`) || !strings.Contains(list, `"host":"api.openai.com"`) {
-		t.Fatalf("no intercepted flow from %s:\n%s", m[1], list)
+	if !strings.Contains(list, `"mode":"intercepted"`) || !strings.Contains(list, `"host":"api.openai.com"`) ||
+		!strings.Contains(list, `"client":"`+m[2]) || !strings.Contains(list, `"command":"curl"`) {
+		t.Fatalf("no intercepted flow of run %s from %s:\n%s", m[1], m[2], list)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(data, "isolated")); len(entries) != 0 {
+		t.Errorf("the run's tag was left behind: %v", entries)
 	}
 	// Undone: no namespace, no rule left.
 	if out, _ := exec.Command("ip", "netns", "list").CombinedOutput(); strings.Contains(string(out), "custrun") {

@@ -41,7 +41,7 @@ JVM sends none on a CONNECT unless the proxy asks: a Java program's flows are un
 exit code is the command's. As root, --isolate runs the command in a network namespace of its own
 whose TCP 80 and 443 the firewall sends to customs serve's transparent listener (transparent:
 0.0.0.0:PORT, with 10.213.128.0/17 in allow_clients): even a program that ignores every variable
-is seen; its flows are those of the namespace's address (customs flows --client).`,
+is seen; its flows carry the run's tag too (serve knows the run by the namespace's address).`,
 	examples: `customs run -- python3 agent.py
 customs run --proxy http://alice:s3cret@customs.corp.example:8080 -- npm test
 customs flows --run 9f2c41d07ab3e655`,
@@ -136,6 +136,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer iso.close()
+		if err := iso.tag(cfg.Data, runID, name); err != nil {
+			return err
+		}
 		proxyURL = ""
 	}
 	for _, k := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
@@ -175,8 +178,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 
 	if iso != nil {
-		fmt.Fprintf(stderr, "customs run %s: %s isolated, from %s through the transparent listener (customs flows --client %s)\n",
-			runID, name, iso.ip, iso.ip)
+		fmt.Fprintf(stderr, "customs run %s: %s isolated, from %s through the transparent listener (customs flows --run %s)\n",
+			runID, name, iso.ip, runID)
 		command = iso.command(command)
 	} else {
 		fmt.Fprintf(stderr, "customs run %s: %s through %s (customs flows --run %s)\n", runID, name, pu.Redacted(), runID)

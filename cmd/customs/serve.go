@@ -278,6 +278,7 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 		Realm:                 cfg.ProxyAuth.Realm,
 		HTTP2:                 cfg.HTTP2,
 		SocketMark:            cfg.TransparentMark,
+		RunOf:                 isolatedRunOf(cfg.Data),
 		InspectLimit:          int64(cfg.Body.InspectLimit),
 		BlockOversize:         cfg.Body.Oversize == "block",
 		DialTimeout:           cfg.Timeouts.Dial.D(),
