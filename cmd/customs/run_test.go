@@ -154,8 +154,8 @@ func TestRunIsolate(t *testing.T) {
 // TestRunJava: a JVM program under customs run, with nothing but JAVA_TOOL_OPTIONS: both of
 // Java's HTTP clients (HttpURLConnection, and java.net.http with the default proxy selector, as
 // OkHttp-based SDKs use it) reach the vendor through customs and trust it through the PKCS#12
-// trust store customs run writes. The JVM sends no proxy credentials on a CONNECT unless a
-// proxy asks, so its flows carry no run tag: they are found by host.
+// trust store customs run writes. The JVM sends no proxy credentials unless a proxy asks, so
+// customs run hands it a relay that adds them: its flows carry the run's tag.
 func TestRunJava(t *testing.T) {
 	java, errJava := exec.LookPath("java")
 	_, errJavac := exec.LookPath("javac") // the source launcher (java Main.java) needs the compiler
@@ -189,14 +189,19 @@ public class Main {
 	if code != 0 || out != "200\n200\n" {
 		t.Fatalf("customs run java: exit %d %q\n%s", code, out, errOut)
 	}
+	m := runLine.FindStringSubmatch(errOut)
+	if m == nil {
+		t.Fatalf("no run line: %s", errOut)
+	}
 	var list string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		list, _, _ = runCustoms(t, data, "flows", "--vendor", "deepseek", "--json", "--data", data, "--admin", s.admin)
+		list, _, _ = runCustoms(t, data, "flows", "--run", m[1], "--json", "--data", data, "--admin", s.admin)
 		if strings.Count(list, `"mode":"intercepted"`) == 2 {
 			break
 		}
 	}
-	if strings.Count(list, `"mode":"intercepted"`) != 2 || strings.Count(list, `"status":200`) != 2 {
-		t.Fatalf("flows of the JVM:\n%s", list)
+	if strings.Count(list, `"mode":"intercepted"`) != 2 || strings.Count(list, `"status":200`) != 2 ||
+		strings.Count(list, `"host":"api.deepseek.com"`) != 2 || strings.Count(list, `"command":"java"`) != 2 {
+		t.Fatalf("flows of the JVM's run %s:\n%s", m[1], list)
 	}
 }

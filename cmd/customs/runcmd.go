@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -37,7 +38,7 @@ GRPC_DEFAULT_SSL_ROOTS_FILE_PATH and DENO_CERT; JAVA_TOOL_OPTIONS gets the proxy
 the same roots as a PKCS#12 trust store (DIR/run-truststore.p12, password changeit). The
 flows of the process are tagged with a run ID and the command's name (customs flows --run ID);
 the tag travels in the proxy user name, after the user's own when the proxy authenticates (the
-JVM sends none on a CONNECT unless the proxy asks: a Java program's flows are untagged). The
+JVM, which sends credentials only when asked, goes through a loopback relay that adds them). The
 exit code is the command's. As root, --isolate runs the command in a network namespace of its own
 whose TCP 80 and 443 the firewall sends to customs serve's transparent listener (transparent:
 0.0.0.0:PORT, with 10.213.128.0/17 in allow_clients): even a program that ignores every variable
@@ -153,6 +154,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		set(k, bundle)
 	}
 	host, port, _ := net.SplitHostPort(pu.Host)
+	if iso == nil {
+		// The JVM goes through a relay that adds the run's credentials (see tagRelay).
+		relay, err := startTagRelay(pu.Host, user, pass)
+		if err != nil {
+			return err
+		}
+		defer relay.close()
+		host, port = "127.0.0.1", strconv.Itoa(relay.addr().Port)
+	}
 	java := fmt.Sprintf("-Dhttps.proxyHost=%s -Dhttps.proxyPort=%s -Dhttp.proxyHost=%s -Dhttp.proxyPort=%s -Dhttp.nonProxyHosts=localhost|127.0.0.1",
 		host, port, host, port)
 	if iso != nil {
