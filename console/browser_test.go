@@ -140,15 +140,20 @@ func (b *browser) waitUpTo(js string, d time.Duration) bool {
 // the keys; the next attempt types them again.
 func (b *browser) signIn(t *testing.T, token, js string) {
 	t.Helper()
+	var last error
 	for range 3 {
 		b.wait(t, `document.querySelector("#login-form")`)
 		eval[bool](t, b, `(document.querySelector("#token").value = "", true)`)
-		b.do(t, chromedp.SendKeys(chromedp.CSS("#token"), token), chromedp.Click(chromedp.CSS("#login-submit")))
+		// The form may be drawn again between finding it and typing into it (a route change
+		// still rendering on a loaded machine): the node is then gone, and the try is repeated.
+		if last = chromedp.Do(b.ctx, chromedp.SendKeys(chromedp.CSS("#token"), token), chromedp.Click(chromedp.CSS("#login-submit"))); last != nil {
+			continue
+		}
 		if b.waitUpTo(js, 20*time.Second) {
 			return
 		}
 	}
-	b.fail(t, js, nil)
+	b.fail(t, js, last)
 }
 
 func (b *browser) fail(t *testing.T, js string, last error) {
