@@ -228,13 +228,7 @@ func (g *grpcStream) record(mv inspect.MessageVerdict, env []byte) {
 		g.kept = g.s.opts.InspectLimit + 1
 		f.Notes = append(f.Notes, fmt.Sprintf("grpc: messages from %d on are not kept in the record (inspection limit)", g.n-1))
 	}
-	f.Findings = append(f.Findings, mv.Findings...)
-	if room := wsMaxSegments - len(f.Segments); room > 0 {
-		f.Segments = append(f.Segments, mv.Segments[:min(room, len(mv.Segments))]...)
-	}
-	for _, r := range mv.Incomplete {
-		f.MarkIncompleteReason(r)
-	}
+	addMessage(f, mv)
 	if mv.Verdict.Action == flow.Redact {
 		f.Notes = append(f.Notes, fmt.Sprintf("redact: message %d rewritten", g.n-1))
 	}

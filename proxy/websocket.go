@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/customs-dev/customs/flow"
@@ -39,7 +40,34 @@ const (
 	// wsMaxSegments bounds the segments a session keeps on its flow (a voice session sends
 	// thousands of audio events).
 	wsMaxSegments = 2000
+	// maxSessionFindings bounds the findings a session or a call keeps on its flow: each
+	// message is still decided on all of its own, but a client that streams a million of them
+	// does not hold a million findings in the proxy.
+	maxSessionFindings = 10000
 )
+
+// addMessage adds one message's segments, findings and incomplete reasons to the flow of its
+// WebSocket session or gRPC call, within the bounds above. The caller holds the flow.
+func addMessage(f *flow.Flow, mv inspect.MessageVerdict) {
+	if room := maxSessionFindings - len(f.Findings); room >= len(mv.Findings) {
+		f.Findings = append(f.Findings, mv.Findings...)
+	} else {
+		if room > 0 {
+			f.Findings = append(f.Findings, mv.Findings[:room]...)
+		}
+		if !slices.Contains(f.Notes, findingsCutNote) {
+			f.Notes = append(f.Notes, findingsCutNote)
+		}
+	}
+	if room := wsMaxSegments - len(f.Segments); room > 0 {
+		f.Segments = append(f.Segments, mv.Segments[:min(room, len(mv.Segments))]...)
+	}
+	for _, r := range mv.Incomplete {
+		f.MarkIncompleteReason(r)
+	}
+}
+
+var findingsCutNote = fmt.Sprintf("findings past the first %d of the session are not kept (each message was decided on all of its own)", maxSessionFindings)
 
 type wsSession struct {
 	*flowBody // the vendor's side: counts bytes, finishes the flow
@@ -196,13 +224,7 @@ func (ws *wsSession) recordControl(mv inspect.MessageVerdict) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	f := ws.f
-	f.Findings = append(f.Findings, mv.Findings...)
-	if room := wsMaxSegments - len(f.Segments); room > 0 {
-		f.Segments = append(f.Segments, mv.Segments[:min(room, len(mv.Segments))]...)
-	}
-	for _, r := range mv.Incomplete {
-		f.MarkIncompleteReason(r)
-	}
+	addMessage(f, mv)
 	if mv.Verdict.Action.Rank() > f.Verdict.Action.Rank() {
 		f.Verdict = mv.Verdict
 	}
