@@ -102,6 +102,12 @@ func (s *Server) handleRequest(in *http.Request, ctx *goproxy.ProxyCtx) (_ *http
 		f.Notes = append(f.Notes, "request trailers not forwarded: "+strings.Join(names, ", "))
 	}
 	f.RequestHeader = in.Header // the inbound request is read-only from here on
+	if isUpgrade(in.Header) && !isWebSocket(in.Header) {
+		// After a 101 the connection would carry a protocol customs does not read (h2c, a
+		// vendor's own): bytes to the vendor nobody inspects. That is a decision for
+		// inspection.incomplete, like any request customs cannot read whole.
+		f.MarkIncompleteReason("upgrade:" + strings.ToLower(in.Header.Get("Upgrade")))
+	}
 	f.RequestBody = window
 	// Several Content-Encoding lines are one list (RFC 9110 5.3), and the vendor decodes them
 	// all.

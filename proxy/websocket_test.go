@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -203,5 +204,33 @@ func TestWebSocketControlFramePayloads(t *testing.T) {
 	f := w.nextFlow()
 	if f.Verdict.Action != flow.Block || w.seen.saw(wsKey) {
 		t.Fatalf("verdict %+v, vendor saw the key: %v", f.Verdict, w.seen.saw(wsKey))
+	}
+}
+
+// An upgrade to anything but a WebSocket would leave a connection to the vendor carrying a
+// protocol customs does not read: it is incomplete, and refused by default before the vendor
+// sees it.
+func TestUnreadableUpgradeRefused(t *testing.T) {
+	w := newWorld(t, worldOptions{detect: true, rules: rules.Default()})
+	for _, proto := range []string{"h2c", "acme-stream/1"} {
+		before := w.seen.count()
+		req, err := http.NewRequest(http.MethodGet, "https://api.openai.com/v1/realtime", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Connection", "Upgrade")
+		req.Header.Set("Upgrade", proto)
+		resp, err := w.client(false).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		f := w.nextFlow()
+		if resp.StatusCode != http.StatusForbidden || f.Verdict.Action != flow.Block || !slices.Contains(f.Incomplete, "upgrade:"+proto) {
+			t.Fatalf("%s: status %d verdict %+v incomplete %v", proto, resp.StatusCode, f.Verdict, f.Incomplete)
+		}
+		if w.seen.count() != before {
+			t.Fatalf("%s: the upgrade reached the vendor", proto)
+		}
 	}
 }
