@@ -396,7 +396,8 @@ func (s *Server) forwardStream(f *flow.Flow, info *connInfo, in *http.Request, b
 		// streamGenerateContent) would sit in the server's buffer until it ends.
 		resp.Header.Set("Transfer-Encoding", "chunked")
 	}
-	if gs, ok := sr.(*grpcStream); ok {
+	gs, _ := sr.(*grpcStream)
+	if gs != nil {
 		resp.Body = &grpcTail{rc: resp.Body, resp: resp, g: gs}
 	}
 	rb := &flowBody{rc: resp.Body, f: f, finish: func(f *flow.Flow, up int64, answer []byte) error {
@@ -415,6 +416,9 @@ func (s *Server) forwardStream(f *flow.Flow, info *connInfo, in *http.Request, b
 		s.inflight.done()
 		return err
 	}}
+	if gs != nil {
+		gs.attach(rb)
+	}
 	if _, ok := s.opts.Recorder.(flow.DurableRecorder); ok && resp.StatusCode != http.StatusSwitchingProtocols {
 		rb.durable, rb.length = true, resp.ContentLength
 		if resp.ContentLength == 0 || in.Method == http.MethodHead || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified {

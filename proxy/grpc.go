@@ -117,7 +117,7 @@ func (s *Server) handleGRPC(f *flow.Flow, info *connInfo, in *http.Request) *htt
 		// Nothing follows: the stream ended.
 		return s.forward(f, info, in, readerOf(out), int64(len(out)))
 	}
-	gs := &grpcStream{s: s, ctx: in.Context(), f: f, src: in.Body, n: 1, verdict: f.Verdict,
+	gs := &grpcStream{s: s, ctx: in.Context(), f: f, view: *f, src: in.Body, n: 1, verdict: f.Verdict,
 		kept: int64(len(first)), ready: out, done: make(chan struct{})}
 	return s.forwardStream(f, info, in, gs, -1)
 }
@@ -141,10 +141,16 @@ func (r *sliceReader) Read(p []byte) (int, error) {
 
 // grpcStream is the client's side of a gRPC call after its first message: each message is read
 // whole and inspected before it is released upstream. It is a bodyScan (see forwardStream).
+//
+// The stream runs on the transport's goroutine while the answer is copied and recorded on
+// others. It judges each message against view, the flow as the request left it, and changes
+// the live flow only through change: under its own lock and, once the answer is flowing, the
+// answer's (flowBody.mu), and never after it is over (done), when the flow is being recorded.
 type grpcStream struct {
 	s    *Server
 	ctx  context.Context
-	f    *flow.Flow // its findings, segments and body are this stream's to change until done
+	f    *flow.Flow
+	view flow.Flow // f when the stream began: what each message is judged with
 	src  io.Reader
 	n    int   // messages read
 	kept int64 // bytes of the call kept on the flow (RequestBody)
@@ -153,12 +159,35 @@ type grpcStream struct {
 	raw   bool   // let through unread (inspection.incomplete): bytes pass as they come
 
 	mu      sync.Mutex
+	fb      *flowBody // the answer's side, once there is one
+	closed  bool      // over: the flow is no longer the stream's to change
 	verdict flow.Verdict
 	blocked bool
 	status  http.Header // the status a blocked call ends with
 
 	once sync.Once
 	done chan struct{}
+}
+
+// change applies fn to the live flow unless the stream is over.
+func (g *grpcStream) change(fn func(f *flow.Flow)) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return
+	}
+	if g.fb != nil {
+		g.fb.mu.Lock()
+		defer g.fb.mu.Unlock()
+	}
+	fn(g.f)
+}
+
+// attach tells the stream the answer's side, whose goroutines change the flow too.
+func (g *grpcStream) attach(fb *flowBody) {
+	g.mu.Lock()
+	g.fb = fb
+	g.mu.Unlock()
 }
 
 func (g *grpcStream) Read(p []byte) (int, error) {
@@ -189,13 +218,11 @@ func (g *grpcStream) Read(p []byte) (int, error) {
 			// Inspected for what there is: extraction reports the partial message unreadable.
 			g.note(fmt.Sprintf("grpc: the client's stream ended inside message %d (%d of %d bytes)", g.n, max(len(env)-5, 0), size))
 		case err != nil:
-			g.mu.Lock()
-			g.f.Mark(flow.MarkClientAbort)
-			g.mu.Unlock()
+			g.change(func(f *flow.Flow) { f.Mark(flow.MarkClientAbort) })
 			g.finish()
 			return 0, err
 		}
-		mv := g.s.opts.Pipeline.InspectGRPCMessage(g.ctx, g.f, g.n, env)
+		mv := g.s.opts.Pipeline.InspectGRPCMessage(g.ctx, &g.view, g.n, env)
 		g.record(mv, env)
 		switch mv.Verdict.Action {
 		case flow.Block:
@@ -214,42 +241,40 @@ func (g *grpcStream) Read(p []byte) (int, error) {
 
 // record adds message n's inspection to the call's flow.
 func (g *grpcStream) record(mv inspect.MessageVerdict, env []byte) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	f := g.f
+	k := g.n
 	g.n++
-	f.Messages = g.n
-	if g.kept+int64(len(env)) <= g.s.opts.InspectLimit {
-		// The record keeps the call's messages as the client sent them, for replay, up to
-		// the limit a request body is kept to.
-		f.RequestBody = append(f.RequestBody, env...)
-		g.kept += int64(len(env))
-	} else if g.kept <= g.s.opts.InspectLimit {
-		g.kept = g.s.opts.InspectLimit + 1
-		f.Notes = append(f.Notes, fmt.Sprintf("grpc: messages from %d on are not kept in the record (inspection limit)", g.n-1))
-	}
-	addMessage(f, mv)
-	if mv.Verdict.Action == flow.Redact {
-		f.Notes = append(f.Notes, fmt.Sprintf("redact: message %d rewritten", g.n-1))
-	}
+	g.change(func(f *flow.Flow) {
+		f.Messages = g.n
+		if g.kept+int64(len(env)) <= g.s.opts.InspectLimit {
+			// The record keeps the call's messages as the client sent them, for replay, up
+			// to the limit a request body is kept to.
+			f.RequestBody = append(f.RequestBody, env...)
+			g.kept += int64(len(env))
+		} else if g.kept <= g.s.opts.InspectLimit {
+			g.kept = g.s.opts.InspectLimit + 1
+			f.Notes = append(f.Notes, fmt.Sprintf("grpc: messages from %d on are not kept in the record (inspection limit)", k))
+		}
+		addMessage(f, mv)
+		if mv.Verdict.Action == flow.Redact {
+			f.Notes = append(f.Notes, fmt.Sprintf("redact: message %d rewritten", k))
+		}
+	})
+	g.mu.Lock()
 	if mv.Verdict.Action.Rank() > g.verdict.Action.Rank() {
 		g.verdict = mv.Verdict
 	}
+	g.mu.Unlock()
 }
 
 func (g *grpcStream) note(s string) {
-	g.mu.Lock()
-	g.f.Notes = append(g.f.Notes, s)
-	g.mu.Unlock()
+	g.change(func(f *flow.Flow) { f.Notes = append(f.Notes, s) })
 }
 
 // unreadable decides on a message customs cannot read (inspection.incomplete, through the
 // policies, as for a request): true lets the rest of the call through unread.
 func (g *grpcStream) unreadable(note, reason string) bool {
-	g.mu.Lock()
-	g.f.Notes = append(g.f.Notes, note)
-	view := *g.f
-	g.mu.Unlock()
+	g.note(note)
+	view := g.view
 	view.Incomplete = append(append([]string(nil), view.Incomplete...), reason)
 	view.Mark(flow.MarkIncomplete)
 	mv := inspect.MessageVerdict{Verdict: g.s.opts.Pipeline.Decide(g.ctx, &view), Incomplete: []string{reason}}
@@ -263,9 +288,9 @@ func (g *grpcStream) unreadable(note, reason string) bool {
 }
 
 func (g *grpcStream) block(mv inspect.MessageVerdict) {
-	g.mu.Lock()
-	view := *g.f
+	view := g.view
 	view.Findings = mv.Findings
+	g.mu.Lock()
 	g.verdict, g.blocked = mv.Verdict, true
 	g.status = inspect.RefusalFor(&view, mv.Verdict).Header
 	g.mu.Unlock()
@@ -273,7 +298,13 @@ func (g *grpcStream) block(mv inspect.MessageVerdict) {
 	g.finish()
 }
 
-func (g *grpcStream) finish() { g.once.Do(func() { close(g.done) }) }
+// finish ends the stream's hold on the flow; outcome's callers read it from then on.
+func (g *grpcStream) finish() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+	g.once.Do(func() { close(g.done) })
+}
 
 func (g *grpcStream) state() (flow.Verdict, bool) {
 	g.mu.Lock()
