@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/customs-dev/customs/catalog"
@@ -94,8 +95,11 @@ func (p *Pipeline) inspectMessage(ctx context.Context, f *flow.Flow, er *extract
 	}
 	mv.Findings = dropOwnCredentials(vendor, sn.find(mv.Segments))
 	// The policies judge this message: its findings, the session's request and connection.
+	// Deciding appends to the view's marks and notes: they must not share the session's
+	// arrays, which other goroutines append to.
 	view := *f
 	view.Findings, view.Segments, view.Incomplete = mv.Findings, mv.Segments, mv.Incomplete
+	view.Marks, view.Notes = slices.Clone(f.Marks), slices.Clone(f.Notes)
 	if sn.rules != nil {
 		mv.Verdict = sn.decide(ctx, &view, vendor)
 	}

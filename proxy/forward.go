@@ -83,6 +83,14 @@ func (s *Server) handleRequest(in *http.Request, ctx *goproxy.ProxyCtx) (_ *http
 		}
 	}
 
+	for _, name := range []string{"Content-Type", "Grpc-Encoding"} {
+		if len(in.Header.Values(name)) > 1 {
+			// A server may read the first value or the last (gRPC's the last encoding, and any
+			// content type of several that names gRPC): customs would inspect one request and
+			// the vendor read another.
+			return in, s.finishEarly(f, in, http.StatusBadRequest, "customs: a request with more than one "+name+" header is ambiguous and is refused", "client")
+		}
+	}
 	if in.ProtoMajor == 2 && extract.IsGRPC(in.Header.Get("Content-Type")) {
 		return in, s.handleGRPC(f, info, in)
 	}
@@ -398,6 +406,11 @@ func (s *Server) forwardStream(f *flow.Flow, info *connInfo, in *http.Request, b
 	}
 	gs, _ := sr.(*grpcStream)
 	if gs != nil {
+		if resp.ContentLength == 0 {
+			// The vendor answered trailers-only: the call is over, whatever the client still
+			// sends (waiting for its stream's end would hold the answer back from it).
+			gs.finish()
+		}
 		resp.Body = &grpcTail{rc: resp.Body, resp: resp, g: gs}
 	}
 	rb := &flowBody{rc: resp.Body, f: f, finish: func(f *flow.Flow, up int64, answer []byte) error {
@@ -470,6 +483,11 @@ func (s *Server) finishEarly(f *flow.Flow, in *http.Request, status int, msg, ki
 // client called (see inspect.RefusalFor). Nothing reaches the upstream.
 func (s *Server) blockResponse(f *flow.Flow, in *http.Request, v flow.Verdict) *http.Response {
 	r := inspect.RefusalFor(f, v)
+	if r.Status == http.StatusOK && in.ProtoMajor < 2 {
+		// A gRPC-shaped refusal says it in trailers-only headers, which only HTTP/2 gRPC
+		// clients read; anyone else must not take the 200 for a success.
+		r.Status = http.StatusForbidden
+	}
 	f.Status = r.Status
 	_ = s.finish(f) // a refusal leaks nothing: given even when the record fails (logged)
 	resp := goproxy.NewResponse(in, r.Header.Get("Content-Type"), r.Status, string(r.Body))

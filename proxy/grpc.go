@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime/debug"
+	"slices"
 	"sync"
 
 	"github.com/customs-dev/customs/flow"
@@ -117,7 +119,7 @@ func (s *Server) handleGRPC(f *flow.Flow, info *connInfo, in *http.Request) *htt
 		// Nothing follows: the stream ended.
 		return s.forward(f, info, in, readerOf(out), int64(len(out)))
 	}
-	gs := &grpcStream{s: s, ctx: in.Context(), f: f, view: *f, src: in.Body, n: 1, verdict: f.Verdict,
+	gs := &grpcStream{s: s, ctx: in.Context(), f: f, view: snapshot(f), src: in.Body, n: 1, verdict: f.Verdict,
 		kept: int64(len(first)), ready: out, done: make(chan struct{})}
 	return s.forwardStream(f, info, in, gs, -1)
 }
@@ -156,7 +158,7 @@ type grpcStream struct {
 	kept int64 // bytes of the call kept on the flow (RequestBody)
 
 	ready []byte // released: may go upstream
-	raw   bool   // let through unread (inspection.incomplete): bytes pass as they come
+	skip  int64  // bytes of a message let through unread (inspection.incomplete) still to pass
 
 	mu      sync.Mutex
 	fb      *flowBody // the answer's side, once there is one
@@ -190,29 +192,63 @@ func (g *grpcStream) attach(fb *flowBody) {
 	g.mu.Unlock()
 }
 
-func (g *grpcStream) Read(p []byte) (int, error) {
+func (g *grpcStream) Read(p []byte) (n int, err error) {
+	defer func() {
+		// This runs on the HTTP/2 transport's goroutine, where no handler's recover reaches:
+		// a bug in inspecting one message must end this call only, as refused.
+		if v := recover(); v != nil {
+			g.s.opts.Logger.Error().Str("flow_id", g.f.ID).Any("panic", v).Bytes("stack", debug.Stack()).
+				Msg("recovered from a panic while inspecting a gRPC message")
+			g.block(inspect.MessageVerdict{Verdict: flow.Verdict{Action: flow.Block, Policy: "internal",
+				Message: "customs: internal error inspecting this call (flow " + g.f.ID + ")"}})
+			n, err = 0, errStreamBlocked
+		}
+	}()
 	for len(g.ready) == 0 {
 		if _, blocked := g.state(); blocked {
 			return 0, errStreamBlocked
-		}
-		if g.raw {
-			return g.src.Read(p)
 		}
 		select {
 		case <-g.done:
 			return 0, io.EOF
 		default:
 		}
+		if g.skip > 0 {
+			n, err = g.src.Read(p[:min(int64(len(p)), g.skip)])
+			g.skip -= int64(n)
+			if errors.Is(err, io.EOF) && g.skip > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return n, err
+		}
 		env, size, err := grpcEnvelope(g.src, g.s.opts.InspectLimit)
+		select {
+		case <-g.done:
+			// The call ended while this message arrived: it goes nowhere.
+			return 0, io.EOF
+		default:
+		}
 		switch {
 		case errors.Is(err, io.EOF):
 			g.finish()
 			return 0, io.EOF
 		case errors.Is(err, errGRPCOversize):
-			if !g.unreadable(fmt.Sprintf("grpc: message %d is %d bytes, more than the %d-byte inspection limit", g.n, size, g.s.opts.InspectLimit), "grpc-message-oversize") {
+			note := fmt.Sprintf("grpc: message %d is %d bytes, more than the %d-byte inspection limit", g.n, size, g.s.opts.InspectLimit)
+			if g.s.opts.BlockOversize {
+				g.note(note)
+				mv := inspect.MessageVerdict{Verdict: flow.Verdict{Action: flow.Block, Policy: "oversize",
+					Message: fmt.Sprintf("customs: a gRPC message larger than the %d-byte inspection limit is refused", g.s.opts.InspectLimit)},
+					Incomplete: []string{"grpc-message-oversize"}}
+				g.record(mv, nil)
+				g.block(mv)
 				return 0, errStreamBlocked
 			}
-			g.ready = env
+			if !g.unreadable(note, "grpc-message-oversize") {
+				return 0, errStreamBlocked
+			}
+			// Let through unread by the operator's choice: this message only. The next one
+			// is read and inspected like any other.
+			g.ready, g.skip = env, int64(size)
 			continue
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			// Inspected for what there is: extraction reports the partial message unreadable.
@@ -234,7 +270,7 @@ func (g *grpcStream) Read(p []byte) (int, error) {
 			g.ready = env
 		}
 	}
-	n := copy(p, g.ready)
+	n = copy(p, g.ready)
 	g.ready = g.ready[n:]
 	return n, nil
 }
@@ -283,8 +319,15 @@ func (g *grpcStream) unreadable(note, reason string) bool {
 		g.block(mv)
 		return false
 	}
-	g.raw = true
 	return true
+}
+
+// snapshot copies a flow for judging messages against while the live one changes: the slices
+// a decision appends to (marks, notes, incomplete reasons) are its own.
+func snapshot(f *flow.Flow) flow.Flow {
+	v := *f
+	v.Marks, v.Notes, v.Incomplete = slices.Clone(f.Marks), slices.Clone(f.Notes), slices.Clone(f.Incomplete)
+	return v
 }
 
 func (g *grpcStream) block(mv inspect.MessageVerdict) {
@@ -357,6 +400,9 @@ func (t *grpcTail) Read(p []byte) (int, error) {
 	if err == nil {
 		return n, nil
 	}
+	// The vendor's side of the call is over: so is the stream's hold on the flow, whatever the
+	// client still sends.
+	t.g.finish()
 	if st := t.g.trailers(); st != nil {
 		tr := http.Header{}
 		for _, k := range []string{"Grpc-Status", "Grpc-Message", "X-Customs-Flow", "X-Customs-Policy"} {

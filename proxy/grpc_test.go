@@ -1,19 +1,23 @@
 package proxy_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/encoding/gzip"
+	grpcgzip "google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/grpc/status"
 
 	"github.com/customs-dev/customs/flow"
@@ -31,6 +35,11 @@ import (
 const vertexHost = "us-central1-aiplatform.googleapis.com"
 
 func grpcWorld(t *testing.T, mutate func(*proxy.Options)) (*world, *grpctest.Vendor) {
+	return grpcWorldWith(t, "", mutate)
+}
+
+// grpcWorldWith is grpcWorld with inspection.incomplete set.
+func grpcWorldWith(t *testing.T, incomplete flow.Action, mutate func(*proxy.Options)) (*world, *grpctest.Vendor) {
 	t.Helper()
 	vca, err := ca.Create(t.TempDir())
 	if err != nil {
@@ -50,7 +59,7 @@ func grpcWorld(t *testing.T, mutate func(*proxy.Options)) (*world, *grpctest.Ven
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := newWorld(t, worldOptions{detect: true, rules: set, resolve: []string{vertexHost + "=" + vendor.Addr, "*=UP"},
+	w := newWorld(t, worldOptions{detect: true, rules: set, incomplete: incomplete, resolve: []string{vertexHost + "=" + vendor.Addr, "*=UP"},
 		mutate: func(o *proxy.Options) {
 			o.HTTP2 = true
 			o.RootCAs.AddCert(vca.Cert)
@@ -108,7 +117,7 @@ func TestGRPCUnary(t *testing.T) {
 	t.Run("blocked inside a gzip-compressed message", func(t *testing.T) {
 		before := len(vendor.Received(generate))
 		in, out := grpctest.VertexRequest("deploy with "+grpcSecret+" please"), []byte(nil)
-		err := cc.Invoke(ctx, generate, &in, &out, grpc.UseCompressor(gzip.Name))
+		err := cc.Invoke(ctx, generate, &in, &out, grpc.UseCompressor(grpcgzip.Name))
 		if status.Code(err) != codes.PermissionDenied {
 			t.Fatalf("error %v", err)
 		}
@@ -122,7 +131,7 @@ func TestGRPCUnary(t *testing.T) {
 	})
 	t.Run("redacted inside a gzip-compressed message", func(t *testing.T) {
 		in, out := grpctest.VertexRequest("mail "+grpcEmail+" the plan"), []byte(nil)
-		if err := cc.Invoke(ctx, generate, &in, &out, grpc.UseCompressor(gzip.Name)); err != nil {
+		if err := cc.Invoke(ctx, generate, &in, &out, grpc.UseCompressor(grpcgzip.Name)); err != nil {
 			t.Fatal(err)
 		}
 		got := vendor.Received(generate)
@@ -199,14 +208,7 @@ func TestGRPCUnary(t *testing.T) {
 // vendor has answered the earlier ones.
 func TestGRPCBidiStream(t *testing.T) {
 	w, vendor := grpcWorld(t, nil)
-	cc := w.grpcDial(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	const method = "/test.Chat/Converse"
-	st, err := cc.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true, ClientStreams: true}, method)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := w.converse(t)
 	send := func(text string) []byte {
 		msg := grpctest.Field(3, []byte(text))
 		if err := st.SendMsg(&msg); err != nil {
@@ -227,11 +229,11 @@ func TestGRPCBidiStream(t *testing.T) {
 	}
 	send("third turn: " + grpcSecret)
 	var echo []byte
-	err = st.RecvMsg(&echo)
+	err := st.RecvMsg(&echo)
 	if status.Code(err) != codes.PermissionDenied || !strings.Contains(status.Convert(err).Message(), "no credentials to AI vendors") {
 		t.Fatalf("third turn: %v", err)
 	}
-	if got := vendor.Received(method); len(got) != 2 {
+	if got := vendor.Received(converseMethod); len(got) != 2 {
 		t.Fatalf("the vendor received %d messages, want 2", len(got))
 	}
 	f := w.nextFlow()
@@ -353,4 +355,116 @@ func (w *world) grpcDial(t *testing.T) *grpc.ClientConn {
 	pool := x509.NewCertPool()
 	pool.AddCert(w.customsCA.Cert)
 	return grpctest.Dial(t, w.proxyURL.Host, vertexHost, pool)
+}
+
+// Ways to have a call the vendor reads as gRPC read here as something else (found in review):
+// a content type gRPC servers accept that customs did not, and two Content-Type or
+// grpc-encoding lines of which servers read another than the first. Each must end inspected or
+// refused, never forwarded unread.
+func TestGRPCContentTypeTricks(t *testing.T) {
+	w, vendor := grpcWorld(t, nil)
+	c := w.h2client()
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	_, _ = zw.Write(grpctest.VertexRequest("deploy with " + grpcSecret + " please"))
+	_ = zw.Close()
+	msg := zb.Bytes()
+	body := append([]byte{1, byte(len(msg) >> 24), byte(len(msg) >> 16), byte(len(msg) >> 8), byte(len(msg))}, msg...)
+	for _, tc := range []struct {
+		name         string
+		contentType  []string
+		encoding     []string
+		status, grpc string
+	}{
+		{"application/grpc+ is a call", []string{"application/grpc+"}, []string{"gzip"}, "200", "7"},
+		{"application/grpc; is a call", []string{"application/grpc;"}, []string{"gzip"}, "200", "7"},
+		{"two content types", []string{"application/octet-stream", "application/grpc"}, []string{"gzip"}, "400", ""},
+		{"two encodings", []string{"application/grpc"}, []string{"identity", "gzip"}, "200", "3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, "https://"+vertexHost+generate, bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header["Content-Type"] = tc.contentType
+			req.Header["Grpc-Encoding"] = tc.encoding
+			req.Header.Set("Te", "trailers")
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if fmt.Sprint(resp.StatusCode) != tc.status || resp.Header.Get("Grpc-Status") != tc.grpc {
+				t.Errorf("status %d grpc-status %q, want %s and %q", resp.StatusCode, resp.Header.Get("Grpc-Status"), tc.status, tc.grpc)
+			}
+			if f := w.nextFlow(); f.Verdict.Action != flow.Block && f.Status != http.StatusBadRequest {
+				t.Errorf("verdict %+v status %d", f.Verdict, f.Status)
+			}
+			if got := vendor.Received(generate); len(got) > 0 {
+				t.Fatalf("the vendor received %d message(s)", len(got))
+			}
+		})
+	}
+}
+
+// A message over the inspection limit, let through unread by the operator's choice, is that
+// message only: the next is inspected as any other (found in review: the rest of the call went
+// unread). With body.oversize: block, the oversize message itself is refused.
+func TestGRPCLaterOversizeMessage(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		blockOversize bool
+		wantMessages  int // the vendor's
+	}{
+		{"let through unread, the next inspected", false, 2},
+		{"refused with body.oversize: block", true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, vendor := grpcWorldWith(t, flow.Alert, func(o *proxy.Options) { o.InspectLimit = 4 << 10; o.BlockOversize = tc.blockOversize })
+			st := w.converse(t)
+			var last error
+			for _, text := range []string{"hello", strings.Repeat("x", 8<<10), "third turn: " + grpcSecret} {
+				msg := grpctest.Field(3, []byte(text))
+				if err := st.SendMsg(&msg); err != nil {
+					break
+				}
+				var echo []byte
+				if last = st.RecvMsg(&echo); last != nil {
+					break
+				}
+			}
+			if status.Code(last) != codes.PermissionDenied {
+				t.Fatalf("the call ended with %v, want PERMISSION_DENIED", last)
+			}
+			got := vendor.Received(converseMethod)
+			for _, m := range got {
+				if bytes.Contains(m, []byte("AKIA")) {
+					t.Fatal("the vendor received the secret after an oversize message")
+				}
+			}
+			if len(got) != tc.wantMessages {
+				t.Errorf("the vendor received %d messages, want %d", len(got), tc.wantMessages)
+			}
+			if f := w.nextFlow(); f.Verdict.Action != flow.Block || !slices.Contains(f.Incomplete, "grpc-message-oversize") {
+				t.Errorf("verdict %+v incomplete %v", f.Verdict, f.Incomplete)
+			}
+		})
+	}
+}
+
+// converseMethod is a bidirectional method of no known schema.
+const converseMethod = "/test.Chat/Converse"
+
+// converse opens a bidirectional stream to converseMethod through customs; it ends with the test.
+func (w *world) converse(t *testing.T) grpc.ClientStream {
+	t.Helper()
+	cc := w.grpcDial(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	st, err := cc.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true, ClientStreams: true}, converseMethod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

@@ -65,6 +65,8 @@ type worldOptions struct {
 	// upstreamH2: the TLS fake offers HTTP/2, as most vendors do (its HTTP/1-only handlers —
 	// hijacked resets, Connection-named hop headers — then behave as HTTP/2 makes them).
 	upstreamH2 bool
+	// incomplete is inspection.incomplete: what happens to what cannot be read ("": block).
+	incomplete flow.Action
 }
 
 func newWorld(t *testing.T, wo worldOptions) *world {
@@ -101,7 +103,8 @@ func newWorld(t *testing.T, wo worldOptions) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	popts := inspect.Options{Catalog: cat, Stages: wo.stages, DecodeLimit: wo.decodeLimit, Rules: wo.rules, DecodeBudget: wo.budget}
+	popts := inspect.Options{Catalog: cat, Stages: wo.stages, DecodeLimit: wo.decodeLimit, Rules: wo.rules, DecodeBudget: wo.budget,
+		Incomplete: wo.incomplete}
 	if wo.detect {
 		if popts.Detectors, err = builtin.Engine(nil); err != nil {
 			t.Fatal(err)

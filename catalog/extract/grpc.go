@@ -52,24 +52,35 @@ import (
 // on the way to a text is a node whose codec writes its length anew (pbLenCodec), the envelope
 // writes its own (grpcEnvelopeCodec), and a compressed message is compressed again.
 
-// IsGRPC reports whether contentType is a gRPC call's: application/grpc or
-// application/grpc+CODEC (proto, json, or any other: the framing is the same), in any case,
-// whatever its parameters. gRPC-Web and Connect have types of their own (connectProtoBody).
+// IsGRPC reports whether contentType is a gRPC call's. The rule is the gRPC servers' own
+// (grpc-go's ContentSubtype), in any case: application/grpc, then the end, '+' or ';' — so
+// application/grpc+ and application/grpc;x are calls too, in the default codec. What the vendor
+// takes for a call must be read as one here, or its framing and compression would be read as
+// an ordinary body. gRPC-Web and Connect have types of their own (connectProtoBody).
 func IsGRPC(contentType string) bool {
 	_, ok := grpcCodec(contentType)
 	return ok
 }
 
-// grpcCodec returns the codec a gRPC content type names, in lower case: "proto" for bare
-// application/grpc.
+// grpcCodec returns the codec a gRPC content type names, in lower case: "proto" when it names
+// none (application/grpc, application/grpc+, application/grpc;…).
 func grpcCodec(contentType string) (string, bool) {
-	mt, _, _ := strings.Cut(contentType, ";")
-	mt = strings.ToLower(strings.TrimSpace(mt))
-	if mt == "application/grpc" {
-		return "proto", true
+	ct := strings.ToLower(strings.TrimSpace(contentType))
+	rest, ok := strings.CutPrefix(ct, "application/grpc")
+	if !ok {
+		return "", false
 	}
-	sub, ok := strings.CutPrefix(mt, "application/grpc+")
-	return sub, ok && sub != ""
+	switch {
+	case rest == "" || rest[0] == ';':
+		return "proto", true
+	case rest[0] == '+':
+		sub, _, _ := strings.Cut(rest[1:], ";")
+		if sub = strings.TrimSpace(sub); sub == "" {
+			return "proto", true
+		}
+		return sub, true
+	}
+	return "", false
 }
 
 const (

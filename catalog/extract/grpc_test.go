@@ -278,7 +278,7 @@ func TestIsGRPC(t *testing.T) {
 	for ct, want := range map[string]bool{
 		"application/grpc": true, "application/grpc+proto": true, "Application/GRPC; charset=x": true,
 		" application/grpc+proto ;a=b": true, "application/grpc-web+proto": false, "application/grpc+json": true,
-		"application/grpc+": false, "application/grpc+thrift": true,
+		"application/grpc+": true, "application/grpc;": true, "application/grpc+thrift": true, "application/grpc+json; x=y": true,
 		"application/connect+proto": false, "": false, "application/grpcx": false,
 	} {
 		if extract.IsGRPC(ct) != want {

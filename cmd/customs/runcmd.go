@@ -154,7 +154,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		set(k, bundle)
 	}
 	host, port, _ := net.SplitHostPort(pu.Host)
-	if iso == nil {
+	if iso == nil && relaySupported {
 		// The JVM goes through a relay that adds the run's credentials (see tagRelay).
 		relay, err := startTagRelay(pu.Host, user, pass)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 )
@@ -55,9 +56,14 @@ func (r *tagRelay) serve() {
 	}
 }
 
-// relay passes one client connection on to customs, a request head at a time.
+// relay passes one client connection on to customs, a request head at a time. Only the user
+// customs run runs as is served: the relay holds the run's proxy credentials (the operator's
+// password too, when the proxy authenticates), which no other local user may borrow.
 func (r *tagRelay) relay(client net.Conn) {
 	defer client.Close()
+	if uid, err := peerUID(client); err != nil || uid != os.Getuid() {
+		return
+	}
 	up, err := net.DialTimeout("tcp", r.proxy, 10*time.Second)
 	if err != nil {
 		_, _ = io.WriteString(client, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
