@@ -89,10 +89,12 @@ const MaxRunBucket = 32
 
 // RunTerm is one condition under which a RunScanner may find something at a digit run: Prev
 // holds for the byte before the run (0 at the start of the text) and Next for the byte after it
-// (0 at the end of the text), given the run's length n (capped at MaxRunBucket). A nil function
-// always holds.
+// (0 at the end of the text), given the run's length n (capped at MaxRunBucket); Prev2 holds for
+// the byte before Prev's and Next2 for the byte after Next's (0 outside the text), whatever the
+// length. A nil function always holds.
 type RunTerm struct {
-	Prev, Next func(b byte, n int) bool
+	Prev, Next   func(b byte, n int) bool
+	Prev2, Next2 func(b byte) bool
 }
 
 // RunFilter may be implemented by a RunScanner to say where FindRun can be skipped: for a run

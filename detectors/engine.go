@@ -20,11 +20,13 @@ type Engine struct {
 	runners   []int   // keyword-less RunScanners, fed the digit runs of one shared pass
 	scanners  []RunScanner
 	// The run table says which scanners may want a digit run, from the bytes around it and its
-	// length: a run is given to the scanners of the terms set in both
-	// prevMask[prevClass[prev]][n] and nextMask[nextClass[next]][n]. Each call saved is an
-	// interface dispatch and a reject.
-	prevClass, nextClass [256]uint8
-	prevMask, nextMask   [][MaxRunBucket + 1]uint64
+	// length: a run is given to the scanners of the terms set in both prevMask[prevRow[prev]+n]
+	// and nextMask[nextRow[next]+n]. Each call saved is an interface dispatch and a reject.
+	prevRow, nextRow   [256]uint16 // a byte's row: its class times MaxRunBucket+1
+	prevMask, nextMask []uint64    // the rows of the classes, one after the other
+	// The terms that hold for the byte two before a run and two after it; looked up only for
+	// a run that some term still wants.
+	prev2Mask, next2Mask [256]uint64
 	termScanner          []int // term bit -> index in scanners
 	scratch              sync.Pool
 	memo                 *memo // what short texts yielded (see memo.go)
@@ -102,7 +104,8 @@ func New(ds []Detector) (*Engine, error) {
 }
 
 // buildRunTable tabulates the scanners' run terms over every (byte, run length), then folds the
-// bytes with equal rows into classes so that the tables stay a few hundred bytes.
+// bytes with equal rows into classes so that the tables stay a few hundred bytes. The terms on
+// the bytes two away from a run do not depend on its length: one mask per byte.
 func (e *Engine) buildRunTable() {
 	var terms []RunTerm
 	e.termScanner = nil
@@ -127,13 +130,26 @@ func (e *Engine) buildRunTable() {
 			terms, e.termScanner = terms[:64], e.termScanner[:64] // runOne runs the rest with the last
 		}
 	}
-	e.prevMask = tabulate(&e.prevClass, terms, func(t RunTerm) func(byte, int) bool { return t.Prev })
-	e.nextMask = tabulate(&e.nextClass, terms, func(t RunTerm) func(byte, int) bool { return t.Next })
+	e.prevMask = tabulate(&e.prevRow, terms, func(t RunTerm) func(byte, int) bool { return t.Prev })
+	e.nextMask = tabulate(&e.nextRow, terms, func(t RunTerm) func(byte, int) bool { return t.Next })
+	for b := range 256 {
+		e.prev2Mask[b], e.next2Mask[b] = 0, 0
+		for k, t := range terms {
+			if t.Prev2 == nil || t.Prev2(byte(b)) {
+				e.prev2Mask[b] |= 1 << k
+			}
+			if t.Next2 == nil || t.Next2(byte(b)) {
+				e.next2Mask[b] |= 1 << k
+			}
+		}
+	}
 }
 
-func tabulate(class *[256]uint8, terms []RunTerm, side func(RunTerm) func(byte, int) bool) [][MaxRunBucket + 1]uint64 {
-	var rows [][MaxRunBucket + 1]uint64
-	seen := map[[MaxRunBucket + 1]uint64]uint8{}
+// tabulate returns the rows of the classes of bytes and sets each byte's row offset. One flat
+// slice indexed by offset+n costs the scan a single bounds check per side.
+func tabulate(rowOf *[256]uint16, terms []RunTerm, side func(RunTerm) func(byte, int) bool) []uint64 {
+	var rows []uint64
+	seen := map[[MaxRunBucket + 1]uint64]uint16{}
 	for b := 0; b < 256; b++ {
 		var row [MaxRunBucket + 1]uint64
 		for k, t := range terms {
@@ -144,13 +160,13 @@ func tabulate(class *[256]uint8, terms []RunTerm, side func(RunTerm) func(byte, 
 				}
 			}
 		}
-		c, ok := seen[row]
+		off, ok := seen[row]
 		if !ok {
-			c = uint8(len(rows))
-			seen[row] = c
-			rows = append(rows, row)
+			off = uint16(len(rows))
+			seen[row] = off
+			rows = append(rows, row[:]...)
 		}
-		class[b] = c
+		rowOf[b] = off
 	}
 	return rows
 }
@@ -251,6 +267,7 @@ func (e *Engine) runDetector(st *scanState, i int, hits []int) {
 func (e *Engine) scanRuns(st *scanState) {
 	text, next := st.text, st.next
 	clear(next)
+	prevMask, nextMask := e.prevMask, e.nextMask
 	for i := NextDigit(text, 0); i < len(text); i = NextDigit(text, i) {
 		j := i + 1
 		for j < len(text) && text[j] >= '0' && text[j] <= '9' {
@@ -264,7 +281,17 @@ func (e *Engine) scanRuns(st *scanState) {
 			after = text[j]
 		}
 		n := min(j-i, MaxRunBucket)
-		m := e.prevMask[e.prevClass[prev]][n] & e.nextMask[e.nextClass[after]][n]
+		m := prevMask[int(e.prevRow[prev])+n] & nextMask[int(e.nextRow[after])+n]
+		if m != 0 {
+			var prev2, after2 byte
+			if i > 1 {
+				prev2 = text[i-2]
+			}
+			if j+1 < len(text) {
+				after2 = text[j+1]
+			}
+			m &= e.prev2Mask[prev2] & e.next2Mask[after2]
+		}
 		for m != 0 {
 			t := bits.TrailingZeros64(m)
 			m &= m - 1

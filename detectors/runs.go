@@ -11,13 +11,13 @@ const (
 // eight bytes at a time: prose has few digits, so most of a text is skipped a word at a time.
 func NextDigit(s string, i int) int {
 	n := len(s)
-	for ; i+8 <= n; i += 8 {
-		x := load64(s, i)
-		// Bytes strictly between '/' and ':' (Bit Twiddling Hacks, hasbetween): exact per byte,
-		// no carries cross byte boundaries.
-		t := x & (lsb * 127)
-		r := (lsb*(127+':') - t) & ^x & (t + lsb*(127-'/')) & msb
-		if r != 0 {
+	i = max(i, 0) // lets the compiler drop the bounds checks of the loads
+	for ; i <= n-8; i += 8 {
+		// After the xor a digit is a byte below 10 (Bit Twiddling Hacks, hasless): the lowest
+		// flagged byte is exact, as only a byte below 10 borrows from the next one, and a byte
+		// with its top bit set is never flagged.
+		x := load64(s, i) ^ lsb*'0'
+		if r := (x - lsb*10) &^ x & msb; r != 0 {
 			return i + bits.TrailingZeros64(r)/8
 		}
 	}

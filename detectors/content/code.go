@@ -260,11 +260,26 @@ const (
 	cSpace             // ' '
 )
 
+// classifyLine counts bytes of a line in fields of 9 bits of one uint64, all of them with one
+// table addition per byte (byteCounts). A line it counts has at most maxLine < 512 bytes, so no
+// field carries into the next.
+const (
+	fSym   = 0  // code punctuation (cSym)
+	fSpace = 9  // ' '
+	fCmp   = 18 // = < >: every operator digraph has one, but for :: && || ++ ()
+	fColon = 27 // ':'
+	fTwice = 36 // & | +: && || ++ need two
+	fOpen  = 45 // '('
+	fClose = 54 // ')'
+	fMask  = 1<<9 - 1
+)
+
+// A longer line would overflow a field (a negative constant does not compile).
+const _ = uint(fMask - maxLine)
+
 var (
-	class [256]uint8
-	// symSpace counts three things in one addition per byte: 1 for a symbol, 1<<16 for a
-	// space, 1<<32 for a byte that may end an operator digraph (see isDigraph).
-	symSpace [256]uint64
+	class      [256]uint8
+	byteCounts [256]uint64
 )
 
 func init() {
@@ -284,31 +299,63 @@ func init() {
 	class[' '] = cSpace
 	for c := range class {
 		if class[c]&cSym != 0 {
-			symSpace[c] = 1
+			byteCounts[c] = 1 << fSym
 		}
 	}
-	symSpace[' '] = 1 << 16
+	byteCounts[' '] = 1 << fSpace
+	for _, c := range "=<>" {
+		byteCounts[c] += 1 << fCmp
+	}
+	byteCounts[':'] += 1 << fColon
+	for _, c := range "&|+" {
+		byteCounts[c] += 1 << fTwice
+	}
+	byteCounts['('] += 1 << fOpen
+	byteCounts[')'] += 1 << fClose
 	for prev := 0; prev < 256; prev++ {
 		for c := 0; c < 256; c++ {
 			if isDigraph(byte(prev), byte(c)) {
-				digraph[prev<<8|c] = true
-				symSpace[c] |= 1 << 32
+				digraph[c<<8|prev] = 1
 			}
 		}
 	}
 }
 
-// digraph[prev<<8|c] is isDigraph(prev, c), for hasDigraph.
-var digraph [1 << 16]bool
+// digraph[c<<8|prev] is 1 if isDigraph(prev, c): indexed by the little-endian 16 bits of a pair,
+// so that hasDigraph reads seven pairs from each load of eight bytes.
+var digraph [1 << 16]uint8
 
 // hasDigraph reports whether t holds an operator of two bytes (see isDigraph).
 func hasDigraph(t string) bool {
-	for k := 1; k < len(t); k++ {
-		if digraph[uint16(t[k-1])<<8|uint16(t[k])] {
+	k := 0
+	for ; k <= len(t)-8; k += 7 {
+		b := t[k : k+8]
+		x := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		if digraph[uint16(x)]|digraph[uint16(x>>8)]|digraph[uint16(x>>16)]|digraph[uint16(x>>24)]|
+			digraph[uint16(x>>32)]|digraph[uint16(x>>40)]|digraph[uint16(x>>48)] != 0 {
+			return true
+		}
+	}
+	for ; k < len(t)-1; k++ {
+		if digraph[uint16(t[k])|uint16(t[k+1])<<8] != 0 {
 			return true
 		}
 	}
 	return false
+}
+
+// hasOperator is hasDigraph(t) given t's byte counts, which rule out most lines without
+// reading them again: prose has colons and parentheses, seldom = < > or doubled & | +, and a
+// line with none of those can only hold :: or ().
+func hasOperator(t string, counts uint64) bool {
+	switch {
+	case counts>>fCmp&fMask != 0 || counts>>fTwice&fMask >= 2:
+		return hasDigraph(t)
+	case counts>>fColon&fMask >= 2 && strings.Contains(t, "::"):
+		return true
+	}
+	return counts>>fOpen&fMask != 0 && counts>>fClose&fMask != 0 && strings.Contains(t, "()")
 }
 
 // identRun returns the end of the identifier characters of t from k on.
@@ -395,21 +442,20 @@ func classifyLine(line string) int {
 		return lineProse
 	}
 
-	// One pass over the line: symbols, spaces, and bytes that may end an operator digraph, each
-	// in 16 bits of one table addition per byte (len(t) <= maxLine). Only a line that has such a
-	// byte is searched for the digraphs themselves (under half of a prompt's lines).
+	// One pass over the line counts symbols, spaces and the bytes of operators (see byteCounts);
+	// only the lines whose counts allow an operator are searched for one.
 	var counts uint64
 	k := 0
 	for ; k+4 <= len(t); k += 4 { // four bytes a turn: the loop's own test costs as much as a byte
 		b := t[k : k+4]
-		counts += symSpace[b[0]] + symSpace[b[1]] + symSpace[b[2]] + symSpace[b[3]]
+		counts += byteCounts[b[0]] + byteCounts[b[1]] + byteCounts[b[2]] + byteCounts[b[3]]
 	}
 	for ; k < len(t); k++ {
-		counts += symSpace[t[k]]
+		counts += byteCounts[t[k]]
 	}
-	syms, spaces := int(counts&0xffff), int(counts>>16&0xffff)
+	syms, spaces := int(counts>>fSym&fMask), int(counts>>fSpace&fMask)
 	words := spaces + 1
-	ops := counts>>32 != 0 && hasDigraph(t)
+	ops := hasOperator(t, counts)
 
 	// The first word: identifier characters (and # @ $ for directives, decorators, prompts).
 	w := id

@@ -95,6 +95,17 @@ func (o Options) cardAt(text string, i, j int, emit func(detectors.Match)) int {
 		l > 19 || text[i] < '1' || text[i] == '7' {
 		return j
 	}
+	if j-i == 4 {
+		// The second group of a printed PAN has four digits, or six (Amex 3782 822463 10005):
+		// years in dates and times (2024-01-15, 2024 10:30) end here, before reading any groups.
+		k := j + 1
+		for k < len(text) && k-j <= 7 && isDigit(text[k]) {
+			k++
+		}
+		if l := k - j - 1; l != 4 && l != 6 {
+			return j
+		}
+	}
 	if !startOK(text, i) || i > 0 && (text[i-1] == '+' || text[i-1] == '$' || text[i-1] == '#') {
 		return j
 	}

@@ -43,8 +43,9 @@ func ibanDetector(o Options) detectors.Detector {
 				},
 			},
 		},
-		at:    o.ibanAt,
-		terms: []detectors.RunTerm{term(func(p byte, n int) bool { return n >= 2 && isAlpha(p) }, nil)},
+		at: o.ibanAt,
+		// The check digits of DE89…: after the two letters of the country.
+		terms: []detectors.RunTerm{{Prev: func(p byte, n int) bool { return n >= 2 && isAlpha(p) }, Prev2: isAlpha}},
 	}
 }
 

@@ -159,11 +159,14 @@ func ninoDetector() detectors.Detector {
 			},
 		},
 		at: ninoAt,
-		terms: []detectors.RunTerm{term(
-			func(p byte, n int) bool {
+		terms: []detectors.RunTerm{{
+			Prev: func(p byte, n int) bool {
 				return n == 6 && (isAlpha(p) || p == ' ' || p == '-') || n == 2 && (p == ' ' || p == '-')
 			},
-			func(c byte, n int) bool { return n != 2 || c == ' ' || c == '-' })},
+			Next: func(c byte, n int) bool { return n != 2 || c == ' ' || c == '-' },
+			// the second letter of the prefix, before the digits or their separator
+			Prev2: isAlpha,
+		}},
 	}
 }
 
@@ -278,9 +281,9 @@ func nirDetector() detectors.Detector {
 			},
 		},
 		at: nirAt,
-		terms: []detectors.RunTerm{term(
+		terms: startTerms(
 			func(p byte, n int) bool { return (n == 15 || n == 1 || n == 6) && mayStart(p) },
-			func(c byte, n int) bool { return n != 1 || c == ' ' || c == '.' })},
+			func(c byte, n int) bool { return n != 1 || c == ' ' || c == '.' }, nil),
 	}
 }
 
@@ -524,10 +527,13 @@ func codiceFiscaleDetector(o Options) detectors.Detector {
 			},
 		},
 		at: o.codiceFiscaleAt,
-		terms: []detectors.RunTerm{term(
-			func(p byte, _ int) bool { return isUpper(p) },
+		terms: []detectors.RunTerm{{
+			Prev: func(p byte, _ int) bool { return isUpper(p) },
 			// the check character, last, is a letter: a run inside a code is followed by one
-			func(c byte, _ int) bool { return isUpper(c) })},
+			Next: func(c byte, _ int) bool { return isUpper(c) },
+			// six characters at least precede the first digit (RSSMRA85…)
+			Prev2: isUpperOrDigit,
+		}},
 	}
 }
 

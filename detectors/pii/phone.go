@@ -67,15 +67,26 @@ func phoneDetector() detectors.Detector {
 				},
 			},
 		},
-		at: phoneAt,
-		terms: []detectors.RunTerm{
-			// +44 …, (415) …
-			term(func(p byte, n int) bool { return n <= 15 && (p == '+' || p == '(') }, nil),
-			// 555-123-4567, 030 1234567, or seven digits and more
-			term(func(p byte, n int) bool { return n <= 15 && mayStart(p) && p != '$' && p != '#' && p != '@' },
-				func(c byte, n int) bool { return n >= 7 || c == ' ' || c == '-' || c == '.' || c == '/' }),
-		},
+		at:    phoneAt,
+		terms: phoneTerms(),
 	}
+}
+
+// phoneTerms are phoneAt's first checks. Most digit runs of prose and code fail them: dates,
+// times and versions, and short numbers that are not the first group of a grouped one.
+func phoneTerms() []detectors.RunTerm {
+	// +44 …, (415) …: the number starts at the sign.
+	ts := []detectors.RunTerm{term(func(p byte, n int) bool { return n <= 15 && (p == '+' || p == '(') }, nil)}
+	// Otherwise at the run. The terms are disjoint: a run is offered to phoneAt once at most.
+	start := func(p byte, n int) bool {
+		return n <= 15 && mayStart(p) && p != '+' && p != '(' && p != '$' && p != '#' && p != '@'
+	}
+	// seven digits and more
+	ts = append(ts, startTerms(func(p byte, n int) bool { return n >= 7 && start(p, n) }, nil, nil)...)
+	// the first group of a grouped number (555-123-4567, 01 42 68 53 09)
+	return append(ts, startTerms(func(p byte, n int) bool { return n < 7 && start(p, n) },
+		func(c byte, _ int) bool { return c == ' ' || c == '-' || c == '.' || c == '/' },
+		func(c byte) bool { return isDigit(c) || c == '(' })...)
 }
 
 // phoneTok: digit groups of a phone-like token and the gaps between them.
@@ -233,7 +244,13 @@ func classifyPhone(text string, t *phoneTok, k int) (float64, bool) {
 		}
 		d = append(d, g...)
 	}
-	if len(d) < 7 || mostlyOneDigit(d, 2) || sequential(d, 7) || binary(d) || powerOfTwo(d) {
+	if len(d) < 7 {
+		return 0, false
+	}
+	// The shapes reject most candidates (IDs, counts, timestamps): the digit checks below, which
+	// read every digit, are only worth it for a number that has a phone's shape.
+	conf, needCtx := phoneShape(text, t, k, d, trunk)
+	if conf == 0 || mostlyOneDigit(d, 2) || sequential(d, 7) || binary(d) || powerOfTwo(d) {
 		return 0, false
 	}
 	// Separators must be phone-like: no gap may mix kinds beyond "x) (y" shapes.
@@ -242,6 +259,13 @@ func classifyPhone(text string, t *phoneTok, k int) (float64, bool) {
 			return 0, false
 		}
 	}
+	return conf, needCtx
+}
+
+// phoneShape is classifyPhone on the grouping and leading digits of the first k groups alone;
+// d holds their digits but the trunk group's (trunk, or -1).
+func phoneShape(text string, t *phoneTok, k int, d []byte, trunk int) (float64, bool) {
+	l0 := t.glen(0)
 	switch {
 	case t.plus:
 		if t.paren[0] {

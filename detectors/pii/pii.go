@@ -125,6 +125,33 @@ func mayStart(prev byte) bool {
 	return !isWordByte(prev) || prev == 'n' || prev == 't' || prev == 'r'
 }
 
+// startTerms are the terms of a value that starts at its run, where startOK must hold: prev and
+// next are its other conditions on the bytes around the run, next2 on the byte after next's. By
+// the byte before the run they split into startOK's cases, each with its condition on the byte
+// before that one: a date, a time or a version (2024-01-15, 10:30, 1.2.3) continues a number,
+// and a letter glues unless it is the n, t or r of an escape (\n).
+func startTerms(prev, next func(byte, int) bool, next2 func(byte) bool) []detectors.RunTerm {
+	joins := func(p byte) bool {
+		return p == '-' || p == '/' || p == '.' || p == ':' || p == 'n' || p == 't' || p == 'r'
+	}
+	cases := []struct{ prev, prev2 func(byte) bool }{
+		{func(p byte) bool { return !joins(p) }, nil},
+		{func(p byte) bool { return p == '-' || p == '/' }, func(b byte) bool { return !isAlnum(b) }},
+		{func(p byte) bool { return p == '.' || p == ':' }, func(b byte) bool { return !isDigit(b) }},
+		{func(p byte) bool { return p == 'n' || p == 't' || p == 'r' }, func(b byte) bool { return b == '\\' }},
+	}
+	ts := make([]detectors.RunTerm, 0, len(cases))
+	for _, c := range cases {
+		ts = append(ts, detectors.RunTerm{
+			Prev:  func(p byte, n int) bool { return c.prev(p) && prev(p, n) },
+			Next:  next,
+			Prev2: c.prev2,
+			Next2: next2,
+		})
+	}
+	return ts
+}
+
 func (d *runScanner) Meta() detectors.Meta { return d.meta }
 
 func (d *runScanner) Find(text string, _ []int, emit func(detectors.Match)) {

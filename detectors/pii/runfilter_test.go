@@ -43,14 +43,20 @@ func TestRunFilterImpliedByAt(t *testing.T) {
 			for _, text := range texts {
 				for i := nextDigit(text, 0); i < len(text); i = nextDigit(text, i) {
 					j := runEnd(text, i)
-					var prev, after byte
+					var prev, after, prev2, after2 byte
 					if i > 0 {
 						prev = text[i-1]
 					}
 					if j < len(text) {
 						after = text[j]
 					}
-					if !wanted(rs.terms, prev, after, min(j-i, detectors.MaxRunBucket)) {
+					if i > 1 {
+						prev2 = text[i-2]
+					}
+					if j+1 < len(text) {
+						after2 = text[j+1]
+					}
+					if !wanted(rs.terms, prev2, prev, after, after2, min(j-i, detectors.MaxRunBucket)) {
 						rejected++
 						found := false
 						next := rs.at(text, i, j, func(detectors.Match) { found = true })
@@ -72,9 +78,10 @@ func TestRunFilterImpliedByAt(t *testing.T) {
 	}
 }
 
-func wanted(terms []detectors.RunTerm, prev, next byte, n int) bool {
+func wanted(terms []detectors.RunTerm, prev2, prev, next, next2 byte, n int) bool {
 	for _, t := range terms {
-		if (t.Prev == nil || t.Prev(prev, n)) && (t.Next == nil || t.Next(next, n)) {
+		if (t.Prev == nil || t.Prev(prev, n)) && (t.Next == nil || t.Next(next, n)) &&
+			(t.Prev2 == nil || t.Prev2(prev2)) && (t.Next2 == nil || t.Next2(next2)) {
 			return true
 		}
 	}
