@@ -194,7 +194,8 @@ func (r *Result) table(w io.Writer, what string, rows []Row, total Row, gitleaks
 }
 
 // PrintMisses lists customs' misses (valid tps not found in some wrapping) and alarms on fp
-// fixtures, masked, grouped by provider.
+// fixtures, masked, grouped by provider; "gitleaks:" names the wrappings in which gitleaks
+// found (tp) or alarmed on (fp) the same fixture, when it ran.
 func PrintMisses(w io.Writer, os []Outcome) {
 	list := func(title string, keep func(o *Outcome) bool) {
 		var sel []*Outcome
@@ -207,7 +208,11 @@ func PrintMisses(w io.Writer, os []Outcome) {
 		fmt.Fprintf(w, "%s: %d\n", title, len(sel))
 		for _, o := range sel {
 			f := o.Fixture
-			fmt.Fprintf(w, "  %-14s %-40s %-5s %s\n      %s\n", key(o), f.Rule, wrappings(o.Customs, f.Kind == TP), f.Origin, Mask(f.Text, 240))
+			gl := ""
+			if g := wrappings(o.Gitleaks, false); g != "" {
+				gl = " gitleaks:" + g
+			}
+			fmt.Fprintf(w, "  %-14s %-40s %-5s %s%s\n      %s\n", key(o), f.Rule, wrappings(o.Customs, f.Kind == TP), f.Origin, gl, Mask(f.Text, 240))
 		}
 	}
 	list("customs misses", func(o *Outcome) bool {

@@ -109,7 +109,7 @@ func TestInvalidFormat(t *testing.T) {
 		want string
 	}{
 		{Fixture{Kind: TP, Text: "token ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, "github-crc32"},
-		{Fixture{Kind: TP, Text: "no checkable format: xoxb-1234567890-abcdef"}, ""},
+		{Fixture{Kind: TP, Text: "no checkable format: xoxb-4819203756-qz7Hk2Lp9Wd3"}, ""},
 		{Fixture{Kind: FP, Text: "ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, ""}, // fps are not judged
 		{Fixture{Kind: TP, Detector: "pii.card", Want: []string{"4111 1111 1111 1112"}}, "luhn"},
 		{Fixture{Kind: TP, Detector: "pii.iban", Want: []string{"de89 3704 0044 0532 0130 00"}}, ""},
@@ -123,6 +123,28 @@ func TestInvalidFormat(t *testing.T) {
 		{Fixture{Kind: TP, Want: []string{"AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2XzMDjRfl76ZC9Ub0wnz4XsNiRVBChTYbJcE3F"}}, ""}, // Twitter bearer padding
 		{Fixture{Kind: TP, Want: []string{"sk_test_4eC39HqLyjWDarjtT1zdp7dc"}}, "stripe-test-key"},
 		{Fixture{Kind: TP, Want: []string{"sk_live_4eC39HqLyjWDarjtT1zdp7dc"}}, ""},
+		// Letters in alphabetical order are typed filler; random values keep counting.
+		{Fixture{Kind: TP, Want: []string{"sk-ant-api03-abc123xyz-456def789ghij-klmnopqrstuvwx-3456yza789bcde"}}, "placeholder"},
+		{Fixture{Kind: TP, Want: []string{"LTAI123ABCdef456ghijkLMN"}}, "placeholder"}, // abcdefghijklmn
+		{Fixture{Kind: TP, Want: []string{"a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6"}}, "placeholder"},
+		{Fixture{Kind: TP, Want: []string{"WJKY40uvSwMFLZDe1f8rESQedUStPKR0CsTy4Qwb"}}, ""},
+		{Fixture{Kind: TP, Want: []string{"xabcdefghiq7Lm2RtV"}}, ""}, // nine letters in order only
+		// A fixture that names no value is judged on the words of its text.
+		{Fixture{Kind: TP, Text: `const SNYK_TOKEN = "12345678-ABCD-ABCD-ABCD-1234567890AB"`}, "placeholder"},
+		{Fixture{Kind: TP, Text: `"access_token": "xoxa-2-511111111-31111111111-3111111111111-e039d02840a0b9379c"`}, "placeholder"},
+		{Fixture{Kind: TP, Text: "stripe: sk_test_51OuEMLAlTWGaDypq4P5cuDHbuKeG4tAGPYHJpEXQ7zE8mKK3jk"}, "stripe-test-key"},
+		{Fixture{Kind: FP, Text: `const SNYK_TOKEN = "12345678-ABCD-ABCD-ABCD-1234567890AB"`}, ""}, // fps are not judged
+		// Stripe's published modes: live and test. sk_prod_ is no Stripe key; the check judges
+		// only fixtures that claim Stripe.
+		{Fixture{Kind: TP, Provider: "stripe", Want: []string{"sk_prod_4u125eha22nuvkioor7jgqjinlzs4nqcaedyj84bmw5uhw3p8k"}}, "stripe-mode"},
+		{Fixture{Kind: TP, Provider: "stripe", Text: "STRIPE=rk_prod_51OuEMLAlTWGaDypquDn9aZigaJOsa9NR1w1BxZXs9Jl"}, "stripe-mode"},
+		{Fixture{Kind: TP, Provider: "stripe", Want: []string{"sk_live_8DwkNhFdnXsiVpzz63FfkCzJ"}}, ""},
+		{Fixture{Kind: TP, Provider: "stripe", Text: "key rk_live_8DwkNhFdnXsiVpzz63FfkCzJ"}, ""},
+		{Fixture{Kind: TP, Provider: "other", Want: []string{"sk_prod_8DwkNhFdnXsiVpzz63FfkCzJ"}}, ""},
+		// SendGrid's published structure: SG. + key ID + . + secret, base64url (lengths near 22 and 43).
+		{Fixture{Kind: TP, Provider: "sendgrid", Text: "SENDGRID_API_KEY=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."}, ""},
+		{Fixture{Kind: TP, Provider: "sendgrid", Want: []string{"SG.3detddf-4d1o2hso2c_2kr0jyz=22_06f2_snpiqstg_zttmfs5xw9hdexb819gmcw"}}, "sendgrid-structure"},
+		{Fixture{Kind: TP, Provider: "sendgrid", Want: []string{"SG.ZV-VYwtHzJJW4wF8yPQk3.ZXg9c9DZuOgUcW1f2inP6SqfEsYG82zAe0wG7brZZ5OvruV-I"}}, ""}, // 21 + 49: the structure holds
 	} {
 		if got := Excluded(&tc.f); got != tc.want {
 			t.Errorf("Excluded(%q %v) = %q, want %q", tc.f.Text, tc.f.Want, got, tc.want)

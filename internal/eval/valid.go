@@ -13,22 +13,47 @@ import (
 // validators of them: a value that fails its check cannot be a real token, and customs stays
 // silent on it by design.
 var formatChecks = []struct {
-	name  string
-	re    *regexp.Regexp
-	valid func(string) bool
+	name     string
+	provider string // the check applies to this provider's fixtures only ("" for all)
+	re       *regexp.Regexp
+	valid    func(string) bool
 }{
-	{"github-crc32", regexp.MustCompile(`\b(?:gh[pousr]|npm)_[A-Za-z0-9]{30,}`), secrets.GitHubChecksumOK},
-	{"atlassian-crc32", regexp.MustCompile(`\bAT(?:ATT|CTT|BB)[A-Za-z0-9_=+/-]{20,}`), secrets.AtlassianChecksumOK},
-	{"pypi-macaroon", regexp.MustCompile(`\bpypi-[A-Za-z0-9_-]{50,}`), secrets.PyPITokenOK},
-	{"jwt", jwtRe, secrets.JWTOK},
-	{"sentry-org", regexp.MustCompile(`\bsntrys_[A-Za-z0-9+/=_]{20,}`), secrets.SentryOrgTokenOK},
-	{"pem", regexp.MustCompile(`(?s)-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----`), secrets.PrivateKeyBlockOK},
+	{"github-crc32", "", regexp.MustCompile(`\b(?:gh[pousr]|npm)_[A-Za-z0-9]{30,}`), secrets.GitHubChecksumOK},
+	{"atlassian-crc32", "", regexp.MustCompile(`\bAT(?:ATT|CTT|BB)[A-Za-z0-9_=+/-]{20,}`), secrets.AtlassianChecksumOK},
+	{"pypi-macaroon", "", regexp.MustCompile(`\bpypi-[A-Za-z0-9_-]{50,}`), secrets.PyPITokenOK},
+	{"jwt", "", jwtRe, secrets.JWTOK},
+	{"sentry-org", "", regexp.MustCompile(`\bsntrys_[A-Za-z0-9+/=_]{20,}`), secrets.SentryOrgTokenOK},
+	{"pem", "", regexp.MustCompile(`(?s)-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----`), secrets.PrivateKeyBlockOK},
 	// An Amazon Bedrock short-term key is the base64 of a presigned URL; the prefix alone
 	// ("bedrock.amazonaws.com") holds no credential.
-	{"bedrock-presigned", regexp.MustCompile(`\bbedrock-api-key-[A-Za-z0-9+/]+={0,2}`), secrets.BedrockKeyOK},
+	{"bedrock-presigned", "", regexp.MustCompile(`\bbedrock-api-key-[A-Za-z0-9+/]+={0,2}`), secrets.BedrockKeyOK},
 	// A JWT encoded once more in base64 ("eyJ" becomes "ZXlK"): the token inside must be one.
-	{"jwt-base64", regexp.MustCompile(`\bZXlK[A-Za-z0-9+/]{20,}={0,2}`), base64JWTOK},
+	{"jwt-base64", "", regexp.MustCompile(`\bZXlK[A-Za-z0-9+/]{20,}={0,2}`), base64JWTOK},
+	// The formats below are the vendors' published ones, written out here rather than taken
+	// from customs' detectors; they judge only the fixtures that claim the vendor.
+	//
+	// Stripe's secret and restricted keys name their mode after the type: sk_live_, sk_test_,
+	// rk_live_, rk_test_ (https://docs.stripe.com/keys, "Key types"; Stripe's security team
+	// gave GitLab (sk|rk)_live_[0-9a-z]{10,128} for live keys, gitlab-org/gitlab#458019). A
+	// sk_prod_ or rk_prod_ key is none of them.
+	{"stripe-mode", "stripe", regexp.MustCompile(`\b[sr]k_[a-z]+_[A-Za-z0-9]{10,}`), stripeModeOK},
+	// A SendGrid API key is SG. + a 22-character key ID + . + a 43-character secret, both
+	// base64url (SendGrid's former "What is my API key?" classroom page, archived at
+	// https://web.archive.org/web/20200202153737/https://d2w67tjf43xwdp.cloudfront.net/Classroom/Basics/API/what_is_my_api_key.html
+	// and cited for this structure by Yelp's detect-secrets), 69 characters in all, as Twilio's
+	// docs still state (https://www.twilio.com/docs/sendgrid/ui/account-and-settings/api-keys).
+	// Only the structure is held to — two dot-separated base64url parts — not the lengths:
+	// keys a few characters off 22 and 43 are seen in the wild, and the issue asks that they
+	// be caught.
+	{"sendgrid-structure", "sendgrid", regexp.MustCompile(`\bSG\.[A-Za-z0-9_=+/-]+(?:\.[A-Za-z0-9_=+/-]+)*`), sendgridRe.MatchString},
 }
+
+var (
+	stripeMode = regexp.MustCompile(`^[sr]k_(?:live|test)_`)
+	sendgridRe = regexp.MustCompile(`^SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{32,64}$`)
+)
+
+func stripeModeOK(s string) bool { return stripeMode.MatchString(s) }
 
 var jwtRe = regexp.MustCompile(`\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`)
 
@@ -45,15 +70,19 @@ func base64JWTOK(s string) bool {
 }
 
 // byDesign names why a tp fixture's value is, by a rule stated here rather than customs'
-// own gates, no live secret: a placeholder (a run of one character, or a counting sequence
-// beside ABCD, as 12345678-ABCD-ABCD-ABCD-1234567890AB), or a Stripe test-mode key, which
-// cannot reach live data and which customs does not report (README). "" otherwise. Only
-// fixtures that name their value are judged.
+// own gates, no live secret: a placeholder (see placeholderValue), or a Stripe test-mode key,
+// which cannot reach live data and which customs does not report (README). "" otherwise. A
+// fixture that names its values is judged on them; one that does not (a secret fixture) on
+// each word of its text, a run of eight or more characters that tokens are made of.
 func byDesign(f *Fixture) string {
-	if len(f.Want) == 0 {
+	if f.Kind != TP {
 		return ""
 	}
-	for _, w := range f.Want {
+	values := f.Want
+	if len(values) == 0 && !f.PII() {
+		values = textWord.FindAllString(f.Text, -1)
+	}
+	for _, w := range values {
 		switch {
 		case stripeTest.MatchString(w):
 			return "stripe-test-key"
@@ -64,8 +93,16 @@ func byDesign(f *Fixture) string {
 	return ""
 }
 
-var stripeTest = regexp.MustCompile(`^(?:sk|rk)_test_`)
+var (
+	stripeTest = regexp.MustCompile(`^(?:sk|rk)_test_`)
+	textWord   = regexp.MustCompile(`[A-Za-z0-9_+/=.:-]{8,}`)
+)
 
+// placeholderValue reports filler typed by a person rather than drawn at random: a run of
+// ten or more of one character past the start, a counting sequence beside ABCD (as
+// 12345678-ABCD-ABCD-ABCD-1234567890AB), or ten or more letters in alphabetical order, case
+// and the characters between them ignored (abcDEF123ghiJKL…, klmnopqrstuvwx). A random
+// base62 value holds such a run with odds below one in 10^12 per position.
 func placeholderValue(w string) bool {
 	// A run at the very start is a format's padding (Twitter bearer tokens open with twenty
 	// A's), not a filler.
@@ -85,7 +122,27 @@ func placeholderValue(w string) bool {
 		return true
 	}
 	u := strings.ToUpper(w)
-	return strings.Contains(u, "12345678") && strings.Contains(u, "ABCD")
+	return strings.Contains(u, "12345678") && strings.Contains(u, "ABCD") || alphabetRun(w) >= 10
+}
+
+// alphabetRun is the length of the longest run of letters in alphabetical order in s, case
+// and the other characters between them ignored.
+func alphabetRun(s string) int {
+	longest, run, prev := 0, 0, byte(0)
+	for i := 0; i < len(s); i++ {
+		c := s[i] | 0x20 // lower case, for letters
+		if c < 'a' || c > 'z' || s[i] > 'z' {
+			continue
+		}
+		if prev != 0 && c == prev+1 {
+			run++
+		} else {
+			run = 1
+		}
+		prev = c
+		longest = max(longest, run)
+	}
+	return longest
 }
 
 // Excluded names why a tp fixture is left out of recall, for both tools: a format check its
@@ -113,6 +170,9 @@ func InvalidFormat(f *Fixture) string {
 	failed, passed := "", false
 	for _, t := range texts {
 		for _, c := range formatChecks {
+			if c.provider != "" && c.provider != f.Provider {
+				continue
+			}
 			for _, m := range c.re.FindAllString(t, -1) {
 				if c.valid(m) {
 					passed = true
