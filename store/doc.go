@@ -57,7 +57,7 @@
 // that started more than 256 ms apart go to different keys, and a seek reads every ID of its
 // span (at 60,000 flows/s, up to 15,000 for a value every flow has). Store format 1 had one
 // empty key per flow and index value; Open rewrites such a store's index as posting lists
-// (each run of a value's keys within a span becomes one posting of at most 4,096 IDs, written
+// (each run of a value's keys within a span becomes postings of at most 15 IDs, written
 // before the keys it replaces are deleted) and then writes version 2. Readers take an empty
 // index value for a one-flow posting, so a migration cut short by a crash reads as before and
 // the next Open finishes it.
@@ -212,8 +212,8 @@
 // value-log space its keys pointed to is never counted as garbage, and value-log GC, which
 // only rewrites files it has counted garbage in, never frees it — dropping days of a 1M-flow
 // store by their 4-byte prefix freed 3% of the disk for 30% of the flows. The index families
-// (their longer posting lists in the value log: a few percent of it) are dropped by day |
-// family; the metadata and body families by
+// hold nothing in the value log — a posting has at most 15 IDs, 241 bytes, under the
+// 256-byte value threshold — and are dropped by day | family; the metadata and body families by
 // time prefixes narrow enough that no table fits under one (day | family | the first 3, 4 or 5
 // bytes of the ULID's timestamp, at most 16k keys each), so every table holding them is read
 // and its value pointers counted. Value-log GC then rewrites each file at least half garbage

@@ -168,9 +168,11 @@ func dec(x id) (id, bool) {
 const (
 	postingShift   = 8 // 256 ms spans: flows of a batch mostly share one; a span's load stays small
 	postingVersion = 1
-	// postingMax bounds the IDs of one posting written by migration and repair, which group
-	// more than a batch.
-	postingMax = 4096
+	// postingMax bounds the IDs of one posting so that its value (a version byte and 16 bytes
+	// an ID: 241 bytes) stays under valueThreshold, in the LSM tree: retention drops the index
+	// families by day | family, which removes whole tables without counting the value-log
+	// space their values point to (see Retention), so a posting there would never be freed.
+	postingMax = (valueThreshold - 1 - 1) / idLen
 )
 
 // span is the posting span of flow ID x.
