@@ -208,10 +208,10 @@ func (s *Store) scanDaySummaries(ctx context.Context, d uint32, p *plan, sc *sca
 	if !ok {
 		return nil
 	}
-	var cs []*cursor
+	var cs []idCursor
 	defer func() {
 		for _, c := range cs {
-			c.it.Close()
+			c.close()
 		}
 	}()
 	newCursor := func(prefix []byte, prefetch bool) *cursor {
@@ -224,11 +224,13 @@ func (s *Store) scanDaySummaries(ctx context.Context, d uint32, p *plan, sc *sca
 	// per value, which measured 1.7 times slower over a million flows than reading in turn
 	// (the workers already read days in parallel).
 	meta := newCursor(famPrefix(d, famMeta), false)
-	join := []*cursor{meta}
+	join := []idCursor{meta}
 	if len(p.index) > 0 {
 		join = join[:0]
 		for _, iv := range p.index {
-			join = append(join, newCursor(indexPrefix(d, iv.fam, iv.val), false))
+			c := newPostingCursor(txn, indexPrefix(d, iv.fam, iv.val), false)
+			cs = append(cs, c)
+			join = append(join, c)
 		}
 	}
 	n := 0

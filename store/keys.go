@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -34,7 +36,12 @@ const (
 
 var schemaKey = []byte{sysPrefix, 's', 'c', 'h', 'e', 'm', 'a'}
 
-const schemaVersion = "1"
+// schemaVersion 2 keeps the index as posting lists (one key per value per write batch per
+// posting span); version 1 had one empty key per flow per value, and Open migrates it.
+const (
+	schemaVersion   = "2"
+	schemaVersionV1 = "1"
+)
 
 const dayMillis = 24 * 60 * 60 * 1000
 
@@ -107,7 +114,8 @@ func keyDay(k []byte) (uint32, bool) {
 	return binary.BigEndian.Uint32(k), true
 }
 
-// keyID is the flow ID at the end of a flow key.
+// keyID is the flow ID at the end of a flow key: for an index key (a posting), the largest
+// flow ID of its list.
 func keyID(k []byte) (x id, ok bool) {
 	if len(k) < dayLen+1+idLen {
 		return x, false
@@ -150,3 +158,70 @@ func dec(x id) (id, bool) {
 	}
 	return x, false
 }
+
+// Posting lists. An index key day | family | len | value | maxID holds the IDs, ascending, of
+// the flows with that value that one write batch committed and that started within the same
+// posting span (2^postingShift ms of the ULID's time); maxID is the largest of them, so the
+// key is unique (a flow is in one batch only) and all of a span's postings sort together. A
+// cursor loads one span at a time: spans never overlap, while postings of one span (several
+// batches) do — flows end, and are written, in another order than they start.
+const (
+	postingShift   = 8 // 256 ms spans: flows of a batch mostly share one; a span's load stays small
+	postingVersion = 1
+	// postingMax bounds the IDs of one posting so that its value (a version byte and 16 bytes
+	// an ID: 241 bytes) stays under valueThreshold, in the LSM tree: retention drops the index
+	// families by day | family, which removes whole tables without counting the value-log
+	// space their values point to (see Retention), so a posting there would never be freed.
+	postingMax = (valueThreshold - 1 - 1) / idLen
+)
+
+// span is the posting span of flow ID x.
+func span(x id) uint64 { return ulid.ULID(x).Time() >> postingShift }
+
+// spanBounds are the first and last IDs of span sp.
+func spanBounds(sp uint64) (first, last id) {
+	first = idAt(min(sp<<postingShift, ulid.MaxTime()))
+	if next := (sp + 1) << postingShift; next > ulid.MaxTime() {
+		for i := range last {
+			last[i] = 0xFF
+		}
+	} else {
+		last, _ = dec(idAt(next))
+	}
+	return first, last
+}
+
+// appendPosting encodes a posting's value: a version byte, then the IDs (ascending, 16 bytes
+// each).
+func appendPosting(b []byte, ids []id) []byte {
+	b = append(b, postingVersion)
+	for _, x := range ids {
+		b = append(b, x[:]...)
+	}
+	return b
+}
+
+// appendPostingIDs appends the IDs an index key and its value hold to out. An empty value is a
+// posting of one flow, the one whose ID ends the key: as format 1 wrote every index entry, so
+// that a migration interrupted by a crash reads as before.
+func appendPostingIDs(out []id, key, value []byte) ([]id, error) {
+	if len(value) == 0 {
+		x, ok := keyID(key)
+		if !ok {
+			return out, fmt.Errorf("index key of %d bytes", len(key))
+		}
+		return append(out, x), nil
+	}
+	if value[0] != postingVersion {
+		return out, fmt.Errorf("posting list version %d, this customs reads %d", value[0], postingVersion)
+	}
+	if (len(value)-1)%idLen != 0 {
+		return out, fmt.Errorf("posting list of %d bytes", len(value))
+	}
+	for b := value[1:]; len(b) > 0; b = b[idLen:] {
+		out = append(out, id(b[:idLen]))
+	}
+	return out, nil
+}
+
+func isIndexFamily(f byte) bool { return bytes.IndexByte(indexFamilies, f) >= 0 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -216,10 +217,10 @@ func (s *Store) scanDay(ctx context.Context, d uint32, p *plan, withBodies bool,
 		})
 		return &cursor{it: it, prefix: prefix, reverse: reverse}
 	}
-	var cs []*cursor
+	var cs []idCursor
 	defer func() {
 		for _, c := range cs {
-			c.it.Close()
+			c.close()
 		}
 	}()
 	meta := newCursor(famPrefix(d, famMeta), false)
@@ -230,11 +231,11 @@ func (s *Store) scanDay(ctx context.Context, d uint32, p *plan, withBodies bool,
 		body = newCursor(famPrefix(d, famBody), len(p.index) == 0)
 		cs = append(cs, body)
 	}
-	join := []*cursor{meta}
+	join := []idCursor{meta}
 	if len(p.index) > 0 {
 		join = join[:0]
 		for _, iv := range p.index {
-			c := newCursor(indexPrefix(d, iv.fam, iv.val), false)
+			c := newPostingCursor(txn, indexPrefix(d, iv.fam, iv.val), reverse)
 			cs = append(cs, c)
 			join = append(join, c)
 		}
@@ -292,6 +293,16 @@ func (s *Store) scanDay(ctx context.Context, d uint32, p *plan, withBodies bool,
 	return err == nil, err
 }
 
+// idCursor walks flow IDs in one direction, for the leapfrog join: the keys of the metadata
+// family (cursor) or an index value's posting lists (postingCursor).
+type idCursor interface {
+	// seek moves to the first ID at or past t in the walk's direction; targets never go back.
+	seek(t id) (id, bool)
+	// err is why seek last returned false, if not the end.
+	err() error
+	close()
+}
+
 // cursor walks the flow IDs that end the keys under one prefix, in one direction.
 type cursor struct {
 	it      *badger.Iterator
@@ -339,16 +350,142 @@ func (c *cursor) seek(t id) (id, bool) {
 	return c.cur()
 }
 
+func (c *cursor) err() error { return nil }
+func (c *cursor) close()     { c.it.Close() }
+
+// postingCursor walks the flow IDs of one index value's posting lists in one day. Postings of
+// different batches overlap in ID range, but never across spans (see postingShift): it loads
+// one span at a time — every posting of it that may hold an ID at or past the target —, merges
+// them, and walks the result. Memory is one span's IDs.
+type postingCursor struct {
+	it      *badger.Iterator
+	prefix  []byte
+	reverse bool
+	started bool
+	loaded  bool
+	ids     []id // the loaded span's IDs, ascending, without duplicates
+	pos     int  // the current ID's index in ids
+	key     []byte
+	fail    error
+}
+
+func newPostingCursor(txn *badger.Txn, prefix []byte, reverse bool) *postingCursor {
+	// Values are read one span at a time, as the walk reaches it: prefetching would read
+	// spans a leapfrog jumps over.
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: reverse})
+	return &postingCursor{it: it, prefix: prefix, reverse: reverse}
+}
+
+func (c *postingCursor) err() error { return c.fail }
+func (c *postingCursor) close()     { c.it.Close() }
+
+func (c *postingCursor) seek(t id) (id, bool) {
+	for {
+		if c.loaded {
+			if x, ok := c.within(t); ok {
+				return x, true
+			}
+		}
+		if !c.load(t) {
+			return id{}, false
+		}
+	}
+}
+
+// within finds the first ID at or past t in the loaded span, from the current position on.
+func (c *postingCursor) within(t id) (id, bool) {
+	cmp := func(x id) int { return bytes.Compare(x[:], t[:]) }
+	if !c.reverse {
+		i, _ := slices.BinarySearchFunc(c.ids[c.pos:], t, func(x, t id) int { return cmp(x) })
+		if c.pos += i; c.pos < len(c.ids) {
+			return c.ids[c.pos], true
+		}
+		return id{}, false
+	}
+	// Walking down: the last ID at or below t.
+	i, found := slices.BinarySearchFunc(c.ids[:c.pos+1], t, func(x, t id) int { return cmp(x) })
+	if found {
+		i++
+	}
+	if c.pos = i - 1; c.pos >= 0 {
+		return c.ids[c.pos], true
+	}
+	return id{}, false
+}
+
+// load reads the next span in the walk's direction that may hold IDs at or past t: a span's
+// postings are contiguous (their keys end with their largest ID, which is in the span).
+func (c *postingCursor) load(t id) bool {
+	ts := span(t)
+	if c.started && !c.it.ValidForPrefix(c.prefix) {
+		c.loaded = false // past the last posting; targets never go back
+		return false
+	}
+	if !c.started || c.before(span(c.curID()), ts) {
+		c.started = true
+		seekTo := t // forward: a posting whose largest ID is below t holds nothing wanted
+		if c.reverse {
+			// Walking down, every posting of t's span may hold IDs at or below t.
+			_, seekTo = spanBounds(ts)
+		}
+		c.key = append(append(c.key[:0], c.prefix...), seekTo[:]...)
+		c.it.Seek(c.key)
+	}
+	if !c.it.ValidForPrefix(c.prefix) {
+		c.loaded = false
+		return false
+	}
+	sp := span(c.curID())
+	c.ids = c.ids[:0]
+	postings := 0
+	for ; c.it.ValidForPrefix(c.prefix) && span(c.curID()) == sp; c.it.Next() {
+		item := c.it.Item()
+		if err := item.Value(func(v []byte) error {
+			var err error
+			c.ids, err = appendPostingIDs(c.ids, item.Key(), v)
+			return err
+		}); err != nil {
+			c.fail = fmt.Errorf("%w: %s: %v", ErrUnreadable, describeKey(item.KeyCopy(nil)), err)
+			c.loaded = false
+			return false
+		}
+		postings++
+	}
+	if postings > 1 {
+		slices.SortFunc(c.ids, func(a, b id) int { return bytes.Compare(a[:], b[:]) })
+		c.ids = slices.Compact(c.ids)
+	}
+	c.loaded = true
+	c.pos = 0
+	if c.reverse {
+		c.pos = len(c.ids) - 1
+	}
+	return true
+}
+
+func (c *postingCursor) curID() id {
+	x, _ := keyID(c.it.Item().Key())
+	return x
+}
+
+// before says whether span a comes before span b in the walk's direction.
+func (c *postingCursor) before(a, b uint64) bool {
+	if c.reverse {
+		return a > b
+	}
+	return a < b
+}
+
 // leapfrog calls emit for every ID present in all cursors, from start towards bound
 // (inclusive), in the cursors' direction.
-func leapfrog(cs []*cursor, start, bound id, reverse bool, emit func(id) error) error {
+func leapfrog(cs []idCursor, start, bound id, reverse bool, emit func(id) error) error {
 	t := start
 	for {
 		agreed := true
 		for _, c := range cs {
 			x, ok := c.seek(t)
 			if !ok {
-				return nil
+				return c.err()
 			}
 			if cmp := bytes.Compare(x[:], bound[:]); (cmp > 0 && !reverse) || (cmp < 0 && reverse) {
 				return nil

@@ -142,7 +142,18 @@ func countRaw(dir string, key []byte, fc *fileCheck, r *Report, now time.Time, r
 			}
 			bodies[x], pieces[x] = true, true
 		default:
-			pieces[x] = true
+			if !isIndexFamily(e.key[dayLen]) {
+				pieces[x] = true
+				return nil
+			}
+			xs, err := appendPostingIDs(nil, e.key, e.value)
+			if err != nil {
+				r.lost("%s: %v", describeKey(e.key), err)
+				return nil
+			}
+			for _, x := range xs {
+				pieces[x] = true
+			}
 		}
 		return nil
 	}
@@ -259,9 +270,24 @@ func (s *Store) auditDay(d uint32, r *Report) error {
 					orphans[x] = "its bodies"
 				}
 			default:
-				r.IndexEntries++
-				if _, ok := flows[x]; !ok && orphans[x] == "" {
-					orphans[x] = "index entries"
+				var xs []id
+				err := item.Value(func(v []byte) error {
+					var err error
+					xs, err = appendPostingIDs(nil, k, v)
+					return err
+				})
+				if err != nil {
+					r.lost("%s: %v", describeKey(item.KeyCopy(nil)), err)
+					continue
+				}
+				for _, x := range xs {
+					r.IndexEntries++
+					if dayOfID(x) != d {
+						r.lost("%s: flow %s of another day", describeKey(item.KeyCopy(nil)), ulid.ULID(x))
+					}
+					if _, ok := flows[x]; !ok && orphans[x] == "" {
+						orphans[x] = "index entries"
+					}
 				}
 			}
 		}
@@ -380,9 +406,14 @@ func (s *Store) copyFrom(rr *rawReader, r *Report, now time.Time, retention time
 			r.lost("%s: %s", describeKey([]byte(k)), rr.failed[k])
 		}
 	}
-	// The indexes, from the metadata.
+	// The indexes, from the metadata, as posting lists of at most postingMax IDs, written
+	// every rebuildEntries index entries to bound memory. A rebuilt posting may replace a copied one
+	// with the same largest ID: the flows of the copied one that have metadata are in the
+	// rebuilt lists, and the others are found by no query anyway.
+	const rebuildEntries = 1 << 16
 	return put(func(set func(k, v []byte) error) error {
-		return s.db.View(func(txn *badger.Txn) error {
+		var ps postingSet
+		err := s.db.View(func(txn *badger.Txn) error {
 			it := txn.NewIterator(badger.IteratorOptions{})
 			defer it.Close()
 			for it.Rewind(); it.Valid(); it.Next() {
@@ -396,17 +427,18 @@ func (s *Store) copyFrom(rr *rawReader, r *Report, now time.Time, retention time
 				if err := item.Value(func(v []byte) error { _, err := decodeMeta(v, &rec); return err }); err != nil {
 					continue // counted by the audit
 				}
-				var err error
-				rec.eachIndexKey(x, func(ik []byte) {
-					if err == nil {
-						err = set(ik, nil)
+				rec.eachIndexPrefix(x, func(p []byte) { ps.add(p, x) })
+				if ps.n >= rebuildEntries {
+					if err := ps.each(set); err != nil {
+						return err
 					}
-				})
-				if err != nil {
-					return err
 				}
 			}
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		return ps.each(set)
 	})
 }
