@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"runtime/debug"
 	"slices"
-	"sync"
 
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/inspect"
@@ -119,8 +118,8 @@ func (s *Server) handleGRPC(f *flow.Flow, info *connInfo, in *http.Request) *htt
 		// Nothing follows: the stream ended.
 		return s.forward(f, info, in, readerOf(out), int64(len(out)))
 	}
-	gs := &grpcStream{s: s, ctx: in.Context(), f: f, view: snapshot(f), src: in.Body, n: 1, verdict: f.Verdict,
-		kept: int64(len(first)), ready: out, done: make(chan struct{})}
+	gs := &grpcStream{s: s, ctx: in.Context(), f: f, view: snapshot(f), src: in.Body, n: 1,
+		kept: int64(len(first)), ready: out, scanResult: newScanResult(f.Verdict)}
 	return s.forwardStream(f, info, in, gs, -1)
 }
 
@@ -160,15 +159,10 @@ type grpcStream struct {
 	ready []byte // released: may go upstream
 	skip  int64  // bytes of a message let through unread (inspection.incomplete) still to pass
 
-	mu      sync.Mutex
-	fb      *flowBody // the answer's side, once there is one
-	closed  bool      // over: the flow is no longer the stream's to change
-	verdict flow.Verdict
-	blocked bool
-	status  http.Header // the status a blocked call ends with
-
-	once sync.Once
-	done chan struct{}
+	scanResult             // its mu also guards the fields below
+	fb         *flowBody   // the answer's side, once there is one
+	closed     bool        // over: the flow is no longer the stream's to change
+	status     http.Header // the status a blocked call ends with
 }
 
 // change applies fn to the live flow unless the stream is over.
@@ -346,13 +340,7 @@ func (g *grpcStream) finish() {
 	g.mu.Lock()
 	g.closed = true
 	g.mu.Unlock()
-	g.once.Do(func() { close(g.done) })
-}
-
-func (g *grpcStream) state() (flow.Verdict, bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.verdict, g.blocked
+	g.end()
 }
 
 // Close is called by the transport once it stops reading the body: the call is over, or given
@@ -360,20 +348,6 @@ func (g *grpcStream) state() (flow.Verdict, bool) {
 func (g *grpcStream) Close() error {
 	g.finish()
 	return nil
-}
-
-func (g *grpcStream) verdictNow() (flow.Verdict, bool) {
-	select {
-	case <-g.done:
-		return g.state()
-	default:
-		return flow.Verdict{}, false
-	}
-}
-
-func (g *grpcStream) outcome() (flow.Verdict, bool) {
-	<-g.done
-	return g.state()
 }
 
 // trailers is the status a call blocked mid-stream ends with, nil when it was not blocked.

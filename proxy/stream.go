@@ -28,17 +28,28 @@ type scanReader struct {
 	buf   [2][]byte
 	cur   int
 
-	mu      sync.Mutex // verdict and blocked: Close may come from another goroutine
+	eof bool
+
+	scanResult
+}
+
+// scanResult is what a body scan (scanReader, grpcStream) has decided so far, and whether it
+// is over: forwardStream asks it (see bodyScan) from another goroutine than the scan's.
+type scanResult struct {
+	mu      sync.Mutex
 	verdict flow.Verdict
 	blocked bool
-	eof     bool
 
 	once sync.Once
 	done chan struct{} // closed once the scan is over (end of body, block, or abandoned)
 }
 
+func newScanResult(v flow.Verdict) scanResult {
+	return scanResult{verdict: v, done: make(chan struct{})}
+}
+
 func newScanReader(src io.Reader, st *inspect.Stream) *scanReader {
-	return &scanReader{src: src, stream: st, done: make(chan struct{}),
+	return &scanReader{src: src, stream: st, scanResult: newScanResult(flow.Verdict{}),
 		buf: [2][]byte{make([]byte, scanChunk), make([]byte, scanChunk)}}
 }
 
@@ -88,7 +99,7 @@ func (r *scanReader) Read(p []byte) (int, error) {
 }
 
 // verdictNow reports whether the scan has blocked the body so far, without waiting.
-func (r *scanReader) verdictNow() (flow.Verdict, bool) {
+func (r *scanResult) verdictNow() (flow.Verdict, bool) {
 	select {
 	case <-r.done:
 		return r.state()
@@ -97,10 +108,20 @@ func (r *scanReader) verdictNow() (flow.Verdict, bool) {
 	}
 }
 
-func (r *scanReader) state() (flow.Verdict, bool) {
+func (r *scanResult) state() (flow.Verdict, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.verdict, r.blocked
+}
+
+// end marks the scan over.
+func (r *scanResult) end() { r.once.Do(func() { close(r.done) }) }
+
+// outcome waits until the scan is over and reports its verdict and whether it blocked the
+// body. The flow's findings are the scan's to change until then.
+func (r *scanResult) outcome() (flow.Verdict, bool) {
+	<-r.done
+	return r.state()
 }
 
 func (r *scanReader) block(v flow.Verdict) {
@@ -111,7 +132,7 @@ func (r *scanReader) block(v flow.Verdict) {
 	r.finish()
 }
 
-func (r *scanReader) finish() { r.once.Do(func() { close(r.done) }) }
+func (r *scanReader) finish() { r.end() }
 
 // Close is called by the transport once it stops reading the body (sent, or given up on).
 func (r *scanReader) Close() error {
@@ -126,11 +147,4 @@ func (r *scanReader) Close() error {
 	}
 	r.finish()
 	return nil
-}
-
-// outcome waits until the scan is over and reports whether it blocked the body, and its verdict.
-// The flow's findings are the stream's to change until then.
-func (r *scanReader) outcome() (flow.Verdict, bool) {
-	<-r.done
-	return r.state()
 }

@@ -272,10 +272,14 @@ func (s *Store) gcValueLog() int {
 	return n
 }
 
-// days lists the days holding flows, oldest first, seeking from one day to the next.
-func (s *Store) days() ([]uint32, error) {
+// days lists the days holding flows, oldest first.
+func (s *Store) days() ([]uint32, error) { return daysOf(s.db) }
+
+// daysOf lists the days of db holding flows, oldest first, seeking from one day to the next
+// (no value is read).
+func daysOf(db *badger.DB) ([]uint32, error) {
 	var days []uint32
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); {

@@ -284,23 +284,7 @@ func checkSchema(db *badger.DB) error {
 // deleted. Readers take an empty value for a one-flow posting, so a migration a crash cut
 // short reads as before, and the next Open finishes it (postings already written are kept).
 func migratePostings(db *badger.DB) error {
-	var days []uint32
-	err := db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); {
-			d, ok := keyDay(it.Item().Key())
-			if !ok {
-				break
-			}
-			days = append(days, d)
-			if d == ^uint32(0) {
-				break
-			}
-			it.Seek(dayPrefix(d + 1))
-		}
-		return nil
-	})
+	days, err := daysOf(db)
 	if err != nil {
 		return err
 	}

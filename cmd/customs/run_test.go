@@ -99,12 +99,7 @@ func openaiSDK(t *testing.T) string {
 // inspected, and everything is undone afterwards.
 func TestRunIsolate(t *testing.T) {
 	requireNetns(t)
-	if _, err := exec.LookPath("iptables"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("iptables is needed (.ci/run installs it)")
-		}
-		t.Skip("no iptables")
-	}
+	requireTools(t, "iptables")
 	data := t.TempDir()
 	probe, err := net.Listen("tcp", "0.0.0.0:0")
 	if err != nil {

@@ -23,12 +23,7 @@ import (
 // tunnelled as through the explicit proxy.
 func TestTransparent(t *testing.T) {
 	requireNetns(t)
-	if _, err := exec.LookPath("iptables"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("iptables is needed (.ci/run installs it)")
-		}
-		t.Skip("no iptables")
-	}
+	requireTools(t, "iptables")
 	hostIP, peerIP, vendorIP := "10.213.9.1", "10.213.9.2", "203.0.113.10"
 	ns, host := vethNamespace(t, "ctp", hostIP, peerIP)
 	nsHosts(t, ns, fmt.Sprintf("%s api.openai.com api.anthropic.com example.org\n", vendorIP))
@@ -164,14 +159,7 @@ func firewallRule(t *testing.T, tool, table, chain string, rule ...string) {
 // each, a secret is blocked, and the flow records the address the client was going to.
 func TestTransparentTPROXYAndIPv6(t *testing.T) {
 	requireNetns(t)
-	for _, tool := range []string{"iptables", "ip6tables"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s is needed (.ci/run installs iptables)", tool)
-			}
-			t.Skip("no " + tool)
-		}
-	}
+	requireTools(t, "iptables", "ip6tables")
 	hostIP, peerIP, host6, peer6 := "10.213.10.1", "10.213.10.2", "fd00:213:a::1", "fd00:213:a::2"
 	vendorIP, vendor6 := "203.0.113.20", "2001:db8::20"
 	ns, host := vethNamespace(t, "ctq", hostIP, peerIP)
@@ -240,6 +228,20 @@ func TestTransparentTPROXYAndIPv6(t *testing.T) {
 		}
 		if strings.Count(list, `"mode":"intercepted"`) != 2 || strings.Count(list, `"target":"`+target+`"`) != 2 || !strings.Contains(list, `"action":"block"`) {
 			t.Errorf("flows from %s (want 2, intercepted, target %s, one blocked):\n%s", client, target, list)
+		}
+	}
+}
+
+// requireTools skips a test without the firewall tools it drives, except in CI, which installs
+// them (.ci/run: the iptables package).
+func requireTools(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is needed (.ci/run installs it)", tool)
+			}
+			t.Skip("no " + tool)
 		}
 	}
 }
