@@ -40,6 +40,9 @@ func ownedShape(v string) bool {
 }
 
 func hasOwnedPrefix(v string) bool {
+	if len(v) >= 3 && (v[:3] == "eyJ" || v[:3] == "eyj") && strings.IndexByte(v, '.') < 0 {
+		return false // base64 of JSON, not a JWT: no detector of its own
+	}
 	return ownedPrefix.Prefix(v) || strings.Contains(v, "://")
 }
 
@@ -50,6 +53,8 @@ var ownedNames = []string{
 	"secret_access_key", "secret-access-key", "sharedaccesskey", "accountkey", "x-auth-key",
 }
 
+var csrfWord, xsrfWord = []byte("csrf"), []byte("xsrf")
+
 // credential words: the name must contain one, ending there or at a sub-word boundary.
 var credWords = []struct {
 	word     string
@@ -59,7 +64,7 @@ var credWords = []struct {
 	{"password", true, false}, {"passwd", true, false}, {"passphrase", true, false}, {"pwd", true, true},
 	{"secret", false, false}, {"token", false, false}, {"apikey", false, false}, {"api_key", false, false},
 	{"api-key", false, false}, {"auth", false, true}, {"credential", false, false}, {"accesskey", false, false},
-	{"access_key", false, false}, {"privatekey", false, false}, {"private_key", false, false},
+	{"access_key", false, false}, {"privatekey", false, false}, {"private_key", false, false}, {"private-key", false, false},
 	{"creds", false, true},
 }
 
@@ -301,7 +306,8 @@ func (a *assignment) Find(text string, hits []int, emit func(detectors.Match)) {
 			continue
 		}
 		// The value's own gates, then the name's (cheaper first for the common non-secret case).
-		if !genericValueOK(v, a.passwords) || ownedShape(v) {
+		numeric := !a.keys && !a.vectors && numericToken(v)
+		if !numeric && (!genericValueOK(v, a.passwords) || ownedShape(v)) {
 			continue
 		}
 		if a.keys {
@@ -330,6 +336,9 @@ func (a *assignment) Find(text string, hits []int, emit func(detectors.Match)) {
 		if pw {
 			conf = 0.7
 		}
+		if numeric {
+			conf = 0.3 // some vendors' secrets and client IDs are digits, and so are many numbers
+		}
 		emit(detectors.Match{Start: vs, End: ve, Confidence: conf})
 		last = ve
 	}
@@ -351,7 +360,7 @@ func bareCode(text string, vs, ve int) bool {
 	if ve < len(text) && strings.IndexByte(";)}", text[ve]) >= 0 {
 		return true
 	}
-	if v[0] == '=' || strings.Contains(v, "??") || strings.Contains(v, "||") || strings.Contains(v, "&&") || strings.Contains(v, "==") || strings.Contains(v, "!=") {
+	if v[0] == '=' || strings.Contains(v, "??") || strings.Contains(v, "||") || strings.Contains(v, "&&") || equalsOperator(v) || strings.Contains(v, "!=") {
 		return true
 	}
 	if i := strings.IndexByte(v, '='); i > 0 && strings.TrimRight(v[i:], "=") != "" {
@@ -363,6 +372,26 @@ func bareCode(text string, vs, ve int) bool {
 		return true
 	}
 	return camelIdent(v) || qualifiedIdent(v)
+}
+
+// equalsOperator: v holds "==" as code does (t===E.NULL, a==b), not as the padding of a
+// base64 run of 16 or more characters inside a longer value (…j0fSI==sp8H…).
+func equalsOperator(v string) bool {
+	for i := strings.Index(v, "=="); i >= 0; {
+		j := i
+		for j > 0 && (b64std[v[j-1]] || v[j-1] == '-' || v[j-1] == '_') {
+			j--
+		}
+		if i-j < 16 {
+			return true
+		}
+		k := strings.Index(v[i+2:], "==")
+		if k < 0 {
+			return false
+		}
+		i += 2 + k
+	}
+	return false
 }
 
 // operatorFollows: a comparison or logical operator comes after the value (x === void 0,
@@ -452,7 +481,10 @@ func badgeToken(text string, s int) bool {
 	return strings.Contains(u, "badge") || strings.HasSuffix(strings.TrimRight(u, "?&"), ".svg")
 }
 
-var identLetters = cs("A-Za-z_")
+var (
+	identLetters = cs("A-Za-z_")
+	digitSet     = cs("0-9")
+)
 
 // qualifiedIdent: a dotted path of identifiers (asn1.ObjectIdentifier, cfg.Auth.Key).
 func qualifiedIdent(v string) bool {
@@ -485,12 +517,21 @@ func camelIdent(v string) bool {
 	if v == "" || !(isLetterByte(v[0]) || v[0] == '_') {
 		return false
 	}
-	words, covered, letters, short := 0, 0, 0, 0
+	words, covered, letters, short, inner := 0, 0, 0, 0, 0
 	for i := 0; i < len(v); {
 		c := v[i]
 		if !isLetterByte(c) {
 			if !(c >= '0' && c <= '9' || c == '_') {
 				return false
+			}
+			if c != '_' && i > 0 && isLetterByte(v[i-1]) {
+				j := i
+				for j < len(v) && v[j] >= '0' && v[j] <= '9' {
+					j++
+				}
+				if j < len(v) && isLetterByte(v[j]) {
+					inner++ // digits between letters: sha256sum has one, a random run many
+				}
 			}
 			i++
 			continue
@@ -509,7 +550,7 @@ func camelIdent(v string) bool {
 		}
 		w := v[i:j]
 		letters += len(w)
-		if len(w) >= 3 && strings.ContainsAny(w, "aeiouyAEIOUY") {
+		if len(w) >= 3 && strings.ContainsAny(w, "aeiouyAEIOUY") && consonantRun(w) < 5 {
 			words++
 			covered += len(w)
 		} else if len(w) <= 2 {
@@ -517,7 +558,28 @@ func camelIdent(v string) bool {
 		}
 		i = j
 	}
+	// Digits inside: sha256sum has one group, utf8mb4General and utf8mb4_bin two but words
+	// joined by case or '_'; a random lower-case run has several and no joints.
+	if inner > 1 && (inner > 3 || !strings.ContainsAny(v, "_ABCDEFGHIJKLMNOPQRSTUVWXYZ")) {
+		return false
+	}
 	return words >= 2 && short <= 1 && covered*10 >= letters*7
+}
+
+// consonantRun is the longest run of consonants in the letters w: words in names rarely have
+// five in a row (strengths has five), random letters often do (afnbwnz).
+func consonantRun(w string) int {
+	run, longest := 0, 0
+	for i := 0; i < len(w); i++ {
+		switch w[i] | 0x20 {
+		case 'a', 'e', 'i', 'o', 'u', 'y':
+			run = 0
+		default:
+			run++
+			longest = max(longest, run)
+		}
+	}
+	return longest
 }
 
 // credName decides whether an identifier names a credential, and whether a password. It
@@ -545,6 +607,11 @@ func credName(name string) (password bool, ok bool) {
 		}
 		ls[i] = c
 		mask |= byteMask(c)
+	}
+	// An anti-forgery token (csrf_token, X-XSRF-TOKEN) is sent to every browser in the page:
+	// no credential.
+	if bytes.Contains(ls, csrfWord) || bytes.Contains(ls, xsrfWord) {
+		return false, false
 	}
 	found := false
 	for k, w := range credWords {
@@ -920,6 +987,16 @@ func genericValueOK(v string, password bool) bool {
 		return false
 	}
 	return !hasOwnedPrefix(v) && !placeholder(v) && !encodesOwned(v)
+}
+
+// numericToken: v is a run of 16 to 64 random-looking digits (Discord's and Asana's client
+// IDs and secrets, numeric API keys), which genericValueOK refuses as a number. Only a
+// credential's name makes it one (see Find); round numbers, repeats and counting runs are not.
+func numericToken(v string) bool {
+	if len(v) < 16 || len(v) > 64 || !allIn(v, digitSet) || placeholder(v) {
+		return false
+	}
+	return detectors.Entropy(v) >= 2.5 // 16 random digits: 2.86 on average, below 2.5 one time in twenty
 }
 
 // encodesOwned: v is base64 of a value another detector owns (a Kubernetes Secret's data of a

@@ -516,15 +516,14 @@ const bedrockConsolePrefix = "ABSKQmVkcm9ja0FQSUtleS"
 
 // bedrockConsoleShape accepts a long-term key of a console-made user by its shape when its
 // decoded credential is not as BedrockKeyOK expects: the prefix is the key's alone, so
-// base64 of a key's length after it is reported, at lower confidence.
+// base64 characters of a key's length after it are reported, at lower confidence.
 func bedrockConsoleShape(v string) bool {
 	body := v[len(bedrockLongPrefix):]
 	if !strings.HasPrefix(v, bedrockConsolePrefix) || len(body) < 100 || len(body) > 300 {
 		return false
 	}
-	if _, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(body, "=")); err != nil {
-		return false
-	}
+	// A body that does not decode (a character lost or added in a copy) is still the key's:
+	// the prefix says so.
 	rest := v[len(bedrockConsolePrefix):]
 	return detectors.Entropy(rest) >= 4 && !detectors.IsPlaceholder(rest) && !strings.Contains(strings.ToUpper(rest), "EXAMPLE")
 }

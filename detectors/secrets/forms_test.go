@@ -187,15 +187,7 @@ func TestFormsNoAllocs(t *testing.T) {
 
 func FuzzForms(f *testing.F) {
 	ids := []string{"secret.cli-password", "secret.authorization-token", "secret.azure-storage-key-assignment", "secret.test-vector-key"}
-	seedExamples(f, ids...)
-	var ds []detectors.Detector
-	for _, id := range ids {
-		ds = append(ds, byID(f, id))
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		for _, d := range ds {
-			checkSpans(t, d, s)
-		}
+	fuzzSpans(f, ids, func(t *testing.T, s string) {
 		for i := 0; i < len(s); i++ { // the word reader from every offset: ends, and moves on
 			ws, we, next, ok := shellWord(s, i, len(s))
 			if next < i || next > len(s) || ok && (ws < i || we < ws || we > next) {

@@ -73,16 +73,7 @@ func FuzzPEM(f *testing.F) {
 func FuzzAssignment(f *testing.F) {
 	ids := []string{"secret.password-assignment", "secret.secret-assignment", "secret.postgres-uri", "secret.url-basic-auth", "secret.aws-secret-access-key",
 		"secret.mistral-api-key", "secret.datadog-api-key"}
-	seedExamples(f, ids...)
-	var ds []detectors.Detector
-	for _, id := range ids {
-		ds = append(ds, byID(f, id))
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		for _, d := range ds {
-			checkSpans(t, d, s)
-		}
-	})
+	fuzzSpans(f, ids, nil)
 }
 
 // Every detector runs in time linear in its input, including inputs built to make it work
@@ -150,4 +141,31 @@ func TestLinearTime(t *testing.T) {
 		}
 		t.Logf("%-40s worst ratio %.1f (%q)", d.Meta().ID, worst, worstIn)
 	}
+}
+
+// FuzzManifestsAndWebhooks covers the detectors issue 15 added or widened: the Kubernetes
+// Secret reader (indentation, block scalars, documents) and the context and URL detectors.
+func FuzzManifestsAndWebhooks(f *testing.F) {
+	ids := []string{"secret.kubernetes-secret", "secret.teams-webhook-url", "secret.slack-webhook-url", "secret.telegram-bot-token",
+		"secret.facebook-access-token", "secret.sourcegraph-token", "secret.octopus-deploy-api-key", "secret.jfrog-artifactory-token"}
+	f.Add("kind: Secret\ndata:\n  a: |\n\n  b: >-\n    \n---\nkind: Secret\nstringData:\n\tc: x")
+	fuzzSpans(f, ids, nil)
+}
+
+// fuzzSpans seeds f with the examples of the detectors ids and checks every span they report
+// on each input, then runs more (nil: nothing more) on it.
+func fuzzSpans(f *testing.F, ids []string, more func(t *testing.T, s string)) {
+	seedExamples(f, ids...)
+	var ds []detectors.Detector
+	for _, id := range ids {
+		ds = append(ds, byID(f, id))
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, d := range ds {
+			checkSpans(t, d, s)
+		}
+		if more != nil {
+			more(t, s)
+		}
+	})
 }

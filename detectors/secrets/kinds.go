@@ -229,6 +229,9 @@ type rx struct {
 	validate func(match string) bool
 	entropy  float64
 	conf     float64
+	// lastSegment: the placeholder and entropy gates judge the match's last '/' segment,
+	// the secret of a URL whose IDs may be spelled out (…/services/TEXAMPLE/BASE/<secret>).
+	lastSegment bool
 }
 
 var _ detectors.Detector = (*rx)(nil)
@@ -272,6 +275,9 @@ func (r *rx) Find(text string, hits []int, emit func(detectors.Match)) {
 			continue
 		}
 		v := text[vs:ve]
+		if r.lastSegment {
+			v = v[strings.LastIndexByte(v, '/')+1:]
+		}
 		if placeholder(v) || r.entropy > 0 && detectors.Entropy(v) < r.entropy {
 			continue
 		}

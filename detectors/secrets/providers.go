@@ -239,12 +239,19 @@ func providers() []detectors.Detector {
 	add(ptok("gitlab-session-cookie", high, "GitLab session cookie (_gitlab_session= + 32 lower-case letters and digits)",
 		m("_gitlab_session="), cs("0-9a-z"), aHex, 32, 32, 32))
 	add(&anyOf{meta("jfrog-artifactory-token", critical, "JFrog Artifactory API key (AKCp + 69) or reference token (cmVmd + 59)",
-		m("akcp", "cmvmd"), ex(
-			m("ARTIFACTORY_API_KEY=AKCp"+rnd("af", a62, 69), "JFROG_ACCESS_TOKEN=cmVmd"+rnd("af2", a62, 59)),
-			"AKCp"+rnd("af3", a62, 30), "cmVmd"+rnd("af4", a62, 20))),
+		m("akcp", "cmvmd", "artifactory", "jfrog"), ex(
+			m("ARTIFACTORY_API_KEY=AKCp"+rnd("af", a62, 69), "JFROG_ACCESS_TOKEN=cmVmd"+rnd("af2", a62, 59),
+				`"artifactory", "`+rnd("af5", aLow+aNum, 64)+`"`, "jfrog_api_key: "+rnd("af6", aLow+aNum, 73)),
+			"AKCp"+rnd("af3", a62, 30), "cmVmd"+rnd("af4", a62, 20), "artifactory sha256: "+rnd("af7", aHex, 64))),
 		[]finder{
 			&token{prefixes: m("AKCp"), body: alnum, min: 69, max: 69, entropy: 4.0},
 			&token{prefixes: m("cmVmd"), body: alnum, min: 59, max: 59, entropy: 4.0, validate: func(v string) bool { return strictAlnum(v) }},
+			// Identity tokens (64) and API keys (73) written without their prefix, after the
+			// word Artifactory or JFrog; 64 hex is a digest, not a token.
+			&ctxTok{body: alnum, lengths: []int{64, 73}, maxDist: 40, entropy: 4.0, conf: 0.7,
+				need:        func(v string) bool { return keyLike(v) && !allIn(v, hexAny) },
+				digestWords: []string{"sha", "checksum", "digest", "hash", "md5"},
+				name:        func(n string) bool { return containsFold(n, "artifactory") || containsFold(n, "jfrog") }},
 		}})
 	add(ptok("sonarqube-token", high, "SonarQube/SonarCloud token (squ_ user, sqp_ project, sqa_ global analysis + 40 hex)", m("squ_", "sqp_", "sqa_"), hexLower, aHex, 40, 40, 40))
 	add(ptok("buildkite-token", critical, "Buildkite API access token (bkua_ + 40 hex)", m("bkua_"), hexLower, aHex, 40, 40, 40))
@@ -257,10 +264,19 @@ func providers() []detectors.Detector {
 	add(t)
 	add(ptok("nuget-api-key", critical, "NuGet.org API key (oy2 + 43 lower-case alphanumerics)", m("oy2"), cs("a-z0-9"), lowNum, 43, 43, 43))
 	add(ptok("clojars-token", high, "Clojars deploy token (CLOJARS_ + 60)", m("CLOJARS_"), alnum, lowNum, 60, 60, 60))
-	add(&rx{m: meta("sourcegraph-token", critical, "Sourcegraph access token (sgp_<16 hex|local>_<40 hex>, legacy sgp_<40 hex>)", m("sgp_"), ex(
-		m("SRC_ACCESS_TOKEN=sgp_"+rnd("sg", aHex, 16)+"_"+rnd("sg2", aHex, 40), "sgp_local_"+rnd("sg3", aHex, 40)),
-		"sgp_"+rnd("sg4", aHex, 20), "sgp_local_"+strings.Repeat("0", 40))),
-		expr: `sgp_(?:[a-fA-F0-9]{16}_|local_)?[a-fA-F0-9]{40}`, window: 80, entropy: 3.0})
+	// Tokens from before the sgp_ prefix are 40 hex: taken after the word Sourcegraph (or
+	// SRC_ACCESS_TOKEN), unless named a digest or commit.
+	add(&anyOf{meta("sourcegraph-token", critical, "Sourcegraph access token (sgp_<16 hex|local>_<40 hex>, legacy sgp_<40 hex>, older 40 hex after Sourcegraph)", m("sgp_", "sourcegraph", "src_access_token"), ex(
+		m("SRC_ACCESS_TOKEN=sgp_"+rnd("sg", aHex, 16)+"_"+rnd("sg2", aHex, 40), "sgp_local_"+rnd("sg3", aHex, 40), "sourcegraph: "+rnd("sg5", aHex, 40), "SRC_ACCESS_TOKEN="+rnd("sg6", aHex, 40)),
+		"sgp_"+rnd("sg4", aHex, 20), "sgp_local_"+strings.Repeat("0", 40), "sourcegraph commit "+rnd("sg7", aHex, 40), "github.com/sourcegraph/sourcegraph@"+rnd("sg8", aHex, 40))),
+		[]finder{
+			&rx{expr: `sgp_(?:[a-fA-F0-9]{16}_|local_)?[a-fA-F0-9]{40}`, window: 80, entropy: 3.0},
+			&ctxTok{body: hexAny, lengths: []int{40}, maxDist: 40, need: keyLike, entropy: 3.0, conf: 0.7, notAfter: "/@#",
+				digestWords: []string{"sha", "checksum", "digest", "hash", "commit", "md5", "rev"},
+				name: func(n string) bool {
+					return strings.EqualFold(strings.TrimRight(n, ":"), "sourcegraph") || containsFold(n, "src_access_token") || containsFold(n, "sourcegraph") && (containsFold(n, "token") || containsFold(n, "key"))
+				}},
+		}})
 	add(ptok("readme-api-key", high, "ReadMe API key (rdme_ + 70)", m("rdme_"), cs("a-z0-9"), lowNum, 70, 70, 70))
 	add(ptok("prefect-api-key", critical, "Prefect Cloud API key (pnu_ + 36)", m("pnu_"), alnum, a62, 36, 36, 36))
 	add(ptok("infracost-api-key", high, "Infracost API key (ico- + 32)", m("ico-"), alnum, a62, 32, 32, 32))
@@ -290,7 +306,8 @@ func providers() []detectors.Detector {
 		expr: `PMAK-(?:[a-fA-F0-9]{24}-[a-fA-F0-9]{34}|[A-Za-z0-9]{59})`, window: 70, entropy: 3.0})
 	add(&rx{m: meta("brevo-api-key", high, "Brevo (Sendinblue) API key (xkeysib-) or SMTP key (xsmtpsib-): 64 hex, -, 16", m("xkeysib-", "xsmtpsib-"), ex(
 		m("BREVO_API_KEY=xkeysib-"+rnd("br", aHex, 64)+"-"+rnd("br2", a62, 16)), "xkeysib-"+rnd("br3", aHex, 64))),
-		expr: `x(?:keysib|smtpsib)-[a-f0-9]{64}-[A-Za-z0-9]{16}`, window: 100, entropy: 3.0})
+		// Brevo publishes only the prefix: 81 random key characters in another layout count too.
+		expr: `x(?:keysib|smtpsib)-(?:[a-f0-9]{64}-[A-Za-z0-9]{16}|[A-Za-z0-9_-]{72,100})`, window: 120, entropy: 3.0})
 	add(ptok("shippo-api-token", high, "Shippo API token (shippo_live_, shippo_test_ + 40 hex)", m("shippo_live_", "shippo_test_"), hexAny, aHex, 40, 40, 40))
 	add(ptok("duffel-api-token", high, "Duffel API token (duffel_live_, duffel_test_ + 43)", m("duffel_live_", "duffel_test_"), cs("A-Za-z0-9_=-"), aURL, 43, 43, 43))
 	add(ptok("easypost-api-key", high, "EasyPost API key (EZAK production, EZTK test + 54)", m("EZAK", "EZTK"), alnum, a62, 54, 54, 54))
@@ -301,14 +318,39 @@ func providers() []detectors.Detector {
 			`"flutterwave_secret": "FLWSECK-`+rnd("fw4", aLow+aNum, 32)+`-X"`),
 		"FLWSECK-xxxx-X", "FLWPUBK-"+rnd("fw3", "abcdef0123456789", 32)+"-X")),
 		expr: `FLWSECK(?:_TEST)?-(?:[a-hA-H0-9]{32}|[a-z0-9]{32})-X|FLWSECK_TEST-?[a-hA-H0-9]{12}`, window: 60, entropy: 3.0})
-	t = ptok("facebook-access-token", high, "Facebook / Meta Graph API access token (EAAB, EAAC, EAAG, EAAM + 100 or more)",
-		m("EAAB", "EAAC", "EAAG", "EAAM"), alnum, a62, 100, 400, 180)
+	// An app access token is <app ID>|<app secret or client token>: taken near the word
+	// Facebook, since a digit run and a '|' are everywhere else.
+	fbApp := regexp.MustCompile(`^[0-9]{15,16}\|[A-Za-z0-9_-]{27,40}$`)
+	fbLens := make([]int, 0, 28)
+	for n := 15 + 1 + 27; n <= 16+1+40; n++ {
+		fbLens = append(fbLens, n)
+	}
+	t = ptok("facebook-access-token", high, "", m("EAAB", "EAAC", "EAAG", "EAAM"), alnum, a62, 100, 400, 180)
 	t.entropy = 4.0
-	add(t)
-	add(&infix{m: meta("telegram-bot-token", high, "Telegram Bot API token (<bot id>:AA + 33)", m(":aa"), ex(
-		m("TELEGRAM_BOT_TOKEN="+rnd("tgb", aNum, 10)+":AA"+rnd("tgb2", aURL, 33), "bot"+rnd("tgb3", aNum, 9)+":AA"+rnd("tgb4", aURL, 33)+"/getMe"),
-		rnd("tgb5", aNum, 10)+":AA"+rnd("tgb6", aURL, 10), "12:AA"+rnd("tgb7", aURL, 33))),
-		kw: ":AA", pre: cs("0-9"), preMin: 8, preLen: 10, post: regexp.MustCompile(`^[A-Za-z0-9_-]{33}`), tail: b64url, entropy: 4.0, botOK: true})
+	add(&anyOf{meta("facebook-access-token", high, "Facebook / Meta Graph API access token (EAAB, EAAC, EAAG, EAAM + 100 or more) or app access token (<app ID>|<secret> near the word Facebook)",
+		m("eaab", "eaac", "eaag", "eaam", "facebook"), ex(
+			append(t.m.Examples.Match, "facebook "+rnd("fba", aNum, 16)+"|"+rnd("fba2", aURL, 27), `{"facebook_token": "`+rnd("fba3", aNum, 15)+"|"+rnd("fba4", aHex, 32)+`"}`),
+			append(t.m.Examples.NoMatch, "facebook "+rnd("fba5", aNum, 16)+"|"+strings.Repeat("x", 27), "facebook page "+rnd("fba6", aNum, 16))...)),
+		[]finder{t, &ctxTok{body: cs("0-9A-Za-z_|-"), lengths: fbLens, maxDist: 40, need: func(v string) bool {
+			return fbApp.MatchString(v) && keyLike(v[strings.IndexByte(v, '|')+1:])
+		}, entropy: 3.5, conf: 0.8, name: func(n string) bool { return containsFold(n, "facebook") }}}})
+	// Bot tokens seen so far continue with AA after the bot ID, which is the keyword; Telegram
+	// publishes only <bot id>:<35 characters>, so next to the word Telegram any secret that
+	// starts with A is taken.
+	tgShape := regexp.MustCompile(`^[0-9]{5,16}:A[A-Za-z0-9_-]{34}$`)
+	tgLens := make([]int, 0, 12)
+	for n := 5; n <= 16; n++ {
+		tgLens = append(tgLens, n+36)
+	}
+	add(&anyOf{meta("telegram-bot-token", high, "Telegram Bot API token (<bot id>:AA + 33, or :A + 34 near the word Telegram)", m(":aa", "telegram"), ex(
+		m("TELEGRAM_BOT_TOKEN="+rnd("tgb", aNum, 10)+":AA"+rnd("tgb2", aURL, 33), "bot"+rnd("tgb3", aNum, 9)+":AA"+rnd("tgb4", aURL, 33)+"/getMe",
+			"telegram bot: "+rnd("tgb8", aNum, 8)+":A"+rnd("tgb9", aURL, 34)),
+		rnd("tgb5", aNum, 10)+":AA"+rnd("tgb6", aURL, 10), "12:AA"+rnd("tgb7", aURL, 33), "telegram: "+rnd("tgb10", aNum, 8)+":B"+rnd("tgb11", aURL, 34))),
+		[]finder{
+			&infix{kw: ":AA", pre: cs("0-9"), preMin: 8, preLen: 10, post: regexp.MustCompile(`^[A-Za-z0-9_-]{33}`), tail: b64url, entropy: 4.0, botOK: true},
+			&ctxTok{body: cs("0-9A-Za-z_:-"), lengths: tgLens, maxDist: 40, need: tgShape.MatchString, entropy: 4.0, conf: 0.8,
+				name: func(n string) bool { return containsFold(n, "telegram") }},
+		}})
 	add(&infix{m: meta("maxmind-license-key", high, "MaxMind license key (<6>_<29>_mmk)", m("_mmk"), ex(
 		m("MAXMIND_LICENSE_KEY="+rnd("mm", a62, 6)+"_"+rnd("mm2", a62, 29)+"_mmk"), "abc_def_mmk", rnd("mm3", a62, 6)+"_"+rnd("mm4", a62, 10)+"_mmk")),
 		kw: "_mmk", pre: alnumU, preLen: 36, post: regexp.MustCompile(`^`), tail: alnumU, entropy: 3.5, preCheck: func(v string) bool {
@@ -336,13 +378,22 @@ func providers() []detectors.Detector {
 		body: cs("0-9a-fus-"), lengths: []int{35, 36, 37}, maxDist: 80, entropy: 3.0, conf: 0.85, need: func(v string) bool {
 			return hexKey(v[:32]) && v[32:35] == "-us" && allIn(v[35:], digits) && len(v) > 35
 		}})
-	add(&ctxTok{m: meta("octopus-deploy-api-key", high, "Octopus Deploy API key: API- and 26 upper-case alphanumerics, near the word Octopus",
-		m("octopus"), ex(
-			m("OCTOPUS_API_KEY=API-"+rnd("oc", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 26), `octopus_api_token = "API-`+rnd("oc2", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 26)+`"`),
-			"OCTOPUS_API_KEY=API-XXXXXXXXXXXXXXXXXXXXXXXXXX", "octopus docs: https://example.notion.site/API-"+rnd("oc3", aHexU, 32))),
-		body: cs("A-Z0-9-"), lengths: []int{30}, maxDist: 80, entropy: 3.0, conf: 0.85, notAfter: "/", need: func(v string) bool {
-			l, u, d, _ := classes(v[4:])
-			return strings.HasPrefix(v, "API-") && !l && u && d
+	// API- then 26 upper-case letters and digits is Octopus' alone: taken without the word
+	// too, at a lower confidence.
+	octoNeed := func(v string) bool {
+		l, u, d, _ := classes(v[4:])
+		return strings.HasPrefix(v, "API-") && !l && u && d
+	}
+	add(&anyOf{meta("octopus-deploy-api-key", high, "Octopus Deploy API key: API- and 26 upper-case alphanumerics (surer near the word Octopus)",
+		m("octopus", "api-"), ex(
+			m("OCTOPUS_API_KEY=API-"+rnd("oc", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 26), `octopus_api_token = "API-`+rnd("oc2", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 26)+`"`,
+				`set apikey="API-`+rnd("oc4", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 26)+`"`),
+			"OCTOPUS_API_KEY=API-XXXXXXXXXXXXXXXXXXXXXXXXXX", "octopus docs: https://example.notion.site/API-"+rnd("oc3", aHexU, 32),
+			"X-API-KEY: "+rnd("oc5", aHexU, 26), "API-GATEWAYINTEGRATIONTESTSUITE")),
+		[]finder{
+			&ctxTok{body: cs("A-Z0-9-"), lengths: []int{30}, maxDist: 80, entropy: 3.0, conf: 0.85, notAfter: "/", need: octoNeed,
+				name: func(n string) bool { return containsFold(n, "octopus") }},
+			&token{prefixes: m("API-"), body: cs("A-Z0-9"), min: 26, max: 26, entropy: 3.5, conf: 0.6, validate: octoNeed},
 		}})
 	add(&ctxTok{m: meta("airtable-personal-access-token", critical, "Airtable personal access token (pat + 14, '.', 64 hex) near the word Airtable",
 		m("airtable"), ex(

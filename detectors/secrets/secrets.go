@@ -118,7 +118,12 @@ func list() []detectors.Detector {
 			"TODAYINASIAASACKOFRICEFELLOVER"))
 	t.entropy = 2.5
 	t.conf = 0.95
-	add(t)
+	// AWS documents the IDs as 20 upper-case letters and digits; every ID seen is base32 after
+	// the prefix, so others (0, 1, 8 or 9 in them) are reported at a lower confidence.
+	loose := &token{prefixes: m("AKIA", "ASIA", "ABIA", "ACCA"), body: cs("A-Z0-9"), min: 16, max: 16, entropy: 3.0, conf: 0.6,
+		validate: func(v string) bool { return !allIn(v[4:], base32U) && keyLike(v[4:]) }}
+	t.m.Examples.Match = append(t.m.Examples.Match, "id: ABIAS9L8MS5IPHTZPPUQ")
+	add(&anyOf{t.m, []finder{t, loose}})
 
 	add(&awsSecret{meta("aws-secret-access-key", critical,
 		"AWS secret access key: 40 base64 characters after a name that says so in any spelling (aws_secret_access_key, SecretAccessKey, awsSecretKey, \"the AWS secret key is\"), also base64-encoded under it, or near an access key ID",
@@ -263,14 +268,17 @@ func list() []detectors.Detector {
 	add(t)
 
 	fg := "github_pat_" + rnd("fg1", a62, 22) + "_" + rnd("fg2", a62, 59)
-	t = tok("github-fine-grained-pat", critical, "GitHub fine-grained personal access token (github_pat_ + 22 + _ + 59)",
-		m("github_pat_"), alnumU, 82, 82, ex(
-			m("GH_TOKEN="+fg, "token: "+fg+"."),
-			"github_pat_"+rnd("fg3", a62, 22)+"_"+rnd("fg4", a62, 40), "github_pat_"+rnd("fg5", a62, 82),
+	// GitHub publishes no structure for these beyond the prefix (tokens are 22 + _ + 59 today,
+	// and GitHub reserves lengths up to 255), and github_pat_ names nothing else: any 82 or
+	// more token characters after it are reported.
+	t = tok("github-fine-grained-pat", critical, "GitHub fine-grained personal access token (github_pat_ + 22 + _ + 59 today; up to 251)",
+		m("github_pat_"), alnumU, 82, 251, ex(
+			m("GH_TOKEN="+fg, "token: "+fg+".", "github_pat_"+rnd("fg5", a62, 82)),
+			"github_pat_"+rnd("fg3", a62, 22)+"_"+rnd("fg4", a62, 40), "github_pat_"+rnd("fg6", a62, 60),
 			"github_pat_11AAAAAAA0xxxxxxxxxxxx_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"))
 	t.validate = func(v string) bool {
 		b := v[len("github_pat_"):]
-		return b[22] == '_' && allIn(b[:22], alnum) && allIn(b[23:], alnum)
+		return b[0] != '_' && b[len(b)-1] != '_' && !strings.Contains(b, "__")
 	}
 	t.entropy = 4.0
 	add(t)
@@ -304,7 +312,7 @@ func list() []detectors.Detector {
 		m("glpat-"), ex(
 			m("GITLAB_TOKEN="+glpat, "PRIVATE-TOKEN: glpat-"+rnd("glpat2", aURL, 40)+"."+rnd("glpat3", "0123456789abcdefghijklmnopqrstuvwxyz", 9)),
 			"glpat-"+rnd("glpat4", aURL, 12), "glpat-XXXXXXXXXXX-XXXXXXXX", "glpat-xxxxxxxxxxxxxxxxxxxx")),
-		expr:    `glpat-(?:[0-9A-Za-z_-]{27,300}\.[0-9a-z]{9}|[0-9A-Za-z_-]{20})`,
+		expr:    `glpat-(?:[0-9A-Za-z_-]{27,300}\.[0-9a-z]{9}|[0-9A-Za-z_-]{20,64})`, // GitLab states only the prefix for legacy tokens
 		window:  340,
 		tail:    cs("-"),
 		dotWord: true,
@@ -590,8 +598,28 @@ func list() []detectors.Detector {
 	add(&rx{m: meta("slack-webhook-url", medium, "Slack incoming webhook or workflow trigger URL", m("hooks.slack.com/"), ex(
 		m("SLACK_WEBHOOK=https://hooks.slack.com/services/T"+rnd("slw", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10)+"/B"+rnd("slw2", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10)+"/"+rnd("slw3", a62, 24)),
 		"https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX", "https://hooks.slack.com/services/")),
-		expr:   `hooks\.slack\.com/(?:services/T[A-Z0-9]{8,12}/B[A-Z0-9]{8,12}/[A-Za-z0-9]{23,25}|workflows/T[A-Z0-9]{8,12}/A[A-Z0-9]{8,12}/[0-9]{17,19}/[A-Za-z0-9]{23,25}|triggers/T[A-Z0-9]{8,12}/[0-9]{10,14}/[a-f0-9]{32})`,
-		window: 150, entropy: 3.0})
+		// Any long path under services/, workflows/ or triggers/: the host names nothing else,
+		// and whoever holds the URL can post. (Slack's IDs are T…/B…/24 today; pasted URLs
+		// come with other layouts, older and newer.)
+		expr: `hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_-]{6,}(?:/[A-Za-z0-9_-]+)*`,
+		validate: func(v string) bool { // 36 or more characters of IDs and secret after the kind
+			_, path, _ := strings.Cut(v[len("hooks.slack.com/"):], "/")
+			return len(path)-strings.Count(path, "/") >= 36
+		},
+		window: 150, entropy: 3.0, lastSegment: true})
+
+	// Microsoft Teams incoming webhooks (Office 365 connectors): …webhook.office.com/webhookb2/
+	// or the older outlook.office.com/webhook/, then <group>@<tenant>/IncomingWebhook/<id>/<owner>.
+	// The URL is the credential: whoever holds it posts into the channel.
+	teamsHook := func(seed string) string {
+		return "webhook.office.com/webhookb2/" + uuidOf(seed) + "@" + uuidOf(seed+"t") + "/IncomingWebhook/" + rnd(seed+"i", aHex, 32) + "/" + uuidOf(seed+"o")
+	}
+	add(&rx{m: meta("teams-webhook-url", medium, "Microsoft Teams incoming webhook URL (webhook.office.com/webhookb2/…/IncomingWebhook/…)",
+		m("webhook.office.com/webhook", "outlook.office.com/webhook/"), ex(
+			m("TEAMS_WEBHOOK=https://acme.outlook."+teamsHook("tw"), `"url": "https://outlook.office.com/webhook/`+uuidOf("tw2")+"@"+uuidOf("tw3")+"/IncomingWebhook/"+rnd("tw4", aHex, 32)+"/"+uuidOf("tw5")+`"`),
+			"https://acme.webhook.office.com/webhookb2/", "https://acme.webhook.office.com/webhookb2/00000000-0000-0000-0000-000000000000@00000000-0000-0000-0000-000000000000/IncomingWebhook/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx/00000000-0000-0000-0000-000000000000")),
+		expr:   `(?:webhook\.office\.com/webhookb2|outlook\.office\.com/webhook)/[A-Za-z0-9-]{8,}@[A-Za-z0-9-]{8,}/IncomingWebhook/([A-Za-z0-9]{32})/[A-Za-z0-9-]{36}`,
+		window: 300, entropy: 3.0})
 
 	skKeywords := make([]string, 0, 16)
 	for _, c := range "0123456789abcdef" {
@@ -731,7 +759,7 @@ func list() []detectors.Detector {
 			"ATATT3xFfGF0"+rnd("atatt2", aURL, 171)+"=00000000", "getPagesInConfluenceSpace,searchConfluenceUsingCql", "JIRA-4821 is fixed")),
 		[]finder{
 			&token{prefixes: m("ATATT3"), body: cs("A-Za-z0-9_=-"), min: 150, max: 300, validate: AtlassianChecksumOK},
-			&ctxTok{body: alnum, lengths: []int{24}, maxDist: 60, need: keyLike, entropy: 3.8, conf: 0.7},
+			&ctxTok{body: alnum, lengths: []int{24}, maxDist: 60, need: keyLike, entropy: 3.5, conf: 0.7}, // 3.8 refused one random lower-case token in ten
 		}})
 
 	add(&anyOf{meta("linear-api-key", high, "Linear API key (lin_api_ + 40) and OAuth token (lin_oauth_ + 64 hex)",
@@ -796,6 +824,16 @@ func list() []detectors.Detector {
 			"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
 			"eyJ"+rnd("jwt4", aURL, 40)+"."+rnd("jwt5", aURL, 40)+"."+rnd("jwt6", aURL, 40))),
 		placeholders: map[string]bool{"eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ": true}})
+
+	k8sPw := base64.StdEncoding.EncodeToString([]byte(rnd("k8s", a62, 20)))
+	add(&k8sSecret{meta("kubernetes-secret", high, "Values of a Kubernetes Secret manifest in YAML: each data: (base64) and stringData: entry, block scalars included (usernames, hosts, certificates and values under 6 bytes aside)",
+		m("kind: secret", "kind: \"secret", "kind: 'secret", "kind:\tsecret", "kind\": \"secret"), ex(
+			m("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  username: YWRtaW4=\n  extra: "+k8sPw+"\n",
+				"apiVersion: v1\ndata:\n  .dockerconfigjson: |\n    "+base64.StdEncoding.EncodeToString([]byte(`{"auths":{"registry.acme.io":{"auth":"`+rnd("k8s2", a62, 24)+`"}}}`))+"\nkind: Secret\n",
+				"kind: \"Secret\"\nstringData:\n  connection: "+rnd("k8s3", a62, 32)+"\n"),
+			"kind: Secret\ndata:\n  username: YWRtaW4=\n  ca.crt: "+k8sPw+"\n", "kind: ConfigMap\ndata:\n  password: "+k8sPw+"\n",
+			"kind: SecretStore\ndata:\n  password: "+k8sPw+"\n", "kind: Secret\ndata: {}\n")),
+	})
 
 	jwtWrapped := base64.StdEncoding.EncodeToString([]byte(jwtTok(`{"sub":"svc-ledger","aud":"api","exp":1716242622}`, "jwtb64")))
 	add(&jwtB64{meta("jwt-base64", medium, "Signed JSON Web Token encoded in base64 once more (a Kubernetes Secret's data, a wrapped header value); the encoded run is reported",
@@ -873,7 +911,7 @@ func list() []detectors.Detector {
 			"password = "+ghBad("ghp_", "x", 30))), true, defers, false, false})
 	secV := rnd("sec", a62, 24)
 	add(&assignment{meta("secret-assignment", high, "Secret, token or API key assigned in code or configuration (api_key = \"…\", \"secret\": \"…\", TOKEN=…), entropy- and placeholder-gated",
-		m("secret", "token", "api_key", "apikey", "api-key", "auth", "credential", "creds", "access_key", "accesskey", "private_key", "privatekey"), ex(
+		m("secret", "token", "api_key", "apikey", "api-key", "auth", "credential", "creds", "access_key", "accesskey", "private_key", "privatekey", "private-key"), ex(
 			m(`api_key = "`+secV+`"`, `"client_secret": "`+secV+`"`, "AUTH_TOKEN="+secV, "x-api-key: "+secV, "const apiKey = '"+secV+"';",
 				"SECRET_KEY_BASE="+rnd("skb", aHex, 64), `api_key = "`+withRun(rnd("secx", a62, 32), "XXXX")+`"`),
 			"max_tokens = 4096", `api_key = "YOUR_API_KEY"`, "token = request.headers.get('X-Token')", `"secret": "`+"xxxxxxxxxxxxxxxx"+`"`,

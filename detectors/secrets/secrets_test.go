@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"encoding/base64"
 	"regexp"
 	"sort"
 	"strings"
@@ -312,6 +313,42 @@ func TestKeyAssignment(t *testing.T) {
 		{"aws_key = " + b, ""}, {"sitekey: " + b, ""}, {"i18nKey: 'nav.home.title1'", ""},
 	}
 	d := byID(t, "secret.key-assignment")
+	checkOneFinding(t, d, tests)
+	// No allocation on text it reports nothing in.
+	text := "for key in d:\n  m[key] = keyboard.key\nprimary_key = True\nconst cacheKey = `${a}:${b}`\nkey: value\n"
+	hits := hitsFor(text, d.Meta().Keywords)
+	reported := false
+	emit := func(detectors.Match) { reported = true }
+	if n := testing.AllocsPerRun(50, func() { d.Find(text, hits, emit) }); n > 0 || reported {
+		t.Errorf("%.0f allocations on text without a finding (reported: %v)", n, reported)
+	}
+}
+
+// TestSecretAssignmentForms: forms that others' fixtures showed missed (issue 15) — bare
+// random lower-case values that looked like identifiers, numeric client secrets, base64 JSON
+// that is no JWT, a base64 run with its padding inside a longer value — and their look-alikes
+// in code.
+func TestSecretAssignmentForms(t *testing.T) {
+	lower := "g5afnbwnz94eji5vtbyjp3uie17qkjkf" // random lower case and digits: words by accident
+	tests := []struct{ text, want string }{
+		{"flickrToken = " + lower, lower}, {"<flickrToken>\n    " + lower + "\n</flickrToken>", lower},
+		{"fastly_token: vd9iwn83jugee=qz4-oejm61cgc5w6y-", "vd9iwn83jugee=qz4-oejm61cgc5w6y-"},
+		{"discordToken = 37710435799209642854008448233211", "37710435799209642854008448233211"},
+		{`"asana_token": "6886127929644984"`, "6886127929644984"},
+		{"'access_token': 'eyJ0eXAioiJKV1slS3oASx=='", "eyJ0eXAioiJKV1slS3oASx=="},
+		{"private-key: 83PKFeMQGr_5h7v-ppzi-j0fSI==sp8H4eVfuDl7H_x3cnkwZ1DOAR4vVZ4ela", "83PKFeMQGr_5h7v-ppzi-j0fSI==sp8H4eVfuDl7H_x3cnkwZ1DOAR4vVZ4ela"},
+		// Code and numbers.
+		{"token = sha256sum", ""}, {"token = base64url", ""}, {"secret = utf8mb4General", ""},
+		{"max_tokens = 4096", ""}, {"token_count = 1700000000000000000", ""}, {"secret = 1000000000000000", ""},
+		{"token = 1234567890123456", ""}, {"tokenId = 37710435799209642854008448233211", ""},
+		{"if (token==null || x) {", ""}, {"secret = a.b==c.d", ""},
+	}
+	checkOneFinding(t, byID(t, "secret.secret-assignment"), tests)
+}
+
+// checkOneFinding: d reports exactly want in each text, or nothing where want is "".
+func checkOneFinding(t *testing.T, d detectors.Detector, tests []struct{ text, want string }) {
+	t.Helper()
 	for _, tc := range tests {
 		got := find(d, tc.text)
 		switch {
@@ -321,12 +358,26 @@ func TestKeyAssignment(t *testing.T) {
 			t.Errorf("%q: got %v, want %q", tc.text, got, tc.want)
 		}
 	}
-	// No allocation on text it reports nothing in.
-	text := "for key in d:\n  m[key] = keyboard.key\nprimary_key = True\nconst cacheKey = `${a}:${b}`\nkey: value\n"
-	hits := hitsFor(text, d.Meta().Keywords)
-	reported := false
-	emit := func(detectors.Match) { reported = true }
-	if n := testing.AllocsPerRun(50, func() { d.Find(text, hits, emit) }); n > 0 || reported {
-		t.Errorf("%.0f allocations on text without a finding (reported: %v)", n, reported)
+}
+
+// TestBasicKeyPasswords: a Basic credential's key-… password is Mailgun's only in Mailgun's
+// format (key- + 32 hex); otherwise the header reports it.
+func TestBasicKeyPasswords(t *testing.T) {
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	tests := []struct {
+		userpass string
+		want     bool
+	}{
+		{"api:key-a7c342w33a5d1-563e729p-6ab27c637346", true},
+		{"api:key-" + rnd("bkp", aHex, 32), false}, // the Mailgun detector's
+		{"x-access-token:ghp_" + rnd("bkp2", a62, 36), false},
+		{"svc:" + rnd("bkp3", a62, 20), true},
+	}
+	d := byID(t, "secret.authorization-header")
+	for _, tc := range tests {
+		text := "curl -H 'Authorization: Basic " + b64(tc.userpass) + "' https://api.example.com"
+		if got := len(find(d, text)) > 0; got != tc.want {
+			t.Errorf("%q: reported %v, want %v", tc.userpass, got, tc.want)
+		}
 	}
 }

@@ -195,7 +195,12 @@ func uriPasswordOK(user, pass string) bool {
 	if placeholder(pass) || strings.Count(pass, "*") >= 3 {
 		return false
 	}
-	// An owned token as the password (x-access-token:ghp_…) is its own detector's.
+	// An owned token as the password (x-access-token:ghp_…) is its own detector's — but key-
+	// is a word as much as Mailgun's prefix: a key-… password that is not key- + 32 hex is
+	// nobody's, and a password.
+	if strings.HasPrefix(pass, "key-") && !(len(pass) == 36 && allIn(pass[4:], hexLower)) {
+		return !ownedShape(pass)
+	}
 	return !hasOwnedPrefix(pass) && !ownedShape(pass)
 }
 

@@ -145,6 +145,22 @@ func TestInvalidFormat(t *testing.T) {
 		{Fixture{Kind: TP, Provider: "sendgrid", Text: "SENDGRID_API_KEY=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."}, ""},
 		{Fixture{Kind: TP, Provider: "sendgrid", Want: []string{"SG.3detddf-4d1o2hso2c_2kr0jyz=22_06f2_snpiqstg_zttmfs5xw9hdexb819gmcw"}}, "sendgrid-structure"},
 		{Fixture{Kind: TP, Provider: "sendgrid", Want: []string{"SG.ZV-VYwtHzJJW4wF8yPQk3.ZXg9c9DZuOgUcW1f2inP6SqfEsYG82zAe0wG7brZZ5OvruV-I"}}, ""}, // 21 + 49: the structure holds
+		// Eight digits counting up, hex words and FAKE or EXAMPLE written in are typed filler.
+		{Fixture{Kind: TP, Text: `"bot_token4": "xoxb-123456789012-Xw937qtWSXJss1lFaKe"`}, "placeholder"},
+		{Fixture{Kind: TP, Text: "ARG token=sq0atp-812erere3wewew45678901"}, "placeholder"}, // 45678901
+		{Fixture{Kind: TP, Text: "ARG token=sq0atp-812erere3wewew45678x01"}, ""},
+		{Fixture{Kind: TP, Text: "export BUNDLE_ENTERPRISE__CONTRIBSYS__COM=cafebabe:deadbeef;"}, "placeholder"},
+		{Fixture{Kind: TP, Text: "export BUNDLE_ENTERPRISE__CONTRIBSYS__COM=cafebabe:4f0a91c2;"}, ""},
+		{Fixture{Kind: TP, Want: []string{"cmVmdGtuOjAxOjE3ODA1NTFAKEM6S2J2MGswemNzZzhaRnFlVUFAKEk3amlLcGZg"}}, "placeholder"},
+		{Fixture{Kind: TP, Want: []string{"AKIAIOSFODNN7EXAMPLE"}}, "placeholder"},
+		{Fixture{Kind: TP, Want: []string{"cmVmdGtuOjAxOjE3ODA1NTFake6S2J2MGswemNzZzhaRnFlVUFhk3amlLcGZg"}}, ""}, // only the capitals
+		// HTTP Basic: base64 of user:password (RFC 7617) with a password.
+		{Fixture{Kind: TP, Text: "curl -H 'Authorization: Basic YnJvd3Nlcjo=' \\"}, "basic-credentials"},                                                               // browser:
+		{Fixture{Kind: TP, Text: `--header "Authorization: Basic djJlNEpYa0NJUHZ5a2FWT0VRXzRqZmZUdDkwYTp2emNBZGFzZWpmlWZiUDc2VUJjNDNNVDExclVh"`}, "basic-credentials"}, // not UTF-8
+		{Fixture{Kind: TP, Text: "-H 'Authorization: Basic " + "YXBpOmtleS1hN2MzNDJ3MzNhNWQxLTU2M2U3MjlwLTZhYjI3YzYzNzM0Ng==" + "'"}, ""},
+		// Grafana's service-account tokens: glsa_ + 32 + _ + 8 hex.
+		{Fixture{Kind: TP, Provider: "grafana", Want: []string{"glsa_HU0WvVk_sl4PunHK8JtC7U6fywRm3FJuEFJwct3qi"}}, "grafana-glsa"},
+		{Fixture{Kind: TP, Provider: "grafana", Want: []string{"glsa_HU0WvVkasl4PunHK8JtC7U6fywRm3FJu_0a1b2c3d"}}, ""},
 	} {
 		if got := Excluded(&tc.f); got != tc.want {
 			t.Errorf("Excluded(%q %v) = %q, want %q", tc.f.Text, tc.f.Want, got, tc.want)

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/customs-dev/customs/detectors/pii"
 	"github.com/customs-dev/customs/detectors/secrets"
@@ -45,11 +46,36 @@ var formatChecks = []struct {
 	// Only the structure is held to — two dot-separated base64url parts — not the lengths:
 	// keys a few characters off 22 and 43 are seen in the wild, and the issue asks that they
 	// be caught.
+	// Grafana's service-account tokens are glsa_ + 32 alphanumerics + _ + the CRC32 of the
+	// prefix and secret in 8 hex (grafana/grafana, pkg/components/satokengen).
+	{"grafana-glsa", "grafana", regexp.MustCompile(`\bglsa_[A-Za-z0-9_]{20,}`), glsaRe.MatchString},
 	{"sendgrid-structure", "sendgrid", regexp.MustCompile(`\bSG\.[A-Za-z0-9_=+/-]+(?:\.[A-Za-z0-9_=+/-]+)*`), sendgridRe.MatchString},
+	// HTTP Basic credentials are the base64 of user-id ":" password in UTF-8 (RFC 7617, 2
+	// and 2.1); one that does not decode to that text, or whose password is empty, holds no
+	// secret.
+	{"basic-credentials", "", regexp.MustCompile(`\bBasic [A-Za-z0-9+/]{4,}={0,2}`), basicCredentialsOK},
+}
+
+func basicCredentialsOK(s string) bool {
+	b, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, "Basic "))
+	if err != nil || !utf8.Valid(b) {
+		return false
+	}
+	_, pass, ok := strings.Cut(string(b), ":")
+	if !ok || pass == "" {
+		return false
+	}
+	for _, r := range string(b) {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 var (
 	stripeMode = regexp.MustCompile(`^[sr]k_(?:live|test)_`)
+	glsaRe     = regexp.MustCompile(`^glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}$`)
 	sendgridRe = regexp.MustCompile(`^SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{32,64}$`)
 )
 
@@ -100,9 +126,11 @@ var (
 
 // placeholderValue reports filler typed by a person rather than drawn at random: a run of
 // ten or more of one character past the start, a counting sequence beside ABCD (as
-// 12345678-ABCD-ABCD-ABCD-1234567890AB), or ten or more letters in alphabetical order, case
-// and the characters between them ignored (abcDEF123ghiJKL…, klmnopqrstuvwx). A random
-// base62 value holds such a run with odds below one in 10^12 per position.
+// 12345678-ABCD-ABCD-ABCD-1234567890AB) or of eight digits (xoxb-123456789012-…), hex words
+// (cafebabe:deadbeef), the capitals FAKE or EXAMPLE written into it (cmVmdGtu…FAKE…, AWS'
+// AKIAIOSFODNN7EXAMPLE), or ten or more letters in alphabetical order, case and the
+// characters between them ignored (abcDEF123ghiJKL…, klmnopqrstuvwx). A random base62 value
+// holds such a run with odds below one in 10^12 per position (FAKE: one in 15 million).
 func placeholderValue(w string) bool {
 	// A run at the very start is a format's padding (Twitter bearer tokens open with twenty
 	// A's), not a filler.
@@ -122,7 +150,41 @@ func placeholderValue(w string) bool {
 		return true
 	}
 	u := strings.ToUpper(w)
-	return strings.Contains(u, "12345678") && strings.Contains(u, "ABCD") || alphabetRun(w) >= 10
+	return strings.Contains(u, "12345678") && strings.Contains(u, "ABCD") || digitCount(w) >= 8 || alphabetRun(w) >= 10 || hexspeak(w) ||
+		strings.Contains(w, "FAKE") || strings.Contains(w, "EXAMPLE")
+}
+
+// digitCount is the length of the longest run of digits counting up by one, 9 followed by 0
+// (45678901).
+func digitCount(s string) int {
+	longest, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c < '0' || c > '9':
+			run = 0
+		case run > 0 && (c == s[i-1]+1 || c == '0' && s[i-1] == '9'):
+			run++
+		default:
+			run = 1
+		}
+		longest = max(longest, run)
+	}
+	return longest
+}
+
+// hexspeakWords are the hex words programmers type as filler (0xDEADBEEF, Java's CAFEBABE).
+var hexspeakWords = []string{"deadbeef", "cafebabe", "feedface", "baadf00d", "decafbad", "deadc0de", "cafed00d", "8badf00d", "facefeed", "defec8ed", "badc0ffee"}
+
+// hexspeak: w, or what follows its last '=' (NAME=value), is made of hexspeak words and
+// separators only (cafebabe:deadbeef).
+func hexspeak(w string) bool {
+	w = w[strings.LastIndexByte(w, '=')+1:]
+	rest := strings.ToLower(w)
+	for _, h := range hexspeakWords {
+		rest = strings.ReplaceAll(rest, h, "")
+	}
+	return len(rest) < len(w) && strings.Trim(rest, ":-_./ ") == ""
 }
 
 // alphabetRun is the length of the longest run of letters in alphabetical order in s, case

@@ -1,0 +1,243 @@
+package secrets
+
+import (
+	"strings"
+
+	"github.com/customs-dev/customs/detectors"
+)
+
+// k8sSecret finds the values of a Kubernetes Secret manifest pasted as YAML: every entry under
+// its data: (base64) or stringData: (plain) is a secret by the manifest's own word, whatever
+// its shape — the password assignment alone misses "extra: YWRtaW46…" or ".dockercfg: |".
+// The keyword is the kind line (kind: Secret, quoted or not, any case); the manifest is the
+// YAML document around it (between "---" lines, at most 8 KiB each way), and its data blocks
+// are read line by line by indentation. Entries that name no secret (username, host, port,
+// ca.crt, a public key) and values that decode to fewer than 6 bytes are left out.
+type k8sSecret struct{ m detectors.Meta }
+
+var _ detectors.Detector = (*k8sSecret)(nil)
+
+func (k *k8sSecret) Meta() detectors.Meta { return k.m }
+
+const k8sWindow = 8 << 10
+
+func (k *k8sSecret) Find(text string, hits []int, emit func(detectors.Match)) {
+	done := -1 // the end of the last document read: one read per document
+	for _, h := range hits {
+		if h < 0 || h >= len(text) || h < done || !k8sKindLine(text, h) {
+			continue
+		}
+		start, end := k8sDocument(text, h)
+		done = end
+		doc := text[start:end]
+		for _, blk := range []string{"data:", "stringData:"} {
+			for off := 0; ; {
+				i := k8sKey(doc[off:], blk)
+				if i < 0 {
+					break
+				}
+				off += i + len(blk)
+				k8sEntries(doc, off, blk == "data:", func(vs, ve int) {
+					emit(detectors.Match{Start: start + vs, End: start + ve, Confidence: 0.7})
+				})
+			}
+		}
+	}
+}
+
+// k8sKindLine: the hit starts "kind" and the line says kind: Secret (quotes and case aside).
+func k8sKindLine(text string, h int) bool {
+	if !hasFoldPrefix(text[h:], "kind") || h > 0 && text[h-1] != '\n' && text[h-1] != ' ' && text[h-1] != '\t' && text[h-1] != '"' && text[h-1] != '{' && text[h-1] != ',' {
+		return false
+	}
+	i := h + 4
+	if i < len(text) && text[i] == '"' {
+		i++
+	}
+	if i >= len(text) || text[i] != ':' {
+		return false
+	}
+	i = skipBlank(text, i+1)
+	if i < len(text) && (text[i] == '"' || text[i] == '\'') {
+		i++
+	}
+	if !hasFoldPrefix(text[i:], "secret") {
+		return false
+	}
+	i += len("secret")
+	return i >= len(text) || !isWord(text[i])
+}
+
+// k8sDocument bounds the YAML document around i: the nearest "---" lines, within k8sWindow.
+func k8sDocument(text string, i int) (int, int) {
+	lo, hi := max(0, i-k8sWindow), min(len(text), i+k8sWindow)
+	start, end := lo, hi
+	if j := strings.LastIndex(text[lo:i], "\n---"); j >= 0 {
+		start = lo + j + 4
+	}
+	if j := strings.Index(text[i:hi], "\n---"); j >= 0 {
+		end = i + j
+	}
+	return start, end
+}
+
+// k8sKey finds key at the start of a line (after indentation) in doc.
+func k8sKey(doc, key string) int {
+	for off := 0; ; {
+		i := strings.Index(doc[off:], key)
+		if i < 0 {
+			return -1
+		}
+		i += off
+		j := i
+		for j > 0 && (doc[j-1] == ' ' || doc[j-1] == '\t') {
+			j--
+		}
+		if j == 0 || doc[j-1] == '\n' {
+			return i
+		}
+		off = i + len(key)
+	}
+}
+
+// k8sEntries reads the block of "name: value" lines after a data: or stringData: key that
+// ends at off: the lines indented deeper than the block's key. A value of | or > is the
+// more-indented lines after it (.dockercfg: |).
+func k8sEntries(doc string, off int, b64 bool, emit func(vs, ve int)) {
+	keyIndent := lineIndent(doc, off)
+	i := strings.IndexByte(doc[off:], '\n')
+	if i < 0 || strings.TrimSpace(doc[off:off+i]) != "" {
+		return // data: {…} inline, or nothing after it
+	}
+	pos := off + i + 1
+	entryIndent := -1
+	for pos < len(doc) {
+		le := lineEnd(doc, pos)
+		line := doc[pos:le]
+		trimmed := strings.TrimLeft(line, " \t")
+		ind := len(line) - len(trimmed)
+		switch {
+		case trimmed == "" || trimmed[0] == '#':
+			pos = le + 1
+			continue
+		case ind <= keyIndent:
+			return
+		case entryIndent < 0:
+			entryIndent = ind
+		case ind != entryIndent:
+			pos = le + 1 // inside a block value already read
+			continue
+		}
+		name, val, ok := strings.Cut(trimmed, ":")
+		lineStart := pos
+		pos = le + 1
+		if !ok {
+			continue
+		}
+		vs := lineStart + ind + len(name) + 1
+		ve := vs + len(val)
+		for vs < ve && (doc[vs] == ' ' || doc[vs] == '\t' || doc[vs] == '"' || doc[vs] == '\'') {
+			vs++
+		}
+		for ve > vs && (doc[ve-1] == ' ' || doc[ve-1] == '\t' || doc[ve-1] == '"' || doc[ve-1] == '\'' || doc[ve-1] == '\r') {
+			ve--
+		}
+		if v := doc[vs:ve]; v == "|" || v == ">" || v == "|-" || v == ">-" {
+			// The block scalar: the next lines indented deeper than the entry.
+			bs, be := min(pos, len(doc)), min(pos, len(doc)) // pos is past the end after a last line
+			for be < len(doc) {
+				e := lineEnd(doc, be)
+				l := doc[be:e]
+				if t := strings.TrimLeft(l, " \t"); t != "" && len(l)-len(t) <= entryIndent {
+					break
+				}
+				be = e + 1
+			}
+			be = min(be, len(doc))
+			for bs < be && (doc[bs] == ' ' || doc[bs] == '\t' || doc[bs] == '\n') {
+				bs++
+			}
+			for be > bs && (doc[be-1] == ' ' || doc[be-1] == '\t' || doc[be-1] == '\n' || doc[be-1] == '\r') {
+				be--
+			}
+			vs, ve, pos = bs, be, be
+		}
+		if k8sSecretValue(strings.Trim(name, `"' `), doc[vs:ve], b64) {
+			emit(vs, ve)
+		}
+	}
+}
+
+// lineEnd is the index of the line break ending the line at i, or len(doc).
+func lineEnd(doc string, i int) int {
+	if e := strings.IndexByte(doc[i:], '\n'); e >= 0 {
+		return i + e
+	}
+	return len(doc)
+}
+
+// lineIndent is the indentation of the line holding doc[i].
+func lineIndent(doc string, i int) int {
+	s := strings.LastIndexByte(doc[:i], '\n') + 1
+	n := 0
+	for s+n < len(doc) && (doc[s+n] == ' ' || doc[s+n] == '\t') {
+		n++
+	}
+	return n
+}
+
+// k8sPublic: words of entry names that say the value is no secret (user, host, port, a
+// certificate) or is personal data that its own detector reports from the decoded value (a
+// phone number, an IBAN, a passport number).
+var k8sPublic = set("user", "username", "login", "host", "hostname", "addr", "address", "url", "uri",
+	"endpoint", "port", "region", "namespace", "database", "db", "dbname", "email", "mail", "phone", "mobile",
+	"iban", "card", "pan", "passport", "ssn", "bsn", "nir", "pesel", "dni", "nino", "cpr", "tax", "fiscale",
+	"codice", "rijksregisternummer", "national", "birth", "dob", "crt", "cert", "certificate", "pub", "public",
+	"publickey", "upstream", "server", "name", "id")
+
+// k8sNamePublic: a word of name (split at _ - . and case changes aside) is in k8sPublic.
+func k8sNamePublic(name string) bool {
+	for w := range strings.FieldsFuncSeq(strings.ToLower(name), func(r rune) bool { return r == '_' || r == '-' || r == '.' }) {
+		if k8sPublic[w] {
+			return true
+		}
+	}
+	return false
+}
+
+// k8sSecretValue: a data entry's value that is a secret: base64 (data) of 6 or more bytes, or
+// plain text (stringData) of 6 or more characters, not a placeholder or a reference.
+func k8sSecretValue(name, v string, b64 bool) bool {
+	if len(v) < 6 || len(v) > 64<<10 || k8sNamePublic(name) {
+		return false
+	}
+	if b64 {
+		b, ok := decodeB64(strings.Map(func(r rune) rune {
+			if r == ' ' || r == '\t' {
+				return -1
+			}
+			return r
+		}, v))
+		if !ok || len(b) < 6 {
+			return false
+		}
+		for _, c := range b {
+			if c < 0x20 && c != '\n' && c != '\r' && c != '\t' || c >= 0x7f {
+				return detectors.Entropy(v) >= 3.5 // binary: a key, judged by its encoding
+			}
+		}
+		return k8sPlainOK(string(b))
+	}
+	return !varMarkerSet.In(v) && k8sPlainOK(v)
+}
+
+// k8sPlainOK: a value in clear that may be a secret: not a placeholder or common word, not a
+// number (digits, spaces and + - ( ) only: a phone or an ID, whose detectors judge it), not
+// prose.
+func k8sPlainOK(v string) bool {
+	doc := strings.ContainsAny(v, "{\n") // a document (a .dockercfg), where "example" proves nothing
+	if !doc && placeholder(v) || isCommonValue(v) || strings.Count(v, " ") > 2 {
+		return false
+	}
+	return strings.Trim(v, "0123456789 +-()/.") != ""
+}

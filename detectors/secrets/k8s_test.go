@@ -1,0 +1,47 @@
+package secrets
+
+import (
+	"encoding/base64"
+	"testing"
+)
+
+// TestKubernetesSecret: which entries of a Secret manifest are reported, by the manifest's
+// shape (documents, block scalars, stringData) and by the entry's name and value.
+func TestKubernetesSecret(t *testing.T) {
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	pw, tok := rnd("k8st", a62, 20), rnd("k8st2", a62, 32)
+	tests := []struct {
+		name, text string
+		want       []string
+	}{
+		{"data", "apiVersion: v1\nkind: Secret\ndata:\n  username: " + b64("admin") + "\n  password: " + b64(pw) + "\n", []string{b64(pw)}},
+		{"quoted kind, tabs", "apiVersion: 'v1'\nkind: 'Secret'\ndata:\n\textra: '" + b64(pw) + "'\n", []string{b64(pw)}},
+		{"kind after data", "data:\n  token: " + b64(tok) + "\nkind: Secret\n", []string{b64(tok)}},
+		{"stringData", "kind: Secret\nstringData:\n  api-token: " + tok + "\n  db_host: db.internal\n", []string{tok}},
+		{"block scalar", "kind: Secret\ndata:\n  .dockerconfigjson: |\n    " + b64(`{"auths":{"r.acme.io":{"auth":"`+b64("ci:"+pw)+`"}}}`) + "\nmetadata:\n  name: x\n",
+			[]string{b64(`{"auths":{"r.acme.io":{"auth":"` + b64("ci:"+pw) + `"}}}`)}},
+		{"second document", "kind: ConfigMap\ndata:\n  password: " + b64(pw) + "\n---\nkind: Secret\ndata:\n  key: " + b64(tok) + "\n", []string{b64(tok)}},
+		// Not secrets: other kinds, public and personal entries, short and numeric values.
+		{"configmap", "kind: ConfigMap\ndata:\n  password: " + b64(pw) + "\n", nil},
+		{"secret store", "kind: SecretStore\ndata:\n  password: " + b64(pw) + "\n", nil},
+		{"public names", "kind: Secret\ndata:\n  ca.crt: " + b64(tok) + "\n  db_host: " + b64("db-3.prod.internal") + "\n  card_number: " + b64("5522 1234 2431 4696") + "\n", nil},
+		{"short and numbers", "kind: Secret\ndata:\n  pin: " + b64("1234") + "\n  phone: " + b64("+34692108552") + "\n", nil},
+		{"inline", "kind: Secret\ndata: {}\n", nil},
+	}
+	d := byID(t, "secret.kubernetes-secret")
+	for _, tc := range tests {
+		var got []string
+		for _, m := range findAll(d, tc.text) {
+			got = append(got, tc.text[m.Start:m.End])
+		}
+		if len(got) != len(tc.want) {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != tc.want[i] {
+				t.Errorf("%s: got %q, want %q", tc.name, got[i], tc.want[i])
+			}
+		}
+	}
+}
