@@ -42,6 +42,10 @@ bench: ## Benchmarks: proxy throughput/latency vs direct and bare goproxy, plus 
 	$(GO) test -run '^$$' -bench 'BenchmarkProxyCompare' -benchtime=1x -v ./proxy/
 	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v '/proxy$$')
 
+.PHONY: loadtest
+loadtest: build ## Load test as a user runs it: a load generator, customs serve (defaults, store on and off) and a vendor as separate processes, beside a bare goproxy process.
+	$(GO) run ./internal/loadtest/cmd/loadtest run -customs bin/customs -setups goproxy,customs,customs-nostore $(LOADTEST_FLAGS)
+
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each.
 	@for pkg in $$($(GO) list ./...); do \

@@ -31,6 +31,7 @@ var layers = map[string]int{
 	"internal/eval":                    9, // the external evaluation: public fixtures, gitleaks, false positives on code
 	"internal/eval/cmd/eval":           0, // make eval's scorer
 	"internal/eval/cmd/extract":        0, // regenerates testdata/external
+	"internal/loadtest/cmd/loadtest":   0, // make loadtest: customs, a bare goproxy and a vendor as separate processes
 	"inspect/decode":                   9,
 	"catalog":                          10,
 	"catalog/extract":                  10, // where the text lives in each vendor's requests
@@ -52,12 +53,13 @@ var layers = map[string]int{
 	"internal/lineartime":              16, // linear-time checks for tests, by ratio
 	"internal/grpctest":                16, // a real gRPC vendor and client for tests (raw protobuf bytes)
 	"internal/siphash":                 16, // SipHash-2-4, the keyed hash of the crown-jewel indexes
+	"internal/loadtest":                16, // the benchmarks' vendor and bare-goproxy baseline
 }
 
 // confined third-party libraries and the one package (tree) allowed to import each: their types
 // never cross a package boundary.
 var confined = map[string][]string{
-	"github.com/elazarl/goproxy":          {"proxy"},
+	"github.com/elazarl/goproxy":          {"proxy", "internal/loadtest"}, // and the benchmarks' bare-goproxy baseline
 	"github.com/gopacket/gopacket":        {"capture"},
 	"github.com/dgraph-io/badger/v4":      {"store"},
 	"github.com/dgraph-io/ristretto/v2":   {"store"}, // badger's cache and mmap files, for reading tables outside badger

@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,7 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elazarl/goproxy"
 	"github.com/rs/zerolog"
 
 	"github.com/customs-dev/customs/admin"
@@ -31,6 +29,7 @@ import (
 	"github.com/customs-dev/customs/flow"
 	"github.com/customs-dev/customs/flowlog"
 	"github.com/customs-dev/customs/inspect"
+	"github.com/customs-dev/customs/internal/loadtest"
 	"github.com/customs-dev/customs/proxy"
 	"github.com/customs-dev/customs/proxy/ca"
 	"github.com/customs-dev/customs/rules"
@@ -238,23 +237,7 @@ func newBenchEnv(b *testing.B, h2 bool) *benchEnv {
 		b.Fatal(err)
 	}
 	upLeaves := ca.NewLeaves(e.upCA, ca.LeafOptions{})
-	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		if n, err := strconv.Atoi(r.URL.Query().Get("sse")); err == nil {
-			// An answer streamed in n events of about 1 KiB, each flushed, as a chat stream is.
-			w.Header().Set("Content-Type", "text/event-stream")
-			prose := strings.Repeat("The meeting agreed on three actions for the next sprint. ", 17)
-			event := `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"` + prose + `"}}]}` + "\n\n"
-			for range n {
-				_, _ = io.WriteString(w, event)
-				w.(http.Flusher).Flush()
-			}
-			_, _ = io.WriteString(w, "data: [DONE]\n\n")
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Sure: here is the summary you asked for."},"finish_reason":"stop"}]}`)
-	}))
+	up := httptest.NewUnstartedServer(http.HandlerFunc(loadtest.Vendor))
 	up.TLS = &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) { return upLeaves.Get(h.ServerName) }}
 	up.EnableHTTP2 = h2
 	up.Config.ConnState = func(_ net.Conn, st http.ConnState) {
@@ -322,29 +305,8 @@ func serveOn(b *testing.B, h http.Handler) string {
 // bareGoproxy is the baseline: goproxy's own MITM with the same CA, an ECDSA leaf cache and the
 // same pooled, verifying upstream transport, but no inspection, logging or metrics.
 func (e *benchEnv) bareGoproxy(b *testing.B, h2 bool) string {
-	gp := goproxy.NewProxyHttpServer()
-	gp.Logger = nopLogger{}
-	gp.Tr = e.upstreamTransport()
-	// h2: HTTP/2 to clients and to the vendor, as customs speaks it.
-	gp.AllowHTTP2, gp.Tr.ForceAttemptHTTP2 = h2, h2
-	gp.ConnectDial = nil
-	leaves := ca.NewLeaves(e.customsCA, ca.LeafOptions{})
-	mitm := &goproxy.ConnectAction{Action: goproxy.ConnectMitm, TLSConfig: func(host string, _ *goproxy.ProxyCtx) (*tls.Config, error) {
-		cert, err := leaves.Get(host)
-		if err != nil {
-			return nil, err
-		}
-		return &tls.Config{Certificates: []tls.Certificate{*cert}}, nil
-	}}
-	gp.OnRequest().HandleConnectFunc(func(host string, _ *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
-		return mitm, host
-	})
-	return serveOn(b, gp)
+	return serveOn(b, loadtest.BareGoproxy(ca.NewLeaves(e.customsCA, ca.LeafOptions{}).Get, e.upstreamTransport(), h2))
 }
-
-type nopLogger struct{}
-
-func (nopLogger) Printf(string, ...any) {}
 
 // customs is the real proxy with the full pipeline (extraction, all built-in detectors and the
 // default policy pack), the flow log (to io.Discard, still rendered) and metrics; withStore adds
