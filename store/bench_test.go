@@ -29,6 +29,17 @@ import (
 //	go test -run '^$' -bench Large -benchtime 20x ./store -store.flows=1000000
 var benchFlows = flag.Int("store.flows", 100_000, "flows in the store the Large benchmarks build")
 
+// benchCodec switches the codec bodies are written with, to compare them (zstd, s2, none).
+var benchCodec = flag.String("store.codec", "", "body codec for the benchmarks: zstd, s2 or none (default: the store's)")
+
+func setBenchCodec(tb testing.TB) {
+	c, ok := map[string]byte{"": bodyCodec, "zstd": codecZstd, "s2": codecS2, "none": codecRaw}[*benchCodec]
+	if !ok {
+		tb.Fatalf("-store.codec %q", *benchCodec)
+	}
+	bodyCodec = c
+}
+
 // benchBodies are distinct chat bodies, reused so that making a flow costs little next to
 // storing it.
 var benchBodies = sync.OnceValue(func() [][]byte {
@@ -117,6 +128,10 @@ var (
 
 const largeSpan = 10 * 24 * time.Hour
 
+// benchMix makes the Large benchmarks build their store of the realistic mix (mixFlow)
+// instead of ~2 KiB chat flows (benchFlow).
+var benchMix = flag.Bool("store.mix", false, "the Large benchmarks store the realistic mix (bodies 0.5–64 KiB)")
+
 func getLarge(b *testing.B) *large {
 	largeOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "customs-store-bench-")
@@ -124,49 +139,59 @@ func getLarge(b *testing.B) *large {
 			largeErr = err
 			return
 		}
-		s, err := Open(benchOptions(dir, randomKey(b)))
-		if err != nil {
-			largeErr = err
-			return
+		mk := benchFlow
+		if *benchMix {
+			setBenchCodec(b)
+			mk = mixFlow
 		}
-		n := *benchFlows
-		l := &large{s: s, dir: dir, n: n, start: base.Add(-largeSpan), step: largeSpan / time.Duration(n)}
-		stop := make(chan struct{})
-		peak := make(chan float64)
-		go func() { // peak anonymous memory while ingesting, sampled every 100 ms
-			var max float64
-			tk := time.NewTicker(100 * time.Millisecond)
-			defer tk.Stop()
-			for {
-				select {
-				case <-stop:
-					peak <- max
-					return
-				case <-tk.C:
-					if a := kB(procStatus()["RssAnon"]); a > max {
-						max = a
-					}
-				}
-			}
-		}()
-		t0 := time.Now()
-		ingest(b, s, 0, n, l.start, l.step)
-		l.ingest = time.Since(t0)
-		close(stop)
-		l.peakAnon = <-peak
-		runtime.GC()
-		st := s.Stats()
-		mem := procStatus()
-		fmt.Printf("large store: %d encrypted flows ingested in %v (%.0f flows/s); disk %.1f MiB (%.0f B/flow); "+
-			"RssAnon peak during ingest %.0f MiB, after it %s (VmRSS %s, with the value log's mapped pages)\n",
-			n, l.ingest.Round(time.Millisecond), float64(n)/l.ingest.Seconds(), float64(st.DiskBytes)/(1<<20),
-			float64(st.DiskBytes)/float64(n), l.peakAnon, mem["RssAnon"], mem["VmRSS"])
-		largeStore = l
+		largeStore, largeErr = buildLarge(b, dir, *benchFlows, mk)
+		if largeErr == nil {
+			l, st, mem := largeStore, largeStore.s.Stats(), procStatus()
+			fmt.Printf("large store: %d encrypted flows ingested in %v (%.0f flows/s); disk %.1f MiB (%.0f B/flow); "+
+				"RssAnon peak during ingest %.0f MiB, after it %s (VmRSS %s, with the value log's mapped pages)\n",
+				l.n, l.ingest.Round(time.Millisecond), float64(l.n)/l.ingest.Seconds(), float64(st.DiskBytes)/(1<<20),
+				float64(st.DiskBytes)/float64(l.n), l.peakAnon, mem["RssAnon"], mem["VmRSS"])
+		}
 	})
 	if largeErr != nil {
 		b.Fatal(largeErr)
 	}
 	return largeStore
+}
+
+// buildLarge opens an encrypted store in dir and records n flows made by mk, spread evenly
+// over the ten days before base, sampling RssAnon every 100 ms while it ingests.
+func buildLarge(tb testing.TB, dir string, n int, mk func(int, time.Time) *flow.Flow) (*large, error) {
+	s, err := Open(benchOptions(dir, randomKey(tb)))
+	if err != nil {
+		return nil, err
+	}
+	l := &large{s: s, dir: dir, n: n, start: base.Add(-largeSpan), step: largeSpan / time.Duration(n)}
+	stop := make(chan struct{})
+	peak := make(chan float64)
+	go func() { // peak anonymous memory while ingesting, sampled every 100 ms
+		var max float64
+		tk := time.NewTicker(100 * time.Millisecond)
+		defer tk.Stop()
+		for {
+			select {
+			case <-stop:
+				peak <- max
+				return
+			case <-tk.C:
+				if a := kB(procStatus()["RssAnon"]); a > max {
+					max = a
+				}
+			}
+		}
+	}()
+	t0 := time.Now()
+	ingestWith(tb, s, 0, n, l.start, l.step, mk)
+	l.ingest = time.Since(t0)
+	close(stop)
+	l.peakAnon = <-peak
+	runtime.GC()
+	return l, nil
 }
 
 // procStatus reads the memory lines of /proc/self/status.
@@ -496,14 +521,21 @@ func logUniform(r *rand.Rand, lo, hi int) int {
 }
 
 type mixPools struct {
-	requests  [][]byte // chat requests, 0.5–16 KiB
-	responses [][]byte // JSON answers, 0.5–16 KiB
-	streams   [][]byte // SSE answers, 8–64 KiB
+	clients, users []string
+	requests       [][]byte // chat requests, 0.5–16 KiB
+	responses      [][]byte // JSON answers, 0.5–16 KiB
+	streams        [][]byte // SSE answers, 8–64 KiB
 }
 
 var mixBodies = sync.OnceValue(func() *mixPools {
 	r := rand.New(rand.NewPCG(18, 2026))
 	p := &mixPools{}
+	for i := range 3000 { // as benchFlow's
+		p.clients = append(p.clients, fmt.Sprintf("10.%d.%d.%d:%d", i%3, i%250, i%200, 30000+i%30000))
+	}
+	for i := range 50 {
+		p.users = append(p.users, fmt.Sprintf("user%02d", i))
+	}
 	for i := range 512 {
 		n := logUniform(r, 512, 16<<10)
 		var b strings.Builder
@@ -543,11 +575,30 @@ var (
 )
 
 // mixFlow is flow i of the realistic mix at t. Like benchFlow, one flow in a hundred goes to
-// the rare vendor "mistral".
+// the rare vendor "mistral"; unlike it, it formats nothing, so that the benchmark's CPU is the
+// store's.
 func mixFlow(i int, t time.Time) *flow.Flow {
 	p := mixBodies()
 	h := splitmix(uint64(i))
-	f := benchFlow(i, t)
+	f := &flow.Flow{
+		ID:     flow.NewID(t),
+		Start:  t,
+		End:    t.Add(850 * time.Millisecond),
+		Source: flow.SourceProxy,
+		Mode:   flow.Intercepted,
+		Client: flow.Client{Addr: p.clients[i%len(p.clients)], User: p.users[i%len(p.users)]},
+		Host:   "api.openai.com", Method: "POST", URL: "https://api.openai.com/v1/chat/completions",
+		API:           "openai.chat",
+		RequestHeader: chatHeader,
+		Status:        200,
+		Vendor:        benchVendors[i%len(benchVendors)],
+		Segments:      mixSegments,
+		Findings:      mixFindings,
+		Verdict:       flow.Verdict{Action: flow.Alert, Policy: "alert-secrets", Message: "Credentials sent to an AI vendor.", Matched: []string{"alert-secrets"}},
+	}
+	if i%100 == 0 {
+		f.Vendor = mistral
+	}
 	f.RequestBody = p.requests[h%uint64(len(p.requests))]
 	f.RequestBytes = int64(len(f.RequestBody))
 	h >>= 10
@@ -562,18 +613,25 @@ func mixFlow(i int, t time.Time) *flow.Flow {
 	case c < 70: // allowed, nothing found
 		f.Findings = nil
 		f.Verdict = flow.Verdict{Action: flow.Allow}
-	case c < 90: // alerted: the chat flow's findings
+	case c < 90: // alerted
 		f.Findings = f.Findings[:1+int(h>>8)%3]
 	case c < 95:
 		f.Findings = f.Findings[:2]
 		f.Verdict = flow.Verdict{Action: flow.Block, Policy: "block-secrets", Message: "Credentials sent to an AI vendor.", Matched: []string{"block-secrets"}}
-		f.Status, f.ResponseBody, f.ResponseHeader, f.ResponseBytes = 403, nil, http.Header{"Content-Type": {"application/json"}}, 0
+		f.Status, f.ResponseBody, f.ResponseHeader, f.ResponseBytes = 403, nil, blockedHeader, 0
 	default:
 		f.Findings = f.Findings[2:]
 		f.Verdict = flow.Verdict{Action: flow.Redact, Policy: "redact-pii", Matched: []string{"redact-pii"}}
 	}
 	return f
 }
+
+var (
+	mistral       = flow.Vendor{ID: "mistral", Name: "Mistral AI", Category: "ai-provider", Country: "FR"}
+	blockedHeader = http.Header{"Content-Type": {"application/json"}}
+	mixSegments   = chatFlow(base, 0).Segments
+	mixFindings   = chatFlow(base, 0).Findings
+)
 
 func splitmix(x uint64) uint64 {
 	x += 0x9e3779b97f4a7c15
@@ -592,6 +650,7 @@ func BenchmarkIngestMix(b *testing.B) {
 
 // benchIngest records b.N flows made by mk through Record, encrypted and plain.
 func benchIngest(b *testing.B, mk func(int, time.Time) *flow.Flow) {
+	setBenchCodec(b)
 	for _, enc := range []bool{true, false} {
 		name := "plain"
 		if enc {
