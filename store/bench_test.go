@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 	"github.com/rs/zerolog"
 
 	"github.com/customs-dev/customs/flow"
@@ -99,8 +102,41 @@ func ingestWith(tb testing.TB, s *Store, first, n int, start time.Time, step tim
 }
 
 func benchOptions(dir string, key []byte) Options {
-	return Options{Dir: dir, Key: key, Now: fixedNow, GCInterval: -1, Logger: zerolog.New(os.Stderr).Level(zerolog.WarnLevel)}
+	o := Options{Dir: dir, Key: key, Now: fixedNow, GCInterval: -1, Logger: zerolog.New(os.Stderr).Level(zerolog.WarnLevel)}
+	if *benchTune != "" {
+		o.tune = func(b *badger.Options) {
+			for _, t := range strings.Split(*benchTune, ",") {
+				k, v, _ := strings.Cut(t, "=")
+				n, _ := strconv.ParseInt(v, 10, 64)
+				switch k {
+				case "compression":
+					b.Compression = map[string]options.CompressionType{"none": options.None, "snappy": options.Snappy, "zstd": options.ZSTD}[v]
+				case "memtable":
+					b.MemTableSize = n << 20
+				case "valuethreshold":
+					b.ValueThreshold = n
+				case "blockcache":
+					b.BlockCacheSize = n << 20
+				case "checksum":
+					b.ChecksumVerificationMode = options.NoVerification
+					b.VerifyValueChecksum = false
+				case "compactors":
+					b.NumCompactors = int(n)
+				case "l0":
+					b.NumLevelZeroTables = int(n)
+				default:
+					panic("-store.tune: " + t)
+				}
+			}
+		}
+	}
+	return o
 }
+
+// benchTune changes badger's options for the benchmarks, to compare them: a comma-separated
+// list of compression=none|snappy|zstd, memtable=MiB, valuethreshold=bytes, blockcache=MiB,
+// checksum (off), compactors=n, l0=n.
+var benchTune = flag.String("store.tune", "", "badger options for the benchmarks (see benchTune)")
 
 // BenchmarkIngest records b.N flows through Record and reports committed flows per second and
 // disk bytes per flow (default options: what customs serve runs with).
