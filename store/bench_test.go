@@ -35,7 +35,12 @@ var benchFlows = flag.Int("store.flows", 100_000, "flows in the store the Large 
 // benchCodec switches the codec bodies are written with, to compare them (zstd, s2, none).
 var benchCodec = flag.String("store.codec", "", "body codec for the benchmarks: zstd, s2 or none (default: the store's)")
 
+var benchCompressMin = flag.Int("store.compressmin", 0, "shortest body compressed, for the benchmarks (default: the store's)")
+
 func setBenchCodec(tb testing.TB) {
+	if *benchCompressMin > 0 {
+		compressMin = *benchCompressMin
+	}
 	c, ok := map[string]byte{"": bodyCodec, "zstd": codecZstd, "s2": codecS2, "none": codecRaw}[*benchCodec]
 	if !ok {
 		tb.Fatalf("-store.codec %q", *benchCodec)

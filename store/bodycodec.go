@@ -19,14 +19,17 @@ const (
 	codecZstd byte = 1
 	codecS2   byte = 2
 
-	compressMin = 256
 	// maxDecoded bounds what a stored body may decompress to (BodyLimit is far below it): a
 	// damaged or forged value never makes the decoder allocate more.
 	maxDecoded = 64 << 20
 )
 
-// bodyCodec is what appendBody writes (the benchmarks compare the codecs by switching it).
-var bodyCodec = codecS2
+// bodyCodec is what appendBody writes (the benchmarks compare the codecs by switching it), and
+// compressMin the shortest body it compresses.
+var (
+	bodyCodec   = codecS2
+	compressMin = 2048
+)
 
 var (
 	zstdEncoder = sync.OnceValue(func() *zstd.Encoder {
