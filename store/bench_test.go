@@ -80,15 +80,9 @@ func benchFlow(i int, t time.Time) *flow.Flow {
 	return f
 }
 
-// ingest records n flows spaced evenly from start over span, as fast as the writer takes them
-// (the producer waits when the queue is nearly full instead of letting flows drop), and waits
-// until all are committed.
-func ingest(tb testing.TB, s *Store, first, n int, start time.Time, step time.Duration) {
-	tb.Helper()
-	ingestWith(tb, s, first, n, start, step, benchFlow)
-}
-
-// ingestWith is ingest with the flows mk makes.
+// ingestWith records n flows made by mk, spaced evenly from start by step, as fast as the
+// writer takes them (the producer waits when the queue is nearly full, by count or bytes,
+// instead of letting flows drop), and waits until all are committed.
 func ingestWith(tb testing.TB, s *Store, first, n int, start time.Time, step time.Duration, mk func(int, time.Time) *flow.Flow) {
 	tb.Helper()
 	high, highBytes := cap(s.queue)-64, s.opts.QueueBytes-(1<<20)

@@ -373,19 +373,6 @@ func (d *decoder) versionIn(lo, hi byte) byte {
 	return v
 }
 
-func (d *decoder) version(want byte) {
-	if len(d.b) == 0 {
-		d.fail()
-		return
-	}
-	if d.b[0] != want {
-		d.err = fmt.Errorf("%w: format version %d, want %d (written by a newer customs?)", errCorrupt, d.b[0], want)
-		d.b = nil
-		return
-	}
-	d.b = d.b[1:]
-}
-
 func (d *decoder) done() error {
 	if d.err == nil && len(d.b) != 0 {
 		d.err = fmt.Errorf("%w: %d trailing bytes", errCorrupt, len(d.b))
