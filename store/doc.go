@@ -96,8 +96,9 @@
 //
 // # Writes
 //
-// Record encodes the flow on the caller's goroutine (bodies cut to BodyLimit, so the queue
-// holds no more than it will store and the flow is not referenced afterwards) and hands it to
+// Record encodes the flow on the caller's goroutine (bodies cut to BodyLimit and compressed —
+// S2 takes about 20 µs for the mix's 13 KB —, so the queue holds no more than it will store
+// and the flow is not referenced afterwards) and hands it to
 // a bounded queue (QueueSize flows, QueueBytes bytes). One writer goroutine drains the queue
 // in WriteBatches: batches form on their own from what queued during the previous commit, up to
 // BatchSize. When the queue is full, the disk below the free-space reserve (see Free space) or
