@@ -33,9 +33,12 @@ import (
 //
 // body (family b, read by Get and Each with bodies):
 //
-//	version=1 | request header | request body | response header | response body
+//	version=2 | request header | request body | response header | response body
 //
-// where a header is n × (name, m × value), names in sorted order.
+// where a header is n × (name, m × value), names in sorted order, and a body is a codec byte
+// and the bytes (length-prefixed): codec 0, the body as it is; 1, a zstd frame of it (with
+// its size); 2, an S2 block. Version 1 (store formats 1 and 2) had the bodies as they are,
+// without codec bytes. See bodycodec.go.
 const (
 	// metaVersion 2 added sni, target, incomplete and messages at the end; version 3 the
 	// model, the served model and the retention parameters after them; version 4 what
@@ -43,8 +46,9 @@ const (
 	// 5 what a capture saw of the connection (server address, ALPN, JA4, TLS version) and the
 	// customs run tag (run ID, command). Older
 	// records still decode (without what they did not have).
-	metaVersion = 5
-	bodyVersion = 1
+	metaVersion   = 5
+	bodyVersion   = 2
+	bodyVersionV1 = 1
 )
 
 const (
@@ -211,10 +215,29 @@ func (e *encoder) params(m map[string]string) {
 	}
 }
 
-// appendBody appends the body encoding (headers and bodies) of r to dst.
+// appendBody appends the body encoding (headers and bodies, each body compressed when that
+// pays) of r to dst; a nil dst is allocated at the value's size.
 func appendBody(dst []byte, r *Record) []byte {
+	req, resp := compressBody(r.RequestBody), compressBody(r.ResponseBody)
+	defer req.free()
+	defer resp.free()
+	if dst == nil {
+		dst = make([]byte, 0, headerSize(r.RequestHeader)+headerSize(r.ResponseHeader)+req.size()+resp.size()+1)
+	}
 	e := encoder{b: dst}
 	e.b = append(e.b, bodyVersion)
+	e.header(r.RequestHeader)
+	e.body(req)
+	e.header(r.ResponseHeader)
+	e.body(resp)
+	return e.b
+}
+
+// appendBodyV1 is appendBody as store formats 1 and 2 wrote it (no compression), for the
+// tests of reading and migrating such a store.
+func appendBodyV1(dst []byte, r *Record) []byte {
+	e := encoder{b: dst}
+	e.b = append(e.b, bodyVersionV1)
 	e.header(r.RequestHeader)
 	e.bytes(r.RequestBody)
 	e.header(r.ResponseHeader)
@@ -348,19 +371,6 @@ func (d *decoder) versionIn(lo, hi byte) byte {
 	}
 	d.b = d.b[1:]
 	return v
-}
-
-func (d *decoder) version(want byte) {
-	if len(d.b) == 0 {
-		d.fail()
-		return
-	}
-	if d.b[0] != want {
-		d.err = fmt.Errorf("%w: format version %d, want %d (written by a newer customs?)", errCorrupt, d.b[0], want)
-		d.b = nil
-		return
-	}
-	d.b = d.b[1:]
 }
 
 func (d *decoder) done() error {
@@ -500,11 +510,17 @@ func (d *decoder) float() float64 {
 // bodies are copied: b may be badger's memory, valid only during the read.
 func decodeBody(b []byte, r *Record) error {
 	d := decoder{b: b}
-	d.version(bodyVersion)
-	r.RequestHeader = d.header()
-	r.RequestBody = clone(d.raw())
-	r.ResponseHeader = d.header()
-	r.ResponseBody = clone(d.raw())
+	if d.versionIn(bodyVersionV1, bodyVersion) == bodyVersionV1 {
+		r.RequestHeader = d.header()
+		r.RequestBody = clone(d.raw())
+		r.ResponseHeader = d.header()
+		r.ResponseBody = clone(d.raw())
+	} else {
+		r.RequestHeader = d.header()
+		r.RequestBody = d.compressed()
+		r.ResponseHeader = d.header()
+		r.ResponseBody = d.compressed()
+	}
 	if err := d.done(); err != nil {
 		return err
 	}

@@ -33,7 +33,9 @@
 // notes, marks, error and error kind) and, when there are any, the headers and bodies (request
 // and response headers; request and response bodies cut at BodyLimit, with a truncated flag).
 // The proxy's own Proxy-Authorization header is never stored. Both are encoded by hand (see
-// codec.go): a version byte, then the fields in order, lengths as uvarints.
+// codec.go): a version byte, then the fields in order, lengths as uvarints. Each body of 2 KiB
+// or more is compressed on its own (S2, see bodycodec.go) before badger encrypts it, and kept
+// compressed when that saves an eighth of it.
 //
 // # Key layout
 //
@@ -42,7 +44,7 @@
 //	day(4) | 'm' | flowID(16)              → metadata
 //	day(4) | 'b' | flowID(16)              → headers and bodies
 //	day(4) | family(1) | len(1) | value | maxID(16)  → a posting list: version(1) | flowID(16)...
-//	0xFF | name                            → the store's own keys (schema version "2")
+//	0xFF | name                            → the store's own keys (schema version "3")
 //
 // day is the number of days since 1970-01-01 UTC of the flow ID's time, big-endian uint32;
 // flowID is the binary ULID (flow.NewID), so keys sort by time within every family of a day.
@@ -58,20 +60,16 @@
 // span (at 60,000 flows/s, up to 15,000 for a value every flow has). Store format 1 had one
 // empty key per flow and index value; Open rewrites such a store's index as posting lists
 // (each run of a value's keys within a span becomes postings of at most 15 IDs, written
-// before the keys it replaces are deleted) and then writes version 2. Readers take an empty
+// before the keys it replaces are deleted) and then writes version 3. Readers take an empty
 // index value for a one-flow posting, so a migration cut short by a crash reads as before and
-// the next Open finishes it.
+// the next Open finishes it. Format 3 differs from 2 in the body value only (version 2 of it:
+// a codec byte per body); bodies of formats 1 and 2 (value version 1, uncompressed) are read
+// as they are, so Open turns a format-2 store into 3 by its schema key alone, and the old
+// bodies stay uncompressed until retention drops their days. The version keeps a customs of
+// format 2 from opening a store whose new bodies it would take for damage.
 //
-// Measured for issue 18 (BenchmarkIngest -benchtime 100000x, flows 1 ms apart, same session,
-// 2 shared cores): encrypted 103 → 47 µs of CPU per flow (15,300 → 34,200 flows/s), plain
-// 70 → 31 µs (24,100 → 54,100 flows/s), 2,810 → 2,770 bytes per flow on disk. Badger alone
-// (BenchmarkLayoutAlternatives) measured ten keys per flow at 62.6 µs, metadata and body keys
-// with posting lists at 21.4, one key per flow with postings at 16.7, that with zstd bodies at
-// 22.5 and one value per batch at 12.5: posting lists take most of the gain and keep the
-// metadata and body keys, which retention, Get, Verify and Repair read as they are; merging
-// metadata and bodies, or whole batches, into one value would cost every query and Get the
-// bodies' bytes and retention its narrow drop prefixes. Flows far apart in time (the
-// Large benchmarks put one every 864 ms) get one-flow postings, as many keys as before.
+// What writing costs is in Cost (issue 18), below. Flows far apart in time (the Large
+// benchmarks put one every 864 ms) get one-flow postings, as many keys as format 1.
 // The index families are 'v' vendor ID, 'c' vendor category, 'i' client IP (without port,
 // IPv4-mapped addresses unmapped), 'u' proxy user, 'd' detector (once per detector per flow),
 // 'a' verdict action, 'p' API, 'h' host; empty values are not indexed and values are cut at
@@ -98,8 +96,9 @@
 //
 // # Writes
 //
-// Record encodes the flow on the caller's goroutine (bodies cut to BodyLimit, so the queue
-// holds no more than it will store and the flow is not referenced afterwards) and hands it to
+// Record encodes the flow on the caller's goroutine (bodies cut to BodyLimit and compressed —
+// S2 takes about 20 µs for the mix's 13 KB —, so the queue holds no more than it will store
+// and the flow is not referenced afterwards) and hands it to
 // a bounded queue (QueueSize flows, QueueBytes bytes). One writer goroutine drains the queue
 // in WriteBatches: batches form on their own from what queued during the previous commit, up to
 // BatchSize. When the queue is full, the disk below the free-space reserve (see Free space) or
@@ -219,6 +218,65 @@
 // and its value pointers counted. Value-log GC then rewrites each file at least half garbage
 // (files wholly garbage are simply deleted; the file being written never is).
 //
+// # Cost (issue 18)
+//
+// BenchmarkIngestMix records the realistic mix of issue 18: 70% of flows allowed without
+// findings, the rest with one to three; request bodies of 0.5–16 KiB (log-uniform), answers of
+// 0.5–16 KiB of JSON or, one in five, an 8–64 KiB stream (SSE): 13.3 KB of headers and bodies
+// a flow, drawn from pools of text that compresses about as chat traffic does.
+// BenchmarkIngest records ~2 KiB chat flows. CPU is the whole process's (user and system,
+// badger's flushes and compactions included) per flow; the machine has 2 shared, noisy cores,
+// so format 2 (before) and format 3 ran back to back, three rounds, -benchtime 100000x:
+//
+//	                      format 2                         format 3
+//	mix, encrypted        78–91 µs, 9,900–11,800 flows/s   70–84 µs, 9,100–13,700 flows/s
+//	                      13,939 B/flow on disk            6,053 B/flow
+//	mix, plain            57–64 µs                         58–76 µs
+//	chat, encrypted       49–63 µs, 2,760 B/flow           52–60 µs, 2,762 B/flow
+//	chat, plain           35–40 µs                         36–48 µs
+//
+// That is: the disk of the mix is cut by 57%, its CPU is the same within the noise (compressing
+// costs what writing the bytes it saves cost), and the chat flows, whose 1.5 KiB bodies are
+// under the 2 KiB threshold, are unchanged. The 25 µs and 60,000 flows/s of the issue are
+// three times away. Where the CPU of the mix goes (pprof, encrypted, format 3): S2 about a
+// quarter; badger's value-log write a fifth — for each entry, encrypted, badger allocates a
+// copy of key and value, a second one in cipher.StreamWriter and a new AES key schedule, 17 KB
+// allocated a flow for 4.5 KB of values, then copies it into the mapped file, page faults
+// included —; memtable puts and their write-ahead entries (encrypted the same way) a
+// seventh; allocation and zeroing a sixth; flushes and compactions a tenth. Format 2 spent
+// 38% in the value-log write of uncompressed bodies. At a million flows (TestMillionFlows,
+// below) ingest costs 134 µs a flow: compactions grow with the tree.
+//
+// Measured and not taken:
+//
+//   - zstd (klauspost, SpeedFastest) instead of S2: 3.8 times smaller bodies against 2.7
+//     (BenchmarkBodyCodecs: 53 against 22 µs of CPU to compress a flow's bodies, 14 against 8
+//     to decompress; zstd's default level 68 µs for 3.96; S2's better mode 67 µs for 3.04); in
+//     the store 131–135 µs a flow against 87–92, for 4,490 against 5,900 B/flow. The reader
+//     keeps zstd (codec 1) for a store that would rather spend CPU than disk.
+//   - Compressing every body from 256 bytes, from 2 KiB (taken), from 8 KiB, or none: 77–87,
+//     71–77, 71–82 and 75–95 µs a flow; 5,889, 6,053, 7,225 and 13,941 B/flow.
+//   - Tables without badger's Snappy (the values are compressed already, the tree holds keys
+//     and pointers): 82–96 µs against 81–92, 5,964 against 5,895 B/flow: no gain; kept.
+//   - 32 MiB memtables: 74–77 µs against 81–92 at 50,000 flows — which never fill one — for
+//     four times their memory (3 × 32 MiB): not taken.
+//   - Badger with its encrypted entry path mended (a local patch, not used: one AES cipher per
+//     data key instead of one per entry, key and value XORed in place in its write buffer
+//     instead of two copies): chat 44–46 µs a flow against 52–57, mix 65–73 against 75–82
+//     (two rounds, same session): an eighth to a sixth of the CPU, for a change upstream.
+//   - Earlier (BenchmarkLayoutAlternatives, badger alone, a 700-byte metadata value and a
+//     2 KiB body): ten keys per flow 62.6 µs, metadata and body keys with posting lists 21.4
+//     (format 2), one key per flow with postings 16.7, that with zstd bodies 22.5, one value
+//     per batch 12.5. Merging metadata and bodies, or whole batches, into one value would cost
+//     every query and Scan the bodies' bytes (badger decrypts a value whole) and retention
+//     its narrow drop prefixes.
+//
+// Left toward the targets: one key per flow (metadata and compressed bodies: a fifth less in
+// badger alone, at the cost above); badger's encrypted entry path (upstream); fewer index keys
+// per flow — the client-IP posting is one key per flow at a 256 ms span with 3,000 clients,
+// the user posting nearly so; and for disk, 2.8 KB a flow of this mix needs zstd (4.5 KB, at
+// half again the CPU) and more (a dictionary, or larger blocks than one body).
+//
 // # Settings for a small machine
 //
 // Measured on the 2-core, 24 GiB machine this was written on (shared with other builds: a few
@@ -238,7 +296,19 @@
 //	                               same walk key by key took 6 s)
 //
 // (go test -run '^$' -bench Large -benchtime 20x ./store -store.flows=1000000; BenchmarkIngest
-// with -benchtime 1000000x.) The options, and why:
+// with -benchtime 1000000x; store format 1.) With format 3 and the realistic mix (see Cost),
+// TestMillionFlows — the long suite's, in a process of its own — measured, encrypted:
+//
+//	ingest                         10,070 flows/s, 134 µs of CPU a flow (one producer)
+//	anonymous memory (RssAnon)     peak 477 MiB (the test fails over 512), 439 MiB after ingest
+//	disk                           6,097 bytes per flow (13.3 KB of headers and bodies)
+//	vendor + time window, 100 hits 0.96 ms (median of 30); newest 100: 0.42 ms; vendor newest
+//	                               100: 1.8 ms; user + detector oldest 100: 4.6 ms; client IP
+//	                               newest 100: 1.4 ms; vendor + window, 250 hits: 2.4 ms
+//	retention                      3 of 10 days dropped (2.5 days of flows): 25% of the disk
+//	                               freed (5,815 → 4,361 MiB)
+//
+// The options, and why:
 //
 //   - ValueThreshold 256 bytes: bodies and most metadata go to the value log and the LSM tree
 //     holds little more than keys. With 1 KiB (metadata in the tree) the tree was twice the
@@ -251,7 +321,8 @@
 //   - Block cache 32 MiB and index cache 16 MiB (encryption needs both: opening an encrypted
 //     store without a block cache panics).
 //   - NumVersionsToKeep 1, no conflict detection (one writer, write batches only), metrics off,
-//     Snappy for tables, value-log files of 128 MiB (the unit GC reclaims).
+//     Snappy for tables (without it: no less CPU, see Cost), value-log files of 128 MiB (the
+//     unit GC reclaims).
 //   - badger's logger is a zerolog adapter at warning level (component=badger): its info lines
 //     (one per compaction and flush) are not wanted. (WithLoggingLevel installs badger's own
 //     stderr logger, so it must come before WithLogger: until issue 12 it came after, and

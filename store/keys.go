@@ -36,10 +36,15 @@ const (
 
 var schemaKey = []byte{sysPrefix, 's', 'c', 'h', 'e', 'm', 'a'}
 
-// schemaVersion 2 keeps the index as posting lists (one key per value per write batch per
-// posting span); version 1 had one empty key per flow per value, and Open migrates it.
+// schemaVersion 3 writes bodies compressed (body value version 2, see codec.go); version 2
+// kept the index as posting lists (one key per value per write batch per posting span), as 3
+// does; version 1 had one empty key per flow per value. Open migrates both: a version-1
+// index is rewritten as posting lists; bodies written uncompressed (value version 1) are read
+// as they are, so 2 becomes 3 by its schema key alone. The version keeps an older customs
+// from opening a store it would find every body of damaged.
 const (
-	schemaVersion   = "2"
+	schemaVersion   = "3"
+	schemaVersionV2 = "2"
 	schemaVersionV1 = "1"
 )
 

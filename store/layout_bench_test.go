@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -100,4 +101,76 @@ func BenchmarkLayoutAlternatives(b *testing.B) {
 			b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "flows/s")
 		})
 	}
+}
+
+// BenchmarkBodyCodecs measures, on the bodies of the realistic mix (mixFlow: request and
+// answer of each flow, the value the body key holds), the CPU and the size of the codecs
+// issue 18 weighs for compressing bodies before badger encrypts them (CPU time, so that the
+// other core's load does not count).
+//
+//	go test -run '^$' -bench BodyCodecs -benchtime 20000x ./store
+func BenchmarkBodyCodecs(b *testing.B) {
+	bodies := make([][]byte, 4096)
+	var raw int64
+	for i := range bodies {
+		f := mixFlow(i, base)
+		r := RecordOf(f)
+		r.RequestHeader, r.ResponseHeader, r.RequestBody, r.ResponseBody = f.RequestHeader, f.ResponseHeader, f.RequestBody, f.ResponseBody
+		bodies[i] = appendBodyV1(nil, &r)
+		raw += int64(len(bodies[i]))
+	}
+	zfast, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	zfastLow, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true), zstd.WithWindowSize(64<<10))
+	zdef, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+	zdec, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
+	for _, c := range []struct {
+		name string
+		enc  func(dst, src []byte) []byte
+		dec  func(dst, src []byte) ([]byte, error)
+	}{
+		{"zstd-fastest", swap(zfast.EncodeAll), swapErr(zdec.DecodeAll)},
+		{"zstd-fastest-64k-window", swap(zfastLow.EncodeAll), swapErr(zdec.DecodeAll)},
+		{"zstd-default", swap(zdef.EncodeAll), swapErr(zdec.DecodeAll)},
+		{"s2", s2.Encode, s2.Decode},
+		{"s2-better", s2.EncodeBetter, s2.Decode},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var out, in int64
+			var buf []byte
+			t0 := cpuTime()
+			for i := 0; b.Loop(); i++ {
+				src := bodies[i%len(bodies)]
+				buf = c.enc(buf[:0], src)
+				out += int64(len(buf))
+				in += int64(len(src))
+			}
+			enc := cpuTime() - t0
+			comp := make([][]byte, 256)
+			for i := range comp {
+				comp[i] = c.enc(nil, bodies[i])
+			}
+			t0 = cpuTime()
+			for i := range b.N {
+				var err error
+				if buf, err = c.dec(buf[:0], comp[i%len(comp)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			dec := cpuTime() - t0
+			b.ReportMetric(float64(enc.Microseconds())/float64(b.N), "enc-µs/flow")
+			b.ReportMetric(float64(dec.Microseconds())/float64(b.N), "dec-µs/flow")
+			b.ReportMetric(float64(in)/float64(out), "ratio")
+			b.ReportMetric(float64(out)/float64(b.N), "B/flow")
+			b.ReportMetric(float64(raw)/float64(len(bodies)), "raw-B/flow")
+		})
+	}
+}
+
+// swap and swapErr turn zstd's (src, dst) into s2's (dst, src).
+func swap(f func(src, dst []byte) []byte) func(dst, src []byte) []byte {
+	return func(dst, src []byte) []byte { return f(src, dst) }
+}
+
+func swapErr(f func(src, dst []byte) ([]byte, error)) func(dst, src []byte) ([]byte, error) {
+	return func(dst, src []byte) ([]byte, error) { return f(src, dst) }
 }

@@ -74,6 +74,8 @@ type Options struct {
 	tableSize int64
 	// skipChecks: Open does not read the files first (Verify has just read them).
 	skipChecks bool
+	// tune changes badger's options last, for benchmarks that compare them.
+	tune func(*badger.Options)
 }
 
 const (
@@ -197,6 +199,9 @@ func (o *Options) badgerOptions() badger.Options {
 	b.TableSizeMultiplier = 1
 	if o.tableSize > 0 {
 		b.BaseTableSize = o.tableSize
+	}
+	if o.tune != nil {
+		o.tune(&b)
 	}
 	if len(o.Key) > 0 {
 		b = b.WithEncryptionKey(o.Key).

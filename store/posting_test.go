@@ -149,25 +149,42 @@ func countIndex(t *testing.T, s *Store) indexCount {
 	return c
 }
 
-// writeV1 records flows as store format 1 did: metadata and body keys as today, one empty
-// index key per flow and value, and schema version "1".
-func writeV1(t *testing.T, s *Store, flows []*flow.Flow) {
+// writeOld records flows as store format 1 or 2 did: metadata keys as today, bodies
+// uncompressed (body value version 1), the index as one empty key per flow and value (format
+// 1) or as posting lists (2), and that schema version.
+func writeOld(t *testing.T, s *Store, flows []*flow.Flow, format string) {
 	t.Helper()
 	wb := s.db.NewWriteBatch()
+	var ps postingSet
 	for _, f := range flows {
 		e := s.newEntry(f)
 		for i, k := range e.keys {
-			if err := wb.Set(k, e.vals[i]); err != nil {
+			v := e.vals[i]
+			if k[dayLen] == famBody {
+				var r Record
+				if err := decodeBody(v, &r); err != nil {
+					t.Fatal(err)
+				}
+				v = appendBodyV1(nil, &r)
+			}
+			if err := wb.Set(k, v); err != nil {
 				t.Fatal(err)
 			}
 		}
 		for _, p := range e.index {
-			if err := wb.Set(append(bytes.Clone(p), e.x[:]...), nil); err != nil {
-				t.Fatal(err)
+			if format == schemaVersionV1 {
+				if err := wb.Set(append(bytes.Clone(p), e.x[:]...), nil); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				ps.add(p, e.x)
 			}
 		}
 	}
-	if err := wb.Set(schemaKey, []byte(schemaVersionV1)); err != nil {
+	if err := ps.each(wb.Set); err != nil {
+		t.Fatal(err)
+	}
+	if err := wb.Set(schemaKey, []byte(format)); err != nil {
 		t.Fatal(err)
 	}
 	if err := wb.Flush(); err != nil {
@@ -175,50 +192,106 @@ func writeV1(t *testing.T, s *Store, flows []*flow.Flow) {
 	}
 }
 
-func TestMigrateV1(t *testing.T) {
-	for _, enc := range []bool{false, true} {
-		t.Run(fmt.Sprintf("encrypted=%v", enc), func(t *testing.T) {
-			o := testOptions(t, t.TempDir())
-			if enc {
-				o.Key = randomKey(t)
-			}
-			s := openStore(t, o)
-			// The flows of dense and spread, by the version-1 layout.
-			ref := openStore(t, testOptions(t, t.TempDir()))
-			flows := append(dense(t, ref, 2000), spread(t, ref)...)
-			writeV1(t, s, flows)
-			before := countIndex(t, s)
-			if before.empty != before.keys || before.entries != before.keys {
-				t.Fatalf("the version-1 store holds postings: %+v", before)
-			}
-			// Today's code reads a version-1 index as it is (a migration cut short).
-			checkQueries(t, s, flows)
-			closeStore(t, s)
+// withBodies are flows with bodies worth compressing (the realistic mix: JSON, streams) and
+// small ones, for the tests that read bodies back.
+func withBodies() []*flow.Flow {
+	var out []*flow.Flow
+	for i := range 40 {
+		f := mixFlow(i, base.Add(-time.Duration(i)*37*time.Minute))
+		f.Client = flow.Client{Addr: "10.0.0.9:1234", User: "carol"}
+		if i%4 == 0 {
+			f.RequestBody, f.ResponseBody = []byte(`{"n":1}`), nil
+		}
+		out = append(out, f)
+	}
+	return out
+}
 
-			s = openStore(t, o)
-			after := countIndex(t, s)
-			if after.entries != before.entries || after.keys*3 > before.keys*2 {
-				t.Errorf("migrated index: %+v, before %+v", after, before)
-			}
-			var have []byte
-			if err := s.db.View(func(txn *badger.Txn) error {
-				item, err := txn.Get(schemaKey)
-				if err == nil {
-					have, err = item.ValueCopy(nil)
+// checkBodies reads every flow back with Get and compares its headers and bodies.
+func checkBodies(t *testing.T, s *Store, flows []*flow.Flow) {
+	t.Helper()
+	for _, f := range flows {
+		r, err := s.Get(context.Background(), f.ID)
+		if err != nil {
+			t.Fatalf("Get %s: %v", f.ID, err)
+		}
+		if !bytes.Equal(r.RequestBody, f.RequestBody) || !bytes.Equal(r.ResponseBody, f.ResponseBody) ||
+			len(r.RequestHeader) != len(f.RequestHeader) || len(r.ResponseHeader) != len(f.ResponseHeader) {
+			t.Fatalf("Get %s: bodies of %d and %d bytes, want %d and %d", f.ID, len(r.RequestBody), len(r.ResponseBody),
+				len(f.RequestBody), len(f.ResponseBody))
+		}
+	}
+}
+
+func schemaOf(t *testing.T, s *Store) string {
+	t.Helper()
+	var have []byte
+	if err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(schemaKey)
+		if err == nil {
+			have, err = item.ValueCopy(nil)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return string(have)
+}
+
+// TestMigrate: a store written by format 1 or 2 (uncompressed bodies; an index of one key per
+// flow and value, or posting lists) opens as format 3, reads every flow and body back, and
+// takes new flows (compressed) beside the old ones.
+func TestMigrate(t *testing.T) {
+	for _, format := range []string{schemaVersionV1, schemaVersionV2} {
+		for _, enc := range []bool{false, true} {
+			t.Run(fmt.Sprintf("format=%s/encrypted=%v", format, enc), func(t *testing.T) {
+				o := testOptions(t, t.TempDir())
+				if enc {
+					o.Key = randomKey(t)
 				}
-				return err
-			}); err != nil || string(have) != schemaVersion {
-				t.Fatalf("schema after migration: %q, %v", have, err)
-			}
-			checkQueries(t, s, flows)
-			closeStore(t, s)
+				s := openStore(t, o)
+				// The flows of dense and spread, by the old layout.
+				ref := openStore(t, testOptions(t, t.TempDir()))
+				flows := append(dense(t, ref, 2000), spread(t, ref)...)
+				bodies := withBodies()
+				flows = append(flows, bodies...)
+				writeOld(t, s, flows, format)
+				before := countIndex(t, s)
+				if format == schemaVersionV1 && (before.empty != before.keys || before.entries != before.keys) {
+					t.Fatalf("the version-1 store holds postings: %+v", before)
+				}
+				// Today's code reads an old store as it is (a migration cut short).
+				checkQueries(t, s, flows)
+				checkBodies(t, s, bodies)
+				closeStore(t, s)
 
-			rep, err := Verify(o)
-			if err != nil || rep.Damaged() || rep.IndexEntries != before.entries || rep.Flows != len(flows) {
-				t.Fatalf("Verify after migration: %v, damaged %v, %d flows, %d index entries (want %d), lost %v",
-					err, rep != nil && rep.Damaged(), rep.Flows, rep.IndexEntries, before.entries, rep.Lost)
-			}
-		})
+				s = openStore(t, o)
+				after := countIndex(t, s)
+				if after.entries != before.entries || (format == schemaVersionV1 && after.keys*3 > before.keys*2) {
+					t.Errorf("migrated index: %+v, before %+v", after, before)
+				}
+				if have := schemaOf(t, s); have != schemaVersion {
+					t.Fatalf("schema after migration: %q", have)
+				}
+				checkQueries(t, s, flows)
+				checkBodies(t, s, bodies)
+				// New flows, compressed, beside the old ones.
+				more := withBodies()
+				for i, f := range more {
+					f.ID = flow.NewID(f.Start.Add(time.Duration(i+1) * time.Millisecond))
+					s.Record(f)
+				}
+				sync_(t, s)
+				checkBodies(t, s, append(bodies, more...))
+				closeStore(t, s)
+
+				rep, err := Verify(o)
+				if err != nil || rep.Damaged() || rep.Flows != len(flows)+len(more) {
+					t.Fatalf("Verify after migration: %v, damaged %v, %d flows (want %d), lost %v",
+						err, rep != nil && rep.Damaged(), rep.Flows, len(flows)+len(more), rep.Lost)
+				}
+			})
+		}
 	}
 }
 
@@ -229,7 +302,7 @@ func TestMigrateV1Interrupted(t *testing.T) {
 	s := openStore(t, o)
 	ref := openStore(t, testOptions(t, t.TempDir()))
 	flows := dense(t, ref, 1500)
-	writeV1(t, s, flows)
+	writeOld(t, s, flows, schemaVersionV1)
 	days, err := s.days()
 	if err != nil || len(days) == 0 {
 		t.Fatal(days, err)

@@ -272,6 +272,10 @@ func checkSchema(db *badger.DB) error {
 			return fmt.Errorf("migrating the index from store format %s to %s: %w", schemaVersionV1, schemaVersion, err)
 		}
 		return db.Update(func(txn *badger.Txn) error { return txn.Set(schemaKey, []byte(schemaVersion)) })
+	case string(have) == schemaVersionV2:
+		// Format 3 reads format 2's values as they are (uncompressed bodies: body value
+		// version 1) and writes new flows' bodies compressed.
+		return db.Update(func(txn *badger.Txn) error { return txn.Set(schemaKey, []byte(schemaVersion)) })
 	case string(have) != schemaVersion:
 		return fmt.Errorf("store format %q, this customs reads %q", have, schemaVersion)
 	}
@@ -502,7 +506,7 @@ func (s *Store) newEntry(f *flow.Flow) *entry {
 	}
 	add(recordKey(famMeta, id), appendMeta(make([]byte, 0, 512), &r, hasBody))
 	if hasBody {
-		add(recordKey(famBody, id), appendBody(make([]byte, 0, 256+len(r.RequestBody)+len(r.ResponseBody)), &r))
+		add(recordKey(famBody, id), appendBody(nil, &r))
 	}
 	r.eachIndexPrefix(id, func(p []byte) {
 		e.index = append(e.index, p)
