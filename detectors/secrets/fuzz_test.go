@@ -149,6 +149,7 @@ func FuzzManifestsAndWebhooks(f *testing.F) {
 	ids := []string{"secret.kubernetes-secret", "secret.teams-webhook-url", "secret.slack-webhook-url", "secret.telegram-bot-token",
 		"secret.facebook-access-token", "secret.sourcegraph-token", "secret.octopus-deploy-api-key", "secret.jfrog-artifactory-token"}
 	f.Add("kind: Secret\ndata:\n  a: |\n\n  b: >-\n    \n---\nkind: Secret\nstringData:\n\tc: x")
+	f.Add(`{"kind":"Secret","data":{"a":"eHl6eHl6eHl6","b":3,"c":"\"},"stringData":{"d":"`)
 	fuzzSpans(f, ids, nil)
 }
 

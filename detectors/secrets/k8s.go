@@ -6,12 +6,14 @@ import (
 	"github.com/customs-dev/customs/detectors"
 )
 
-// k8sSecret finds the values of a Kubernetes Secret manifest pasted as YAML: every entry under
+// k8sSecret finds the values of a Kubernetes Secret manifest pasted as YAML or JSON (kubectl
+// get secret -o json): every entry under
 // its data: (base64) or stringData: (plain) is a secret by the manifest's own word, whatever
 // its shape — the password assignment alone misses "extra: YWRtaW46…" or ".dockercfg: |".
 // The keyword is the kind line (kind: Secret, quoted or not, any case); the manifest is the
 // YAML document around it (between "---" lines, at most 8 KiB each way), and its data blocks
-// are read line by line by indentation. Entries that name no secret (username, host, port,
+// are read line by line by indentation, or in JSON as the string members of the "data" and
+// "stringData" objects. Entries that name no secret (username, host, port,
 // ca.crt, a public key) and values that decode to fewer than 6 bytes are left out.
 type k8sSecret struct{ m detectors.Meta }
 
@@ -30,6 +32,21 @@ func (k *k8sSecret) Find(text string, hits []int, emit func(detectors.Match)) {
 		start, end := k8sDocument(text, h)
 		done = end
 		doc := text[start:end]
+		if h > 0 && text[h-1] == '"' { // JSON: kubectl get secret -o json
+			for _, blk := range []string{`"data"`, `"stringData"`} {
+				for off := 0; ; {
+					i := strings.Index(doc[off:], blk)
+					if i < 0 {
+						break
+					}
+					off += i + len(blk)
+					k8sJSONEntries(doc, off, blk == `"data"`, func(vs, ve int) {
+						emit(detectors.Match{Start: start + vs, End: start + ve, Confidence: 0.7})
+					})
+				}
+			}
+			continue
+		}
 		for _, blk := range []string{"data:", "stringData:"} {
 			for off := 0; ; {
 				i := k8sKey(doc[off:], blk)
@@ -164,6 +181,49 @@ func k8sEntries(doc string, off int, b64 bool, emit func(vs, ve int)) {
 		}
 		if k8sSecretValue(strings.Trim(name, `"' `), doc[vs:ve], b64) {
 			emit(vs, ve)
+		}
+	}
+}
+
+// k8sJSONEntries reads the object after a "data" or "stringData" key that ends at off:
+// "name": "value" members, up to its closing brace. Values are JSON strings without escapes
+// (base64 and tokens have none; one with an escape is skipped).
+func k8sJSONEntries(doc string, off int, b64 bool, emit func(vs, ve int)) {
+	i := skipBlank(doc, off)
+	if i >= len(doc) || doc[i] != ':' {
+		return
+	}
+	if i = skipBlank(doc, i+1); i >= len(doc) || doc[i] != '{' {
+		return
+	}
+	i++
+	for n := 0; n < 1000; n++ { // members, bounded
+		for i < len(doc) && (doc[i] == ',' || doc[i] == ' ' || doc[i] == '\t' || doc[i] == '\n' || doc[i] == '\r') {
+			i++
+		}
+		if i >= len(doc) || doc[i] != '"' {
+			return // '}' or something else: the object ends
+		}
+		ne := strings.IndexByte(doc[i+1:], '"')
+		if ne < 0 {
+			return
+		}
+		name := doc[i+1 : i+1+ne]
+		i = skipBlank(doc, i+ne+2)
+		if i >= len(doc) || doc[i] != ':' {
+			return
+		}
+		if i = skipBlank(doc, i+1); i >= len(doc) || doc[i] != '"' {
+			return // a value that is no string: not a Secret's
+		}
+		ve := strings.IndexByte(doc[i+1:], '"')
+		if ve < 0 {
+			return
+		}
+		vs, v := i+1, doc[i+1:i+1+ve]
+		i += ve + 2
+		if strings.IndexByte(v, '\\') < 0 && k8sSecretValue(name, v, b64) {
+			emit(vs, vs+len(v))
 		}
 	}
 }

@@ -21,12 +21,16 @@ func TestKubernetesSecret(t *testing.T) {
 		{"block scalar", "kind: Secret\ndata:\n  .dockerconfigjson: |\n    " + b64(`{"auths":{"r.acme.io":{"auth":"`+b64("ci:"+pw)+`"}}}`) + "\nmetadata:\n  name: x\n",
 			[]string{b64(`{"auths":{"r.acme.io":{"auth":"` + b64("ci:"+pw) + `"}}}`)}},
 		{"second document", "kind: ConfigMap\ndata:\n  password: " + b64(pw) + "\n---\nkind: Secret\ndata:\n  key: " + b64(tok) + "\n", []string{b64(tok)}},
+		{"json", `{"apiVersion": "v1", "kind": "Secret", "data": {"username": "` + b64("admin") + `", "password": "` + b64(pw) + `"}, "type": "Opaque"}`, []string{b64(pw)}},
+		{"json stringData", `{"kind":"Secret","metadata":{"name":"x"},"stringData":{"extra":"` + tok + `","port":"5432"}}`, []string{tok}},
 		// Not secrets: other kinds, public and personal entries, short and numeric values.
 		{"configmap", "kind: ConfigMap\ndata:\n  password: " + b64(pw) + "\n", nil},
 		{"secret store", "kind: SecretStore\ndata:\n  password: " + b64(pw) + "\n", nil},
 		{"public names", "kind: Secret\ndata:\n  ca.crt: " + b64(tok) + "\n  db_host: " + b64("db-3.prod.internal") + "\n  card_number: " + b64("5522 1234 2431 4696") + "\n", nil},
 		{"short and numbers", "kind: Secret\ndata:\n  pin: " + b64("1234") + "\n  phone: " + b64("+34692108552") + "\n", nil},
 		{"inline", "kind: Secret\ndata: {}\n", nil},
+		{"json configmap", `{"kind": "ConfigMap", "data": {"password": "` + b64(pw) + `"}}`, nil},
+		{"json numbers", `{"kind": "Secret", "data": {"count": 3, "password": "` + b64(pw) + `"}}`, nil},
 	}
 	d := byID(t, "secret.kubernetes-secret")
 	for _, tc := range tests {

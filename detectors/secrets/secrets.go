@@ -596,12 +596,13 @@ func list() []detectors.Detector {
 		expr:   `xox[os]-[0-9]{6,14}-[0-9]{6,14}-[0-9]{6,14}-[a-fA-F0-9]{10,64}|xox[ar]-(?:[0-9]-)?(?:[0-9]{6,14}-){0,3}[0-9A-Za-z]{8,48}`,
 		window: 160, tail: cs("-"), entropy: 3.0})
 	add(&rx{m: meta("slack-webhook-url", medium, "Slack incoming webhook or workflow trigger URL", m("hooks.slack.com/"), ex(
-		m("SLACK_WEBHOOK=https://hooks.slack.com/services/T"+rnd("slw", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10)+"/B"+rnd("slw2", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10)+"/"+rnd("slw3", a62, 24)),
+		m("SLACK_WEBHOOK=https://hooks.slack.com/services/T"+rnd("slw", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10)+"/B"+rnd("slw2", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10)+"/"+rnd("slw3", a62, 24),
+			"HTTPS://HOOKS.SLACK.COM/services/"+rnd("slw4", aLow+aNum, 44)),
 		"https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX", "https://hooks.slack.com/services/")),
 		// Any long path under services/, workflows/ or triggers/: the host names nothing else,
 		// and whoever holds the URL can post. (Slack's IDs are T…/B…/24 today; pasted URLs
 		// come with other layouts, older and newer.)
-		expr: `hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_-]{6,}(?:/[A-Za-z0-9_-]+)*`,
+		expr: `(?i:hooks\.slack\.com/(?:services|workflows|triggers))/[A-Za-z0-9_-]{6,}(?:/[A-Za-z0-9_-]+)*`,
 		validate: func(v string) bool { // 36 or more characters of IDs and secret after the kind
 			_, path, _ := strings.Cut(v[len("hooks.slack.com/"):], "/")
 			return len(path)-strings.Count(path, "/") >= 36
@@ -616,9 +617,9 @@ func list() []detectors.Detector {
 	}
 	add(&rx{m: meta("teams-webhook-url", medium, "Microsoft Teams incoming webhook URL (webhook.office.com/webhookb2/…/IncomingWebhook/…)",
 		m("webhook.office.com/webhook", "outlook.office.com/webhook/"), ex(
-			m("TEAMS_WEBHOOK=https://acme.outlook."+teamsHook("tw"), `"url": "https://outlook.office.com/webhook/`+uuidOf("tw2")+"@"+uuidOf("tw3")+"/IncomingWebhook/"+rnd("tw4", aHex, 32)+"/"+uuidOf("tw5")+`"`),
+			m("TEAMS_WEBHOOK=https://acme.outlook."+teamsHook("tw"), "https://ACME."+strings.ToUpper(teamsHook("tw6")[:len("webhook.office.com")])+teamsHook("tw6")[len("webhook.office.com"):], `"url": "https://outlook.office.com/webhook/`+uuidOf("tw2")+"@"+uuidOf("tw3")+"/IncomingWebhook/"+rnd("tw4", aHex, 32)+"/"+uuidOf("tw5")+`"`),
 			"https://acme.webhook.office.com/webhookb2/", "https://acme.webhook.office.com/webhookb2/00000000-0000-0000-0000-000000000000@00000000-0000-0000-0000-000000000000/IncomingWebhook/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx/00000000-0000-0000-0000-000000000000")),
-		expr:   `(?:webhook\.office\.com/webhookb2|outlook\.office\.com/webhook)/[A-Za-z0-9-]{8,}@[A-Za-z0-9-]{8,}/IncomingWebhook/([A-Za-z0-9]{32})/[A-Za-z0-9-]{36}`,
+		expr:   `(?i:webhook\.office\.com/webhookb2|outlook\.office\.com/webhook)/[A-Za-z0-9-]{8,}@[A-Za-z0-9-]{8,}/IncomingWebhook/([A-Za-z0-9]{32})/[A-Za-z0-9-]{36}`,
 		window: 300, entropy: 3.0})
 
 	skKeywords := make([]string, 0, 16)
@@ -826,8 +827,8 @@ func list() []detectors.Detector {
 		placeholders: map[string]bool{"eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ": true}})
 
 	k8sPw := base64.StdEncoding.EncodeToString([]byte(rnd("k8s", a62, 20)))
-	add(&k8sSecret{meta("kubernetes-secret", high, "Values of a Kubernetes Secret manifest in YAML: each data: (base64) and stringData: entry, block scalars included (usernames, hosts, certificates and values under 6 bytes aside)",
-		m("kind: secret", "kind: \"secret", "kind: 'secret", "kind:\tsecret", "kind\": \"secret"), ex(
+	add(&k8sSecret{meta("kubernetes-secret", high, "Values of a Kubernetes Secret manifest in YAML or JSON: each data: (base64) and stringData: entry, block scalars included (usernames, hosts, certificates and values under 6 bytes aside)",
+		m("kind: secret", "kind: \"secret", "kind: 'secret", "kind:\tsecret", "kind\": \"secret", "kind\":\"secret"), ex(
 			m("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  username: YWRtaW4=\n  extra: "+k8sPw+"\n",
 				"apiVersion: v1\ndata:\n  .dockerconfigjson: |\n    "+base64.StdEncoding.EncodeToString([]byte(`{"auths":{"registry.acme.io":{"auth":"`+rnd("k8s2", a62, 24)+`"}}}`))+"\nkind: Secret\n",
 				"kind: \"Secret\"\nstringData:\n  connection: "+rnd("k8s3", a62, 32)+"\n"),
