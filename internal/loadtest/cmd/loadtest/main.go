@@ -7,9 +7,10 @@
 //
 // customs runs as `customs serve` with its defaults (the default pack, the flow log to a file,
 // every flow recorded in the encrypted store); -setups adds "customs-nostore" (store.enabled:
-// false). For each setup the table gives requests per second, p50 and p99 latency and the CPU
-// the proxy process alone spent per request (from /proc/PID/stat), each the median over
-// rounds, and the per-round ratios to goproxy. The upstream and goproxy modes are this same
+// false), and -customs-env KEY=VALUE sets a variable for customs only (GOGC=200, to compare).
+// For each setup the table gives requests per second, p50 and p99 latency and the CPU the
+// proxy process alone spent per request (from /proc/PID/stat), each the median over rounds,
+// and the per-round ratios to goproxy. The upstream and goproxy modes are this same
 // program, started as subprocesses.
 package main
 
@@ -133,6 +134,14 @@ func certPool(file string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
+// customsEnv is -customs-env: variables for the customs processes only.
+var customsEnv envList
+
+type envList []string
+
+func (e *envList) String() string     { return strings.Join(*e, ",") }
+func (e *envList) Set(v string) error { *e = append(*e, v); return nil }
+
 // setup is one proxy process under load.
 type setup struct {
 	name string
@@ -153,6 +162,7 @@ func runCmd(args []string) error {
 	sse := fs.Int("sse", 0, "answer as an event stream of N events of about 1 KiB (0: a JSON answer)")
 	setups := fs.String("setups", "goproxy,customs", "setups, in round order: goproxy, customs (serve's defaults, store on), customs-nostore")
 	jsonOut := fs.Bool("json", false, "print the result as JSON")
+	fs.Var(&customsEnv, "customs-env", "KEY=VALUE added to customs' environment (repeatable), e.g. GOGC=200")
 	_ = fs.Parse(args)
 	if *rounds < 1 || *rounds > 100 || *window <= 0 || *window > time.Minute || *concurrency < 1 || *concurrency > 1024 {
 		return errors.New("rounds 1-100, window up to 1m, concurrency 1-1024")
@@ -296,6 +306,7 @@ func startCustoms(bin, tmp, data, name, upAddr, upCAFile string) (*exec.Cmd, str
 		args = append(args, "--config", cfg)
 	}
 	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), customsEnv...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
