@@ -158,6 +158,9 @@ func emailAt(text string, h int) (s, e int, conf float64) {
 			}
 		}
 	}
+	if len(t) == 2 && !ccTLD[[2]byte{t[0] | 0x20, t[1] | 0x20}] {
+		return 0, 0, 0 // two letters that are no country's domain (packed data: O;O@P.OA)
+	}
 	if notTLD(t) || docDomain(text[h+1:e]) || placeholderLocal(local) || listDomain(text[h+1:e]) || attribution(text, s) {
 		return 0, 0, 0
 	}
@@ -202,6 +205,22 @@ func userinfo(text string, s int) bool {
 	}
 	return false
 }
+
+// ccTLD: the two-letter top-level domains delegated in the root zone (ISO 3166-1 codes, with
+// .ac, .eu, .su and .uk); every two-letter TLD is one of these.
+var ccTLD = func() map[[2]byte]bool {
+	m := map[[2]byte]bool{}
+	for _, c := range strings.Fields(`ac ad ae af ag ai al am ao aq ar as at au aw ax az ba bb bd be bf bg bh bi bj bm bn bo
+		br bs bt bv bw by bz ca cc cd cf cg ch ci ck cl cm cn co cr cu cv cw cx cy cz de dj dk dm do dz ec ee eg er es
+		et eu fi fj fk fm fo fr ga gb gd ge gf gg gh gi gl gm gn gp gq gr gs gt gu gw gy hk hm hn hr ht hu id ie il im
+		in io iq ir is it je jm jo jp ke kg kh ki km kn kp kr kw ky kz la lb lc li lk lr ls lt lu lv ly ma mc md me mg
+		mh mk ml mm mn mo mp mq mr ms mt mu mv mw mx my mz na nc ne nf ng ni nl no np nr nu nz om pa pe pf pg ph pk pl
+		pm pn pr ps pt pw py qa re ro rs ru rw sa sb sc sd se sg sh si sj sk sl sm sn so sr ss st su sv sx sy sz tc td
+		tf tg th tj tk tl tm tn to tr tt tv tw tz ua ug uk us uy uz va vc ve vg vi vn vu wf ws ye yt za zm zw`) {
+		m[[2]byte{c[0], c[1]}] = true
+	}
+	return m
+}()
 
 // notTLD: file extensions that follow an '@' in code (icon@2x.png, pkg@1.0.0/index.js) but are
 // not top-level domains.

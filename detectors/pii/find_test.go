@@ -132,6 +132,9 @@ func TestFind(t *testing.T) {
 		{"pii.email", "git@bitbucket.org:team/repo.git", nil},
 		{"pii.email", "postgres://app:pw@db.acme.io:5432/x", nil},
 		{"pii.email", "a@b.c", nil},
+		{"pii.email", "ana@firma.DE and jo@kiwi.nz", []string{"ana@firma.DE", "jo@kiwi.nz"}}, // two-letter TLDs that exist
+		{"pii.email", `exports="O;O;O@P.OA?O"`, nil},                                         // packed data: .oa is no country
+		{"pii.email", "ops@acme.qq", nil},
 		{"pii.email", "foo@bar.com@baz", nil},
 		{"pii.email", "pkg@1.2.3", nil},
 		{"pii.email", "jane@mail.example.com", nil},
