@@ -306,7 +306,7 @@ func (a *assignment) Find(text string, hits []int, emit func(detectors.Match)) {
 			continue
 		}
 		// The value's own gates, then the name's (cheaper first for the common non-secret case).
-		numeric := !a.keys && !a.vectors && numericToken(v)
+		numeric := !a.keys && !a.vectors && numericToken(v) && !measureName(text[s:e])
 		if !numeric && (!genericValueOK(v, a.passwords) || ownedShape(v)) {
 			continue
 		}
@@ -996,7 +996,34 @@ func numericToken(v string) bool {
 	if len(v) < 16 || len(v) > 64 || !allIn(v, digitSet) || placeholder(v) {
 		return false
 	}
-	return detectors.Entropy(v) >= 2.5 // 16 random digits: 2.86 on average, below 2.5 one time in twenty
+	return detectors.Entropy(v) >= 2.5 && !epochLike(v) // 16 random digits: 2.86 on average, below 2.5 one time in twenty
+}
+
+// epochLike: a 16- or 19-digit number that reads as a Unix time in microseconds or
+// nanoseconds between 2001 and 2036 (1716242622987654321): a timestamp, not a secret.
+func epochLike(v string) bool {
+	if len(v) != 16 && len(v) != 19 || v[0] != '1' && v[0] != '2' {
+		return false
+	}
+	return v[:10] >= "1000000000" && v[:10] < "2100000000"
+}
+
+// measureUnits: last sub-words of names whose number is a time, a size, a count or a serial
+// number (token_created_ns, bucket_capacity_bytes, secret_version_number), not a secret.
+var measureUnits = set("ns", "us", "ms", "nanos", "micros", "millis", "sec", "secs", "seconds", "ts", "time",
+	"timestamp", "epoch", "date", "bytes", "number", "num", "no", "seq", "sequence", "capacity", "offset", "serial", "counter")
+
+// measureName: the last sub-word of name (at _ - . or a case change) is in measureUnits.
+func measureName(name string) bool {
+	i := len(name)
+	for i > 0 {
+		c := name[i-1]
+		if c == '_' || c == '-' || c == '.' || i < len(name) && c >= 'a' && c <= 'z' && name[i] >= 'A' && name[i] <= 'Z' {
+			break
+		}
+		i--
+	}
+	return measureUnits[strings.ToLower(name[i:])]
 }
 
 // encodesOwned: v is base64 of a value another detector owns (a Kubernetes Secret's data of a

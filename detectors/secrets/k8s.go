@@ -45,16 +45,17 @@ func (k *k8sSecret) Find(text string, hits []int, emit func(detectors.Match)) {
 					})
 				}
 			}
-			continue
+			// No continue: YAML with quoted keys ("kind": "Secret" then "data":) looks
+			// like JSON at the kind line; the YAML reader finds nothing in real JSON.
 		}
-		for _, blk := range []string{"data:", "stringData:"} {
+		for _, blk := range []string{"data:", "stringData:", `"data":`, `"stringData":`, `'data':`, `'stringData':`} {
 			for off := 0; ; {
 				i := k8sKey(doc[off:], blk)
 				if i < 0 {
 					break
 				}
 				off += i + len(blk)
-				k8sEntries(doc, off, blk == "data:", func(vs, ve int) {
+				k8sEntries(doc, off, strings.Trim(blk, `"'`) == "data:", func(vs, ve int) {
 					emit(detectors.Match{Start: start + vs, End: start + ve, Confidence: 0.7})
 				})
 			}
@@ -123,8 +124,11 @@ func k8sKey(doc, key string) int {
 func k8sEntries(doc string, off int, b64 bool, emit func(vs, ve int)) {
 	keyIndent := lineIndent(doc, off)
 	i := strings.IndexByte(doc[off:], '\n')
-	if i < 0 || strings.TrimSpace(doc[off:off+i]) != "" {
-		return // data: {…} inline, or nothing after it
+	if i < 0 {
+		return
+	}
+	if rest := strings.TrimSpace(doc[off : off+i]); rest != "" && rest[0] != '#' {
+		return // data: {…} inline (a comment after the key is no value)
 	}
 	pos := off + i + 1
 	entryIndent := -1
@@ -134,7 +138,7 @@ func k8sEntries(doc string, off int, b64 bool, emit func(vs, ve int)) {
 		trimmed := strings.TrimLeft(line, " \t")
 		ind := len(line) - len(trimmed)
 		switch {
-		case trimmed == "" || trimmed[0] == '#':
+		case trimmed == "" || trimmed == "\r" || trimmed[0] == '#': // blank with CRLF too
 			pos = le + 1
 			continue
 		case ind <= keyIndent:
@@ -153,6 +157,11 @@ func k8sEntries(doc string, off int, b64 bool, emit func(vs, ve int)) {
 		}
 		vs := lineStart + ind + len(name) + 1
 		ve := vs + len(val)
+		if q := strings.TrimLeft(val, " \t"); q == "" || q[0] != '"' && q[0] != '\'' {
+			if c := strings.Index(val, " #"); c >= 0 { // a YAML comment after a plain value
+				ve = vs + c
+			}
+		}
 		for vs < ve && (doc[vs] == ' ' || doc[vs] == '\t' || doc[vs] == '"' || doc[vs] == '\'') {
 			vs++
 		}
@@ -165,7 +174,7 @@ func k8sEntries(doc string, off int, b64 bool, emit func(vs, ve int)) {
 			for be < len(doc) {
 				e := lineEnd(doc, be)
 				l := doc[be:e]
-				if t := strings.TrimLeft(l, " \t"); t != "" && len(l)-len(t) <= entryIndent {
+				if t := strings.TrimLeft(l, " \t"); t != "" && t != "\r" && len(l)-len(t) <= entryIndent {
 					break
 				}
 				be = e + 1
@@ -204,7 +213,7 @@ func k8sJSONEntries(doc string, off int, b64 bool, emit func(vs, ve int)) {
 		if i >= len(doc) || doc[i] != '"' {
 			return // '}' or something else: the object ends
 		}
-		ne := strings.IndexByte(doc[i+1:], '"')
+		ne := jsonStringLen(doc, i+1)
 		if ne < 0 {
 			return
 		}
@@ -216,7 +225,7 @@ func k8sJSONEntries(doc string, off int, b64 bool, emit func(vs, ve int)) {
 		if i = skipBlank(doc, i+1); i >= len(doc) || doc[i] != '"' {
 			return // a value that is no string: not a Secret's
 		}
-		ve := strings.IndexByte(doc[i+1:], '"')
+		ve := jsonStringLen(doc, i+1) // an escaped quote (stringData of a JSON config) does not end it
 		if ve < 0 {
 			return
 		}
@@ -226,6 +235,20 @@ func k8sJSONEntries(doc string, off int, b64 bool, emit func(vs, ve int)) {
 			emit(vs, vs+len(v))
 		}
 	}
+}
+
+// jsonStringLen is the length of the JSON string body that starts at i (after its opening
+// quote), up to the first quote no backslash escapes, or -1.
+func jsonStringLen(doc string, i int) int {
+	for j := i; j < len(doc); j++ {
+		switch doc[j] {
+		case '\\':
+			j++
+		case '"':
+			return j - i
+		}
+	}
+	return -1
 }
 
 // lineEnd is the index of the line break ending the line at i, or len(doc).

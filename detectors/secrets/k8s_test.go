@@ -23,6 +23,14 @@ func TestKubernetesSecret(t *testing.T) {
 		{"second document", "kind: ConfigMap\ndata:\n  password: " + b64(pw) + "\n---\nkind: Secret\ndata:\n  key: " + b64(tok) + "\n", []string{b64(tok)}},
 		{"json", `{"apiVersion": "v1", "kind": "Secret", "data": {"username": "` + b64("admin") + `", "password": "` + b64(pw) + `"}, "type": "Opaque"}`, []string{b64(pw)}},
 		{"json stringData", `{"kind":"Secret","metadata":{"name":"x"},"stringData":{"extra":"` + tok + `","port":"5432"}}`, []string{tok}},
+		// Review: CRLF with a blank line, a comment after data:, a comment after a value,
+		// YAML with quoted keys (jsonnet's manifestYamlDoc), a JSON kind line inside YAML.
+		{"crlf blank line", "kind: Secret\r\ndata:\r\n  a1: " + b64(pw) + "\r\n\r\n  extra: " + b64(tok) + "\r\n", []string{b64(pw), b64(tok)}},
+		{"comment after data:", "kind: Secret\ndata: # base64\n  extra: " + b64(tok) + "\n", []string{b64(tok)}},
+		{"comment after value", "kind: Secret\ndata:\n  extra: " + b64(tok) + " # prod\nstringData:\n  other: " + tok + " # prod\n", []string{b64(tok), tok}},
+		{"quoted yaml keys", "\"apiVersion\": \"v1\"\n\"kind\": \"Secret\"\n\"data\":\n  \"extra\": \"" + b64(tok) + "\"\n", []string{b64(tok)}},
+		{"json annotation first", "metadata:\n  annotations:\n    last: '{\"kind\":\"Secret\"}'\nkind: Secret\ndata:\n  extra: " + b64(tok) + "\n", []string{b64(tok)}},
+		{"json escaped value first", `{"kind":"Secret","stringData":{"config.json":"{\"a\":1}","extra":"` + tok + `"}}`, []string{tok}},
 		// Not secrets: other kinds, public and personal entries, short and numeric values.
 		{"configmap", "kind: ConfigMap\ndata:\n  password: " + b64(pw) + "\n", nil},
 		{"secret store", "kind: SecretStore\ndata:\n  password: " + b64(pw) + "\n", nil},

@@ -150,6 +150,9 @@ func keyName(text string, s, e int) (bare, ok bool) {
 	if len(name) < 3 || !strings.EqualFold(name[len(name)-3:], "key") {
 		return false, false
 	}
+	if strings.EqualFold(name, "sec-websocket-key") {
+		return false, false // a WebSocket handshake's random nonce, sent in the clear by design
+	}
 	prefix := name[:len(name)-3]
 	if prefix == "" || strings.HasSuffix(prefix, ".") {
 		// key, Key, cfg.key: the word before it on the line, if any, qualifies it.

@@ -113,6 +113,8 @@ type token struct {
 	// standard-base64 blob — followed by '+' or '/', or opening a line of a wrapped blob — is
 	// not a token.
 	notInBlob bool
+	// notAfter: bytes that may not stand right before the prefix ('/' of a URL path).
+	notAfter string
 }
 
 var _ detectors.Detector = (*token)(nil)
@@ -135,7 +137,7 @@ func (t *token) Find(text string, hits []int, emit func(detectors.Match)) {
 			continue
 		}
 		p := t.prefixAt(text, h)
-		if p == "" || !leftOK(text, h) {
+		if p == "" || !leftOK(text, h) || t.notAfter != "" && h > 0 && strings.IndexByte(t.notAfter, text[h-1]) >= 0 {
 			continue
 		}
 		b := h + len(p)

@@ -268,11 +268,12 @@ func providers() []detectors.Detector {
 	// SRC_ACCESS_TOKEN), unless named a digest or commit.
 	add(&anyOf{meta("sourcegraph-token", critical, "Sourcegraph access token (sgp_<16 hex|local>_<40 hex>, legacy sgp_<40 hex>, older 40 hex after Sourcegraph)", m("sgp_", "sourcegraph", "src_access_token"), ex(
 		m("SRC_ACCESS_TOKEN=sgp_"+rnd("sg", aHex, 16)+"_"+rnd("sg2", aHex, 40), "sgp_local_"+rnd("sg3", aHex, 40), "sourcegraph: "+rnd("sg5", aHex, 40), "SRC_ACCESS_TOKEN="+rnd("sg6", aHex, 40)),
-		"sgp_"+rnd("sg4", aHex, 20), "sgp_local_"+strings.Repeat("0", 40), "sourcegraph commit "+rnd("sg7", aHex, 40), "github.com/sourcegraph/sourcegraph@"+rnd("sg8", aHex, 40))),
+		"sgp_"+rnd("sg4", aHex, 20), "sgp_local_"+strings.Repeat("0", 40), "sourcegraph commit "+rnd("sg7", aHex, 40), "github.com/sourcegraph/sourcegraph@"+rnd("sg8", aHex, 40),
+		"Sourcegraph 5.3 release: "+rnd("sg9", aHex, 40))),
 		[]finder{
 			&rx{expr: `sgp_(?:[a-fA-F0-9]{16}_|local_)?[a-fA-F0-9]{40}`, window: 80, entropy: 3.0},
 			&ctxTok{body: hexAny, lengths: []int{40}, maxDist: 40, need: keyLike, entropy: 3.0, conf: 0.7, notAfter: "/@#",
-				digestWords: []string{"sha", "checksum", "digest", "hash", "commit", "md5", "rev"},
+				digestWords: []string{"sha", "checksum", "digest", "hash", "commit", "md5", "rev", "release", "version", "tag", "build"},
 				name: func(n string) bool {
 					return strings.EqualFold(strings.TrimRight(n, ":"), "sourcegraph") || containsFold(n, "src_access_token") || containsFold(n, "sourcegraph") && (containsFold(n, "token") || containsFold(n, "key"))
 				}},
@@ -389,11 +390,11 @@ func providers() []detectors.Detector {
 			m("OCTOPUS_API_KEY=API-"+rnd("oc", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 26), `octopus_api_token = "API-`+rnd("oc2", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 26)+`"`,
 				`set apikey="API-`+rnd("oc4", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 26)+`"`),
 			"OCTOPUS_API_KEY=API-XXXXXXXXXXXXXXXXXXXXXXXXXX", "octopus docs: https://example.notion.site/API-"+rnd("oc3", aHexU, 32),
-			"X-API-KEY: "+rnd("oc5", aHexU, 26), "API-GATEWAYINTEGRATIONTESTSUITE")),
+			"X-API-KEY: "+rnd("oc5", aHexU, 26), "API-GATEWAYINTEGRATIONTESTSUITE", "see https://tickets.example.com/API-01HZX3K5V7Q8R9S0T1U2V3W4X5")),
 		[]finder{
 			&ctxTok{body: cs("A-Z0-9-"), lengths: []int{30}, maxDist: 80, entropy: 3.0, conf: 0.85, notAfter: "/", need: octoNeed,
 				name: func(n string) bool { return containsFold(n, "octopus") }},
-			&token{prefixes: m("API-"), body: cs("A-Z0-9"), min: 26, max: 26, entropy: 3.5, conf: 0.6, validate: octoNeed},
+			&token{prefixes: m("API-"), body: cs("A-Z0-9"), min: 26, max: 26, entropy: 3.5, conf: 0.6, validate: octoNeed, notAfter: "/-#?=&"},
 		}})
 	add(&ctxTok{m: meta("airtable-personal-access-token", critical, "Airtable personal access token (pat + 14, '.', 64 hex) near the word Airtable",
 		m("airtable"), ex(

@@ -619,7 +619,7 @@ func list() []detectors.Detector {
 		m("webhook.office.com/webhook", "outlook.office.com/webhook/"), ex(
 			m("TEAMS_WEBHOOK=https://acme.outlook."+teamsHook("tw"), "https://ACME."+strings.ToUpper(teamsHook("tw6")[:len("webhook.office.com")])+teamsHook("tw6")[len("webhook.office.com"):], `"url": "https://outlook.office.com/webhook/`+uuidOf("tw2")+"@"+uuidOf("tw3")+"/IncomingWebhook/"+rnd("tw4", aHex, 32)+"/"+uuidOf("tw5")+`"`),
 			"https://acme.webhook.office.com/webhookb2/", "https://acme.webhook.office.com/webhookb2/00000000-0000-0000-0000-000000000000@00000000-0000-0000-0000-000000000000/IncomingWebhook/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx/00000000-0000-0000-0000-000000000000")),
-		expr:   `(?i:webhook\.office\.com/webhookb2|outlook\.office\.com/webhook)/[A-Za-z0-9-]{8,}@[A-Za-z0-9-]{8,}/IncomingWebhook/([A-Za-z0-9]{32})/[A-Za-z0-9-]{36}`,
+		expr:   `(?i:webhook\.office\.com/webhookb2|outlook\.office\.com/webhook)/[A-Za-z0-9-]{8,}@[A-Za-z0-9-]{8,}/(?i:IncomingWebhook)/([A-Za-z0-9]{32})/[A-Za-z0-9-]{36}(?:/V2[A-Za-z0-9_-]{20,})?`, // V2: the newer URLs' signature
 		window: 300, entropy: 3.0})
 
 	skKeywords := make([]string, 0, 16)

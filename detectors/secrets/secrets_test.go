@@ -311,6 +311,7 @@ func TestKeyAssignment(t *testing.T) {
 		{"the key: " + rnd("tk-hex2", aHex, 32), ""}, {"String key = \"" + uuidOf("tk-u2") + "\";", ""}, {"key = " + b[:12], ""},
 		{"api_key = " + v, ""}, // secret-assignment's
 		{"aws_key = " + b, ""}, {"sitekey: " + b, ""}, {"i18nKey: 'nav.home.title1'", ""},
+		{"GET /chat HTTP/1.1\r\nUpgrade: websocket\r\nSec-WebSocket-Key: x3JJHMbDL1EzLkh9GBhXDw==\r\n", ""},
 	}
 	d := byID(t, "secret.key-assignment")
 	checkOneFinding(t, d, tests)
@@ -342,6 +343,10 @@ func TestSecretAssignmentForms(t *testing.T) {
 		{"max_tokens = 4096", ""}, {"token_count = 1700000000000000000", ""}, {"secret = 1000000000000000", ""},
 		{"token = 1234567890123456", ""}, {"tokenId = 37710435799209642854008448233211", ""},
 		{"if (token==null || x) {", ""}, {"secret = a.b==c.d", ""},
+		// Review: timestamps in µs and ns, sizes and serial numbers under credential names.
+		{"token_created_ns = 1716242622987654321", ""}, {"AUTH_TIMESTAMP_NANOS=1716242622413098275", ""},
+		{"token_bucket_capacity_bytes: 1099511627776000", ""}, {"tokenExpirationEpochMillis: 1716242622123000", ""},
+		{"secret_version_number: 20240517093011123", ""}, {"auth_seed = 4829103756192837", "4829103756192837"},
 	}
 	checkOneFinding(t, byID(t, "secret.secret-assignment"), tests)
 }
