@@ -1015,15 +1015,7 @@ var measureUnits = set("ns", "us", "ms", "nanos", "micros", "millis", "sec", "se
 
 // measureName: the last sub-word of name (at _ - . or a case change) is in measureUnits.
 func measureName(name string) bool {
-	i := len(name)
-	for i > 0 {
-		c := name[i-1]
-		if c == '_' || c == '-' || c == '.' || i < len(name) && c >= 'a' && c <= 'z' && name[i] >= 'A' && name[i] <= 'Z' {
-			break
-		}
-		i--
-	}
-	return measureUnits[strings.ToLower(name[i:])]
+	return measureUnits[strings.ToLower(lastSubword(name))]
 }
 
 // encodesOwned: v is base64 of a value another detector owns (a Kubernetes Secret's data of a

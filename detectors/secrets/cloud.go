@@ -175,9 +175,9 @@ func indexFold(s, sub string) int {
 	return -1
 }
 
-// nonSecretName: the last sub-word of name says it holds something about a credential, not
-// the credential (see nonSecretSuffix). It lower-cases into a buffer: no allocation.
-func nonSecretName(name string) bool {
+// lastSubword is the end of name after its last '_', '-', '.' or lower-to-upper case change
+// (token_created_ns → ns, tokenExpiresAt → At).
+func lastSubword(name string) string {
 	i := len(name)
 	for i > 0 {
 		c := name[i-1]
@@ -186,8 +186,14 @@ func nonSecretName(name string) bool {
 		}
 		i--
 	}
+	return name[i:]
+}
+
+// nonSecretName: the last sub-word of name says it holds something about a credential, not
+// the credential (see nonSecretSuffix). It lower-cases into a buffer: no allocation.
+func nonSecretName(name string) bool {
 	var buf [32]byte
-	w := name[i:]
+	w := lastSubword(name)
 	if len(w) > len(buf) {
 		return false
 	}
