@@ -87,32 +87,44 @@ func (s *Store) enforceBudget(days []uint32) (int, error) {
 	if before = diskUsage(s.opts.Dir); before <= s.opts.MaxBytes {
 		return 0, nil
 	}
-	need := before - s.opts.MaxBytes + s.opts.MaxBytes/50 // 2% slack
-	var drop []uint32
-	for _, d := range days[:max(len(days)-1, 0)] {
-		if need <= 0 {
+	first, dropped := before, 0
+	// Estimates of a day's size miss what value-log GC cannot reclaim at once (files less than
+	// half garbage stay), so the disk is measured again after each round and the next oldest
+	// day goes while it is still over — never the current day.
+	for before > s.opts.MaxBytes {
+		need := before - s.opts.MaxBytes + s.opts.MaxBytes/50 // 2% slack
+		var drop []uint32
+		for _, d := range days[dropped:max(len(days)-1, dropped)] {
+			if need <= 0 {
+				break
+			}
+			size, err := s.daySize(d)
+			if err != nil {
+				return dropped, err
+			}
+			drop = append(drop, d)
+			need -= size
+		}
+		if len(drop) == 0 {
+			if dropped == 0 {
+				s.log.Warn().Int64("disk_bytes", before).Int64("max_bytes", s.opts.MaxBytes).
+					Msg("store: over the size budget with only the current day left; nothing dropped")
+			}
 			break
 		}
-		size, err := s.daySize(d)
-		if err != nil {
-			return 0, err
+		if err := s.dropDays(drop); err != nil {
+			return dropped, err
 		}
-		drop = append(drop, d)
-		need -= size
+		s.gcValueLog()
+		dropped += len(drop)
+		before = diskUsage(s.opts.Dir)
 	}
-	if len(drop) == 0 {
-		s.log.Warn().Int64("disk_bytes", before).Int64("max_bytes", s.opts.MaxBytes).
-			Msg("store: over the size budget with only the current day left; nothing dropped")
-		return 0, nil
+	if dropped > 0 {
+		s.log.Warn().Int("days", dropped).Str("oldest_kept", keptFrom(days[dropped:])).
+			Int64("disk_bytes_before", first).Int64("disk_bytes_after", before).
+			Int64("max_bytes", s.opts.MaxBytes).Msg("store: size budget dropped the oldest days")
 	}
-	if err := s.dropDays(drop); err != nil {
-		return 0, err
-	}
-	s.gcValueLog()
-	s.log.Warn().Int("days", len(drop)).Str("oldest_kept", keptFrom(days[len(drop):])).
-		Int64("disk_bytes_before", before).Int64("disk_bytes_after", diskUsage(s.opts.Dir)).
-		Int64("max_bytes", s.opts.MaxBytes).Msg("store: size budget dropped the oldest days")
-	return len(drop), nil
+	return dropped, nil
 }
 
 // dropDays deletes every key of the given days.

@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/customs-dev/customs/detectors"
@@ -21,7 +22,7 @@ var _ detectors.Detector = (*k8sSecret)(nil)
 
 func (k *k8sSecret) Meta() detectors.Meta { return k.m }
 
-const k8sWindow = 8 << 10
+const k8sWindow = 64 << 10
 
 func (k *k8sSecret) Find(text string, hits []int, emit func(detectors.Match)) {
 	done := -1 // the end of the last document read: one read per document
@@ -29,7 +30,7 @@ func (k *k8sSecret) Find(text string, hits []int, emit func(detectors.Match)) {
 		if h < 0 || h >= len(text) || h < done || !k8sKindLine(text, h) {
 			continue
 		}
-		start, end := k8sDocument(text, h)
+		start, end := k8sDocument(text, h, max(done, 0)) // from where the last read stopped: no value twice
 		done = end
 		doc := text[start:end]
 		if h > 0 && text[h-1] == '"' { // JSON: kubectl get secret -o json
@@ -48,18 +49,9 @@ func (k *k8sSecret) Find(text string, hits []int, emit func(detectors.Match)) {
 			// No continue: YAML with quoted keys ("kind": "Secret" then "data":) looks
 			// like JSON at the kind line; the YAML reader finds nothing in real JSON.
 		}
-		for _, blk := range []string{"data:", "stringData:", `"data":`, `"stringData":`, `'data':`, `'stringData':`} {
-			for off := 0; ; {
-				i := k8sKey(doc[off:], blk)
-				if i < 0 {
-					break
-				}
-				off += i + len(blk)
-				k8sEntries(doc, off, strings.Trim(blk, `"'`) == "data:", func(vs, ve int) {
-					emit(detectors.Match{Start: start + vs, End: start + ve, Confidence: 0.7})
-				})
-			}
-		}
+		k8sYAML(doc, func(vs, ve int) {
+			emit(detectors.Match{Start: start + vs, End: start + ve, Confidence: 0.7})
+		})
 	}
 }
 
@@ -86,9 +78,10 @@ func k8sKindLine(text string, h int) bool {
 	return i >= len(text) || !isWord(text[i])
 }
 
-// k8sDocument bounds the YAML document around i: the nearest "---" lines, within k8sWindow.
-func k8sDocument(text string, i int) (int, int) {
-	lo, hi := max(0, i-k8sWindow), min(len(text), i+k8sWindow)
+// k8sDocument bounds the YAML document around i: the nearest "---" lines, within k8sWindow and
+// not before from.
+func k8sDocument(text string, i, from int) (int, int) {
+	lo, hi := max(from, i-k8sWindow), min(len(text), i+k8sWindow)
 	start, end := lo, hi
 	if j := strings.LastIndex(text[lo:i], "\n---"); j >= 0 {
 		start = lo + j + 4
@@ -99,36 +92,17 @@ func k8sDocument(text string, i int) (int, int) {
 	return start, end
 }
 
-// k8sKey finds key at the start of a line (after indentation) in doc.
-func k8sKey(doc, key string) int {
-	for off := 0; ; {
-		i := strings.Index(doc[off:], key)
-		if i < 0 {
-			return -1
-		}
-		i += off
-		j := i
-		for j > 0 && (doc[j-1] == ' ' || doc[j-1] == '\t') {
-			j--
-		}
-		if j == 0 || doc[j-1] == '\n' {
-			return i
-		}
-		off = i + len(key)
-	}
-}
-
 // k8sEntries reads the block of "name: value" lines after a data: or stringData: key that
 // ends at off: the lines indented deeper than the block's key. A value of | or > is the
-// more-indented lines after it (.dockercfg: |).
-func k8sEntries(doc string, off int, b64 bool, emit func(vs, ve int)) {
+// more-indented lines after it (.dockercfg: |). It returns where the block ends.
+func k8sEntries(doc string, off int, b64 bool, emit func(vs, ve int)) int {
 	keyIndent := lineIndent(doc, off)
 	i := strings.IndexByte(doc[off:], '\n')
 	if i < 0 {
-		return
+		return len(doc)
 	}
 	if rest := strings.TrimSpace(doc[off : off+i]); rest != "" && rest[0] != '#' {
-		return // data: {…} inline (a comment after the key is no value)
+		return off // data: {…} inline (a comment after the key is no value)
 	}
 	pos := off + i + 1
 	entryIndent := -1
@@ -142,7 +116,7 @@ func k8sEntries(doc string, off int, b64 bool, emit func(vs, ve int)) {
 			pos = le + 1
 			continue
 		case ind <= keyIndent:
-			return
+			return pos
 		case entryIndent < 0:
 			entryIndent = ind
 		case ind != entryIndent:
@@ -190,6 +164,101 @@ func k8sEntries(doc string, off int, b64 bool, emit func(vs, ve int)) {
 		}
 		if k8sSecretValue(strings.Trim(name, `"' `), doc[vs:ve], b64) {
 			emit(vs, ve)
+		}
+	}
+	return len(doc)
+}
+
+// k8sYAML reads doc as nested YAML mappings by the column of their keys (a "- " list item
+// starts a mapping at the column after it) and reads the data: and stringData: blocks of the
+// mappings that say kind: Secret — never a ConfigMap's beside it in a list or a document. One
+// pass over the lines, then each block once (a block inside one already read is skipped), so
+// the work is linear in doc.
+func k8sYAML(doc string, emit func(vs, ve int)) {
+	type mapping struct {
+		col    int
+		secret bool
+		blocks [2]int // offsets after the data: and stringData: keys, -1 when absent
+	}
+	var stack []mapping
+	var todo []int // block offsets of Secret mappings, data's as off<<1|1
+	closeTop := func() {
+		m := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if m.secret {
+			for k, off := range m.blocks {
+				if off >= 0 {
+					todo = append(todo, off<<1|(1-k))
+				}
+			}
+		}
+	}
+	for pos := 0; pos < len(doc); {
+		le := lineEnd(doc, pos)
+		line := doc[pos:le]
+		next := le + 1
+		rest := strings.TrimLeft(line, " \t")
+		col := len(line) - len(rest)
+		if rest == "" || rest == "\r" || rest[0] == '#' {
+			pos = next
+			continue
+		}
+		if col == 0 && (strings.HasPrefix(rest, "---") || strings.HasPrefix(rest, "...")) {
+			for len(stack) > 0 {
+				closeTop()
+			}
+			pos = next
+			continue
+		}
+		item := false
+		for strings.HasPrefix(rest, "- ") { // "- - key" nests lists: the mapping is the innermost
+			item = true
+			r := strings.TrimLeft(rest[2:], " ")
+			col += len(rest) - len(r)
+			rest = r
+		}
+		for len(stack) > 0 && (stack[len(stack)-1].col > col || item && stack[len(stack)-1].col == col) {
+			closeTop()
+		}
+		if len(stack) == 0 || stack[len(stack)-1].col < col {
+			stack = append(stack, mapping{col: col, blocks: [2]int{-1, -1}})
+		}
+		top := &stack[len(stack)-1]
+		key := rest
+		if key != "" && (key[0] == '"' || key[0] == '\'') {
+			key = key[1:]
+		}
+		kp := pos + (len(line) - len(rest)) + (len(rest) - len(key))
+		switch {
+		case hasFoldPrefix(key, "kind") && k8sKindLine(doc, kp):
+			top.secret = true
+		case strings.HasPrefix(key, "data") || strings.HasPrefix(key, "stringData"):
+			k := 0
+			if key[0] == 's' {
+				k = 1
+			}
+			n := len("data")
+			if k == 1 {
+				n = len("stringData")
+			}
+			j := kp + n
+			if j < le && (doc[j] == '"' || doc[j] == '\'') && j > kp && len(key) < len(rest) {
+				j++ // the closing quote of a quoted key
+			}
+			if j < le && doc[j] == ':' && top.blocks[k] < 0 {
+				top.blocks[k] = j + 1
+			}
+		}
+		pos = next
+	}
+	for len(stack) > 0 {
+		closeTop()
+	}
+	slices.Sort(todo)
+	end := -1
+	for _, t := range todo {
+		if off := t >> 1; off >= end {
+			end = k8sEntries(doc, off, t&1 == 1, emit)
 		}
 	}
 }

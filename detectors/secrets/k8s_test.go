@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"encoding/base64"
+	"strings"
 	"testing"
 )
 
@@ -31,6 +32,14 @@ func TestKubernetesSecret(t *testing.T) {
 		{"quoted yaml keys", "\"apiVersion\": \"v1\"\n\"kind\": \"Secret\"\n\"data\":\n  \"extra\": \"" + b64(tok) + "\"\n", []string{b64(tok)}},
 		{"json annotation first", "metadata:\n  annotations:\n    last: '{\"kind\":\"Secret\"}'\nkind: Secret\ndata:\n  extra: " + b64(tok) + "\n", []string{b64(tok)}},
 		{"json escaped value first", `{"kind":"Secret","stringData":{"config.json":"{\"a\":1}","extra":"` + tok + `"}}`, []string{tok}},
+		// kubectl sorts data before kind: a large entry first leaves the secret far from the kind line.
+		{"large entry first", "apiVersion: v1\ndata:\n  app-config.json: " + b64(strings.Repeat("{\"a\": 1}\n", 1200)) + "\n  signing: " + b64(pw) + "\nkind: Secret\nmetadata:\n  name: x\n",
+			[]string{b64(pw)}}, // (the config, prose-like JSON, is no secret by itself)
+		// kubectl get cm,secret -o yaml: a List whose items are a ConfigMap and a Secret.
+		{"mixed list", "apiVersion: v1\nitems:\n- apiVersion: v1\n  data:\n    greeting: " + b64("hello world, the whole team") + "\n  kind: ConfigMap\n- apiVersion: v1\n  data:\n    token: " + b64(tok) + "\n  kind: Secret\nkind: List\n",
+			[]string{b64(tok)}},
+		{"secret then configmap, no separator", "kind: Secret\ndata:\n  token: " + b64(tok) + "\n\nkind: ConfigMap\ndata:\n  note: " + b64("a note for everyone") + "\n",
+			[]string{b64(tok)}},
 		// Not secrets: other kinds, public and personal entries, short and numeric values.
 		{"configmap", "kind: ConfigMap\ndata:\n  password: " + b64(pw) + "\n", nil},
 		{"secret store", "kind: SecretStore\ndata:\n  password: " + b64(pw) + "\n", nil},
