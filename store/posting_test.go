@@ -59,9 +59,12 @@ func TestPostingQueries(t *testing.T) {
 	s := openStore(t, testOptions(t, t.TempDir()))
 	flows := dense(t, s, 3000)
 	checkQueries(t, s, flows)
-	// Far fewer index keys than flows and values: the point of posting lists.
+	// Far fewer index keys than flows and values: the point of posting lists. How many flows
+	// a posting groups depends on the write batches, which form from what queued during the
+	// previous commit — timing: a loaded machine (CI, make test-long beside other packages)
+	// measured 2.9 entries a key where a quiet one gives over 3. Half is the bound.
 	keys := countIndex(t, s)
-	if keys.entries < 3000*6 || keys.keys*3 > keys.entries {
+	if keys.entries < 3000*6 || keys.keys*2 > keys.entries {
 		t.Errorf("%d index keys for %d index entries", keys.keys, keys.entries)
 	}
 }
