@@ -14,7 +14,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -161,50 +160,15 @@ func loadFor(b *testing.B, c *http.Client, d time.Duration, concurrency int, bod
 	return load(b, c, "https://api.openai.com/v1/chat/completions", d, concurrency, body, nil)
 }
 
-// load keeps concurrency requests to url in flight for d, each reading its answer to the end;
-// check, when given, judges each answer (its response and body size).
+// load keeps concurrency requests to url in flight for d (loadtest.Load) and adds the process's
+// CPU time; every failed request fails the benchmark.
 func load(b *testing.B, c *http.Client, url string, d time.Duration, concurrency int, body []byte, check func(*http.Response, int64) error) *benchResult {
-	var mu sync.Mutex
-	res := &benchResult{}
-	deadline := time.Now().Add(d)
-	start, cpuStart := time.Now(), processCPU()
-	var wg sync.WaitGroup
-	for i := 0; i < concurrency; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var lat []time.Duration
-			for time.Now().Before(deadline) {
-				t0 := time.Now()
-				resp, err := c.Post(url, "application/json", bytes.NewReader(body))
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				n, _ := io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					b.Errorf("status %d", resp.StatusCode)
-					return
-				}
-				if check != nil {
-					if err := check(resp, n); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			mu.Lock()
-			res.latencies = append(res.latencies, lat...)
-			res.n += len(lat)
-			mu.Unlock()
-		}()
+	cpuStart := processCPU()
+	r := loadtest.Load(c, url, body, d, concurrency, check)
+	if r.Errors > 0 {
+		b.Errorf("%d requests failed, the first: %v", r.Errors, r.FirstErr)
 	}
-	wg.Wait()
-	res.elapsed = time.Since(start)
-	res.cpu = processCPU() - cpuStart
-	return res
+	return &benchResult{n: r.N, elapsed: r.Elapsed, cpu: processCPU() - cpuStart, latencies: r.Latencies}
 }
 
 // processCPU is the CPU time this process has used; CPU per request is steadier than throughput

@@ -1,14 +1,20 @@
 // Package loadtest holds the parts that the proxy benchmarks and make loadtest share: a vendor
-// that answers chat completions, and the baseline they measure customs against, a bare goproxy
-// MITM with no pipeline.
+// that answers chat completions, the baseline they measure customs against (a bare goproxy
+// MITM with no pipeline), and the load loop.
 package loadtest
 
 import (
+	"bytes"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/elazarl/goproxy"
 )
@@ -57,3 +63,76 @@ func BareGoproxy(leaf func(host string) (*tls.Certificate, error), tr *http.Tran
 type nopLogger struct{}
 
 func (nopLogger) Printf(string, ...any) {}
+
+// Result is what Load measured: the answers that passed, their latencies (sorted), and the
+// requests that failed.
+type Result struct {
+	N, Errors int
+	FirstErr  error
+	Elapsed   time.Duration
+	Latencies []time.Duration
+}
+
+// Percentile is the latency below which a fraction p of the answers came.
+func (r *Result) Percentile(p float64) time.Duration {
+	if len(r.Latencies) == 0 {
+		return 0
+	}
+	return r.Latencies[min(len(r.Latencies)-1, int(p*float64(len(r.Latencies))))]
+}
+
+// Load keeps concurrency POSTs of body to target in flight for d, each answer read to the end
+// and judged: a status other than 200, or check's error when check is given, counts as failed.
+func Load(c *http.Client, target string, body []byte, d time.Duration, concurrency int, check func(*http.Response, int64) error) *Result {
+	var mu sync.Mutex
+	res := &Result{}
+	var errs atomic.Int64
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lat []time.Duration
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				if err := post(c, target, body, check); err != nil {
+					if errs.Add(1) == 1 {
+						mu.Lock()
+						res.FirstErr = err
+						mu.Unlock()
+					}
+					continue
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			mu.Lock()
+			res.Latencies = append(res.Latencies, lat...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res.Elapsed = time.Since(start)
+	res.N, res.Errors = len(res.Latencies), int(errs.Load())
+	slices.Sort(res.Latencies)
+	return res
+}
+
+func post(c *http.Client, target string, body []byte, check func(*http.Response, int64) error) error {
+	resp, err := c.Post(target, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	switch {
+	case err != nil:
+		return err
+	case resp.StatusCode != http.StatusOK:
+		return fmt.Errorf("status %d", resp.StatusCode)
+	case check != nil:
+		return check(resp, n)
+	}
+	return nil
+}

@@ -34,8 +34,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/customs-dev/customs/internal/loadtest"
@@ -251,7 +249,7 @@ func runCmd(args []string) error {
 			TLSClientConfig:     &tls.Config{RootCAs: roots},
 			MaxIdleConnsPerHost: *concurrency * 2,
 		}}
-		load(clients[s.name], target, body, 500*time.Millisecond, *concurrency) // warm pools and leaf caches
+		loadtest.Load(clients[s.name], target, body, 500*time.Millisecond, *concurrency, nil) // warm pools and leaf caches
 	}
 	for range *rounds {
 		for _, s := range ss {
@@ -259,19 +257,19 @@ func runCmd(args []string) error {
 			if err != nil {
 				return err
 			}
-			r := load(clients[s.name], target, body, *window, *concurrency)
+			r := loadtest.Load(clients[s.name], target, body, *window, *concurrency, nil)
 			cpu1, err := procCPU(s.cmd.Process.Pid)
 			if err != nil {
 				return err
 			}
-			s.errors += r.errors
-			if r.n == 0 {
-				return fmt.Errorf("%s: no request succeeded (%d errors, first: %v)", s.name, r.errors, r.firstErr)
+			s.errors += r.Errors
+			if r.N == 0 {
+				return fmt.Errorf("%s: no request succeeded (%d errors, first: %v)", s.name, r.Errors, r.FirstErr)
 			}
-			s.rps = append(s.rps, float64(r.n)/r.elapsed.Seconds())
-			s.p50 = append(s.p50, ms(r.percentile(0.50)))
-			s.p99 = append(s.p99, ms(r.percentile(0.99)))
-			s.cpuPerReq = append(s.cpuPerReq, float64((cpu1-cpu0).Microseconds())/float64(r.n))
+			s.rps = append(s.rps, float64(r.N)/r.Elapsed.Seconds())
+			s.p50 = append(s.p50, ms(r.Percentile(0.50)))
+			s.p99 = append(s.p99, ms(r.Percentile(0.99)))
+			s.cpuPerReq = append(s.cpuPerReq, float64((cpu1-cpu0).Microseconds())/float64(r.N))
 		}
 	}
 	return report(os.Stdout, ss, *jsonOut, *rounds, *window, *concurrency, *bodySize, *sse)
@@ -349,74 +347,6 @@ func chatBody(n int) []byte {
 	prose := strings.Repeat("Summarise the quarterly planning notes for the team and list the open questions. ", n/80+1)
 	prefix, suffix := `{"model":"gpt-4o","messages":[{"role":"user","content":"`, `"}]}`
 	return []byte(prefix + prose[:max(0, n-len(prefix)-len(suffix))] + suffix)
-}
-
-type result struct {
-	n, errors int
-	firstErr  error
-	elapsed   time.Duration
-	latencies []time.Duration
-}
-
-func (r *result) percentile(p float64) time.Duration {
-	if len(r.latencies) == 0 {
-		return 0
-	}
-	return r.latencies[min(len(r.latencies)-1, int(p*float64(len(r.latencies))))]
-}
-
-// load keeps concurrency requests in flight for d, each answer read to the end.
-func load(c *http.Client, target string, body []byte, d time.Duration, concurrency int) *result {
-	var mu sync.Mutex
-	res := &result{}
-	var errs atomic.Int64
-	deadline := time.Now().Add(d)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for range concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var lat []time.Duration
-			for time.Now().Before(deadline) {
-				t0 := time.Now()
-				err := post(c, target, body)
-				if err != nil {
-					if errs.Add(1) == 1 {
-						mu.Lock()
-						res.firstErr = err
-						mu.Unlock()
-					}
-					continue
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			mu.Lock()
-			res.latencies = append(res.latencies, lat...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	res.elapsed = time.Since(start)
-	res.n, res.errors = len(res.latencies), int(errs.Load())
-	slices.Sort(res.latencies)
-	return res
-}
-
-func post(c *http.Client, target string, body []byte) error {
-	resp, err := c.Post(target, "application/json", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("status %d", resp.StatusCode)
-	}
-	return nil
 }
 
 // procCPU is the user and system CPU time a process has used, from /proc/PID/stat.
