@@ -33,6 +33,7 @@ func (k *k8sSecret) Find(text string, hits []int, emit func(detectors.Match)) {
 		start, end := k8sDocument(text, h, max(done, 0)) // from where the last read stopped: no value twice
 		done = end
 		doc := text[start:end]
+		report := func(vs, ve int) { emit(detectors.Match{Start: start + vs, End: start + ve, Confidence: 0.7}) }
 		if h > 0 && text[h-1] == '"' { // JSON: kubectl get secret -o json
 			for _, blk := range []string{`"data"`, `"stringData"`} {
 				for off := 0; ; {
@@ -41,17 +42,13 @@ func (k *k8sSecret) Find(text string, hits []int, emit func(detectors.Match)) {
 						break
 					}
 					off += i + len(blk)
-					k8sJSONEntries(doc, off, blk == `"data"`, func(vs, ve int) {
-						emit(detectors.Match{Start: start + vs, End: start + ve, Confidence: 0.7})
-					})
+					k8sJSONEntries(doc, off, blk == `"data"`, report)
 				}
 			}
 			// No continue: YAML with quoted keys ("kind": "Secret" then "data":) looks
 			// like JSON at the kind line; the YAML reader finds nothing in real JSON.
 		}
-		k8sYAML(doc, func(vs, ve int) {
-			emit(detectors.Match{Start: start + vs, End: start + ve, Confidence: 0.7})
-		})
+		k8sYAML(doc, report)
 	}
 }
 
@@ -102,7 +99,10 @@ func k8sEntries(doc string, off int, b64 bool, emit func(vs, ve int)) int {
 		return len(doc)
 	}
 	if rest := strings.TrimSpace(doc[off : off+i]); rest != "" && rest[0] != '#' {
-		return off // data: {…} inline (a comment after the key is no value)
+		if rest[0] == '{' { // flow style on one line: data: {a: <b64>, b: "<b64>"}
+			k8sFlowEntries(doc, off+strings.IndexByte(doc[off:off+i], '{')+1, off+i, b64, emit)
+		}
+		return off + i // (a comment after the key is no value)
 	}
 	pos := off + i + 1
 	entryIndent := -1
@@ -169,6 +169,34 @@ func k8sEntries(doc string, off int, b64 bool, emit func(vs, ve int)) int {
 	return len(doc)
 }
 
+// k8sFlowEntries reads the "name: value" pairs of a one-line flow mapping from i to its '}' or
+// the line's end e. Quoted values may not hold ',' or '}' (base64 and tokens do not).
+func k8sFlowEntries(doc string, i, e int, b64 bool, emit func(vs, ve int)) {
+	if c := strings.IndexByte(doc[i:e], '}'); c >= 0 {
+		e = i + c
+	}
+	for i < e {
+		j := strings.IndexByte(doc[i:e], ',')
+		if j < 0 {
+			j = e - i
+		}
+		if name, val, ok := strings.Cut(doc[i:i+j], ":"); ok {
+			vs := i + len(name) + 1
+			ve := vs + len(val)
+			for vs < ve && (doc[vs] == ' ' || doc[vs] == '\t' || doc[vs] == '"' || doc[vs] == '\'') {
+				vs++
+			}
+			for ve > vs && (doc[ve-1] == ' ' || doc[ve-1] == '\t' || doc[ve-1] == '"' || doc[ve-1] == '\'' || doc[ve-1] == '\r') {
+				ve--
+			}
+			if k8sSecretValue(strings.Trim(name, `"' `), doc[vs:ve], b64) {
+				emit(vs, ve)
+			}
+		}
+		i += j + 1
+	}
+}
+
 // k8sYAML reads doc as nested YAML mappings by the column of their keys (a "- " list item
 // starts a mapping at the column after it) and reads the data: and stringData: blocks of the
 // mappings that say kind: Secret — never a ConfigMap's beside it in a list or a document. One
@@ -228,24 +256,19 @@ func k8sYAML(doc string, emit func(vs, ve int)) {
 		if key != "" && (key[0] == '"' || key[0] == '\'') {
 			key = key[1:]
 		}
-		kp := pos + (len(line) - len(rest)) + (len(rest) - len(key))
-		switch {
-		case hasFoldPrefix(key, "kind") && k8sKindLine(doc, kp):
+		kp := le - len(key) // the key, after its opening quote if any
+		if hasFoldPrefix(key, "kind") && k8sKindLine(doc, kp) {
 			top.secret = true
-		case strings.HasPrefix(key, "data") || strings.HasPrefix(key, "stringData"):
-			k := 0
-			if key[0] == 's' {
-				k = 1
+		}
+		for k, name := range [2]string{"data", "stringData"} {
+			if !strings.HasPrefix(key, name) || top.blocks[k] >= 0 {
+				continue
 			}
-			n := len("data")
-			if k == 1 {
-				n = len("stringData")
-			}
-			j := kp + n
-			if j < le && (doc[j] == '"' || doc[j] == '\'') && j > kp && len(key) < len(rest) {
+			j := kp + len(name)
+			if len(key) < len(rest) && j < le && doc[j] == rest[0] {
 				j++ // the closing quote of a quoted key
 			}
-			if j < le && doc[j] == ':' && top.blocks[k] < 0 {
+			if j < le && doc[j] == ':' {
 				top.blocks[k] = j + 1
 			}
 		}

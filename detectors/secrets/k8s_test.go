@@ -46,6 +46,7 @@ func TestKubernetesSecret(t *testing.T) {
 		{"public names", "kind: Secret\ndata:\n  ca.crt: " + b64(tok) + "\n  db_host: " + b64("db-3.prod.internal") + "\n  card_number: " + b64("5522 1234 2431 4696") + "\n", nil},
 		{"short and numbers", "kind: Secret\ndata:\n  pin: " + b64("1234") + "\n  phone: " + b64("+34692108552") + "\n", nil},
 		{"inline", "kind: Secret\ndata: {}\n", nil},
+		{"flow style", "kind: Secret\ndata: {username: " + b64("admin") + ", extra: \"" + b64(pw) + "\"}\n", []string{b64(pw)}},
 		{"json configmap", `{"kind": "ConfigMap", "data": {"password": "` + b64(pw) + `"}}`, nil},
 		{"json numbers", `{"kind": "Secret", "data": {"count": 3, "password": "` + b64(pw) + `"}}`, nil},
 	}
