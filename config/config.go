@@ -66,6 +66,8 @@ type Config struct {
 	Jewels Jewels `yaml:"jewels"`
 	// Clients names clients in reports: CIDR, IP or proxy user -> team or app (clients.go).
 	Clients Clients `yaml:"clients" json:",omitempty"`
+	// Fleet connects this proxy to others through NATS JetStream (fleet.go); off by default.
+	Fleet Fleet `yaml:"fleet"`
 }
 
 // Store configures the flow store (DIR/store): every flow is kept, encrypted, for Retention.
@@ -203,6 +205,8 @@ func Default() Config {
 		AllowPorts:  []int{443},
 		Limits: Limits{MaxConnections: 10000, MaxConnectionsPerClient: 1000, MaxHeaderBytes: 1 << 20,
 			DecodeBudget: 256 << 20, DecodeBudgetPerClient: 64 << 20, DecodeWait: Duration(2 * time.Second)},
+		Fleet: Fleet{Stream: "CUSTOMS_FLOWS", MaxAge: Duration(90 * 24 * time.Hour), DuplicateWindow: Duration(10 * time.Minute),
+			RulesBucket: "customs_rules", WatchRules: true, Batch: 256},
 	}
 }
 
@@ -243,6 +247,7 @@ func Parse(name string, data []byte) (Config, error) {
 	if k := cfg.Store.KeyFile; k != "" && !filepath.IsAbs(k) {
 		cfg.Store.KeyFile = filepath.Join(filepath.Dir(name), k)
 	}
+	cfg.Fleet.absPaths(filepath.Dir(name))
 	if err := v.err(); err != nil {
 		return Config{}, err
 	}

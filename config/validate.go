@@ -228,6 +228,7 @@ func (c *Config) validate(v *validator) {
 	}
 	c.validateVendors(v)
 	c.Clients.validate(v)
+	c.Fleet.validate(v)
 }
 
 // validate rejects zero limits for the same reason as zero timeouts: a limit lost to a typo
