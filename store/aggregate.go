@@ -54,6 +54,16 @@ type Summary struct {
 	Findings []flow.Finding
 }
 
+// Summary is r's summary, as Scan hands it out: for records read from elsewhere than a store
+// (the fleet's stream) that an aggregate counts the same way.
+func (r *Record) Summary() Summary {
+	u, _ := ulid.ParseStrict(r.ID) // a record's ID is a ULID; a zero ID is what Scan has for none
+	return Summary{ID: u, Start: r.Start, Mode: r.Mode, ClientIP: clientIP(r.Client.Addr), User: r.Client.User, Host: r.Host,
+		API: r.API, Vendor: r.Vendor, RequestBytes: r.RequestBytes, ResponseBytes: r.ResponseBytes, Status: r.Status,
+		Action: r.Verdict.Action, Policy: r.Verdict.Policy, Model: r.Model, ServedModel: r.ServedModel,
+		Findings: r.Findings}
+}
+
 // FlowID is the summary's flow ID as a string (the ULID's text form).
 func (s *Summary) FlowID() string { return ulid.ULID(s.ID).String() }
 

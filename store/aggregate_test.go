@@ -73,14 +73,9 @@ func BenchmarkLargeScan(b *testing.B) {
 
 // summaryOf is what Scan should hand out for r: the projection of what Each reads.
 func summaryOf(r *Record) Summary {
-	u, err := ulid.ParseStrict(r.ID)
-	if err != nil {
-		panic(err)
-	}
-	return Summary{ID: u, Start: r.Start, Mode: r.Mode, ClientIP: clientIP(r.Client.Addr), User: r.Client.User, Host: r.Host,
-		API: r.API, Vendor: r.Vendor, RequestBytes: r.RequestBytes, ResponseBytes: r.ResponseBytes, Status: r.Status,
-		Action: r.Verdict.Action, Policy: r.Verdict.Policy, Model: r.Model, ServedModel: r.ServedModel,
-		Findings: slices.Clone(r.Findings)}
+	sm := r.Summary()
+	sm.Findings = slices.Clone(sm.Findings)
+	return sm
 }
 
 func scanAll(t *testing.T, s *Store, f Filter, workers int) map[string]Summary {

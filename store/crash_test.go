@@ -20,6 +20,8 @@ import (
 const (
 	crashDirEnv = "CUSTOMS_STORE_CRASH_DIR"
 	crashKeyEnv = "CUSTOMS_STORE_CRASH_KEY"
+	// crashOutboxEnv set: the helper records with Options.Outbox (TestKill9Outbox).
+	crashOutboxEnv = "CUSTOMS_STORE_CRASH_OUTBOX"
 )
 
 func TestMain(m *testing.M) {
@@ -45,7 +47,8 @@ func crashHelper(dir, keyHex string) {
 	if keyHex != "" {
 		key, _ = hex.DecodeString(keyHex)
 	}
-	s, err := Open(Options{Dir: dir, Key: key, GCInterval: -1, MemTableSize: 4 << 20, ValueLogFileSize: 4 << 20, BlockCacheSize: 8 << 20})
+	s, err := Open(Options{Dir: dir, Key: key, GCInterval: -1, MemTableSize: 4 << 20, ValueLogFileSize: 4 << 20, BlockCacheSize: 8 << 20,
+		Outbox: os.Getenv(crashOutboxEnv) != ""})
 	if err != nil {
 		fmt.Println("open:", err)
 		os.Exit(1)

@@ -13,6 +13,9 @@
 //	err = s.Each(ctx, filter, true, fn)  // streaming, for replay and export
 //	n, err := s.RunRetention(time.Now()) // also run by the GC timer
 //	st := s.Stats()                      // counters for metrics
+//	rs, err = s.Outbox(ctx, 100)         // Options.Outbox: the oldest flows the fleet has not received
+//	err = s.Sent(ids)                    // ... and, once the fleet has them, out of the outbox
+//	b := store.MarshalRecord(&r)         // a whole record as one message; store.UnmarshalRecord(b)
 //	err = s.Close(ctx)                   // commits what is queued, then closes
 //	rep, err := store.Verify(opts)       // reads every file and flow; rep.Damaged()
 //	rep, err := store.Repair(opts, out)  // copies what is readable into a new store in out
@@ -44,6 +47,7 @@
 //	day(4) | 'm' | flowID(16)              → metadata
 //	day(4) | 'b' | flowID(16)              → headers and bodies
 //	day(4) | family(1) | len(1) | value | maxID(16)  → a posting list: version(1) | flowID(16)...
+//	day(4) | 'o' | flowID(16)              → empty: the flow is in the outbox (see Outbox)
 //	0xFF | name                            → the store's own keys (schema version "3")
 //
 // day is the number of days since 1970-01-01 UTC of the flow ID's time, big-endian uint32;
@@ -116,6 +120,30 @@
 // up to 500 (100 ms) while badger stalls on a flush, and the whole queue (8,192 flows) when
 // the writer falls behind. A machine crash loses, besides, whatever the kernel had not yet
 // written back (up to vm.dirty_expire_centisecs, 30 s by default): the default never fsyncs.
+//
+// # Outbox
+//
+// With Options.Outbox, every flow also gets an outbox key, for the fleet to publish each flow
+// at least once: the publisher reads the oldest with Outbox (whole records, oldest day first
+// and by flow ID within a day), publishes them, and removes what the stream acknowledged with
+// Sent; a crash in between publishes them again (the stream drops duplicates by flow ID).
+// OutboxNotify wakes the publisher after each commit that added keys. The key is written in
+// the same badger transaction as the flow's metadata: a WriteBatch commits a new transaction
+// wherever the current one fills up, between any two keys, and a crash keeps whole
+// transactions only, so the writer cuts its batches into transactions itself, between flows
+// (txnLimit.split; 1,024 chat flows fill a quarter of one). A crash thus never leaves a stored
+// flow without its outbox key or a key without its flow (tested with the kill -9 helper:
+// after the kill, outbox keys and stored flows are the same set). Stats.Outbox counts the
+// keys (once on Open, keys only, then as flows are committed and sent). Retention and the size
+// budget drop a day's outbox keys before the rest of it, counting those still there in
+// Stats.OutboxLost and logging how many of which day the fleet never received; they never wait
+// for the fleet. Outbox skips flows past Retention (left to retention to count), removes a key
+// whose flow is gone (counted lost: it should not happen), and keeps one whose flow is
+// unreadable. Verify counts the keys (Report.Outbox) and takes one without its flow for lost
+// metadata; Repair carries them over, and removes again those Sent had removed.
+//
+// MarshalRecord is the message the fleet sends: a version byte, the flow ID, and the metadata
+// and bodies values as stored (with their own versions), each with its length.
 //
 // # Durable recording
 //

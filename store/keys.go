@@ -28,6 +28,9 @@ const (
 	famAction   byte = 'a'
 	famAPI      byte = 'p'
 	famHost     byte = 'h'
+	// famOutbox holds one empty key per flow the fleet has not yet received (Options.Outbox):
+	// day | 'o' | flowID, like the meta and body keys, so that a day's drop takes it too.
+	famOutbox byte = 'o'
 
 	// sysPrefix leads the store's own keys. Day numbers never reach 0xFF000000 (year 45 million),
 	// so system keys sort after every day and no day prefix covers them.
@@ -230,3 +233,11 @@ func appendPostingIDs(out []id, key, value []byte) ([]id, error) {
 }
 
 func isIndexFamily(f byte) bool { return bytes.IndexByte(indexFamilies, f) >= 0 }
+
+// outboxKeyID is the flow ID of an outbox key; ok is false for every other key.
+func outboxKeyID(k []byte) (x id, ok bool) {
+	if len(k) != dayLen+1+idLen || k[0] == sysPrefix || k[dayLen] != famOutbox {
+		return x, false
+	}
+	return keyID(k)
+}

@@ -50,6 +50,10 @@ type Options struct {
 	// DurableTimeout bounds how long RecordDurable waits for its flow to be written: 10 s by
 	// default.
 	DurableTimeout time.Duration
+	// Outbox: every recorded flow also gets an outbox key, written in the same badger batch as
+	// the flow, until Sent removes it: the fleet publishes what Outbox returns. Keys written
+	// while it was on stay (and are counted) when it is turned off.
+	Outbox bool
 	// MinFreeBytes is the free disk space the store keeps: Open refuses to start with less, and
 	// the writer stops writing (dropping and counting flows) before a batch would take the disk
 	// below it, and starts again when space is back. badger dies of SIGBUS when its

@@ -74,13 +74,7 @@ func (s *Store) plan(f Filter) plan {
 	if bytes.Compare(p.lo[:], p.hi[:]) > 0 {
 		p.empty = true
 	}
-	if f.Client != "" {
-		if host, port, err := net.SplitHostPort(f.Client); err == nil {
-			p.clientIP, p.clientPort = clientIP(host), port
-		} else {
-			p.clientIP = clientIP(f.Client)
-		}
-	}
+	p.setClient(f.Client)
 	// Every filter field has an index: the flows wanted are the intersection of the index
 	// ranges, walked together (a leapfrog join on the flow IDs that end every index key).
 	for _, iv := range []indexVal{
@@ -92,6 +86,30 @@ func (s *Store) plan(f Filter) plan {
 		}
 	}
 	return p
+}
+
+// Matches reports whether r is one of the flows f selects, its time window included (Limit,
+// Oldest and retention aside): for readers of records kept elsewhere, such as the fleet's
+// stream, that must select exactly as Query does.
+func (f Filter) Matches(r *Record) bool {
+	if ms := msOf(r.Start); (!f.Since.IsZero() && ms < msOf(f.Since)) || (!f.Until.IsZero() && ms >= msOf(f.Until)) {
+		return false
+	}
+	p := plan{f: f}
+	p.setClient(f.Client)
+	return p.match(r)
+}
+
+// setClient reads a Client filter: an IP, or an ip:port that narrows it to one address.
+func (p *plan) setClient(c string) {
+	if c == "" {
+		return
+	}
+	if host, port, err := net.SplitHostPort(c); err == nil {
+		p.clientIP, p.clientPort = clientIP(host), port
+	} else {
+		p.clientIP = clientIP(c)
+	}
 }
 
 // match checks r's metadata against the filter: index values are cut at 255 bytes, and an

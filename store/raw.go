@@ -32,6 +32,10 @@ type rawReader struct {
 	// failed are keys whose value could not be read, with why: a caller that finds the key
 	// elsewhere (another version, in another file) did not lose it.
 	failed map[string]string
+	// outboxDeleted holds the latest version at which each outbox key was deleted (Sent).
+	// Other deletions are skipped, as flows are never rewritten; an outbox key's deletion
+	// is what tells a flow the fleet received from one still waiting.
+	outboxDeleted map[id]uint64
 }
 
 // rawEntry is one key as a file holds it.
@@ -55,7 +59,7 @@ func newRawReader(dir string, key []byte, fc *fileCheck) (*rawReader, error) {
 		return nil, err
 	}
 	return &rawReader{dir: dir, kr: kr, tr: newTableReader(kr), files: fc.files, manifest: fc.manifest,
-		vlogs: map[uint32]*rawVlog{}, failed: map[string]string{}}, nil
+		vlogs: map[uint32]*rawVlog{}, failed: map[string]string{}, outboxDeleted: map[id]uint64{}}, nil
 }
 
 func (rr *rawReader) close() {
@@ -159,7 +163,11 @@ func (rr *rawReader) readTable(t *table.Table, id uint64, fn func(rawEntry) erro
 			return
 		}
 		key := y.ParseKey(k)
-		if vs.Meta&bitDelete != 0 || bytes.HasPrefix(key, badgerPrefix) {
+		if vs.Meta&bitDelete != 0 {
+			rr.deleted(key, y.ParseTs(k))
+			return
+		}
+		if bytes.HasPrefix(key, badgerPrefix) {
 			return
 		}
 		e := rawEntry{key: bytes.Clone(key), version: y.ParseTs(k)}
@@ -215,6 +223,9 @@ func (rr *rawReader) wal(id uint64, fn func(rawEntry) error) error {
 		}
 		off += n
 		key := y.ParseKey(k)
+		if meta&bitDelete != 0 {
+			rr.deleted(key, y.ParseTs(k))
+		}
 		if meta&(bitFinTxn|bitDelete) != 0 || bytes.HasPrefix(key, badgerPrefix) {
 			continue // a transaction's closing mark, a deletion, badger's own keys
 		}
@@ -235,6 +246,16 @@ func (rr *rawReader) wal(id uint64, fn func(rawEntry) error) error {
 	}
 	return nil
 }
+
+// deleted notes the deletion of key at version, when it is an outbox key.
+func (rr *rawReader) deleted(key []byte, version uint64) {
+	if x, ok := outboxKeyID(key); ok {
+		rr.outboxDeleted[x] = max(rr.outboxDeleted[x], version)
+	}
+}
+
+// sentAfter says whether outbox key x, read at version, was deleted later.
+func (rr *rawReader) sentAfter(x id, version uint64) bool { return rr.outboxDeleted[x] > version }
 
 // walEntryMax bounds a write-ahead log entry of this store: a key (at most 285 bytes with
 // badger's version) and a value under the value threshold or a pointer.
@@ -429,6 +450,8 @@ func familyName(f byte) string {
 		return "API index"
 	case famHost:
 		return "host index"
+	case famOutbox:
+		return "outbox"
 	}
 	return fmt.Sprintf("family %q", f)
 }

@@ -139,11 +139,14 @@ func (s *Store) enforceBudget(days []uint32) (int, error) {
 // table holding them is read, and its value pointers counted. The index families are dropped
 // by their day | family prefix: their posting lists longer than 16 IDs do reach the value log
 // (about 5% of a flow's bytes there), uncounted, which only makes GC see a dropped day's
-// value-log files as slightly less garbage than they are. A final drop of the bare day prefix
-// removes anything else (nothing, today).
+// value-log files as slightly less garbage than they are. The outbox family goes first, counted
+// (dropOutbox). A final drop of the bare day prefix removes anything else (nothing, today).
 func (s *Store) dropDays(days []uint32) error {
 	if len(days) == 0 {
 		return nil
+	}
+	if err := s.dropOutbox(days); err != nil {
+		return err
 	}
 	var index, rest [][]byte
 	for _, d := range days {

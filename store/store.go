@@ -62,6 +62,9 @@ type Store struct {
 	writeMu sync.Mutex
 	// maintMu serialises RunRetention runs.
 	maintMu sync.Mutex
+	// outboxMu serialises what reads or removes outbox keys (Outbox, Sent, dropping a day), so
+	// that each key is counted out of Stats.Outbox once.
+	outboxMu sync.Mutex
 	// dbMu: readers (queries, retention) hold it shared; Close takes it before closing badger.
 	dbMu sync.RWMutex
 
@@ -71,6 +74,12 @@ type Store struct {
 	put func([]*entry) error
 	// freeSpace reports the bytes free on dir's disk (freeBytes; tests replace it).
 	freeSpace atomic.Pointer[func(dir string) (int64, bool)]
+	// txnLimit is what one badger transaction holds (see write).
+	txnLimit txnLimit
+	// outboxCh gets a value after each commit that added outbox keys (OutboxNotify).
+	outboxCh   chan struct{}
+	outboxN    atomic.Int64 // outbox keys: flows waiting for the fleet
+	outboxLost atomic.Uint64
 	// diskLow: the disk is below the reserve; Record drops until the writer sees space again.
 	diskLow atomic.Bool
 	free    atomic.Int64 // free bytes at the writer's last look
@@ -95,6 +104,11 @@ type Stats struct {
 	// until it has more. FreeBytes is the free space the writer last saw.
 	DiskLow   bool
 	FreeBytes int64
+	// Outbox is the flows waiting for the fleet (Options.Outbox): counted on Open, then kept
+	// up as flows are committed and sent. OutboxLost counts outbox entries dropped before they
+	// were sent: with their day (retention, the size budget), or because their flow was gone.
+	Outbox     int64
+	OutboxLost uint64
 }
 
 // entry is one encoded flow waiting to be committed: keys[i] gets vals[i], and the flow's ID
@@ -104,6 +118,7 @@ type entry struct {
 	x          id
 	index      [][]byte
 	size       int64
+	outbox     bool // keys holds an outbox key
 	// done, for a flow recorded with RecordDurable, receives the outcome once the flow's batch
 	// is committed and synced (buffered: the writer never waits on it).
 	done chan error
@@ -156,6 +171,11 @@ func Open(opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", opts.Dir, err)
 	}
+	waiting, err := countOutbox(db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: counting the outbox: %w", opts.Dir, err)
+	}
 	s := &Store{
 		opts:      opts,
 		db:        db,
@@ -166,8 +186,15 @@ func Open(opts Options) (*Store, error) {
 		done:      make(chan struct{}),
 		stopMaint: make(chan struct{}),
 		maintDone: make(chan struct{}),
+		outboxCh:  make(chan struct{}, 1),
+		txnLimit:  txnLimit{size: db.MaxBatchSize(), count: db.MaxBatchCount(), threshold: db.Opts().ValueThreshold},
 	}
 	s.put = s.write
+	s.outboxN.Store(waiting)
+	if waiting > 0 && opts.Outbox {
+		// What a previous run left is waiting already: the fleet need not wait for a commit.
+		s.outboxCh <- struct{}{}
+	}
 	fb := freeBytes
 	s.freeSpace.Store(&fb)
 	if free, ok := freeBytes(opts.Dir); ok {
@@ -508,6 +535,10 @@ func (s *Store) newEntry(f *flow.Flow) *entry {
 	if hasBody {
 		add(recordKey(famBody, id), appendBody(nil, &r))
 	}
+	if s.opts.Outbox {
+		add(recordKey(famOutbox, id), nil)
+		e.outbox = true
+	}
 	r.eachIndexPrefix(id, func(p []byte) {
 		e.index = append(e.index, p)
 		e.size += int64(len(p) + 2*idLen) // its share of a posting's key and value
@@ -663,27 +694,82 @@ func (s *Store) write(batch []*entry) (err error) {
 			err = fmt.Errorf("store: write panicked: %v", r)
 		}
 	}()
-	wb := s.db.NewWriteBatch()
 	var ps postingSet
-	for _, e := range batch {
-		for i, k := range e.keys {
-			if err := wb.Set(k, e.vals[i]); err != nil {
+	groups := s.txnLimit.split(batch)
+	for gi, g := range groups {
+		wb := s.db.NewWriteBatch()
+		var outbox int64
+		for _, e := range g {
+			for i, k := range e.keys {
+				if err := wb.Set(k, e.vals[i]); err != nil {
+					wb.Cancel()
+					return err
+				}
+			}
+			for _, p := range e.index {
+				ps.add(p, e.x)
+			}
+			if e.outbox {
+				outbox++
+			}
+		}
+		// One key per index value and span for the whole batch, with its last flows:
+		// measured (BenchmarkLayoutAlternatives) at a third of the CPU of a key per flow and
+		// value.
+		if gi == len(groups)-1 {
+			if err := ps.each(wb.Set); err != nil {
 				wb.Cancel()
 				return err
 			}
 		}
-		for _, p := range e.index {
-			ps.add(p, e.x)
+		if err := wb.Flush(); err != nil {
+			return err
 		}
+		s.outboxAdded(outbox)
 	}
-	// One key per index value and span for the whole batch, in the same write batch as the
-	// flows: measured (BenchmarkLayoutAlternatives) at a third of the CPU of a key per flow
-	// and value.
-	if err := ps.each(wb.Set); err != nil {
-		wb.Cancel()
-		return err
+	return nil
+}
+
+// txnLimit is what one badger transaction may hold (DB.MaxBatchSize and MaxBatchCount), in
+// badger's estimate of its entries (Txn.checkSize), which depends on the value threshold.
+type txnLimit struct{ size, count, threshold int64 }
+
+// split cuts a batch into runs of flows that each fit one badger transaction. A WriteBatch
+// commits a transaction whenever the next key would overflow it, between any two keys, and a
+// crash keeps whole transactions only: cut by flow instead, a flow's keys (metadata, bodies,
+// outbox key) survive a crash together or not at all. A batch of the default size fits one
+// transaction (1,024 chat flows fill a quarter of its entries), so this costs nothing until
+// BatchSize grows fourfold.
+func (l txnLimit) split(batch []*entry) [][]*entry {
+	var out [][]*entry
+	start := 0
+	size, count := txnBase()
+	for i, e := range batch {
+		es, ec := l.cost(e)
+		if i > start && (size+es >= l.size || count+ec >= l.count) {
+			out = append(out, batch[start:i])
+			start = i
+			size, count = txnBase()
+		}
+		size, count = size+es, count+ec
 	}
-	return wb.Flush()
+	return append(out, batch[start:])
+}
+
+// txnBase is what badger counts in a new transaction: its closing entry.
+func txnBase() (size, count int64) { return int64(len("!badger!txn")) + 10, 1 }
+
+// cost is what e's keys add to a transaction in badger's estimate: each key, its value or a
+// value pointer (12 bytes), two meta bytes, ten bytes of version.
+func (l txnLimit) cost(e *entry) (size, count int64) {
+	for i, k := range e.keys {
+		v := int64(len(e.vals[i]))
+		if v >= l.threshold {
+			v = 12
+		}
+		size += int64(len(k)) + v + 2 + 10
+	}
+	return size, int64(len(e.keys))
 }
 
 // postingSet gathers flow IDs into posting lists: one per index prefix and span, cut at
@@ -799,6 +885,8 @@ func (s *Store) Stats() Stats {
 		ReadErrors:  s.readErrors.Load(),
 		DiskLow:     s.diskLow.Load(),
 		FreeBytes:   s.free.Load(),
+		Outbox:      s.outboxN.Load(),
+		OutboxLost:  s.outboxLost.Load(),
 	}
 }
 

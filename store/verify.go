@@ -29,6 +29,7 @@ type Report struct {
 	Flows        int // flows whose metadata reads back
 	Bodies       int // flows whose headers and bodies read back
 	IndexEntries int
+	Outbox       int // flows waiting for the fleet (outbox keys)
 	// Unreadable counts keys found whose value does not read back; Lost lists them (the first
 	// maxListed), as "family flow ID: why".
 	Unreadable int
@@ -112,8 +113,9 @@ func countRaw(dir string, key []byte, fc *fileCheck, r *Report, now time.Time, r
 	}
 	defer rr.close()
 	flows, bodies := map[id]bool{}, map[id]bool{}
-	pieces := map[id]bool{} // flows an index entry or a body names
+	pieces := map[id]bool{} // flows an index entry, a body or an outbox key names
 	days := map[uint32]bool{}
+	outbox := map[id]uint64{} // outbox keys, at their latest version
 	count := func(e rawEntry) error {
 		d, ok := keyDay(e.key)
 		x, okID := keyID(e.key)
@@ -141,6 +143,11 @@ func countRaw(dir string, key []byte, fc *fileCheck, r *Report, now time.Time, r
 				return nil
 			}
 			bodies[x], pieces[x] = true, true
+		case famOutbox:
+			// Counted once the deletions of every file are known.
+			if x, ok := outboxKeyID(e.key); ok {
+				outbox[x] = max(outbox[x], e.version)
+			}
 		default:
 			if !isIndexFamily(e.key[dayLen]) {
 				pieces[x] = true
@@ -174,12 +181,32 @@ func countRaw(dir string, key []byte, fc *fileCheck, r *Report, now time.Time, r
 		r.lost("%s: %s", describeKey([]byte(k)), rr.failed[k])
 	}
 	r.Flows, r.Bodies, r.Days = len(flows), len(bodies), len(days)
+	for x, v := range outbox {
+		if !rr.sentAfter(x, v) {
+			r.Outbox++
+			pieces[x] = true
+		}
+	}
 	for x := range pieces {
 		if !flows[x] {
 			r.Dangling++
 		}
 	}
 	return err
+}
+
+// dropSent deletes the outbox keys copied from rr that a later deletion there had removed.
+func (s *Store) dropSent(rr *rawReader, outbox map[id]uint64) error {
+	wb := s.db.NewWriteBatch()
+	for x, v := range outbox {
+		if rr.sentAfter(x, v) {
+			if err := wb.Delete(recordKey(famOutbox, x)); err != nil {
+				wb.Cancel()
+				return fmt.Errorf("remove outbox entries already sent: %w", err)
+			}
+		}
+	}
+	return wb.Flush()
 }
 
 // salvageFilter says which keys the value-log pass of a salvage takes: flow keys not read
@@ -268,6 +295,13 @@ func (s *Store) auditDay(d uint32, r *Report) error {
 				r.Bodies++
 				if _, ok := flows[x]; !ok {
 					orphans[x] = "its bodies"
+				}
+			case famOutbox:
+				// Written with the metadata and dropped before it: without it, the metadata
+				// was lost.
+				r.Outbox++
+				if _, ok := flows[x]; !ok && orphans[x] == "" {
+					orphans[x] = "its outbox entry"
 				}
 			default:
 				var xs []id
@@ -366,8 +400,13 @@ func Repair(opts Options, out string) (*Report, error) {
 // copyFrom writes everything rr reads into s: the keys the tables and logs hold, then the
 // values only the value log still has, then every flow's index entries again, derived from
 // its metadata (an index entry lost with a table would otherwise hide its flow from queries).
+//
+// Outbox keys are carried over, so that the flows the fleet had not received still reach it;
+// those Sent had removed are removed again (rr notes the deletions). A key whose deletion was
+// lost with a file comes back, and its flow is published twice, which at-least-once allows.
 func (s *Store) copyFrom(rr *rawReader, r *Report, now time.Time, retention time.Duration) error {
 	days := map[uint32]bool{}
+	outbox := map[id]uint64{} // outbox keys copied, at their latest version
 	put := func(batch func(set func(k, v []byte) error) error) error {
 		wb := s.db.NewWriteBatch()
 		if err := batch(wb.Set); err != nil {
@@ -384,6 +423,9 @@ func (s *Store) copyFrom(rr *rawReader, r *Report, now time.Time, retention time
 			if d, ok := keyDay(e.key); ok {
 				days[d] = true
 			}
+			if x, ok := outboxKeyID(e.key); ok {
+				outbox[x] = max(outbox[x], e.version)
+			}
 			r.Copied++
 			return set(e.key, e.value)
 		}
@@ -398,6 +440,9 @@ func (s *Store) copyFrom(rr *rawReader, r *Report, now time.Time, retention time
 	if err := put(func(set func(k, v []byte) error) error {
 		return rr.eachUnindexed(copyEntry(set), salvageFilter(days, now, retention, have))
 	}); err != nil {
+		return err
+	}
+	if err := s.dropSent(rr, outbox); err != nil {
 		return err
 	}
 	r.Problems = append(r.Problems, rr.problems...)

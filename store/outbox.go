@@ -1,0 +1,330 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/oklog/ulid/v2"
+)
+
+// The outbox is how flows reach the fleet at least once: with Options.Outbox, every flow is
+// committed with an empty key day | 'o' | flowID in the same badger transaction as its
+// metadata (see txnLimit.split), the publisher reads the oldest with Outbox, publishes them
+// and removes what the stream acknowledged with Sent. A crash between publishing and Sent
+// publishes those flows again; the stream tells duplicates by flow ID.
+
+// Outbox returns up to n flows still in the outbox, oldest day first and by flow ID within a
+// day, each whole (headers and bodies, as Get returns it). Flows past Retention are left for
+// RunRetention, which drops them and counts them in Stats.OutboxLost. An outbox key whose flow
+// is gone is removed and counted as lost; one whose flow is unreadable (damage: counted in
+// Stats.ReadErrors and logged) is skipped and kept, for a repaired store to send.
+func (s *Store) Outbox(ctx context.Context, n int) ([]Record, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
+	if s.closing.Load() {
+		return nil, ErrClosed
+	}
+	s.outboxMu.Lock()
+	defer s.outboxMu.Unlock()
+	var from []byte
+	if s.opts.Retention > 0 {
+		from = recordKey(famOutbox, idAt(msOf(s.opts.Now().Add(-s.opts.Retention))))
+	}
+	var (
+		out  []Record
+		lost []id
+	)
+	// Keys first, a batch at a time, then their flows: an iterator is not held open across
+	// reads of whole bodies, and skipped flows are made up for by the next batch.
+	for len(out) < n {
+		var xs []id
+		err := s.guard("reading the outbox", func() error {
+			return s.db.View(func(txn *badger.Txn) error {
+				walkOutbox(txn, from, func(x id) bool {
+					xs = append(xs, x)
+					return len(xs) < n-len(out)
+				})
+				return nil
+			})
+		})
+		if err != nil {
+			return nil, fmt.Errorf("store: outbox: %w", err)
+		}
+		if len(xs) == 0 {
+			break
+		}
+		from = append(recordKey(famOutbox, xs[len(xs)-1]), 0)
+		for _, x := range xs {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			r := Record{ID: ulid.ULID(x).String()}
+			err := s.guard("reading outbox flow "+r.ID, func() error { return s.get(ctx, x, &r) })
+			switch {
+			case err == nil:
+				out = append(out, r)
+			case errors.Is(err, badger.ErrKeyNotFound):
+				lost = append(lost, x)
+			case errors.Is(err, ErrUnreadable):
+				// Counted and logged by guard, and kept: a repaired store may read it again.
+			default:
+				return nil, fmt.Errorf("store: outbox: read flow %s: %w", r.ID, err)
+			}
+		}
+	}
+	if len(lost) > 0 {
+		if err := s.removeOutbox(lost); err != nil {
+			return nil, fmt.Errorf("store: outbox: remove %d entries without a flow: %w", len(lost), err)
+		}
+		s.outboxN.Add(-int64(len(lost)))
+		s.outboxLost.Add(uint64(len(lost)))
+		s.log.Warn().Int("flows", len(lost)).Str("first", ulid.ULID(lost[0]).String()).
+			Msg("store: outbox entries without their flow removed; those flows never reach the fleet")
+	}
+	return out, nil
+}
+
+// Sent removes the outbox keys of the flows ids names, in one write batch. IDs that are not in
+// the outbox (already sent, dropped, never there, not flow IDs) are ignored, so a repeated
+// call does nothing.
+func (s *Store) Sent(ids []string) error {
+	xs := make([]id, 0, len(ids))
+	for _, v := range ids {
+		if u, err := ulid.ParseStrict(v); err == nil {
+			xs = append(xs, id(u))
+		}
+	}
+	if len(xs) == 0 {
+		return nil
+	}
+	slices.SortFunc(xs, func(a, b id) int { return bytes.Compare(a[:], b[:]) })
+	xs = slices.Compact(xs)
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
+	if s.closing.Load() {
+		return ErrClosed
+	}
+	s.outboxMu.Lock()
+	defer s.outboxMu.Unlock()
+	// Only the keys there are deleted, and counted out of Stats.Outbox: a deletion of a key
+	// that is not there would count a flow twice.
+	var have []id
+	err := s.guard("reading the outbox", func() error {
+		return s.db.View(func(txn *badger.Txn) error {
+			for _, x := range xs {
+				_, err := txn.Get(recordKey(famOutbox, x))
+				switch {
+				case err == nil:
+					have = append(have, x)
+				case !errors.Is(err, badger.ErrKeyNotFound):
+					return fmt.Errorf("%w: %v", ErrUnreadable, err)
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("store: sent: %w", err)
+	}
+	if len(have) == 0 {
+		return nil
+	}
+	if err := s.removeOutbox(have); err != nil {
+		return fmt.Errorf("store: sent: remove %d outbox entries: %w", len(have), err)
+	}
+	s.outboxN.Add(-int64(len(have)))
+	return nil
+}
+
+// OutboxNotify returns a channel (capacity 1) that gets a value after every commit that added
+// outbox keys, and once on Open when keys were waiting; the writer never blocks on it. With
+// Options.Outbox off it never fires.
+func (s *Store) OutboxNotify() <-chan struct{} { return s.outboxCh }
+
+// outboxAdded counts n outbox keys just committed and wakes the publisher.
+func (s *Store) outboxAdded(n int64) {
+	if n == 0 {
+		return
+	}
+	s.outboxN.Add(n)
+	select {
+	case s.outboxCh <- struct{}{}:
+	default: // a wake-up is pending already
+	}
+}
+
+// removeOutbox deletes the outbox keys of xs (the caller holds outboxMu).
+func (s *Store) removeOutbox(xs []id) error {
+	// DropPrefix refuses writes while it runs.
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	wb := s.db.NewWriteBatch()
+	for _, x := range xs {
+		if err := wb.Delete(recordKey(famOutbox, x)); err != nil {
+			wb.Cancel()
+			return err
+		}
+	}
+	return wb.Flush()
+}
+
+// dropOutbox drops the outbox keys of days, before anything else of them: an outbox key then
+// never outlives its flow, and Outbox never takes a flow of a day being dropped for one whose
+// flow is gone. What it drops was never sent: it is counted in Stats.OutboxLost and logged,
+// day by day. Retention does not wait for the fleet.
+func (s *Store) dropOutbox(days []uint32) error {
+	s.outboxMu.Lock()
+	defer s.outboxMu.Unlock()
+	// Counted and dropped under writeMu: no commit adds a key to a day between the two.
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	counts := make([]int64, len(days))
+	var prefixes [][]byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		for i, d := range days {
+			p := famPrefix(d, famOutbox)
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: p}) // keys only
+			for it.Rewind(); it.Valid(); it.Next() {
+				counts[i]++
+			}
+			it.Close()
+			if counts[i] > 0 {
+				prefixes = append(prefixes, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: count the outbox of %d days: %w", len(days), err)
+	}
+	for len(prefixes) > 0 {
+		k := min(len(prefixes), maxDropPrefixes)
+		if err := s.db.DropPrefix(prefixes[:k]...); err != nil {
+			return fmt.Errorf("store: drop the outbox of %d days: %w", len(days), err)
+		}
+		prefixes = prefixes[k:]
+	}
+	for i, d := range days {
+		if n := counts[i]; n > 0 {
+			day := dayStart(d).Format(time.DateOnly)
+			s.outboxN.Add(-n)
+			s.outboxLost.Add(uint64(n))
+			s.log.Warn().Int64("flows", n).Str("day", day).
+				Msgf("store: %d flows of day %s were dropped before the fleet received them", n, day)
+		}
+	}
+	return nil
+}
+
+// countOutbox counts the outbox keys of db, keys only.
+func countOutbox(db *badger.DB) (n int64, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: badger panicked: %v", ErrUnreadable, r)
+		}
+	}()
+	err = db.View(func(txn *badger.Txn) error {
+		walkOutbox(txn, nil, func(id) bool { n++; return true })
+		return nil
+	})
+	return n, err
+}
+
+// walkOutbox calls fn with the flow ID of every outbox key from key from on, in key order,
+// until fn returns false. Each day's outbox is a key range of its own: the walk seeks from
+// one to the next, reading no value and no key of another family.
+func walkOutbox(txn *badger.Txn, from []byte, fn func(id) bool) {
+	it := txn.NewIterator(badger.IteratorOptions{})
+	defer it.Close()
+	for it.Seek(from); it.Valid(); {
+		k := it.Item().Key()
+		d, ok := keyDay(k)
+		switch {
+		case !ok:
+			return // the store's own keys: past every day
+		case len(k) <= dayLen || k[dayLen] < famOutbox:
+			it.Seek(famPrefix(d, famOutbox))
+		case k[dayLen] > famOutbox:
+			if d == ^uint32(0) {
+				return
+			}
+			it.Seek(dayPrefix(d + 1))
+		default:
+			if x, ok := outboxKeyID(k); ok && !fn(x) {
+				return
+			}
+			it.Next()
+		}
+	}
+}
+
+// recordVersion is the version of MarshalRecord's encoding; the metadata and bodies inside
+// carry their own.
+const recordVersion = 1
+
+// MarshalRecord encodes a whole record — ID, metadata, headers and bodies — on its own, for
+// another process to read with UnmarshalRecord: a version byte, the ID, then the metadata
+// and (when the record has headers or bodies, or says it loaded them) the bodies value,
+// each as the store writes it (see codec.go: bodies of 2 KiB or more compressed), with a
+// length. A record as Get or Outbox returns it reads back equal; the proxy's own
+// Proxy-Authorization header is never encoded.
+func MarshalRecord(r *Record) []byte {
+	withBody := r.HasBodies || len(r.RequestHeader) > 0 || len(r.RequestBody) > 0 ||
+		len(r.ResponseHeader) > 0 || len(r.ResponseBody) > 0
+	meta := appendMeta(make([]byte, 0, 512), r, withBody)
+	var body []byte
+	if withBody {
+		body = appendBody(nil, r)
+	}
+	e := encoder{b: make([]byte, 0, 1+3*binary.MaxVarintLen64+len(r.ID)+len(meta)+len(body))}
+	e.b = append(e.b, recordVersion)
+	e.str(r.ID)
+	e.bytes(meta)
+	if withBody {
+		e.bytes(body)
+	}
+	return e.b
+}
+
+// UnmarshalRecord decodes what MarshalRecord encoded. Damaged, cut or foreign input is an
+// error (errors.Is errCorrupt inside the store), never a panic; the record shares no memory
+// with b.
+func UnmarshalRecord(b []byte) (Record, error) {
+	if len(b) == 0 {
+		return Record{}, fmt.Errorf("store: unmarshal record: %w: empty", errCorrupt)
+	}
+	d := decoder{b: b}
+	d.versionIn(recordVersion, recordVersion)
+	var r Record
+	r.ID = d.str()
+	meta := d.raw()
+	if d.err != nil {
+		return Record{}, fmt.Errorf("store: unmarshal record: %w", d.err)
+	}
+	hasBody, err := decodeMeta(meta, &r)
+	if err != nil {
+		return Record{}, fmt.Errorf("store: unmarshal record %.40q: metadata: %w", r.ID, err)
+	}
+	if hasBody {
+		body := d.raw()
+		if d.err != nil {
+			return Record{}, fmt.Errorf("store: unmarshal record %.40q: bodies: %w", r.ID, d.err)
+		}
+		if err := decodeBody(body, &r); err != nil {
+			return Record{}, fmt.Errorf("store: unmarshal record %.40q: bodies: %w", r.ID, err)
+		}
+	}
+	if err := d.done(); err != nil {
+		return Record{}, fmt.Errorf("store: unmarshal record %.40q: %w", r.ID, err)
+	}
+	return r, nil
+}
