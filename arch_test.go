@@ -23,6 +23,7 @@ var layers = map[string]int{
 	"report":                           5,
 	"replay":                           5, // re-inspection of recorded flows and the diff
 	"store":                            6,
+	"fleet":                            5, // the fleet record and rule book on NATS JetStream
 	"admin":                            7, // metrics and health endpoints; a flow.Recorder
 	"flowlog":                          7, // the per-flow log line; a flow.Recorder
 	"har":                              7, // HAR 1.2 import and export
@@ -54,6 +55,7 @@ var layers = map[string]int{
 	"internal/grpctest":                16, // a real gRPC vendor and client for tests (raw protobuf bytes)
 	"internal/siphash":                 16, // SipHash-2-4, the keyed hash of the crown-jewel indexes
 	"internal/loadtest":                16, // the benchmarks' vendor and bare-goproxy baseline
+	"internal/natstest":                16, // an embedded JetStream cluster on loopback for tests
 }
 
 // confined third-party libraries and the one package (tree) allowed to import each: their types
@@ -67,6 +69,8 @@ var confined = map[string][]string{
 	"gopkg.in/yaml.v3":                    {"rules", "config"},
 	"github.com/prometheus/client_golang": {"admin"},
 	"google.golang.org/grpc":              {"internal/grpctest"}, // customs reads gRPC itself; the library is for tests
+	"github.com/nats-io/nats.go":          {"fleet", "internal/natstest"},
+	"github.com/nats-io/nats-server/v2":   {"internal/natstest"}, // the engine itself runs in tests only
 }
 
 func TestImportDirection(t *testing.T) {
