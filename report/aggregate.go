@@ -483,13 +483,11 @@ func (a *acc) merge(b *acc) {
 // Run aggregates the flows q selects in s. The scan reads several days at once (one worker
 // per core), each worker counting on its own; the counts are merged at the end.
 func Run(ctx context.Context, s *store.Store, q Query) (*Aggregate, error) {
-	f := q.Filter
-	if f.Since.IsZero() || f.Until.IsZero() || !f.Until.After(f.Since) {
-		return nil, fmt.Errorf("report: the window needs a start before its end (since %s, until %s)", f.Since, f.Until)
+	scan, err := q.scanFilter()
+	if err != nil {
+		return nil, err
 	}
-	since, until := f.Since, f.Until
-	scan := f
-	scan.Since = since.Add(-q.Lookback)
+	since, until := q.Filter.Since, q.Filter.Until
 	opts := store.ScanOptions{}
 	accs := make([]*acc, store.ScanWorkers(opts))
 	for i := range accs {
@@ -505,6 +503,35 @@ func Run(ctx context.Context, s *store.Store, q Query) (*Aggregate, error) {
 		accs[0].merge(b)
 	}
 	return accs[0].aggregate(q), nil
+}
+
+// scanFilter is the filter of the flows a report reads: its window and the lookback before it.
+func (q Query) scanFilter() (store.Filter, error) {
+	f := q.Filter
+	if f.Since.IsZero() || f.Until.IsZero() || !f.Until.After(f.Since) {
+		return f, fmt.Errorf("report: the window needs a start before its end (since %s, until %s)", f.Since, f.Until)
+	}
+	f.Since = f.Since.Add(-q.Lookback)
+	f.Limit = 0
+	return f, nil
+}
+
+// RunEach aggregates what each hands over: the records q's filter (with its lookback) selects,
+// read from elsewhere than a local store, such as the fleet's stream.
+func RunEach(q Query, each func(f store.Filter, fn func(*store.Record) error) error) (*Aggregate, error) {
+	scan, err := q.scanFilter()
+	if err != nil {
+		return nil, err
+	}
+	a := newAcc(q.Filter.Since, q.Filter.Until)
+	if err := each(scan, func(r *store.Record) error {
+		sm := r.Summary()
+		a.add(&sm)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return a.aggregate(q), nil
 }
 
 // aggregate turns the merged counts into the aggregate, sorted so that the same flows give the

@@ -194,7 +194,7 @@ func TestProxySeen(t *testing.T) {
 	if err := st.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	seen := proxySeen(&storeSource{st: st, cfg: cfg}, 10*time.Minute)
+	seen := proxySeen(&storeSource{masking: masking{cfg: cfg}, st: st}, 10*time.Minute)
 	ctx := context.Background()
 	for _, c := range []struct {
 		ip   string

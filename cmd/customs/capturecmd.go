@@ -93,7 +93,7 @@ func cmdCapture(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer sink.Close(context.Background())
-		seen = &storeSource{st: sink, cfg: cfg, stderr: stderr}
+		seen = &storeSource{masking: masking{cfg: cfg, stderr: stderr}, st: sink}
 	} else if !*noBypass {
 		if src, closeSrc, err := openFlowSource(cfg, io.Discard); err == nil {
 			defer closeSrc()

@@ -124,7 +124,7 @@ var valueNames = map[string]string{
 	"config": "FILE", "data": "DIR", "admin": "ADDR", "listen": "ADDR", "log-file": "FILE", "log-level": "LEVEL",
 	"upstream-ca": "FILE", "resolve": "HOST=ADDR", "rules": "PATH", "intercept": "MODE", "out": "FILE", "har": "FILE",
 	"since": "WHEN", "until": "WHEN", "vendor": "ID", "detector": "ID", "api": "NAME", "category": "C", "client": "ADDR",
-	"user": "U", "action": "A", "host": "HOST", "export": "FORMAT", "limit": "N",
+	"user": "U", "action": "A", "host": "HOST", "export": "FORMAT", "limit": "N", "from": "nats://HOST:PORT", "site": "NAME",
 }
 
 // flagLines lists the flags, sorted, one per line with its value name and default.

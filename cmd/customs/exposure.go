@@ -82,7 +82,7 @@ func cmdExposure(args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 	ctx := context.Background()
-	src, closeSrc, err := openFlowSource(cfg, stderr)
+	src, closeSrc, err := ff.fleet.source(cfg, stderr)
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,7 @@ type flowFlags struct {
 	run                                                         string
 	limit                                                       int
 	oldest, asJSON                                              bool
+	fleet                                                       fleetRead
 }
 
 // register adds the flags. Replay reads oldest first whatever it is told, so it has no
@@ -56,6 +57,7 @@ func (ff *flowFlags) register(fs *flag.FlagSet, since string, limit int, oldest 
 		fs.BoolVar(&ff.oldest, "oldest", false, "oldest first (default newest first)")
 	}
 	fs.BoolVar(&ff.asJSON, "json", false, "JSON lines")
+	ff.fleet.register(fs)
 }
 
 func (ff *flowFlags) config() (config.Config, error) {
@@ -216,7 +218,7 @@ func cmdFlows(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	src, closeSrc, err := openFlowSource(cfg, stderr)
+	src, closeSrc, err := ff.fleet.source(cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -298,6 +300,8 @@ func cmdFlowsShow(args []string, stdout, stderr io.Writer) error {
 	body := c.fs.Bool("body", false, "add the headers, bodies and the texts customs read, detected values masked")
 	reveal := c.fs.Bool("reveal", false, "with --body: the detected values in clear (recorded in DIR/audit.log)")
 	asJSON := c.fs.Bool("json", false, "the record as JSON")
+	var fr fleetRead
+	fr.register(c.fs)
 	ids, err := c.parse(args)
 	if err != nil {
 		return err
@@ -309,12 +313,12 @@ func cmdFlowsShow(args []string, stdout, stderr io.Writer) error {
 		// What is revealed is the bodies: a reveal without them would be recorded for nothing.
 		return usageError{errors.New("--reveal shows the bodies in clear: give --body too")}
 	}
-	ff := flowFlags{configPath: *configPath, data: *data, admin: *adminAddr}
+	ff := flowFlags{configPath: *configPath, data: *data, admin: *adminAddr, fleet: fr}
 	cfg, err := ff.config()
 	if err != nil {
 		return usageError{err}
 	}
-	src, closeSrc, err := openFlowSource(cfg, stderr)
+	src, closeSrc, err := ff.fleet.source(cfg, stderr)
 	if err != nil {
 		return err
 	}

@@ -82,7 +82,8 @@ func openStore(cfg config.Config, logger zerolog.Logger, create bool) (*store.St
 		logger.Info().Str("key", keyPath).Msg("created the flow store's encryption key; keep a copy: without it the store cannot be read")
 	}
 	return store.Open(store.Options{Dir: dir, Key: key, Retention: cfg.Store.Retention.D(), MaxBytes: int64(cfg.Store.MaxSize),
-		BodyLimit: int(cfg.Store.BodyLimit), QueueSize: cfg.Store.Queue, MinFreeBytes: int64(cfg.Store.MinFree), Logger: logger})
+		BodyLimit: int(cfg.Store.BodyLimit), QueueSize: cfg.Store.Queue, MinFreeBytes: int64(cfg.Store.MinFree), Logger: logger,
+		Outbox: cfg.Fleet.Enabled()})
 }
 
 // openFlowSource opens the store, or the running customs' API when serve holds the store.
@@ -90,7 +91,7 @@ func openFlowSource(cfg config.Config, stderr io.Writer) (flowSource, func(), er
 	logger := zerolog.New(stderr).Level(zerolog.WarnLevel)
 	s, err := openStore(cfg, logger, false)
 	if err == nil {
-		return &storeSource{st: s, cfg: cfg, stderr: stderr}, func() { _ = s.Close(context.Background()) }, nil
+		return &storeSource{masking: masking{cfg: cfg, stderr: stderr}, st: s}, func() { _ = s.Close(context.Background()) }, nil
 	}
 	if !errors.Is(err, store.ErrLocked) {
 		return nil, nil, err
@@ -156,13 +157,19 @@ func eachLimited(f store.Filter, each func(store.Filter, func(*store.Record) err
 
 // storeSource reads the store directly and masks with a masker of its own.
 type storeSource struct {
-	st     *store.Store
+	masking
+	st *store.Store
+}
+
+// masking is what a source that reads records itself (the store, the fleet's record) needs to
+// hand them over: the masker, and the audit log for reveals.
+type masking struct {
 	cfg    config.Config
 	stderr io.Writer
 	m      *masker
 }
 
-func (s *storeSource) masker() (*masker, error) {
+func (s *masking) masker() (*masker, error) {
 	if s.m == nil {
 		m, err := newMasker(s.cfg)
 		if err != nil {
@@ -174,7 +181,7 @@ func (s *storeSource) masker() (*masker, error) {
 }
 
 // prepare records a reveal and builds the masker a read needs, before anything is read.
-func (s *storeSource) prepare(o readOptions) error {
+func (s *masking) prepare(o readOptions) error {
 	if o.bodies == clearBodies && o.reveal != "" {
 		if err := auditReveal(s.cfg.Data, s.stderr, o.reveal); err != nil {
 			return err
@@ -188,7 +195,7 @@ func (s *storeSource) prepare(o readOptions) error {
 	return nil
 }
 
-func (s *storeSource) view(r *store.Record, o readOptions) *view { return makeView(s.m, r, o) }
+func (s *masking) view(r *store.Record, o readOptions) *view { return makeView(s.m, r, o) }
 
 // makeView turns a stored record into what a read with o returns.
 func makeView(m *masker, r *store.Record, o readOptions) *view {

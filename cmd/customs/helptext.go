@@ -79,12 +79,18 @@ customs scan body.json --host api.openai.com --rules policies/`,
 var rulesHelp = help{
 	usage: `customs rules lint [PATH]... [--config FILE]
 customs rules test [PATH]... [-v] [--config FILE]
-customs rules default`,
+customs rules default
+customs rules publish PATH... [--config FILE] [--from nats://HOST:PORT]
+customs rules status --fleet [--config FILE]
+customs rules rollback VERSION [--config FILE]`,
 	about: `Check rule files (detectors, vendors, policies and their tests). PATH is a rule file or a
 directory of them; none means the config's rules (--config), else the embedded default pack.`,
 	commands: `lint      load, compile and type-check; every error as file:line:col (exit 2)
 test      run the files' tests and detector examples (exit 1 on a failure)
-default   print the embedded default policy pack`,
+default   print the embedded default policy pack
+publish   validate rule files and make them the fleet's rule book's next version
+status    the fleet's rule book and the version each site runs
+rollback  make an earlier version of the rule book the newest again`,
 	examples: `customs rules lint policies/
 customs rules test policies/ -v
 customs rules default > policies/default.yaml`,
@@ -219,4 +225,45 @@ var jewelsRemoveHelp = help{
 	usage:    `customs jewels remove LABEL [--data DIR]`,
 	about:    `Delete a label's index; a running customs serve stops matching it within jewels.reload.`,
 	examples: `customs jewels remove strategy`,
+}
+
+var rulesPublishHelp = help{
+	usage: `customs rules publish PATH... [--config FILE] [--from nats://HOST:PORT]`,
+	about: `Validate rule files (PATH: files or directories of *.yaml and *.yml) as a reload would, then
+publish them, sealed with the fleet key, as the next version of the fleet's rule book (a
+JetStream key-value bucket). Every site with fleet.watch_rules loads it within seconds in place
+of its own rule files; a site where it does not load keeps the rules in force and says why
+(customs rules status --fleet). Files that do not load are not published (exit 2).`,
+	examples: "customs rules publish policies/ --config customs.yaml\ncustoms rules publish team.yaml vendors.yaml --config customs.yaml",
+}
+
+var rulesStatusHelp = help{
+	usage: `customs rules status --fleet [--config FILE] [--from nats://HOST:PORT]`,
+	about: `The fleet's rule book: its newest version, who published it, and for each site the version
+it runs, the newest it has seen, and why it refused one.`,
+	examples: "customs rules status --fleet --config customs.yaml",
+}
+
+var rulesRollbackHelp = help{
+	usage: `customs rules rollback VERSION [--config FILE] [--from nats://HOST:PORT]`,
+	about: `Publish version VERSION of the rule book again as its newest version (the bucket keeps the
+last 64). It is validated again first; the sites take it as any new version.`,
+	examples: "customs rules rollback 12 --config customs.yaml",
+}
+
+var fleetHelp = help{
+	usage: `customs fleet keygen FILE`,
+	about: `The fleet: many customs publishing every flow, sealed with one shared key, to one NATS
+JetStream stream, and following one rule book. Configure it in the fleet: section of the
+config; read it with --fleet on flows, flows show, replay, report and exposure.`,
+	commands: `keygen FILE   create the fleet key (0600); copy it to every site and reader`,
+	examples: `customs fleet keygen /etc/customs/fleet.key`,
+}
+
+var fleetKeygenHelp = help{
+	usage: `customs fleet keygen FILE`,
+	about: `Create the fleet's AES-256 key in FILE (mode 0600; an existing file is never replaced).
+Every site seals its flows with it and every reader opens them with it: copy it to each, and
+name it in fleet.key_file.`,
+	examples: `customs fleet keygen /etc/customs/fleet.key`,
 }

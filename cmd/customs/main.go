@@ -56,6 +56,10 @@ Usage:
   customs rules lint [PATH]...      load and type-check rule files; errors with file:line:col (exit 2)
   customs rules test [PATH]... [-v] run the rule files' tests and detector examples (exit 1 on a failure)
   customs rules default             print the embedded default policy pack
+  customs rules publish PATH...     validate rule files and send them to every site of the fleet
+  customs rules status --fleet      the fleet's rule book version and what each site runs
+  customs rules rollback VERSION    make an earlier rule book version the newest again
+  customs fleet keygen FILE         create the fleet key every site and reader shares
   customs store verify | repair [--out DIR]   read every flow and file, exit 1 if damaged | copy what is readable to a new store
   customs report [--since 7d] [--until T] [filters] [--lookback 30d] [--format table|json|csv|dot|mermaid|html] [--out FILE]
                                     the supply-chain map: clients → vendors → subprocessors, concentration,
@@ -65,6 +69,9 @@ Usage:
   customs jewels add PATH... --label NAME [--class code|document]   index our own code and documents (keyed prints, no text)
   customs jewels add-table FILE.csv --label NAME --columns C,...    index a customer table's rows (keyed hashes, no values)
   customs jewels list | stats | remove LABEL                        what is indexed; serve reloads it on change
+
+flows, flows show, replay, report and exposure take --fleet (or --from nats://HOST:PORT) and
+--site NAME to read the fleet's record of every site instead of the local store.
 
 Every command takes --data DIR (default ./customs-data) and --config FILE.
 Run "customs COMMAND -h" (or "customs help COMMAND") for a command's flags and examples.
@@ -118,6 +125,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdExposure(args[1:], stdout, stderr)
 	case "jewels":
 		err = cmdJewels(args[1:], stdout, stderr)
+	case "fleet":
+		err = cmdFleet(args[1:], stdout, stderr)
 	case "capture":
 		err = cmdCapture(args[1:], stdout, stderr)
 	case "pac":
@@ -167,7 +176,7 @@ func (s *stringList) String() string     { return fmt.Sprint(*s) }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // commands are the top level's, for "did you mean".
-var commands = []string{"serve", "ca", "catalog", "scan", "flows", "replay", "capture", "pac", "run", "rules", "store", "report", "exposure", "jewels", "help"}
+var commands = []string{"serve", "ca", "catalog", "scan", "flows", "replay", "capture", "pac", "run", "rules", "store", "report", "exposure", "jewels", "fleet", "help"}
 
 // newFlagSet is the flag set of a command without a help of its own (newCommand has one): -h
 // lists its flags on w and exits 0.

@@ -207,7 +207,13 @@ func (s *servedCustoms) logLines() []map[string]any {
 // waitLine waits for a log line whose fields include want.
 func (s *servedCustoms) waitLine(t *testing.T, want map[string]any) map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	return s.waitLineWithin(t, want, 10*time.Second)
+}
+
+// waitLineWithin is waitLine with its own bound.
+func (s *servedCustoms) waitLineWithin(t *testing.T, want map[string]any, d time.Duration) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		for _, l := range s.logLines() {
 			ok := true

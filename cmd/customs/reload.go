@@ -36,6 +36,8 @@ type reloader struct {
 	last     string // fingerprint of the rule files at the last load attempt
 
 	ok, failed atomic.Uint64
+	// reloadMu serialises reloads: SIGHUP, the rule files' watch and the fleet's rule book.
+	reloadMu sync.Mutex
 
 	// What the web console shows (console.Rules): the policy in force, when it was loaded, and
 	// the last reload attempt.
@@ -62,8 +64,9 @@ func (r *reloader) InForce() console.RulesInForce {
 		a := *r.attempt
 		out.Last = &a
 	}
+	paths := r.paths
 	r.mu.Unlock()
-	if len(r.paths) > 0 {
+	if len(paths) > 0 {
 		out.Watch = r.cfg.RulesReload.D()
 	}
 	out.From = "the embedded default pack"
@@ -71,7 +74,7 @@ func (r *reloader) InForce() console.RulesInForce {
 		return out
 	}
 	out.Set = p.set
-	if len(r.paths) > 0 {
+	if len(paths) > 0 {
 		out.From = strings.Join(p.set.Files, ", ")
 	}
 	for _, d := range p.engine.Detectors() {
@@ -108,7 +111,10 @@ func (r *reloader) watch(ctx context.Context) {
 		case <-hup:
 			r.reload("SIGHUP")
 		case <-tick:
-			if fp := ruleFilesKey(r.paths); fp != r.last {
+			r.reloadMu.Lock()
+			changed := ruleFilesKey(r.paths) != r.last
+			r.reloadMu.Unlock()
+			if changed {
 				r.reload("rule files changed")
 			}
 		}
@@ -117,6 +123,35 @@ func (r *reloader) watch(ctx context.Context) {
 
 // reload loads the rule files and swaps them in if they load cleanly.
 func (r *reloader) reload(why string) bool {
+	r.reloadMu.Lock()
+	defer r.reloadMu.Unlock()
+	return r.reloadLocked(why) == nil
+}
+
+// fleetBook loads version v of the fleet's rule book, written to dir, in place of the rule files
+// in force. When it does not load, the rules and the files in force stay, and its errors are
+// returned for the site's status.
+func (r *reloader) fleetBook(dir string, v uint64) []string {
+	r.reloadMu.Lock()
+	defer r.reloadMu.Unlock()
+	old := r.paths
+	r.setPaths([]string{dir})
+	errs := r.reloadLocked(fmt.Sprintf("fleet rule book version %d", v))
+	if errs != nil {
+		r.setPaths(old)
+		r.last = ruleFilesKey(old)
+	}
+	return errs
+}
+
+func (r *reloader) setPaths(p []string) {
+	r.mu.Lock()
+	r.paths = p
+	r.mu.Unlock()
+}
+
+// reloadLocked is reload under reloadMu; it returns the errors of a reload that failed.
+func (r *reloader) reloadLocked(why string) []string {
 	r.last = ruleFilesKey(r.paths)
 	p, err := loadPolicy(r.cfg, r.paths)
 	if err == nil {
@@ -141,7 +176,7 @@ func (r *reloader) reload(why string) bool {
 		r.mu.Lock()
 		r.attempt = &console.Reload{At: now, Trigger: why, Errors: lines}
 		r.mu.Unlock()
-		return false
+		return lines
 	}
 	r.pipeline.Swap(p.catalog, p.engine, r.hasher, p.set)
 	r.ok.Add(1)
@@ -156,7 +191,7 @@ func (r *reloader) reload(why string) bool {
 	ev.Str("type", "rules").Str("trigger", why).Strs("files", p.set.Files).
 		Int("policies", len(p.set.Policies)).Int("detectors", len(p.custom)).Int("vendors", len(p.set.Vendors)).
 		Msg("rules reloaded")
-	return true
+	return nil
 }
 
 // dropsEveryPolicy refuses a new set with no policy in place of one with some, unless the new

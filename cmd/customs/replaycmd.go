@@ -109,7 +109,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 			return usageError{err}
 		}
 		filter.Oldest = true // replay in time order
-		src, closeSrc, err := openFlowSource(cfg, stderr)
+		src, closeSrc, err := ff.fleet.source(cfg, stderr)
 		if err != nil {
 			return err
 		}

@@ -106,8 +106,15 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	q := report.Query{Filter: f, Lookback: lb}
-	agg, err := withReportSource(ctx, cfg, stderr,
+	agg, err := withReportSource(ctx, cfg, ff.fleet, stderr,
 		func(st *store.Store) (*report.Aggregate, error) { return report.Run(ctx, st, q) },
+		func(fs *fleetSource) (*report.Aggregate, error) {
+			return report.RunEach(q, func(f store.Filter, fn func(*store.Record) error) error {
+				st, err := fs.conn.Each(ctx, f, fs.site, false, fn)
+				fs.report(st)
+				return err
+			})
+		},
 		func(a *apiSource) (*report.Aggregate, error) {
 			var agg report.Aggregate
 			qs := filterToQuery(f)
@@ -156,12 +163,13 @@ func reportCatalog(cfg config.Config) (*catalog.Catalog, error) {
 	return pol.catalog, nil
 }
 
-// withReportSource runs offline on the store, or — while serve holds it — through serve's
-// admin API, which runs the scan next to the store and answers with its result.
-func withReportSource[T any](ctx context.Context, cfg config.Config, stderr io.Writer,
-	offline func(*store.Store) (T, error), online func(*apiSource) (T, error)) (T, error) {
+// withReportSource runs offline on the store, on the fleet's record (--fleet), or — while serve
+// holds the store — through serve's admin API, which runs the scan next to the store and
+// answers with its result.
+func withReportSource[T any](ctx context.Context, cfg config.Config, fr fleetRead, stderr io.Writer,
+	offline func(*store.Store) (T, error), onFleet func(*fleetSource) (T, error), online func(*apiSource) (T, error)) (T, error) {
 	var zero T
-	src, closeSrc, err := openFlowSource(cfg, stderr)
+	src, closeSrc, err := fr.source(cfg, stderr)
 	if err != nil {
 		return zero, err
 	}
@@ -169,6 +177,8 @@ func withReportSource[T any](ctx context.Context, cfg config.Config, stderr io.W
 	switch s := src.(type) {
 	case *storeSource:
 		return offline(s.st)
+	case *fleetSource:
+		return onFleet(s)
 	case *apiSource:
 		return online(s)
 	}

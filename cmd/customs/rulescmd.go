@@ -27,6 +27,10 @@ func cmdRules(args []string, stdout, stderr io.Writer) error {
 		"lint":    func(args []string) error { return rulesCmd("lint", rulesLintHelp, args, stdout, stderr) },
 		"test":    func(args []string) error { return rulesCmd("test", rulesTestHelp, args, stdout, stderr) },
 		"default": func(args []string) error { return rulesCmd("default", rulesDefaultHelp, args, stdout, stderr) },
+		// The fleet's rule book (fleetcmd.go).
+		"publish":  func(args []string) error { return rulesPublish(args, stdout, stderr) },
+		"status":   func(args []string) error { return rulesStatus(args, stdout, stderr) },
+		"rollback": func(args []string) error { return rulesRollback(args, stdout, stderr) },
 	})
 }
 

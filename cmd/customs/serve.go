@@ -165,6 +165,7 @@ type server struct {
 	reloader *reloader
 	jewels   *jewelWatcher
 	store    *store.Store // nil when store.enabled is false
+	fleet    *fleetRunner // nil without fleet: servers
 	api      http.Handler
 	token    string          // the admin token: the flow API needs it, and /metrics off loopback
 	console  console.Options // the web console on the admin listener (/ui/)
@@ -188,6 +189,15 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 	}
 	leaves := ca.NewLeaves(authority, ca.LeafOptions{Size: cfg.LeafCacheSize})
 
+	// A site that follows the fleet's rule book starts with the last version it ran, not its
+	// own files: the fleet may be out of reach at start.
+	bookVersion, bookDir := uint64(0), ""
+	if cfg.Fleet.Enabled() && cfg.Fleet.WatchRules {
+		bookVersion, bookDir = lastRuleBook(cfg.Data)
+		if bookDir != "" {
+			cfg.Rules = []string{bookDir}
+		}
+	}
 	pol, err := loadPolicy(cfg, cfg.Rules)
 	if err != nil {
 		return nil, err
@@ -214,6 +224,9 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 	rulesFrom := "the embedded default pack"
 	if len(cfg.Rules) > 0 {
 		rulesFrom = strings.Join(pol.set.Files, ", ")
+	}
+	if bookDir != "" {
+		rulesFrom = fmt.Sprintf("the fleet's rule book version %d (%s)", bookVersion, bookDir)
 	}
 	logger.Info().Str("type", "rules").Str("from", rulesFrom).Int("policies", len(pol.set.Policies)).
 		Int("detectors", len(pol.custom)).Msg("rules loaded")
@@ -342,8 +355,25 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 		metrics.GaugeFunc("customs_store_disk_bytes", "Bytes the store takes on disk.", func() float64 { return float64(st.Stats().DiskBytes) })
 		metrics.GaugeFunc("customs_store_queued_flows", "Flows waiting for the store's writer.", func() float64 { return float64(st.Stats().Queued) })
 	}
+	var fr *fleetRunner
+	if cfg.Fleet.Enabled() {
+		switch {
+		case !cfg.Store.Enabled:
+			return nil, errors.New("fleet: the fleet is fed from the flow store, which store.enabled: false turns off")
+		case st == nil:
+			logger.Error().Str("type", "fleet").Msg("the flow store is unavailable, so no flow goes to the fleet either")
+		default:
+			if fr, err = newFleetRunner(cfg, st, rl, metrics, logger, bookVersion); err != nil {
+				st.Close(context.Background())
+				return nil, err
+			}
+		}
+	}
 	p, err := proxy.New(opts)
 	if err != nil {
+		if fr != nil {
+			fr.conn.Close()
+		}
 		if st != nil {
 			st.Close(context.Background())
 		}
@@ -362,7 +392,7 @@ func build(cfg config.Config, logger zerolog.Logger) (*server, error) {
 				return 0
 			})
 	}
-	return &server{cfg: cfg, proxy: p, metrics: metrics, leaves: leaves, caPath: caPath, alerts: alerts, reloader: rl, jewels: jw, store: st, api: api, token: token,
+	return &server{cfg: cfg, proxy: p, metrics: metrics, leaves: leaves, caPath: caPath, alerts: alerts, reloader: rl, jewels: jw, store: st, fleet: fr, api: api, token: token,
 		scope: scope, pipeline: pipeline,
 		console: consoleOptions(cfg, st, unavailable, pipeline, rl, token, logger)}, nil
 }
@@ -494,6 +524,9 @@ func (s *server) run(logger zerolog.Logger) error {
 	defer stopWatch()
 	go s.reloader.watch(watchCtx)
 	go s.jewels.watch(watchCtx)
+	if s.fleet != nil {
+		s.fleet.start()
+	}
 	ready.Store(true)
 	ev := logger.Info().Str("listen", ln.Addr().String()).Str("admin", adminAddr).Str("ca", s.caPath).
 		Str("intercept", s.cfg.Intercept)
@@ -531,6 +564,16 @@ func (s *server) run(logger zerolog.Logger) error {
 	}
 	if adminSrv != nil {
 		_ = adminSrv.Shutdown(ctx)
+	}
+	if s.fleet != nil {
+		// What the store holds goes to the fleet now, for a few seconds at most: the rest
+		// waits in the store's outbox for the next start.
+		if ferr := s.store.Flush(context.Background()); ferr != nil {
+			logger.Warn().Err(ferr).Msg("flow store: flush before the fleet's last round")
+		}
+		fctx, fcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s.fleet.stop(fctx)
+		fcancel()
 	}
 	if s.store != nil {
 		// Every flow recorded above is queued; Close writes them before the process ends.
