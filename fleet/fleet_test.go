@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -401,6 +402,61 @@ func TestRuleBook(t *testing.T) {
 	if err != nil || v != v3 || b.Note != fmt.Sprintf("rollback to version %d", v1) || b.Files[0].Text != good.Files[0].Text {
 		t.Fatalf("after rollback: %+v v%d %v", b, v, err)
 	}
+	// An older version put back by someone who can write to the bucket but holds no key (a
+	// replay of its sealed bytes) does not open as the newer version it lands as.
+	kv, err := admin.rulesKV(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := kv.GetRevision(ctx, bookKey, v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v4, err := kv.Put(ctx, bookKey, old.Value())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := admin.Rules(ctx, v4); err == nil || !errors.Is(err, ErrWrongKey) {
+		t.Fatalf("a replayed version 2 read as version %d: %v; want it refused", v4, err)
+	}
+	// A status written without the key is shown as such, not believed.
+	sites, err := admin.sitesKV(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sites.Put(ctx, statusPfx+"forged", []byte(`{"site":"forged","in_force":3}`)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		sts, err := admin.RuleStatuses(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var forged, paris RuleStatus
+		for _, s := range sts {
+			switch s.Site {
+			case "forged":
+				forged = s
+			case "paris":
+				paris = s
+			}
+		}
+		if forged.InForce != 0 || len(forged.Errors) != 1 || !strings.Contains(forged.Errors[0], "not written by a site") {
+			t.Fatalf("forged status read as %+v", forged)
+		}
+		if paris.Seen == v4 {
+			if paris.InForce != v3 || len(paris.Errors) != 1 {
+				t.Fatalf("paris after the replayed version: %+v; want v%d in force and the error", paris, v3)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("paris never reported on version %d: %+v", v4, paris)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
 	// A book sealed with another key is refused by the site, not applied.
 	other := dial(t, cl, "", testKey(t, 10))
 	if _, err := other.PublishRules(ctx, good); err != nil {

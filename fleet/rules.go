@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ const (
 	bookKey     = "book"
 	statusPfx   = "site."
 	rulesAAD    = "customs rule book"
+	statusAAD   = "customs rule book status"
 	bookHistory = 64
 )
 
@@ -121,10 +123,6 @@ func (c *Conn) PublishRules(ctx context.Context, b RuleBook) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	sealed := c.opts.Key.seal(plain, rulesAAD, "")
-	if limit := c.nc.MaxPayload(); int64(len(sealed)) > limit-1024 {
-		return 0, fmt.Errorf("fleet: the rule book is %d bytes sealed; the servers take %d a message", len(sealed), limit)
-	}
 	kv, err := c.rulesKV(ctx, true)
 	if err != nil {
 		return 0, err
@@ -132,11 +130,34 @@ func (c *Conn) PublishRules(ctx context.Context, b RuleBook) (uint64, error) {
 	if _, err := c.sitesKV(ctx, true); err != nil {
 		return 0, err
 	}
-	v, err := kv.Put(ctx, bookKey, sealed)
-	if err != nil {
-		return 0, fmt.Errorf("fleet: publish the rule book: %w", err)
+	// Each version is sealed for its own number, so that a copy of an older version put back
+	// by someone who can write to the bucket but holds no key does not open as a newer one.
+	// The number is the next revision: Update fails if another publish took it first, and
+	// the book is sealed again for the one after.
+	for range 5 {
+		last := uint64(0)
+		if e, err := kv.Get(ctx, bookKey); err == nil {
+			last = e.Revision()
+		} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
+			return 0, fmt.Errorf("fleet: read the rule book: %w", err)
+		}
+		sealed := c.opts.Key.seal(plain, rulesAAD, strconv.FormatUint(last+1, 10))
+		if limit := c.nc.MaxPayload(); int64(len(sealed)) > limit-1024 {
+			return 0, fmt.Errorf("fleet: the rule book is %d bytes sealed; the servers take %d a message", len(sealed), limit)
+		}
+		v, err := kv.Update(ctx, bookKey, sealed, last)
+		if err == nil && v == last+1 {
+			return v, nil
+		}
+		if err == nil {
+			// Revisions skipped a number (a purge): seal again for the number it got.
+			continue
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) && !strings.Contains(err.Error(), "wrong last sequence") {
+			return 0, fmt.Errorf("fleet: publish the rule book: %w", err)
+		}
 	}
-	return v, nil
+	return 0, errors.New("fleet: publish the rule book: other publishes kept taking its version number; try again")
 }
 
 // Rules returns version v of the rule book (0: the current one) and its number.
@@ -163,18 +184,18 @@ func (c *Conn) Rules(ctx context.Context, v uint64) (RuleBook, uint64, error) {
 	if e.Operation() != jetstream.KeyValuePut {
 		return RuleBook{}, 0, fmt.Errorf("fleet: version %d of the rule book is a deletion: %w", e.Revision(), ErrNotFound)
 	}
-	b, err := c.openBook(e.Value())
+	b, err := c.openBook(e.Value(), e.Revision())
 	if err != nil {
 		return RuleBook{}, e.Revision(), fmt.Errorf("fleet: version %d of the rule book: %w", e.Revision(), err)
 	}
 	return b, e.Revision(), nil
 }
 
-func (c *Conn) openBook(sealed []byte) (RuleBook, error) {
+func (c *Conn) openBook(sealed []byte, v uint64) (RuleBook, error) {
 	if c.opts.Key == nil {
 		return RuleBook{}, errors.New("reading the rule book needs the fleet key")
 	}
-	plain, err := c.opts.Key.open(sealed, rulesAAD, "")
+	plain, err := c.opts.Key.open(sealed, rulesAAD, strconv.FormatUint(v, 10))
 	if err != nil {
 		return RuleBook{}, err
 	}
@@ -243,7 +264,7 @@ func (c *Conn) FollowRules(ctx context.Context, interval time.Duration, apply fu
 }
 
 func (c *Conn) putStatus(ctx context.Context, s RuleStatus) error {
-	if c.opts.Site == "" {
+	if c.opts.Site == "" || c.opts.Key == nil {
 		return nil
 	}
 	kv, err := c.sitesKV(ctx, false)
@@ -254,12 +275,17 @@ func (c *Conn) putStatus(ctx context.Context, s RuleStatus) error {
 	if err != nil {
 		return err
 	}
-	_, err = kv.Put(ctx, statusPfx+c.opts.Site, b)
+	// Sealed too: what a site says it runs is what a responder trusts, so someone who can
+	// write to the bucket without the key cannot say it for the site.
+	_, err = kv.Put(ctx, statusPfx+c.opts.Site, c.opts.Key.seal(b, statusAAD, c.opts.Site))
 	return err
 }
 
 // RuleStatuses returns what every site last said of the rule book, by site name.
 func (c *Conn) RuleStatuses(ctx context.Context) ([]RuleStatus, error) {
+	if c.opts.Key == nil {
+		return nil, errors.New("fleet: reading the sites' status needs the fleet key")
+	}
 	kv, err := c.sitesKV(ctx, false)
 	if err != nil {
 		return nil, err
@@ -274,9 +300,14 @@ func (c *Conn) RuleStatuses(ctx context.Context) ([]RuleStatus, error) {
 		if err != nil {
 			continue // deleted between list and get
 		}
+		site := strings.TrimPrefix(k, statusPfx)
 		var s RuleStatus
-		if err := json.Unmarshal(e.Value(), &s); err != nil {
-			s = RuleStatus{Site: strings.TrimPrefix(k, statusPfx), Errors: []string{"unreadable status: " + err.Error()}}
+		plain, err := c.opts.Key.open(e.Value(), statusAAD, site)
+		if err == nil {
+			err = json.Unmarshal(plain, &s)
+		}
+		if err != nil || s.Site != site {
+			s = RuleStatus{Site: site, Errors: []string{fmt.Sprintf("unreadable status (%v): not written by a site holding this fleet key", err)}}
 		}
 		out = append(out, s)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -26,6 +27,21 @@ func fleetOptions(cfg config.Config, from string) (fleet.Options, error) {
 	servers := f.Servers
 	if from != "" {
 		servers = strings.Split(from, ",")
+		for _, srv := range servers {
+			u, err := url.Parse(srv)
+			switch {
+			case err != nil || u.Host == "":
+				return fleet.Options{}, usageError{fmt.Errorf("--from %q: want nats://HOST:PORT (or tls://, ws://, wss://), comma-separated", srv)}
+			case u.User != nil:
+				// A password on the command line is in every process listing.
+				return fleet.Options{}, usageError{fmt.Errorf("--from %s: no credentials in the URL; use fleet.creds, fleet.nkey or fleet.user with fleet.password_file in the config", u.Redacted())}
+			}
+			switch u.Scheme {
+			case "nats", "tls", "ws", "wss":
+			default:
+				return fleet.Options{}, usageError{fmt.Errorf("--from %q: want nats://, tls://, ws:// or wss://", srv)}
+			}
+		}
 	}
 	if len(servers) == 0 {
 		return fleet.Options{}, errors.New("no fleet: the config has no fleet: servers, and no --from nats://HOST:PORT was given")
@@ -50,6 +66,10 @@ func fleetOptions(cfg config.Config, from string) (fleet.Options, error) {
 func dialFleet(cfg config.Config, from, role string) (*fleet.Conn, error) {
 	o, err := fleetOptions(cfg, from)
 	if err != nil {
+		var ue usageError
+		if !errors.As(err, &ue) {
+			err = usageError{err} // the config or the flags say too little
+		}
 		return nil, err
 	}
 	o.Name = "customs " + role
