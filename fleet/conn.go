@@ -218,3 +218,56 @@ func token(s, empty string) string {
 func Subject(site, vendor, action string) string {
 	return SubjectPrefix + "." + token(site, "_") + "." + token(vendor, "_") + "." + token(action, "_")
 }
+
+// StreamState is what the fleet's stream holds, for customs fleet status.
+type StreamState struct {
+	Name            string        `json:"name"`
+	Replicas        int           `json:"replicas"`
+	Messages        uint64        `json:"flows"`
+	Bytes           uint64        `json:"bytes"`
+	First           time.Time     `json:"first"`
+	Last            time.Time     `json:"last"`
+	MaxAge          time.Duration `json:"max_age_ns"`
+	MaxBytes        int64         `json:"max_bytes"` // -1: none
+	DuplicateWindow time.Duration `json:"duplicate_window_ns"`
+	// Sites counts the messages of each site (by the site token of their subjects).
+	Sites map[string]uint64 `json:"sites"`
+	// Cluster names the servers holding the stream: the leader first, then the replicas with
+	// whether each is current.
+	Cluster []string `json:"cluster,omitempty"`
+}
+
+// State reads the stream's state.
+func (c *Conn) State(ctx context.Context) (StreamState, error) {
+	s, err := c.js.Stream(ctx, c.opts.Stream)
+	if err != nil {
+		return StreamState{}, fmt.Errorf("fleet: stream %s: %w", c.opts.Stream, err)
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(SubjectPrefix+".>"))
+	if err != nil {
+		return StreamState{}, fmt.Errorf("fleet: stream %s: %w", c.opts.Stream, err)
+	}
+	st := StreamState{Name: info.Config.Name, Replicas: info.Config.Replicas, Messages: info.State.Msgs, Bytes: info.State.Bytes,
+		First: info.State.FirstTime, Last: info.State.LastTime, MaxAge: info.Config.MaxAge, MaxBytes: info.Config.MaxBytes,
+		DuplicateWindow: info.Config.Duplicates, Sites: map[string]uint64{}}
+	for subj, n := range info.State.Subjects {
+		if rest, ok := strings.CutPrefix(subj, SubjectPrefix+"."); ok {
+			site, _, _ := strings.Cut(rest, ".")
+			st.Sites[site] += n
+		}
+	}
+	if cl := info.Cluster; cl != nil {
+		st.Cluster = append(st.Cluster, cl.Leader+" (leader)")
+		for _, p := range cl.Replicas {
+			state := "current"
+			if !p.Current {
+				state = "catching up"
+			}
+			if p.Offline {
+				state = "offline"
+			}
+			st.Cluster = append(st.Cluster, p.Name+" ("+state+")")
+		}
+	}
+	return st, nil
+}

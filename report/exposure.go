@@ -73,12 +73,33 @@ type groupKey struct{ ip, user, vendor string }
 // RunDigest digests the flows f selects in s (f.Limit and f.Oldest are ignored).
 func RunDigest(ctx context.Context, s *store.Store, f store.Filter) (*Digest, error) {
 	opts := store.ScanOptions{}
-	parts := make([]map[groupKey]*DigestGroup, store.ScanWorkers(opts))
+	return digest(store.ScanWorkers(opts), func(fn func(int, *store.Summary) error) error { return s.Scan(ctx, f, opts, fn) })
+}
+
+// EachDigests digests flows read from elsewhere than a store, such as the fleet's stream: Each
+// hands over the records a filter selects.
+type EachDigests struct {
+	Each func(ctx context.Context, f store.Filter, fn func(*store.Record) error) error
+}
+
+func (e EachDigests) Digest(ctx context.Context, f store.Filter) (*Digest, error) {
+	f.Limit = 0
+	return digest(1, func(fn func(int, *store.Summary) error) error {
+		return e.Each(ctx, f, func(r *store.Record) error {
+			sm := r.Summary()
+			return fn(0, &sm)
+		})
+	})
+}
+
+// digest groups what scan hands over from workers goroutines (each with its own number).
+func digest(workers int, scan func(fn func(int, *store.Summary) error) error) (*Digest, error) {
+	parts := make([]map[groupKey]*DigestGroup, workers)
 	for i := range parts {
 		parts[i] = map[groupKey]*DigestGroup{}
 	}
 	flows := make([]int64, len(parts))
-	if err := s.Scan(ctx, f, opts, func(w int, sm *store.Summary) error {
+	if err := scan(func(w int, sm *store.Summary) error {
 		flows[w]++
 		k := groupKey{sm.ClientIP, sm.User, sm.Vendor.ID}
 		g := parts[w][k]

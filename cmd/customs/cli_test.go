@@ -27,7 +27,7 @@ import (
 func TestHelpEveryLevel(t *testing.T) {
 	levels := [][]string{
 		{}, {"serve"}, {"ca"}, {"ca", "init"}, {"ca", "export"}, {"catalog"}, {"catalog", "list"}, {"catalog", "show"},
-		{"scan"}, {"flows"}, {"flows", "show"}, {"replay"}, {"capture"}, {"pac"}, {"run"}, {"report"}, {"exposure"}, {"store"}, {"store", "verify"}, {"store", "repair"}, {"jewels"}, {"jewels", "add"}, {"jewels", "add-table"}, {"jewels", "list"}, {"jewels", "stats"}, {"jewels", "remove"}, {"rules"}, {"rules", "lint"}, {"rules", "test"}, {"rules", "default"}, {"rules", "publish"}, {"rules", "status"}, {"rules", "rollback"}, {"fleet"}, {"fleet", "keygen"},
+		{"scan"}, {"flows"}, {"flows", "show"}, {"replay"}, {"capture"}, {"pac"}, {"run"}, {"report"}, {"exposure"}, {"store"}, {"store", "verify"}, {"store", "repair"}, {"jewels"}, {"jewels", "add"}, {"jewels", "add-table"}, {"jewels", "list"}, {"jewels", "stats"}, {"jewels", "remove"}, {"rules"}, {"rules", "lint"}, {"rules", "test"}, {"rules", "default"}, {"rules", "publish"}, {"rules", "status"}, {"rules", "rollback"}, {"fleet"}, {"fleet", "keygen"}, {"fleet", "status"},
 	}
 	for _, level := range levels {
 		name := strings.Join(append([]string{"customs"}, level...), "-")

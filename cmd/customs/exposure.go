@@ -93,6 +93,10 @@ func cmdExposure(args []string, stdout, stderr io.Writer) error {
 		digests = report.StoreDigests{Store: s.st}
 	case *apiSource:
 		digests = apiDigests{s}
+	case *fleetSource:
+		digests = report.EachDigests{Each: s.records}
+	default:
+		return fmt.Errorf("exposure cannot read %T", src)
 	}
 	x, err := report.RunExposure(ctx, digests, target, f, report.ExposureOptions{Catalog: cat, Namer: cfg.Clients.Namer(), Now: now,
 		MaxDepth: *depth, VerifiedOnly: *verified})

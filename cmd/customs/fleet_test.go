@@ -188,6 +188,33 @@ func TestFleetEndToEnd(t *testing.T) {
 		t.Fatalf("report --fleet: exit %d, %d requests; want %d\n%.500s%s", code, agg.Totals.Requests, want, out, errOut)
 	}
 
+	// The stream customs made: three replicas on a three-node cluster, flows counted by site.
+	out, errOut, code = runCustoms(t, dir, "fleet", "status", "--from", from, "--config", readerCfg, "--json")
+	var state struct {
+		Replicas int               `json:"replicas"`
+		Flows    uint64            `json:"flows"`
+		Sites    map[string]uint64 `json:"sites"`
+		MaxAge   int64             `json:"max_age_ns"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &state) != nil || state.Replicas != 3 || state.Flows != uint64(want) ||
+		state.Sites["paris"] != uint64(want/2) || state.Sites["berlin"] != uint64(want/2) || time.Duration(state.MaxAge) != 90*24*time.Hour {
+		t.Fatalf("fleet status: exit %d, %+v\n%s%s", code, state, out, errOut)
+	}
+	// replay and exposure read the fleet too.
+	out, errOut, code = runCustoms(t, dir, "replay", "--fleet", "--from", from, "--config", readerCfg, "--since", "1h", "--json")
+	if code != 0 || strings.Count(out, "\n") < want {
+		t.Fatalf("replay --fleet: exit %d, %d lines; want %d\n%s", code, strings.Count(out, "\n"), want, errOut)
+	}
+	out, errOut, code = runCustoms(t, dir, "exposure", "openai", "--fleet", "--from", from, "--config", readerCfg, "--since", "1h", "--json")
+	var exposure struct {
+		Totals struct {
+			Direct int64 `json:"direct"`
+		} `json:"totals"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &exposure) != nil || exposure.Totals.Direct != int64(want) {
+		t.Fatalf("exposure --fleet: exit %d, %d direct flows; want %d\n%.800s%s", code, exposure.Totals.Direct, want, out, errOut)
+	}
+
 	// One rule book for both sites.
 	rulesDir := filepath.Join(dir, "rules")
 	writeFile(t, filepath.Join(rulesDir, "team.yaml"), fleetRules)

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"os/user"
@@ -89,6 +91,13 @@ func (s *fleetSource) report(st fleet.ReadStats) {
 	}
 }
 
+// records hands fn the records f selects, metadata only, as a report or a digest reads them.
+func (s *fleetSource) records(ctx context.Context, f store.Filter, fn func(*store.Record) error) error {
+	st, err := s.conn.Each(ctx, f, s.site, false, fn)
+	s.report(st)
+	return err
+}
+
 func (s *fleetSource) Each(ctx context.Context, f store.Filter, o readOptions, fn func(*view) error) (bool, error) {
 	if err := s.prepare(o); err != nil {
 		return false, err
@@ -168,7 +177,53 @@ func cmdFleet(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "created fleet key %s (id %s): copy it, mode 0600, to every site and reader, and name it in fleet.key_file\n", paths[0], k.ID)
 			return nil
 		},
+		"status": func(args []string) error { return fleetStatus(args, stdout) },
 	})
+}
+
+// fleetStatus is `customs fleet status`: the stream's state, its flows by site.
+func fleetStatus(args []string, stdout io.Writer) error {
+	c := newCommand("fleet status", fleetStatusHelp, stdout)
+	configPath := c.fs.String("config", "", "config file (its fleet: section)")
+	from := c.fs.String("from", "", "NATS servers (nats://HOST:PORT,…) instead of the config's")
+	asJSON := c.fs.Bool("json", false, "the state as JSON")
+	if err := c.noArgs(args); err != nil {
+		return err
+	}
+	_, conn, err := rulesConn(*configPath, *from, "fleet status")
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := conn.State(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	limit := "none"
+	if st.MaxBytes > 0 {
+		limit = fmt.Sprintf("%.1f GiB", float64(st.MaxBytes)/(1<<30))
+	}
+	fmt.Fprintf(stdout, "stream %s: %d flows, %.1f MiB, replicas %d, max age %s, max bytes %s, duplicate window %s\n",
+		st.Name, st.Messages, float64(st.Bytes)/(1<<20), st.Replicas, st.MaxAge, limit, st.DuplicateWindow)
+	if st.Messages > 0 {
+		fmt.Fprintf(stdout, "received from %s to %s\n", st.First.UTC().Format(time.RFC3339), st.Last.UTC().Format(time.RFC3339))
+	}
+	if len(st.Cluster) > 0 {
+		fmt.Fprintf(stdout, "held by %s\n", strings.Join(st.Cluster, ", "))
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SITE\tFLOWS")
+	for _, site := range slices.Sorted(maps.Keys(st.Sites)) {
+		fmt.Fprintf(tw, "%s\t%d\n", site, st.Sites[site])
+	}
+	return tw.Flush()
 }
 
 // whoAmI names the publisher of a rule book: OS user and host.

@@ -252,12 +252,23 @@ last 64). It is validated again first; the sites take it as any new version.`,
 }
 
 var fleetHelp = help{
-	usage: `customs fleet keygen FILE`,
+	usage: `customs fleet keygen FILE
+customs fleet status [--config FILE] [--from nats://HOST:PORT] [--json]`,
 	about: `The fleet: many customs publishing every flow, sealed with one shared key, to one NATS
 JetStream stream, and following one rule book. Configure it in the fleet: section of the
 config; read it with --fleet on flows, flows show, replay, report and exposure.`,
-	commands: `keygen FILE   create the fleet key (0600); copy it to every site and reader`,
-	examples: `customs fleet keygen /etc/customs/fleet.key`,
+	commands: `keygen FILE   create the fleet key (0600); copy it to every site and reader
+status        the fleet's stream: flows, size, limits, replicas, flows by site`,
+	examples: `customs fleet keygen /etc/customs/fleet.key
+customs fleet status --config customs.yaml`,
+}
+
+var fleetStatusHelp = help{
+	usage: `customs fleet status [--config FILE] [--from nats://HOST:PORT] [--json]`,
+	about: `The fleet's stream as the servers hold it: flows and bytes, the limits customs set (max age,
+max bytes, duplicate window), replicas and the servers holding them, and the flows of each site
+(counted from the subjects; nothing is opened).`,
+	examples: "customs fleet status --config customs.yaml\ncustoms fleet status --from nats://nats-1:4222 --config reader.yaml --json",
 }
 
 var fleetKeygenHelp = help{

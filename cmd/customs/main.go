@@ -60,6 +60,7 @@ Usage:
   customs rules status --fleet      the fleet's rule book version and what each site runs
   customs rules rollback VERSION    make an earlier rule book version the newest again
   customs fleet keygen FILE         create the fleet key every site and reader shares
+  customs fleet status              the fleet's stream: flows, size, limits, replicas, flows by site
   customs store verify | repair [--out DIR]   read every flow and file, exit 1 if damaged | copy what is readable to a new store
   customs report [--since 7d] [--until T] [filters] [--lookback 30d] [--format table|json|csv|dot|mermaid|html] [--out FILE]
                                     the supply-chain map: clients → vendors → subprocessors, concentration,

@@ -109,11 +109,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	agg, err := withReportSource(ctx, cfg, ff.fleet, stderr,
 		func(st *store.Store) (*report.Aggregate, error) { return report.Run(ctx, st, q) },
 		func(fs *fleetSource) (*report.Aggregate, error) {
-			return report.RunEach(q, func(f store.Filter, fn func(*store.Record) error) error {
-				st, err := fs.conn.Each(ctx, f, fs.site, false, fn)
-				fs.report(st)
-				return err
-			})
+			return report.RunEach(q, func(f store.Filter, fn func(*store.Record) error) error { return fs.records(ctx, f, fn) })
 		},
 		func(a *apiSource) (*report.Aggregate, error) {
 			var agg report.Aggregate
