@@ -156,9 +156,16 @@ func (c *Conn) Close() { c.nc.Close() }
 // Connected reports whether the connection is up now.
 func (c *Conn) Connected() bool { return c.nc.IsConnected() }
 
-// EnsureStream creates the fleet's stream, or brings an existing one's limits to the options
-// (its subjects and storage stay). Replicas 0 takes 3 on a cluster of three or more servers.
-func (c *Conn) EnsureStream(ctx context.Context) (jetstream.Stream, error) {
+// ErrStreamLimits: the stream exists but customs could not read or change its limits (an
+// account that may only publish, say). Publishing goes on; the servers' operator keeps the
+// stream.
+var ErrStreamLimits = errors.New("the fleet's stream is there, but its limits could not be checked or set")
+
+// EnsureStream creates the fleet's stream, or brings an existing one's limits (max age, max
+// bytes, duplicate window, and replicas when fleet.replicas says) to the options; its subjects
+// and storage stay. Replicas 0 takes 3 for a new stream on a cluster of three or more servers
+// and never changes an existing stream's.
+func (c *Conn) EnsureStream(ctx context.Context) error {
 	replicas := c.opts.Replicas
 	if replicas == 0 {
 		replicas = 1
@@ -182,11 +189,29 @@ func (c *Conn) EnsureStream(ctx context.Context) (jetstream.Stream, error) {
 	if cfg.MaxBytes == 0 {
 		cfg.MaxBytes = -1
 	}
-	s, err := c.js.CreateOrUpdateStream(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("fleet: stream %s: %w", c.opts.Stream, err)
+	s, err := c.js.Stream(ctx, c.opts.Stream)
+	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		if _, err := c.js.CreateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("fleet: create stream %s: %w", c.opts.Stream, err)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("fleet: stream %s: %w: %v", c.opts.Stream, ErrStreamLimits, err)
 	}
-	return s, nil
+	cur := s.CachedInfo().Config
+	want := cur
+	want.MaxAge, want.MaxBytes, want.Duplicates = cfg.MaxAge, cfg.MaxBytes, cfg.Duplicates
+	if c.opts.Replicas > 0 {
+		want.Replicas = c.opts.Replicas
+	}
+	if want.MaxAge == cur.MaxAge && want.MaxBytes == cur.MaxBytes && want.Duplicates == cur.Duplicates && want.Replicas == cur.Replicas {
+		return nil
+	}
+	if _, err := c.js.UpdateStream(ctx, want); err != nil {
+		return fmt.Errorf("fleet: stream %s: %w: %v", c.opts.Stream, ErrStreamLimits, err)
+	}
+	return nil
 }
 
 // clusterSize is the number of servers the connection knows of: those configured and those

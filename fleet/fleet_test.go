@@ -468,3 +468,43 @@ func TestRuleBook(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 }
+
+// The stream's limits follow the config; an existing stream's replicas change only when the
+// config names them.
+func TestEnsureStream(t *testing.T) {
+	cl := natstest.Start(t, 1)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		opts    Options
+		wantAge time.Duration
+		wantDup time.Duration
+		wantMax int64
+	}{
+		{name: "created with the defaults", opts: Options{}, wantAge: DefaultMaxAge, wantDup: DefaultDupWindow, wantMax: -1},
+		{name: "limits brought to the config", opts: Options{MaxAge: time.Hour, MaxBytes: 100 << 20, DuplicateWindow: time.Minute},
+			wantAge: time.Hour, wantDup: time.Minute, wantMax: 100 << 20},
+		{name: "a window longer than the age is cut to it", opts: Options{MaxAge: 30 * time.Second, DuplicateWindow: time.Hour},
+			wantAge: 30 * time.Second, wantDup: 30 * time.Second, wantMax: -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tc.opts
+			o.Servers = cl.URLs()
+			conn, err := Dial(o, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if err := conn.EnsureStream(ctx); err != nil {
+				t.Fatal(err)
+			}
+			st, err := conn.State(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.MaxAge != tc.wantAge || st.DuplicateWindow != tc.wantDup || st.MaxBytes != tc.wantMax || st.Replicas != 1 {
+				t.Fatalf("stream %+v; want max age %s, window %s, max bytes %d, 1 replica", st, tc.wantAge, tc.wantDup, tc.wantMax)
+			}
+		})
+	}
+}

@@ -119,9 +119,11 @@ func (p *Publisher) round(ctx context.Context) (int, error) {
 	}
 	if !p.streamOK {
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err := p.c.EnsureStream(sctx)
+		err := p.c.EnsureStream(sctx)
 		cancel()
-		if err != nil {
+		if errors.Is(err, ErrStreamLimits) {
+			p.log.Warn().Err(err).Str("type", "fleet").Msg("publishing to the fleet's stream as it is")
+		} else if err != nil {
 			return 0, err
 		}
 		p.streamOK = true
