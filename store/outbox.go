@@ -24,7 +24,7 @@ import (
 // RunRetention, which drops them and counts them in Stats.OutboxLost. An outbox key whose flow
 // is gone is removed and counted as lost; one whose flow is unreadable (damage: counted in
 // Stats.ReadErrors and logged) is skipped and kept, for a repaired store to send.
-func (s *Store) Outbox(ctx context.Context, n int) ([]Record, error) {
+func (s *Store) Outbox(ctx context.Context, n int) (_ []Record, retErr error) {
 	if n <= 0 {
 		return nil, nil
 	}
@@ -35,10 +35,31 @@ func (s *Store) Outbox(ctx context.Context, n int) ([]Record, error) {
 	}
 	s.outboxMu.Lock()
 	defer s.outboxMu.Unlock()
-	var from []byte
-	if s.opts.Retention > 0 {
-		from = recordKey(famOutbox, idAt(msOf(s.opts.Now().Add(-s.opts.Retention))))
+	// From the floor (below it every outbox key is deleted), or from a flow committed below it
+	// since; the low mark is taken now, so that a flow committed during this walk is marked for
+	// the next.
+	s.cursorMu.Lock()
+	from := s.outboxFloor
+	if from != nil && s.outboxLow != nil && bytes.Compare(s.outboxLow, from) < 0 {
+		from = s.outboxLow
 	}
+	s.outboxLow = nil
+	s.cursorMu.Unlock()
+	if s.opts.Retention > 0 {
+		if cut := recordKey(famOutbox, idAt(msOf(s.opts.Now().Add(-s.opts.Retention)))); bytes.Compare(cut, from) > 0 {
+			from = cut
+		}
+	}
+	floor, first := from, true
+	defer func() {
+		s.cursorMu.Lock()
+		if retErr == nil {
+			s.outboxFloor = floor
+		} else if s.outboxLow == nil || bytes.Compare(floor, s.outboxLow) < 0 {
+			s.outboxLow = floor // as if committed again: the next walk starts no later
+		}
+		s.cursorMu.Unlock()
+	}()
 	var (
 		out  []Record
 		lost []id
@@ -61,6 +82,11 @@ func (s *Store) Outbox(ctx context.Context, n int) ([]Record, error) {
 		}
 		if len(xs) == 0 {
 			break
+		}
+		if first {
+			// The first key found is the new floor: what Sent removed below it is not
+			// stepped over again.
+			floor, first = recordKey(famOutbox, xs[0]), false
 		}
 		from = append(recordKey(famOutbox, xs[len(xs)-1]), 0)
 		for _, x := range xs {
@@ -150,11 +176,18 @@ func (s *Store) Sent(ids []string) error {
 // Options.Outbox off it never fires.
 func (s *Store) OutboxNotify() <-chan struct{} { return s.outboxCh }
 
-// outboxAdded counts n outbox keys just committed and wakes the publisher.
-func (s *Store) outboxAdded(n int64) {
+// outboxAdded counts n outbox keys just committed, the lowest of flow low, and wakes the
+// publisher.
+func (s *Store) outboxAdded(n int64, low id) {
 	if n == 0 {
 		return
 	}
+	k := recordKey(famOutbox, low)
+	s.cursorMu.Lock()
+	if s.outboxLow == nil || bytes.Compare(k, s.outboxLow) < 0 {
+		s.outboxLow = k
+	}
+	s.cursorMu.Unlock()
 	s.outboxN.Add(n)
 	select {
 	case s.outboxCh <- struct{}{}:

@@ -566,3 +566,56 @@ func FuzzUnmarshalRecord(f *testing.F) {
 		}
 	})
 }
+
+// Outbox starts from the first flow the last one found (not stepping again over what Sent
+// removed below it), yet returns a flow committed below that point.
+func TestOutboxFloor(t *testing.T) {
+	s := openStore(t, outboxOptions(t, t.TempDir()))
+	ctx := context.Background()
+	start := base.Add(-time.Hour)
+	rec := func(at time.Time) string {
+		t.Helper()
+		f := chatFlow(at, 1)
+		s.Record(f)
+		if err := s.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return f.ID
+	}
+	var ids []string
+	for i := range 6 {
+		ids = append(ids, rec(start.Add(time.Duration(10+i)*time.Second)))
+	}
+	got := func(n int) []string {
+		t.Helper()
+		rs, err := s.Outbox(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	check := func(name string, g, want []string) {
+		t.Helper()
+		if !slices.Equal(g, want) {
+			t.Fatalf("%s: Outbox = %v; want %v", name, g, want)
+		}
+	}
+	check("first two", got(2), ids[:2])
+	check("not sent: the same two", got(2), ids[:2])
+	if err := s.Sent(ids[:3]); err != nil {
+		t.Fatal(err)
+	}
+	check("three sent", got(2), ids[3:5])
+	early := rec(start)
+	check("a flow that started before every other", got(10), append([]string{early}, ids[3:]...))
+	if err := s.Sent(append([]string{early}, ids[3:]...)); err != nil {
+		t.Fatal(err)
+	}
+	check("all sent", got(10), nil)
+	late := rec(start.Add(time.Minute))
+	check("one more", got(10), []string{late})
+}

@@ -77,9 +77,16 @@ type Store struct {
 	// txnLimit is what one badger transaction holds (see write).
 	txnLimit txnLimit
 	// outboxCh gets a value after each commit that added outbox keys (OutboxNotify).
-	outboxCh   chan struct{}
-	outboxN    atomic.Int64 // outbox keys: flows waiting for the fleet
-	outboxLost atomic.Uint64
+	outboxCh chan struct{}
+	outboxN  atomic.Int64 // outbox keys: flows waiting for the fleet
+	// cursorMu guards outboxFloor, the first outbox key the last Outbox found (every one below
+	// it was deleted: the next walk does not step over Sent's deletions again), and outboxLow,
+	// the lowest outbox key committed since the last Outbox started: flows end out of the
+	// order of their IDs, so a flow can be committed below the floor.
+	cursorMu    sync.Mutex
+	outboxFloor []byte
+	outboxLow   []byte
+	outboxLost  atomic.Uint64
 	// diskLow: the disk is below the reserve; Record drops until the writer sees space again.
 	diskLow atomic.Bool
 	free    atomic.Int64 // free bytes at the writer's last look
@@ -699,6 +706,7 @@ func (s *Store) write(batch []*entry) (err error) {
 	for gi, g := range groups {
 		wb := s.db.NewWriteBatch()
 		var outbox int64
+		var low id
 		for _, e := range g {
 			for i, k := range e.keys {
 				if err := wb.Set(k, e.vals[i]); err != nil {
@@ -710,6 +718,9 @@ func (s *Store) write(batch []*entry) (err error) {
 				ps.add(p, e.x)
 			}
 			if e.outbox {
+				if outbox == 0 || bytes.Compare(e.x[:], low[:]) < 0 {
+					low = e.x
+				}
 				outbox++
 			}
 		}
@@ -725,7 +736,7 @@ func (s *Store) write(batch []*entry) (err error) {
 		if err := wb.Flush(); err != nil {
 			return err
 		}
-		s.outboxAdded(outbox)
+		s.outboxAdded(outbox, low)
 	}
 	return nil
 }
