@@ -46,6 +46,14 @@ bench: ## Benchmarks: proxy throughput/latency vs direct and bare goproxy, plus 
 loadtest: build ## Load test as a user runs it: a load generator, customs serve (defaults, store on and off) and a vendor as separate processes, beside a bare goproxy process.
 	$(GO) run ./internal/loadtest/cmd/loadtest run -customs bin/customs -setups goproxy,customs,customs-nostore $(LOADTEST_FLAGS)
 
+.PHONY: loadtest-fleet
+loadtest-fleet: build ## The same, customs with and without publishing every flow to the fleet (a nats-server process built from go.mod's version, JetStream on).
+	$(GO) build -o bin/nats-server github.com/nats-io/nats-server/v2
+	@dir=$$(mktemp -d); port=$$((20000 + $$$$ % 20000)); \
+	bin/nats-server -a 127.0.0.1 -p $$port -js -sd $$dir >/dev/null 2>&1 & pid=$$!; \
+	trap 'kill $$pid; rm -rf $$dir' EXIT; sleep 1; \
+	$(GO) run ./internal/loadtest/cmd/loadtest run -customs bin/customs -setups goproxy,customs,customs-fleet -nats nats://127.0.0.1:$$port $(LOADTEST_FLAGS)
+
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each.
 	@for pkg in $$($(GO) list ./...); do \

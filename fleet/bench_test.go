@@ -20,7 +20,11 @@ import (
 	"github.com/customs-dev/customs/store"
 )
 
-var benchFlows = flag.Int("fleet.flows", 20000, "flows BenchmarkFleet publishes and reads (the README's figures: 1000000)")
+var (
+	benchFlows = flag.Int("fleet.flows", 20000, "flows BenchmarkFleet publishes and reads (the README's figures: 1000000)")
+	benchNATS  = flag.String("fleet.nats", "", "BenchmarkFleet: publish to this server (JetStream on) instead of one it starts, and leave the flows there")
+	benchKey   = flag.String("fleet.keyfile", "", "BenchmarkFleet: the fleet key file to seal with (created when missing), for customs report --fleet to read the flows after")
+)
 
 // natsServer builds nats-server from the module this repository requires and runs it as a
 // process of its own, so that the benchmark's CPU is customs' alone.
@@ -79,10 +83,21 @@ func chatFlow(i int, at time.Time) *flow.Flow {
 // process (one server, file storage), then reads them all back as report --fleet does: the
 // publisher's flows/s and CPU per flow (this process only), and the read's.
 func BenchmarkFleet(b *testing.B) {
-	url := natsServer(b)
+	url := *benchNATS
+	if url == "" {
+		url = natsServer(b)
+	}
 	n := *benchFlows
 	ctx := context.Background()
 	key := testKey(b, 9)
+	if *benchKey != "" {
+		var err error
+		if key, err = LoadKey(*benchKey); err != nil {
+			if key, err = Keygen(*benchKey); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 	st, err := store.Open(store.Options{Dir: b.TempDir(), Key: bytes.Repeat([]byte{3}, 32), Outbox: true, GCInterval: -1,
 		QueueSize: 1 << 16, Logger: zerolog.Nop()})
 	if err != nil {

@@ -21,8 +21,8 @@ import (
 // before its start.)
 const ClockSkew = 5 * time.Minute
 
-// ErrNotFound: no flow of that ID in the fleet's stream.
-var ErrNotFound = errors.New("no such flow in the fleet's record")
+// ErrNotFound: what was asked for (a flow, a rule book version) is not in the fleet.
+var ErrNotFound = errors.New("not in the fleet")
 
 // ReadStats say what a read went through, for the command's summary.
 type ReadStats struct {
@@ -63,8 +63,10 @@ func (c *Conn) Each(ctx context.Context, f store.Filter, site string, withBodies
 		best = &recHeap{oldest: f.Oldest}
 	}
 	seen := map[string]struct{}{}
-	err := c.scan(ctx, filterSubject(f, site), f.Since, &st, func(r *store.Record) (bool, error) {
-		if !f.Matches(r) {
+	err := c.scan(ctx, filterSubject(f, site), f.Since, &st, func(r *store.Record, from string) (bool, error) {
+		// The subject filter selects the site already; a server that ignored it (or a message
+		// on a subject of another site) must not add flows.
+		if (site != "" && from != site) || !f.Matches(r) {
 			return true, nil
 		}
 		if _, dup := seen[r.ID]; dup {
@@ -110,7 +112,7 @@ func (c *Conn) Get(ctx context.Context, id string) (store.Record, error) {
 		return store.Record{}, err
 	}
 	var found *store.Record
-	err = c.scan(ctx, SubjectPrefix+".>", t, &st, func(r *store.Record) (bool, error) {
+	err = c.scan(ctx, SubjectPrefix+".>", t, &st, func(r *store.Record, _ string) (bool, error) {
 		if r.ID == id {
 			found = r
 			return false, nil
@@ -121,14 +123,14 @@ func (c *Conn) Get(ctx context.Context, id string) (store.Record, error) {
 		return store.Record{}, err
 	}
 	if found == nil {
-		return store.Record{}, fmt.Errorf("flow %q: %w", id, ErrNotFound)
+		return store.Record{}, fmt.Errorf("flow %q: %w's record", id, ErrNotFound)
 	}
 	return *found, nil
 }
 
 // scan reads the stream's messages on subject from since (less ClockSkew) to its last message
 // at the start of the scan, opening each; fn returns false to stop.
-func (c *Conn) scan(ctx context.Context, subject string, since time.Time, st *ReadStats, fn func(*store.Record) (bool, error)) error {
+func (c *Conn) scan(ctx context.Context, subject string, since time.Time, st *ReadStats, fn func(r *store.Record, site string) (bool, error)) error {
 	stream, err := c.js.Stream(ctx, c.opts.Stream)
 	if err != nil {
 		return fmt.Errorf("fleet: stream %s: %w", c.opts.Stream, err)
@@ -176,7 +178,7 @@ func (c *Conn) scan(ctx context.Context, subject string, since time.Time, st *Re
 			if st.firstErr == nil {
 				st.firstErr = err
 			}
-		} else if more, err := fn(&r); err != nil || !more {
+		} else if more, err := fn(&r, m.Headers().Get(hdrSite)); err != nil || !more {
 			return err
 		}
 		if md.Sequence.Stream >= last || md.NumPending == 0 {

@@ -88,7 +88,7 @@ func (c *Conn) kv(ctx context.Context, bucket string, create bool, history uint8
 	if !create {
 		kv, err := c.js.KeyValue(ctx, bucket)
 		if errors.Is(err, jetstream.ErrBucketNotFound) {
-			return nil, fmt.Errorf("fleet: no rule book yet (bucket %s): customs rules publish creates it: %w", bucket, ErrNotFound)
+			return nil, fmt.Errorf("fleet: no rule book yet (bucket %s): customs rules publish creates it (%w)", bucket, ErrNotFound)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("fleet: bucket %s: %w", bucket, err)
@@ -174,15 +174,15 @@ func (c *Conn) Rules(ctx context.Context, v uint64) (RuleBook, uint64, error) {
 	}
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		if v == 0 {
-			return RuleBook{}, 0, fmt.Errorf("fleet: no rule book published yet: %w", ErrNotFound)
+			return RuleBook{}, 0, fmt.Errorf("fleet: no rule book published yet (%w)", ErrNotFound)
 		}
-		return RuleBook{}, 0, fmt.Errorf("fleet: no version %d of the rule book (the bucket keeps the last %d): %w", v, bookHistory, ErrNotFound)
+		return RuleBook{}, 0, fmt.Errorf("fleet: no version %d of the rule book (%w; the bucket keeps the last %d)", v, ErrNotFound, bookHistory)
 	}
 	if err != nil {
 		return RuleBook{}, 0, fmt.Errorf("fleet: read the rule book: %w", err)
 	}
 	if e.Operation() != jetstream.KeyValuePut {
-		return RuleBook{}, 0, fmt.Errorf("fleet: version %d of the rule book is a deletion: %w", e.Revision(), ErrNotFound)
+		return RuleBook{}, 0, fmt.Errorf("fleet: version %d of the rule book was deleted (%w)", e.Revision(), ErrNotFound)
 	}
 	b, err := c.openBook(e.Value(), e.Revision())
 	if err != nil {

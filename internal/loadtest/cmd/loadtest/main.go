@@ -158,7 +158,8 @@ func runCmd(args []string) error {
 	concurrency := fs.Int("concurrency", 16, "requests in flight")
 	bodySize := fs.Int("body", 4096, "request body bytes (an OpenAI chat completion)")
 	sse := fs.Int("sse", 0, "answer as an event stream of N events of about 1 KiB (0: a JSON answer)")
-	setups := fs.String("setups", "goproxy,customs", "setups, in round order: goproxy, customs (serve's defaults, store on), customs-nostore")
+	setups := fs.String("setups", "goproxy,customs", "setups, in round order: goproxy, customs (serve's defaults, store on), customs-nostore, customs-fleet (store on, every flow published to -nats)")
+	natsURL := fs.String("nats", "", "customs-fleet: the NATS server (JetStream on) the fleet publishes to")
 	jsonOut := fs.Bool("json", false, "print the result as JSON")
 	fs.Var(&customsEnv, "customs-env", "KEY=VALUE added to customs' environment (repeatable), e.g. GOGC=200")
 	_ = fs.Parse(args)
@@ -219,8 +220,8 @@ func runCmd(args []string) error {
 		switch name {
 		case "goproxy":
 			s.cmd, s.addr, err = start(self, "goproxy", "-ca", data, "-upstream", upAddr, "-upstream-ca", upCAFile)
-		case "customs", "customs-nostore":
-			s.cmd, s.addr, err = startCustoms(bin, tmp, data, name, upAddr, upCAFile)
+		case "customs", "customs-nostore", "customs-fleet":
+			s.cmd, s.addr, err = startCustoms(bin, tmp, data, name, upAddr, upCAFile, *natsURL)
 			if s.cmd != nil {
 				procs = append(procs, s.cmd)
 			}
@@ -276,18 +277,33 @@ func runCmd(args []string) error {
 }
 
 // startCustoms runs customs serve with its defaults, the flow log to a file, every host
-// resolved to the upstream; "customs-nostore" turns the store off with a config file.
-func startCustoms(bin, tmp, data, name, upAddr, upCAFile string) (*exec.Cmd, string, error) {
+// resolved to the upstream; "customs-nostore" turns the store off with a config file, and
+// "customs-fleet" publishes every flow to the fleet at natsURL.
+func startCustoms(bin, tmp, data, name, upAddr, upCAFile, natsURL string) (*exec.Cmd, string, error) {
 	logFile := filepath.Join(tmp, name+".log")
 	args := []string{"serve", "--data", data, "--listen", "127.0.0.1:0", "--admin", "off", "--log-file", logFile,
 		"--resolve", "api.openai.com=" + upAddr, "--upstream-ca", upCAFile}
-	if name == "customs-nostore" {
-		cfg := filepath.Join(tmp, "nostore.yaml")
-		if err := os.WriteFile(cfg, []byte("store:\n  enabled: false\n"), 0o600); err != nil {
+	if name != "customs" {
+		var cfgText string
+		switch name {
+		case "customs-nostore":
+			cfgText = "store:\n  enabled: false\n"
+		case "customs-fleet":
+			if natsURL == "" {
+				return nil, "", errors.New("customs-fleet needs -nats nats://HOST:PORT (a server with JetStream on)")
+			}
+			key := filepath.Join(tmp, "fleet.key")
+			if out, err := exec.Command(bin, "fleet", "keygen", key).CombinedOutput(); err != nil {
+				return nil, "", fmt.Errorf("customs fleet keygen: %v\n%s", err, out)
+			}
+			cfgText = fmt.Sprintf("fleet:\n  servers: [%q]\n  site: loadtest\n  key_file: %q\n", natsURL, key)
+		}
+		cfg := filepath.Join(tmp, name+".yaml")
+		if err := os.WriteFile(cfg, []byte(cfgText), 0o600); err != nil {
 			return nil, "", err
 		}
-		// A second data directory: the store's lock belongs to the first customs.
-		nd := filepath.Join(tmp, "customs-nostore")
+		// A data directory of its own: the store's lock belongs to the first customs.
+		nd := filepath.Join(tmp, name)
 		if err := os.MkdirAll(nd, 0o700); err != nil {
 			return nil, "", err
 		}
