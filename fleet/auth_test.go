@@ -53,8 +53,8 @@ func writeSecret(t *testing.T, name, text string) string {
 	return path
 }
 
-// The ways into a locked-down fleet server: a password from a file, an NKey seed, and TLS that
-// is always verified.
+// The ways into a locked-down fleet server: a password from a file, an NKey seed, JWT
+// credentials, and TLS that is always verified.
 func TestAuthAndTLS(t *testing.T) {
 	user, err := nkeys.CreateUser()
 	if err != nil {
@@ -70,6 +70,7 @@ func TestAuthAndTLS(t *testing.T) {
 	pwURL := natstest.StartSecure(t, natstest.Secure{User: "customs", Password: "s3cret-pw"})
 	nkURL := natstest.StartSecure(t, natstest.Secure{NKey: pub})
 	tlsURL := natstest.StartSecure(t, natstest.Secure{TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}})
+	jwtURL, credsFile := natstest.StartOperator(t)
 	for _, tc := range []struct {
 		name    string
 		opts    Options
@@ -82,6 +83,8 @@ func TestAuthAndTLS(t *testing.T) {
 		{name: "NKey seed", opts: Options{Servers: []string{nkURL}, NKey: writeSecret(t, "user.nk", string(seed))}},
 		{name: "another NKey", opts: Options{Servers: []string{nkURL}, NKey: writeSecret(t, "other.nk", string(otherSeed))}, wantErr: "uthorization"},
 		{name: "creds and nkey together", opts: Options{Servers: []string{nkURL}, NKey: "a", Creds: "b"}, wantErr: "exclusive"},
+		{name: "JWT credentials (operator mode)", opts: Options{Servers: []string{jwtURL}, Creds: credsFile}},
+		{name: "operator mode without credentials", opts: Options{Servers: []string{jwtURL}}, wantErr: "uthorization"},
 		{name: "TLS verified with the CA", opts: Options{Servers: []string{tlsURL}, CA: caFile}},
 		{name: "TLS with another CA", opts: Options{Servers: []string{tlsURL}, CA: wrongCA}, wantErr: "certificate"},
 		{name: "TLS against the system roots", opts: Options{Servers: []string{tlsURL}}, wantErr: "certificate"},
