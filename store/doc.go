@@ -142,6 +142,12 @@
 // unreadable. Verify counts the keys (Report.Outbox) and takes one without its flow for lost
 // metadata; Repair carries them over, and removes again those Sent had removed.
 //
+// Outbox walks from a floor, the first key the last walk found, rather than from the oldest
+// key: the keys Sent removes stay in badger as deletions until compaction, and a walk from the
+// start stepped over all of them again each round — quadratic, a million-flow backlog never
+// drained. A flow committed below the floor (flows end out of the order of their start times,
+// which are their IDs) lowers it for the next walk.
+//
 // MarshalRecord is the message the fleet sends: a version byte, the flow ID, and the metadata
 // and bodies values as stored (with their own versions), each with its length.
 //
