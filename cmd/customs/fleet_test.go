@@ -70,8 +70,9 @@ func fleetIDs(t *testing.T, dir, readerCfg, from string, extra ...string) (ids [
 	return ids, errOut
 }
 
-// The fleet end to end, through the real binary: a three-node JetStream cluster, two customs
-// serve sites under load; one node killed mid-load, then the whole cluster for a while: every
+// The fleet end to end, through the real binary: a three-node JetStream cluster of nats-server
+// processes, two customs serve sites under load; one node killed (SIGKILL) mid-load, then the
+// whole cluster for a while: every
 // flow of both sites is in customs flows --fleet exactly once once it is back. A rule book
 // published with customs rules publish reaches both sites; a broken one reaches neither; a
 // rollback does.
@@ -79,7 +80,8 @@ func TestFleetEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a three-node cluster and two proxies under load: make test-long")
 	}
-	cl := natstest.Start(t, 3)
+	// nats-server processes, so that a node dies by SIGKILL mid-write, handing nothing over.
+	cl := natstest.StartProcs(t, 3)
 	from := cl.URL()
 	dir := t.TempDir()
 	keyPath := filepath.Join(dir, "fleet.key")
@@ -126,12 +128,12 @@ func TestFleetEndToEnd(t *testing.T) {
 		wg.Wait()
 	}
 	load(perPhase/2, "summarise the meeting notes")
-	cl.Stop(1)
+	cl.Kill(1)
 	load(perPhase/2, "summarise the quarterly plan")
 	cl.Restart(1)
 
-	// The whole cluster down: the proxies keep proxying, the flows wait in their stores.
-	cl.StopAll()
+	// The whole cluster killed: the proxies keep proxying, the flows wait in their stores.
+	cl.KillAll()
 	load(20, "translate the release notes")
 	for _, s := range sites {
 		metrics := adminGet(t, s.s, "/metrics")
@@ -301,7 +303,7 @@ func TestFleetEndToEnd(t *testing.T) {
 
 	// A site restarted while the whole cluster is away starts with the rule book it last ran,
 	// not its own (default) rules.
-	cl.StopAll()
+	cl.KillAll()
 	paris := sites[0]
 	if err := paris.s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -228,3 +228,62 @@ func TestStoppedNodeRefusesConnections(t *testing.T) {
 		t.Fatalf("connect to stopped node: err = %v, want ErrNoServers", err)
 	}
 }
+
+// Processes killed with SIGKILL, one and then all: what was acknowledged is there after the
+// cluster restarts.
+func TestProcsKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds nats-server and runs three processes: make test-long")
+	}
+	p := StartProcs(t, 3)
+	nc, err := nats.Connect(p.URL(), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A context per call: killing every node and electing leaders again takes its time.
+	call := func() context.Context {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		t.Cleanup(cancel)
+		return ctx
+	}
+	if _, err := js.CreateStream(call(), jetstream.StreamConfig{Name: "K", Subjects: []string{"k.>"}, Replicas: 3}); err != nil {
+		t.Fatal(err)
+	}
+	publish := func(from, to int) {
+		t.Helper()
+		for i := from; i < to; i++ {
+			for attempt := 0; ; attempt++ {
+				_, err := js.Publish(call(), "k.x", []byte("m"), jetstream.WithMsgID(fmt.Sprintf("m-%d", i)))
+				if err == nil {
+					break
+				}
+				if attempt == 50 {
+					t.Fatalf("publish %d: %v", i, err)
+				}
+				time.Sleep(100 * time.Millisecond) // a leader election after a kill
+			}
+		}
+	}
+	publish(0, 50)
+	p.Kill(1)
+	publish(50, 100)
+	p.Restart(1)
+	p.KillAll()
+	p.RestartAll()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		s, err := js.Stream(call(), "K")
+		if err == nil && s.CachedInfo().State.Msgs == 100 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after killing every node: stream %v, %v; want 100 messages", s, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
