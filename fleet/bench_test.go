@@ -24,6 +24,7 @@ var (
 	benchFlows = flag.Int("fleet.flows", 20000, "flows BenchmarkFleet publishes and reads (the README's figures: 1000000)")
 	benchNATS  = flag.String("fleet.nats", "", "BenchmarkFleet: publish to this server (JetStream on) instead of one it starts, and leave the flows there")
 	benchKey   = flag.String("fleet.keyfile", "", "BenchmarkFleet: the fleet key file to seal with (created when missing), for customs report --fleet to read the flows after")
+	benchBody  = flag.Int("fleet.body", 1500, "BenchmarkFleet: bytes of each flow's prompt (the store compresses bodies from 2 KiB)")
 )
 
 // natsServer builds nats-server from the module this repository requires and runs it as a
@@ -70,7 +71,8 @@ func cpuTime() time.Duration {
 // chatFlow is a ~2 KiB chat flow like BenchmarkIngest's: a 1.5 KiB prompt, headers, an answer.
 func chatFlow(i int, at time.Time) *flow.Flow {
 	f := testFlow(i, at)
-	f.RequestBody = []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":"` + strings.Repeat(fmt.Sprintf("line %d of the meeting notes; ", i), 80)[:1500] + `"}]}`)
+	line := fmt.Sprintf("line %d of the meeting notes; ", i)
+	f.RequestBody = []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":"` + strings.Repeat(line, *benchBody/len(line)+1)[:*benchBody] + `"}]}`)
 	f.RequestBytes = int64(len(f.RequestBody))
 	f.RequestHeader = http.Header{"Content-Type": {"application/json"}, "User-Agent": {"OpenAI/Python 1.51.0"}, "Authorization": {"Bearer sk-…"}}
 	f.ResponseHeader = http.Header{"Content-Type": {"application/json"}}

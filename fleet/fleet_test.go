@@ -219,7 +219,7 @@ func TestDuplicates(t *testing.T) {
 	if err := st.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	recs, err := st.Outbox(ctx, 10)
+	recs, err := st.OutboxEncoded(ctx, 10)
 	if err != nil || len(recs) != 5 {
 		t.Fatalf("outbox: %d, %v", len(recs), err)
 	}
@@ -248,7 +248,7 @@ func TestDuplicates(t *testing.T) {
 	}
 	// A message moved to another flow ID does not open.
 	m := pub.message(&recs[2])
-	m.Header.Set("Nats-Msg-Id", recs[3].ID)
+	m.Header.Set("Nats-Msg-Id", recs[3].Record.ID)
 	if _, err := conn.js.PublishMsg(ctx, m); err != nil {
 		t.Fatal(err)
 	}

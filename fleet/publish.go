@@ -22,9 +22,9 @@ const (
 )
 
 // Outbox is the local store's side of publishing (store.Store): the flows not yet acknowledged
-// by the fleet, oldest first.
+// by the fleet, oldest first, each encoded as stored.
 type Outbox interface {
-	Outbox(ctx context.Context, n int) ([]store.Record, error)
+	OutboxEncoded(ctx context.Context, n int) ([]store.OutboxFlow, error)
 	Sent(ids []string) error
 	OutboxNotify() <-chan struct{}
 }
@@ -128,7 +128,7 @@ func (p *Publisher) round(ctx context.Context) (int, error) {
 		}
 		p.streamOK = true
 	}
-	recs, err := p.box.Outbox(ctx, p.c.opts.Batch)
+	recs, err := p.box.OutboxEncoded(ctx, p.c.opts.Batch)
 	if err != nil {
 		return 0, fmt.Errorf("read the outbox: %w", err)
 	}
@@ -136,7 +136,7 @@ func (p *Publisher) round(ctx context.Context) (int, error) {
 		p.oldest.Store(0)
 		return 0, nil
 	}
-	p.oldest.Store(recs[0].Start.UnixNano())
+	p.oldest.Store(recs[0].Record.Start.UnixNano())
 	futures := make([]jetstream.PubAckFuture, 0, len(recs))
 	ids := make([]string, 0, len(recs))
 	var pubErr error
@@ -148,7 +148,7 @@ func (p *Publisher) round(ctx context.Context) (int, error) {
 			break
 		}
 		futures = append(futures, f)
-		ids = append(ids, recs[i].ID)
+		ids = append(ids, recs[i].Record.ID)
 	}
 	acked := make([]string, 0, len(futures))
 	timeout := time.NewTimer(15 * time.Second)
@@ -192,15 +192,24 @@ wait:
 	return len(acked), nil
 }
 
-// message seals r for the stream. A record larger than the servers take (max_payload, 1 MiB
+// message seals f for the stream. A record larger than the servers take (max_payload, 1 MiB
 // by default) goes with its bodies cut, said so on the record, rather than never.
-func (p *Publisher) message(r *store.Record) *nats.Msg {
-	site := p.c.opts.Site
-	plain := store.MarshalRecord(r)
+func (p *Publisher) message(f *store.OutboxFlow) *nats.Msg {
+	site, r := p.c.opts.Site, &f.Record
+	plain := f.Encoded
 	if limit := int(p.c.nc.MaxPayload()) - 4096; limit > 0 && len(plain)+64 > limit {
-		cutBodies(r, limit)
-		plain = store.MarshalRecord(r)
 		p.cut.Add(1)
+		whole, err := store.UnmarshalRecord(plain)
+		if err == nil {
+			cutBodies(&whole, limit)
+			plain = store.MarshalRecord(&whole)
+		}
+		if err != nil || len(plain)+64 > limit {
+			// Never a record the servers refuse: it would hold the outbox up for good.
+			meta := *r
+			meta.Notes = append(meta.Notes, fmt.Sprintf("fleet: headers and bodies left out: the record does not fit the fleet servers' max_payload (%d bytes)", limit))
+			plain = store.MarshalRecord(&meta)
+		}
 	}
 	m := nats.NewMsg(Subject(site, r.Vendor.ID, string(r.Verdict.Action)))
 	m.Header.Set(jetstream.MsgIDHeader, r.ID)

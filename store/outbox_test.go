@@ -121,6 +121,23 @@ func TestOutbox(t *testing.T) {
 		}
 	}
 	checkOutbox(t, s, 4, want[:4])
+	// The encoded flows are the same flows, and decode to what Get returns.
+	enc, err := s.OutboxEncoded(ctx, 100)
+	if err != nil || len(enc) != len(all) {
+		t.Fatalf("OutboxEncoded: %d flows, %v; want %d", len(enc), err, len(all))
+	}
+	for i, f := range enc {
+		r, err := UnmarshalRecord(f.Encoded)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(r, all[i]) || f.Record.ID != r.ID || f.Record.Vendor != r.Vendor || f.Record.Verdict.Action != r.Verdict.Action {
+			t.Fatalf("OutboxEncoded's %s decodes to\n%+v\nwant\n%+v", f.Record.ID, r, all[i])
+		}
+		if f.Record.RequestBody != nil || f.Record.RequestHeader != nil {
+			t.Fatalf("OutboxEncoded's record %s carries headers or bodies", f.Record.ID)
+		}
+	}
 
 	unknown := flow.NewID(base)
 	for range 2 { // a second call finds nothing to remove
@@ -618,4 +635,34 @@ func TestOutboxFloor(t *testing.T) {
 	check("all sent", got(10), nil)
 	late := rec(start.Add(time.Minute))
 	check("one more", got(10), []string{late})
+}
+
+// A large body goes out as it is stored, compressed, and decodes to what Get returns.
+func TestOutboxEncodedCompressed(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, outboxOptions(t, t.TempDir()))
+	f := chatFlow(base.Add(-time.Hour), 1)
+	f.RequestBody = []byte(strings.Repeat(`{"role":"user","content":"the meeting notes, again"},`, 400)) // 20 KB
+	s.Record(f)
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	enc, err := s.OutboxEncoded(ctx, 10)
+	if err != nil || len(enc) != 1 {
+		t.Fatalf("OutboxEncoded: %d, %v", len(enc), err)
+	}
+	if len(enc[0].Encoded) >= len(f.RequestBody)/4 {
+		t.Fatalf("encoded flow of %d bytes for a %d-byte body that compresses: not the stored bytes", len(enc[0].Encoded), len(f.RequestBody))
+	}
+	r, err := UnmarshalRecord(enc[0].Encoded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.Get(ctx, f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(r, g) {
+		t.Fatalf("decoded\n%+v\nGet\n%+v", r, g)
+	}
 }
