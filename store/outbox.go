@@ -71,41 +71,22 @@ func (s *Store) OutboxEncoded(ctx context.Context, n int) ([]OutboxFlow, error) 
 // getEncoded reads flow x's metadata into f.Record and frames the stored values as
 // MarshalRecord does.
 func (s *Store) getEncoded(ctx context.Context, x id, f *OutboxFlow) error {
-	return s.db.View(func(txn *badger.Txn) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		item, err := txn.Get(recordKey(famMeta, x))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return err
-		}
-		if err != nil {
-			return fmt.Errorf("%w: %v", ErrUnreadable, err)
-		}
-		meta, err := item.ValueCopy(nil)
-		if err != nil {
-			return fmt.Errorf("%w: %v", ErrUnreadable, err)
-		}
-		hasBody, err := decodeMeta(meta, &f.Record)
-		if err != nil {
-			return fmt.Errorf("%w: %v", ErrUnreadable, err)
-		}
-		var body []byte
-		if hasBody {
-			item, err = txn.Get(recordKey(famBody, x))
-			if errors.Is(err, badger.ErrKeyNotFound) {
-				return fmt.Errorf("%w: the body is missing", ErrUnreadable)
-			}
-			if err != nil {
-				return fmt.Errorf("%w: body: %v", ErrUnreadable, err)
-			}
-			if body, err = item.ValueCopy(nil); err != nil {
-				return fmt.Errorf("%w: body: %v", ErrUnreadable, err)
-			}
-		}
-		f.Encoded = frameRecord(f.Record.ID, meta, body, hasBody)
+	var meta, body []byte
+	hasBody := false
+	err := s.viewFlow(ctx, x, func(v []byte) (bool, error) {
+		meta = clone(v)
+		var err error
+		hasBody, err = decodeMeta(meta, &f.Record)
+		return hasBody, err
+	}, func(v []byte) error {
+		body = clone(v)
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	f.Encoded = frameRecord(f.Record.ID, meta, body, hasBody)
+	return nil
 }
 
 // walkOutboxFlows calls read for up to n flows still in the outbox, oldest day first and by

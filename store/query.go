@@ -580,6 +580,20 @@ func (s *Store) Get(ctx context.Context, flowID string) (Record, error) {
 }
 
 func (s *Store) get(ctx context.Context, x id, r *Record) error {
+	return s.viewFlow(ctx, x, func(v []byte) (bool, error) {
+		hasBody, err := decodeMeta(v, r)
+		if err == nil && !hasBody {
+			r.HasBodies = true
+		}
+		return hasBody, err
+	}, func(v []byte) error { return decodeBody(v, r) })
+}
+
+// viewFlow reads flow x's stored values in one read transaction: meta gets the metadata value
+// and says whether a headers-and-bodies value follows, which body then gets. The values are
+// valid during the calls only. A missing flow is badger.ErrKeyNotFound; anything else that
+// cannot be read or decoded is ErrUnreadable.
+func (s *Store) viewFlow(ctx context.Context, x id, meta func([]byte) (bool, error), body func([]byte) error) error {
 	return s.db.View(func(txn *badger.Txn) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -593,13 +607,12 @@ func (s *Store) get(ctx context.Context, x id, r *Record) error {
 		}
 		var hasBody bool
 		if err := item.Value(func(v []byte) error {
-			hasBody, err = decodeMeta(v, r)
+			hasBody, err = meta(v)
 			return err
 		}); err != nil {
 			return fmt.Errorf("%w: %v", ErrUnreadable, err)
 		}
 		if !hasBody {
-			r.HasBodies = true
 			return nil
 		}
 		item, err = txn.Get(recordKey(famBody, x))
@@ -609,7 +622,7 @@ func (s *Store) get(ctx context.Context, x id, r *Record) error {
 		if err != nil {
 			return fmt.Errorf("%w: body: %v", ErrUnreadable, err)
 		}
-		if err := item.Value(func(v []byte) error { return decodeBody(v, r) }); err != nil {
+		if err := item.Value(body); err != nil {
 			return fmt.Errorf("%w: body: %v", ErrUnreadable, err)
 		}
 		return nil
