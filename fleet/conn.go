@@ -244,6 +244,14 @@ func Subject(site, vendor, action string) string {
 	return SubjectPrefix + "." + token(site, "_") + "." + token(vendor, "_") + "." + token(action, "_")
 }
 
+// streamErr words a failure to find the stream: before any site published, there is none.
+func (c *Conn) streamErr(err error) error {
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("fleet: no record yet: stream %s does not exist on these servers (a site creates it when it first publishes; fleet.stream names another): %w", c.opts.Stream, err)
+	}
+	return fmt.Errorf("fleet: stream %s: %w", c.opts.Stream, err)
+}
+
 // StreamState is what the fleet's stream holds, for customs fleet status.
 type StreamState struct {
 	Name            string        `json:"name"`
@@ -266,7 +274,7 @@ type StreamState struct {
 func (c *Conn) State(ctx context.Context) (StreamState, error) {
 	s, err := c.js.Stream(ctx, c.opts.Stream)
 	if err != nil {
-		return StreamState{}, fmt.Errorf("fleet: stream %s: %w", c.opts.Stream, err)
+		return StreamState{}, c.streamErr(err)
 	}
 	info, err := s.Info(ctx, jetstream.WithSubjectFilter(SubjectPrefix+".>"))
 	if err != nil {

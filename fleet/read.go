@@ -133,7 +133,7 @@ func (c *Conn) Get(ctx context.Context, id string) (store.Record, error) {
 func (c *Conn) scan(ctx context.Context, subject string, since time.Time, st *ReadStats, fn func(r *store.Record, site string) (bool, error)) error {
 	stream, err := c.js.Stream(ctx, c.opts.Stream)
 	if err != nil {
-		return fmt.Errorf("fleet: stream %s: %w", c.opts.Stream, err)
+		return c.streamErr(err)
 	}
 	info := stream.CachedInfo()
 	if info.State.Msgs == 0 {
