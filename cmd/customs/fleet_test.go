@@ -321,6 +321,14 @@ func TestFleetEndToEnd(t *testing.T) {
 	if code := paris.post(t, "status of NIGHTJAR-206"); code != http.StatusForbidden {
 		t.Errorf("paris restarted without the fleet: a codename got %d; want 403 from rule book 3", code)
 	}
+	// Run with GOFLAGS=-race, the binary reports data races on stderr.
+	for _, s := range append(sites, paris) {
+		for _, l := range s.s.logLines() {
+			if u, ok := l["unparsed"].(string); ok && strings.Contains(u, "DATA RACE") {
+				t.Errorf("%s: %s", s.name, u)
+			}
+		}
+	}
 }
 
 func writeFile(t *testing.T, path, text string) {
