@@ -54,6 +54,10 @@ type Options struct {
 	// the flow, until Sent removes it: the fleet publishes what Outbox returns. Keys written
 	// while it was on stay (and are counted) when it is turned off.
 	Outbox bool
+	// OutboxMemory is how many bytes of the flows last committed the store keeps in memory,
+	// encoded, for OutboxEncoded to hand over without reading them back (decrypting them
+	// again): 16 MiB by default with Outbox, a few seconds of flows; negative keeps none.
+	OutboxMemory int64
 	// MinFreeBytes is the free disk space the store keeps: Open refuses to start with less, and
 	// the writer stops writing (dropping and counting flows) before a batch would take the disk
 	// below it, and starts again when space is back. badger dies of SIGBUS when its
@@ -113,6 +117,9 @@ func (o *Options) setDefaults() {
 		if *v == 0 {
 			*v = d
 		}
+	}
+	if o.Outbox {
+		def(&o.OutboxMemory, 16<<20)
 	}
 	if o.Retention == 0 {
 		o.Retention = defaultRetention

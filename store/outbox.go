@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -56,7 +58,13 @@ func (s *Store) OutboxEncoded(ctx context.Context, n int) ([]OutboxFlow, error) 
 	var out []OutboxFlow
 	err := s.walkOutboxFlows(ctx, n, func(x id, flowID string) error {
 		f := OutboxFlow{Record: Record{ID: flowID}}
-		if err := s.getEncoded(ctx, x, &f); err != nil {
+		if meta, body, ok := s.recent.get(x); ok {
+			hasBody, err := decodeMeta(meta, &f.Record)
+			if err != nil {
+				return fmt.Errorf("%w: %v", ErrUnreadable, err)
+			}
+			f.Encoded = frameRecord(flowID, meta, body, hasBody)
+		} else if err := s.getEncoded(ctx, x, &f); err != nil {
 			return err
 		}
 		out = append(out, f)
@@ -215,6 +223,12 @@ func (s *Store) Sent(ids []string) error {
 	err := s.guard("reading the outbox", func() error {
 		return s.db.View(func(txn *badger.Txn) error {
 			for _, x := range xs {
+				if s.recent.has(x) {
+					// Committed with its outbox key and not yet sent (dropping a day
+					// empties the memory first): no need to look.
+					have = append(have, x)
+					continue
+				}
 				_, err := txn.Get(recordKey(famOutbox, x))
 				switch {
 				case err == nil:
@@ -265,6 +279,7 @@ func (s *Store) outboxAdded(n int64, low id) {
 
 // removeOutbox deletes the outbox keys of xs (the caller holds outboxMu).
 func (s *Store) removeOutbox(xs []id) error {
+	s.recent.forget(xs)
 	// DropPrefix refuses writes while it runs.
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -288,6 +303,9 @@ func (s *Store) dropOutbox(days []uint32) error {
 	// Counted and dropped under writeMu: no commit adds a key to a day between the two.
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	// Sent takes a flow in memory for one with its outbox key: forget them all rather than
+	// find which are of these days (retention runs once a day).
+	s.recent.clear()
 	counts := make([]int64, len(days))
 	var prefixes [][]byte
 	err := s.db.View(func(txn *badger.Txn) error {
@@ -433,4 +451,81 @@ func UnmarshalRecord(b []byte) (Record, error) {
 		return Record{}, fmt.Errorf("store: unmarshal record %.40q: %w", r.ID, err)
 	}
 	return r, nil
+}
+
+// recentFlows keeps the encoded values of the flows the writer committed last, up to a number
+// of bytes, oldest forgotten first: a publisher that keeps up takes each flow from here, and
+// only a backlog (after an outage, or at start) is read back from badger.
+type recentFlows struct {
+	mu    sync.Mutex
+	max   int64
+	bytes int64
+	m     map[id]recentFlow
+	fifo  []id // in commit order; an ID may have left m already (Sent)
+	hits  atomic.Uint64
+}
+
+type recentFlow struct{ meta, body []byte }
+
+func (r *recentFlows) add(x id, meta, body []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.max <= 0 {
+		return
+	}
+	if r.m == nil {
+		r.m = map[id]recentFlow{}
+	}
+	r.m[x] = recentFlow{meta, body}
+	r.fifo = append(r.fifo, x)
+	r.bytes += int64(len(meta) + len(body))
+	for r.bytes > r.max && len(r.fifo) > 0 {
+		r.drop(r.fifo[0])
+		r.fifo = r.fifo[1:]
+	}
+	if cap(r.fifo) > 4*len(r.fifo)+1024 {
+		r.fifo = append([]id(nil), r.fifo...) // the consumed front is garbage
+	}
+}
+
+// get returns flow x's values when they are still in memory.
+func (r *recentFlows) get(x id) (meta, body []byte, ok bool) {
+	r.mu.Lock()
+	f, ok := r.m[x]
+	r.mu.Unlock()
+	if ok {
+		r.hits.Add(1)
+	}
+	return f.meta, f.body, ok
+}
+
+// has reports whether flow x is in memory (without counting a hit).
+func (r *recentFlows) has(x id) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.m[x]
+	return ok
+}
+
+// clear forgets every flow.
+func (r *recentFlows) clear() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.m, r.fifo, r.bytes = nil, nil, 0
+}
+
+// forget drops the flows xs (sent: never asked for again).
+func (r *recentFlows) forget(xs []id) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, x := range xs {
+		r.drop(x)
+	}
+}
+
+func (r *recentFlows) drop(x id) {
+	if f, ok := r.m[x]; ok {
+		r.bytes -= int64(len(f.meta) + len(f.body))
+		delete(r.m, x)
+	}
 }

@@ -666,3 +666,63 @@ func TestOutboxEncodedCompressed(t *testing.T) {
 		t.Fatalf("decoded\n%+v\nGet\n%+v", r, g)
 	}
 }
+
+// The flows last committed are handed over from memory, byte for byte what a read from badger
+// gives, within the memory's bound; Sent and a reopen forget them.
+func TestOutboxMemory(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openStore(t, outboxOptions(t, dir))
+	want := recordOn(t, s, []int{1, 0}, 4)
+	encoded := func(s *Store) ([]string, [][]byte) {
+		t.Helper()
+		fs, err := s.OutboxEncoded(ctx, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		var bs [][]byte
+		for _, f := range fs {
+			ids = append(ids, f.Record.ID)
+			bs = append(bs, f.Encoded)
+		}
+		return ids, bs
+	}
+	ids, fromMemory := encoded(s)
+	if !slices.Equal(ids, want) || s.Stats().OutboxFromMemory != uint64(len(want)) {
+		t.Fatalf("from memory: %v (%d hits); want %v, every one from memory", ids, s.Stats().OutboxFromMemory, want)
+	}
+	closeStore(t, s)
+	s = openStore(t, outboxOptions(t, dir))
+	ids, fromDisk := encoded(s)
+	if !slices.Equal(ids, want) || s.Stats().OutboxFromMemory != 0 {
+		t.Fatalf("after a reopen: %v (%d hits); want %v read back", ids, s.Stats().OutboxFromMemory, want)
+	}
+	for i := range fromDisk {
+		if !bytes.Equal(fromMemory[i], fromDisk[i]) {
+			t.Fatalf("flow %s: memory and badger give different bytes", ids[i])
+		}
+	}
+	closeStore(t, s)
+
+	// A bound of one flow's bytes keeps the last flow only; Sent counts a flow once whether it
+	// was in memory or not.
+	o := outboxOptions(t, t.TempDir())
+	o.OutboxMemory = 3000
+	s = openStore(t, o)
+	want = recordOn(t, s, []int{0}, 6)
+	if ids, _ := encoded(s); !slices.Equal(ids, want) || s.Stats().OutboxFromMemory != 1 {
+		t.Fatalf("bounded memory: %v, %d hits; want %v, 1 hit", ids, s.Stats().OutboxFromMemory, want)
+	}
+	for range 2 {
+		if err := s.Sent(want[4:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.Stats().Outbox; got != 4 {
+		t.Fatalf("Outbox after sending 2 of 6 twice = %d; want 4", got)
+	}
+	if ids, _ := encoded(s); !slices.Equal(ids, want[:4]) {
+		t.Fatalf("after Sent: %v; want %v", ids, want[:4])
+	}
+}

@@ -86,7 +86,9 @@ type Store struct {
 	cursorMu    sync.Mutex
 	outboxFloor []byte
 	outboxLow   []byte
-	outboxLost  atomic.Uint64
+	// recent keeps the flows last committed, encoded, for OutboxEncoded (Options.OutboxMemory).
+	recent     recentFlows
+	outboxLost atomic.Uint64
 	// diskLow: the disk is below the reserve; Record drops until the writer sees space again.
 	diskLow atomic.Bool
 	free    atomic.Int64 // free bytes at the writer's last look
@@ -116,6 +118,9 @@ type Stats struct {
 	// were sent: with their day (retention, the size budget), or because their flow was gone.
 	Outbox     int64
 	OutboxLost uint64
+	// OutboxFromMemory counts the outbox flows OutboxEncoded handed over from memory rather
+	// than reading them back.
+	OutboxFromMemory uint64
 }
 
 // entry is one encoded flow waiting to be committed: keys[i] gets vals[i], and the flow's ID
@@ -126,6 +131,9 @@ type entry struct {
 	index      [][]byte
 	size       int64
 	outbox     bool // keys holds an outbox key
+	// meta and body are the flow's stored values (body nil without one), kept for the
+	// outbox's memory once committed.
+	meta, body []byte
 	// done, for a flow recorded with RecordDurable, receives the outcome once the flow's batch
 	// is committed and synced (buffered: the writer never waits on it).
 	done chan error
@@ -194,6 +202,7 @@ func Open(opts Options) (*Store, error) {
 		stopMaint: make(chan struct{}),
 		maintDone: make(chan struct{}),
 		outboxCh:  make(chan struct{}, 1),
+		recent:    recentFlows{max: max(opts.OutboxMemory, 0)},
 		txnLimit:  txnLimit{size: db.MaxBatchSize(), count: db.MaxBatchCount(), threshold: db.Opts().ValueThreshold},
 	}
 	s.put = s.write
@@ -538,9 +547,11 @@ func (s *Store) newEntry(f *flow.Flow) *entry {
 		e.vals = append(e.vals, v)
 		e.size += int64(len(k) + len(v) + 48)
 	}
-	add(recordKey(famMeta, id), appendMeta(make([]byte, 0, 512), &r, hasBody))
+	e.meta = appendMeta(make([]byte, 0, 512), &r, hasBody)
+	add(recordKey(famMeta, id), e.meta)
 	if hasBody {
-		add(recordKey(famBody, id), appendBody(nil, &r))
+		e.body = appendBody(nil, &r)
+		add(recordKey(famBody, id), e.body)
 	}
 	if s.opts.Outbox {
 		add(recordKey(famOutbox, id), nil)
@@ -736,6 +747,13 @@ func (s *Store) write(batch []*entry) (err error) {
 		if err := wb.Flush(); err != nil {
 			return err
 		}
+		if outbox > 0 {
+			for _, e := range g {
+				if e.outbox {
+					s.recent.add(e.x, e.meta, e.body)
+				}
+			}
+		}
 		s.outboxAdded(outbox, low)
 	}
 	return nil
@@ -885,19 +903,20 @@ func (s *Store) close(ctx context.Context) error {
 // Stats returns the counters.
 func (s *Store) Stats() Stats {
 	return Stats{
-		Written:     s.written.Load(),
-		Dropped:     s.dropped.Load(),
-		WriteErrors: s.writeErrors.Load(),
-		Batches:     s.batches.Load(),
-		Queued:      len(s.queue),
-		QueuedBytes: s.queuedBytes.Load(),
-		DaysDropped: s.daysDropped.Load(),
-		DiskBytes:   s.diskBytes(),
-		ReadErrors:  s.readErrors.Load(),
-		DiskLow:     s.diskLow.Load(),
-		FreeBytes:   s.free.Load(),
-		Outbox:      s.outboxN.Load(),
-		OutboxLost:  s.outboxLost.Load(),
+		Written:          s.written.Load(),
+		Dropped:          s.dropped.Load(),
+		WriteErrors:      s.writeErrors.Load(),
+		Batches:          s.batches.Load(),
+		Queued:           len(s.queue),
+		QueuedBytes:      s.queuedBytes.Load(),
+		DaysDropped:      s.daysDropped.Load(),
+		DiskBytes:        s.diskBytes(),
+		ReadErrors:       s.readErrors.Load(),
+		DiskLow:          s.diskLow.Load(),
+		FreeBytes:        s.free.Load(),
+		Outbox:           s.outboxN.Load(),
+		OutboxLost:       s.outboxLost.Load(),
+		OutboxFromMemory: s.recent.hits.Load(),
 	}
 }
 
