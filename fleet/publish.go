@@ -52,6 +52,8 @@ type Publisher struct {
 	published, duplicates, failures, cut atomic.Uint64
 	oldest                               atomic.Int64 // unix ns, 0 none
 	streamOK                             bool
+	// subjects caches Subject by vendor and action: a few dozen, asked for every flow.
+	subjects map[[2]string]string
 }
 
 // NewPublisher publishes box's flows over c as site c's options name.
@@ -223,7 +225,16 @@ func (p *Publisher) message(f *store.OutboxFlow) *nats.Msg {
 			plain = store.MarshalRecord(&meta)
 		}
 	}
-	m := nats.NewMsg(Subject(site, r.Vendor.ID, string(r.Verdict.Action)))
+	k := [2]string{r.Vendor.ID, string(r.Verdict.Action)}
+	subj, ok := p.subjects[k]
+	if !ok {
+		if p.subjects == nil {
+			p.subjects = map[[2]string]string{}
+		}
+		subj = Subject(site, k[0], k[1])
+		p.subjects[k] = subj
+	}
+	m := nats.NewMsg(subj)
 	m.Header.Set(jetstream.MsgIDHeader, r.ID)
 	m.Header.Set(hdrSite, site)
 	m.Header.Set(hdrKey, p.c.opts.Key.ID)

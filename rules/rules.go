@@ -158,7 +158,7 @@ func LoadWith(opts Options, paths ...string) (*Set, error) {
 	l.opts = opts
 	seen := map[string]bool{}
 	for _, p := range paths {
-		files, err := expand(p)
+		files, err := Expand(p)
 		l.meet(p)
 		if err != nil {
 			l.errs = append(l.errs, &Error{File: p, Msg: err.Error()})
@@ -204,8 +204,9 @@ func ParseWith(opts Options, name string, src []byte) (*Set, error) {
 	return l.finish()
 }
 
-// expand lists the rule files a path stands for.
-func expand(p string) ([]string, error) {
+// Expand lists the rule files a path stands for, as Load reads them: a file, or a directory's
+// *.yaml and *.yml files sorted by name (none is an error). Errors do not repeat the path.
+func Expand(p string) ([]string, error) {
 	info, err := os.Stat(p)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read rule path: %w", unwrapPath(err))

@@ -13,7 +13,7 @@
 //	err = s.Each(ctx, filter, true, fn)  // streaming, for replay and export
 //	n, err := s.RunRetention(time.Now()) // also run by the GC timer
 //	st := s.Stats()                      // counters for metrics
-//	rs, err = s.Outbox(ctx, 100)         // Options.Outbox: the oldest flows the fleet has not received
+//	fs, err := s.OutboxEncoded(ctx, 100) // Options.Outbox: the oldest flows the fleet has not received
 //	err = s.Sent(ids)                    // ... and, once the fleet has them, out of the outbox
 //	b := store.MarshalRecord(&r)         // a whole record as one message; store.UnmarshalRecord(b)
 //	err = s.Close(ctx)                   // commits what is queued, then closes

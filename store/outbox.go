@@ -17,30 +17,9 @@ import (
 
 // The outbox is how flows reach the fleet at least once: with Options.Outbox, every flow is
 // committed with an empty key day | 'o' | flowID in the same badger transaction as its
-// metadata (see txnLimit.split), the publisher reads the oldest with Outbox, publishes them
+// metadata (see txnLimit.split), the publisher reads the oldest with OutboxEncoded, publishes them
 // and removes what the stream acknowledged with Sent. A crash between publishing and Sent
 // publishes those flows again; the stream tells duplicates by flow ID.
-
-// Outbox returns up to n flows still in the outbox, oldest day first and by flow ID within a
-// day, each whole (headers and bodies, as Get returns it). Flows past Retention are left for
-// RunRetention, which drops them and counts them in Stats.OutboxLost. An outbox key whose flow
-// is gone is removed and counted as lost; one whose flow is unreadable (damage: counted in
-// Stats.ReadErrors and logged) is skipped and kept, for a repaired store to send.
-func (s *Store) Outbox(ctx context.Context, n int) ([]Record, error) {
-	var out []Record
-	err := s.walkOutboxFlows(ctx, n, func(x id, flowID string) error {
-		r := Record{ID: flowID}
-		if err := s.get(ctx, x, &r); err != nil {
-			return err
-		}
-		out = append(out, r)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
 
 // OutboxFlow is a flow of the outbox as the fleet sends it.
 type OutboxFlow struct {
@@ -51,9 +30,12 @@ type OutboxFlow struct {
 	Encoded []byte
 }
 
-// OutboxEncoded is Outbox for a publisher: the same flows, each encoded for UnmarshalRecord
-// straight from the stored bytes. Measured against Outbox then MarshalRecord, see the fleet
-// package's BenchmarkFleet.
+// OutboxEncoded returns up to n flows still in the outbox, oldest day first and by flow ID
+// within a day, each encoded for UnmarshalRecord straight from the stored bytes (from memory
+// for the flows committed last). Flows past Retention are left for RunRetention, which drops
+// them and counts them in Stats.OutboxLost. An outbox key whose flow is gone is removed and
+// counted as lost; one whose flow is unreadable (damage: counted in Stats.ReadErrors and
+// logged) is skipped and kept, for a repaired store to send.
 func (s *Store) OutboxEncoded(ctx context.Context, n int) ([]OutboxFlow, error) {
 	var out []OutboxFlow
 	err := s.walkOutboxFlows(ctx, n, func(x id, flowID string) error {
@@ -98,7 +80,7 @@ func (s *Store) getEncoded(ctx context.Context, x id, f *OutboxFlow) error {
 }
 
 // walkOutboxFlows calls read for up to n flows still in the outbox, oldest day first and by
-// flow ID within a day (see Outbox); read's badger.ErrKeyNotFound is a lost flow, its
+// flow ID within a day (see OutboxEncoded); read's badger.ErrKeyNotFound is a lost flow, its
 // ErrUnreadable one skipped and kept.
 func (s *Store) walkOutboxFlows(ctx context.Context, n int, read func(x id, flowID string) error) (retErr error) {
 	if n <= 0 {
@@ -394,7 +376,7 @@ const recordVersion = 1
 // another process to read with UnmarshalRecord: a version byte, the ID, then the metadata
 // and (when the record has headers or bodies, or says it loaded them) the bodies value,
 // each as the store writes it (see codec.go: bodies of 2 KiB or more compressed), with a
-// length. A record as Get or Outbox returns it reads back equal; the proxy's own
+// length. A record as Get returns it reads back equal; the proxy's own
 // Proxy-Authorization header is never encoded.
 func MarshalRecord(r *Record) []byte {
 	withBody := r.HasBodies || len(r.RequestHeader) > 0 || len(r.RequestBody) > 0 ||
@@ -461,7 +443,7 @@ type recentFlows struct {
 	max   int64
 	bytes int64
 	m     map[id]recentFlow
-	fifo  []id // in commit order; an ID may have left m already (Sent)
+	fifo  []id // in commit order; an ID behind the front may have left m already (Sent)
 	hits  atomic.Uint64
 }
 
@@ -483,8 +465,18 @@ func (r *recentFlows) add(x id, meta, body []byte) {
 		r.drop(r.fifo[0])
 		r.fifo = r.fifo[1:]
 	}
-	if cap(r.fifo) > 4*len(r.fifo)+1024 {
-		r.fifo = append([]id(nil), r.fifo...) // the consumed front is garbage
+	r.trim()
+}
+
+// trim pops the IDs of flows already sent off the front of fifo: a publisher that keeps up
+// sends every flow before the byte bound would evict it, and fifo must not grow with them.
+// (Appending copies only what is left once the array is full.)
+func (r *recentFlows) trim() {
+	for len(r.fifo) > 0 {
+		if _, ok := r.m[r.fifo[0]]; ok {
+			return
+		}
+		r.fifo = r.fifo[1:]
 	}
 }
 
@@ -521,6 +513,7 @@ func (r *recentFlows) forget(xs []id) {
 	for _, x := range xs {
 		r.drop(x)
 	}
+	r.trim()
 }
 
 func (r *recentFlows) drop(x id) {

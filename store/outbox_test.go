@@ -21,6 +21,23 @@ import (
 	"github.com/customs-dev/customs/flow"
 )
 
+// outboxRecords is OutboxEncoded's flows decoded, as a reader of the fleet gets them.
+func outboxRecords(ctx context.Context, s *Store, n int) ([]Record, error) {
+	fs, err := s.OutboxEncoded(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Record, 0, len(fs))
+	for _, f := range fs {
+		r, err := UnmarshalRecord(f.Encoded)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
 func outboxOptions(t testing.TB, dir string) Options {
 	o := testOptions(t, dir)
 	o.Outbox = true
@@ -75,7 +92,7 @@ func notified(s *Store) bool {
 
 func checkOutbox(t *testing.T, s *Store, n int, want []string) []Record {
 	t.Helper()
-	got, err := s.Outbox(context.Background(), n)
+	got, err := outboxRecords(context.Background(), s, n)
 	if err != nil {
 		t.Fatalf("Outbox(%d): %v", n, err)
 	}
@@ -217,7 +234,7 @@ func TestOutboxConcurrent(t *testing.T) {
 			case <-s.OutboxNotify():
 			}
 		}
-		rs, err := s.Outbox(ctx, 100)
+		rs, err := outboxRecords(ctx, s, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -542,7 +559,7 @@ func TestMarshalRecord(t *testing.T) {
 	// What the outbox hands out reads back as it was, and shares no memory with the message.
 	s := openStore(t, outboxOptions(t, t.TempDir()))
 	recordOn(t, s, []int{0}, 2)
-	rs, err := s.Outbox(context.Background(), 10)
+	rs, err := outboxRecords(context.Background(), s, 10)
 	if err != nil || len(rs) != 2 {
 		t.Fatalf("Outbox: %d, %v", len(rs), err)
 	}
@@ -605,7 +622,7 @@ func TestOutboxFloor(t *testing.T) {
 	}
 	got := func(n int) []string {
 		t.Helper()
-		rs, err := s.Outbox(ctx, n)
+		rs, err := outboxRecords(ctx, s, n)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -724,5 +741,28 @@ func TestOutboxMemory(t *testing.T) {
 	}
 	if ids, _ := encoded(s); !slices.Equal(ids, want[:4]) {
 		t.Fatalf("after Sent: %v; want %v", ids, want[:4])
+	}
+}
+
+// A publisher that keeps up sends every flow long before the memory's bound would evict it:
+// what the memory keeps of the flows sent must not grow with them.
+func TestOutboxMemoryForgetsSent(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, outboxOptions(t, t.TempDir()))
+	for round := range 20 {
+		want := recordOn(t, s, []int{0}, 10)
+		fs, err := s.OutboxEncoded(ctx, 100)
+		if err != nil || len(fs) != len(want) {
+			t.Fatalf("round %d: %d flows, %v; want %d", round, len(fs), err, len(want))
+		}
+		if err := s.Sent(want); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.recent.mu.Lock()
+	n, kept := len(s.recent.fifo), len(s.recent.m)
+	s.recent.mu.Unlock()
+	if n != 0 || kept != 0 {
+		t.Fatalf("after 200 flows sent: %d IDs in the memory's order, %d flows kept; want none", n, kept)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/customs-dev/customs/config"
 	"github.com/customs-dev/customs/fleet"
+	"github.com/customs-dev/customs/rules"
 	"github.com/customs-dev/customs/store"
 )
 
@@ -129,13 +131,10 @@ type fleetRead struct {
 	site string
 }
 
-func (fr *fleetRead) register(fsFlags interface {
-	BoolVar(*bool, string, bool, string)
-	StringVar(*string, string, string, string)
-}) {
-	fsFlags.BoolVar(&fr.on, "fleet", false, "read the fleet's record (every site, over NATS JetStream) instead of the local store")
-	fsFlags.StringVar(&fr.from, "from", "", "with the fleet: these NATS servers (nats://HOST:PORT,…) instead of the config's; implies --fleet")
-	fsFlags.StringVar(&fr.site, "site", "", "with --fleet: the flows of this site only")
+func (fr *fleetRead) register(fs *flag.FlagSet) {
+	fs.BoolVar(&fr.on, "fleet", false, "read the fleet's record (every site, over NATS JetStream) instead of the local store")
+	fs.StringVar(&fr.from, "from", "", "with the fleet: these NATS servers (nats://HOST:PORT,…) instead of the config's; implies --fleet")
+	fs.StringVar(&fr.site, "site", "", "with --fleet: the flows of this site only")
 }
 
 func (fr fleetRead) enabled() bool { return fr.on || fr.from != "" }
@@ -254,30 +253,15 @@ func readRuleBook(paths []string) (fleet.RuleBook, error) {
 		return nil
 	}
 	for _, p := range paths {
-		st, err := os.Stat(p)
+		files, err := rules.Expand(p)
 		if err != nil {
-			return b, err
+			return b, fmt.Errorf("%s: %w", p, err)
 		}
-		if !st.IsDir() {
-			if err := add(p); err != nil {
+		for _, f := range files {
+			if err := add(f); err != nil {
 				return b, err
 			}
-			continue
 		}
-		entries, err := os.ReadDir(p)
-		if err != nil {
-			return b, err
-		}
-		for _, e := range entries {
-			if ext := filepath.Ext(e.Name()); !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
-				if err := add(filepath.Join(p, e.Name())); err != nil {
-					return b, err
-				}
-			}
-		}
-	}
-	if len(b.Files) == 0 {
-		return b, fmt.Errorf("no rule files in %s", strings.Join(paths, ", "))
 	}
 	for _, f := range b.Files {
 		if err := fleet.CheckName(f.Name); err != nil {
@@ -335,9 +319,6 @@ func rulesPublish(args []string, stdout, stderr io.Writer) error {
 	pol, err := checkRuleBook(cfg, book, stderr)
 	if err != nil {
 		return err
-	}
-	if len(pol.set.Policies) == 0 && !pol.set.ExplicitlyEmpty {
-		return usageError{errors.New(`the rule book defines no policies; write "policies: []" in one of its files to mean none`)}
 	}
 	conn, err := dialFleet(cfg, *from, "rules publish")
 	if err != nil {
