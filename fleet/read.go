@@ -63,7 +63,7 @@ func (c *Conn) Each(ctx context.Context, f store.Filter, site string, withBodies
 		best = &recHeap{oldest: f.Oldest}
 	}
 	seen := map[string]struct{}{}
-	err := c.scan(ctx, filterSubject(f, site), f.Since, &st, func(r *store.Record, from string) (bool, error) {
+	err := c.scan(ctx, scanOptions{subject: filterSubject(f, site), since: f.Since, bodies: withBodies}, &st, func(r *store.Record, from string) (bool, error) {
 		// The subject filter selects the site already; a server that ignored it (or a message
 		// on a subject of another site) must not add flows.
 		if (site != "" && from != site) || !f.Matches(r) {
@@ -74,9 +74,6 @@ func (c *Conn) Each(ctx context.Context, f store.Filter, site string, withBodies
 			return true, nil
 		}
 		seen[r.ID] = struct{}{}
-		if !withBodies {
-			r.RequestHeader, r.ResponseHeader, r.RequestBody, r.ResponseBody = nil, nil, nil, nil
-		}
 		if best == nil {
 			return true, fn(r)
 		}
@@ -112,7 +109,7 @@ func (c *Conn) Get(ctx context.Context, id string) (store.Record, error) {
 		return store.Record{}, err
 	}
 	var found *store.Record
-	err = c.scan(ctx, SubjectPrefix+".>", t, &st, func(r *store.Record, _ string) (bool, error) {
+	err = c.scan(ctx, scanOptions{subject: SubjectPrefix + ".>", since: t, bodies: true, only: id}, &st, func(r *store.Record, _ string) (bool, error) {
 		if r.ID == id {
 			found = r
 			return false, nil
@@ -128,9 +125,17 @@ func (c *Conn) Get(ctx context.Context, id string) (store.Record, error) {
 	return *found, nil
 }
 
-// scan reads the stream's messages on subject from since (less ClockSkew) to its last message
-// at the start of the scan, opening each; fn returns false to stop.
-func (c *Conn) scan(ctx context.Context, subject string, since time.Time, st *ReadStats, fn func(r *store.Record, site string) (bool, error)) error {
+// scanOptions say what a scan reads.
+type scanOptions struct {
+	subject string
+	since   time.Time
+	bodies  bool   // decode headers and bodies too
+	only    string // a flow ID: other messages are passed over unopened
+}
+
+// scan reads the stream's messages on o.subject from o.since (less ClockSkew) to its last
+// message at the start of the scan, opening each; fn returns false to stop.
+func (c *Conn) scan(ctx context.Context, o scanOptions, st *ReadStats, fn func(r *store.Record, site string) (bool, error)) error {
 	stream, err := c.js.Stream(ctx, c.opts.Stream)
 	if err != nil {
 		return c.streamErr(err)
@@ -140,9 +145,9 @@ func (c *Conn) scan(ctx context.Context, subject string, since time.Time, st *Re
 		return nil
 	}
 	last := info.State.LastSeq
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}, DeliverPolicy: jetstream.DeliverAllPolicy}
-	if !since.IsZero() {
-		start := since.Add(-ClockSkew)
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{o.subject}, DeliverPolicy: jetstream.DeliverAllPolicy}
+	if !o.since.IsZero() {
+		start := o.since.Add(-ClockSkew)
 		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &start
 	}
 	cons, err := c.js.OrderedConsumer(ctx, c.opts.Stream, cfg)
@@ -172,14 +177,17 @@ func (c *Conn) scan(ctx context.Context, subject string, since time.Time, st *Re
 			return fmt.Errorf("fleet: read stream %s: %w", c.opts.Stream, err)
 		}
 		st.Messages++
-		r, err := c.openMsg(m)
-		if err != nil {
-			st.Unreadable++
-			if st.firstErr == nil {
-				st.firstErr = err
+		if o.only == "" || m.Headers().Get(jetstream.MsgIDHeader) == o.only {
+			// The header's ID is only a hint here: opening checks it against the seal.
+			r, err := c.openMsg(m, o.bodies)
+			if err != nil {
+				st.Unreadable++
+				if st.firstErr == nil {
+					st.firstErr = err
+				}
+			} else if more, err := fn(&r, m.Headers().Get(hdrSite)); err != nil || !more {
+				return err
 			}
-		} else if more, err := fn(&r, m.Headers().Get(hdrSite)); err != nil || !more {
-			return err
 		}
 		if md.Sequence.Stream >= last || md.NumPending == 0 {
 			return nil
@@ -191,7 +199,7 @@ func (c *Conn) scan(ctx context.Context, subject string, since time.Time, st *Re
 const readIdle = 20 * time.Second
 
 // openMsg opens one flow's message.
-func (c *Conn) openMsg(m jetstream.Msg) (store.Record, error) {
+func (c *Conn) openMsg(m jetstream.Msg, bodies bool) (store.Record, error) {
 	h := m.Headers()
 	id, site := h.Get(jetstream.MsgIDHeader), h.Get(hdrSite)
 	if k := h.Get(hdrKey); k != "" && k != c.opts.Key.ID {
@@ -201,7 +209,11 @@ func (c *Conn) openMsg(m jetstream.Msg) (store.Record, error) {
 	if err != nil {
 		return store.Record{}, fmt.Errorf("flow %s of site %s: %w", id, site, err)
 	}
-	r, err := store.UnmarshalRecord(plain)
+	unmarshal := store.UnmarshalRecordMeta
+	if bodies {
+		unmarshal = store.UnmarshalRecord
+	}
+	r, err := unmarshal(plain)
 	if err != nil {
 		return store.Record{}, fmt.Errorf("flow %s of site %s: %w", id, site, err)
 	}

@@ -404,7 +404,13 @@ func frameRecord(flowID string, meta, body []byte, withBody bool) []byte {
 // UnmarshalRecord decodes what MarshalRecord encoded. Damaged, cut or foreign input is an
 // error (errors.Is errCorrupt inside the store), never a panic; the record shares no memory
 // with b.
-func UnmarshalRecord(b []byte) (Record, error) {
+func UnmarshalRecord(b []byte) (Record, error) { return unmarshalRecord(b, true) }
+
+// UnmarshalRecordMeta is UnmarshalRecord without the headers and bodies, which it does not
+// decode (nor decompress): for a reader that lists or counts flows.
+func UnmarshalRecordMeta(b []byte) (Record, error) { return unmarshalRecord(b, false) }
+
+func unmarshalRecord(b []byte, bodies bool) (Record, error) {
 	if len(b) == 0 {
 		return Record{}, fmt.Errorf("store: unmarshal record: %w: empty", errCorrupt)
 	}
@@ -425,8 +431,10 @@ func UnmarshalRecord(b []byte) (Record, error) {
 		if d.err != nil {
 			return Record{}, fmt.Errorf("store: unmarshal record %.40q: bodies: %w", r.ID, d.err)
 		}
-		if err := decodeBody(body, &r); err != nil {
-			return Record{}, fmt.Errorf("store: unmarshal record %.40q: bodies: %w", r.ID, err)
+		if bodies {
+			if err := decodeBody(body, &r); err != nil {
+				return Record{}, fmt.Errorf("store: unmarshal record %.40q: bodies: %w", r.ID, err)
+			}
 		}
 	}
 	if err := d.done(); err != nil {

@@ -540,6 +540,14 @@ func TestMarshalRecord(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("round trip:\n got %+v\nwant %+v", got, want)
 			}
+			// Metadata only: the same record without what the bodies value holds.
+			onlyMeta, err := UnmarshalRecordMeta(b)
+			wantMeta := got
+			wantMeta.RequestHeader, wantMeta.RequestBody, wantMeta.ResponseHeader, wantMeta.ResponseBody = nil, nil, nil, nil
+			wantMeta.HasBodies = false // the truncation flags are metadata
+			if err != nil || !reflect.DeepEqual(onlyMeta, wantMeta) {
+				t.Fatalf("metadata only: %v\n got %+v\nwant %+v", err, onlyMeta, wantMeta)
+			}
 			for i := range b {
 				if _, err := UnmarshalRecord(b[:i]); !errors.Is(err, errCorrupt) {
 					t.Fatalf("cut at %d/%d: %v", i, len(b), err)
@@ -583,6 +591,9 @@ func FuzzUnmarshalRecord(f *testing.F) {
 		f.Add(MarshalRecord(&r))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if _, err := UnmarshalRecordMeta(b); err != nil && !errors.Is(err, errCorrupt) {
+			t.Fatalf("metadata only: error without errCorrupt: %v", err)
+		}
 		r, err := UnmarshalRecord(b)
 		if err != nil {
 			if !errors.Is(err, errCorrupt) {
